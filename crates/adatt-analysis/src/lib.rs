@@ -1,0 +1,128 @@
+//! Analysis of run records: aggregation over seeds (mean, std, Student-t 95% CI), paired t-tests
+//! and MTL gain, and the writers every experiment uses (`summary.csv`, `table.md`,
+//! `comparisons.csv`, figures as PNG + SVG). [`analyze`] regenerates everything from the records
+//! alone, without training.
+
+pub mod plots;
+pub mod report;
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+use adatt_train::{read_all_records, ExperimentConfig};
+
+pub use report::{build_report, Cell, ComparisonRow, Metric, Report};
+
+/// Errors of the analysis step.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// Reading records failed.
+    #[error(transparent)]
+    Train(#[from] adatt_train::TrainError),
+    /// Writing an output failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A figure could not be drawn.
+    #[error("figure {path}: {message}")]
+    Plot {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        message: String,
+    },
+}
+
+fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|source| AnalysisError::Io { path: path.to_owned(), source })
+}
+
+/// Regenerate tables and figures of `cfg` from the records in `dir`. Returns the files written.
+pub fn analyze(
+    cfg: &ExperimentConfig,
+    dir: &Path,
+    title: &str,
+    notes: &str,
+) -> Result<Vec<PathBuf>, AnalysisError> {
+    let records = read_all_records(dir)?;
+    let report = build_report(cfg, &records);
+    let mut out = Vec::new();
+    let p = dir.join("summary.csv");
+    write(&p, &report::summary_csv(&report))?;
+    out.push(p);
+    let p = dir.join("comparisons.csv");
+    write(&p, &report::comparisons_csv(&report))?;
+    out.push(p);
+    let p = dir.join("table.md");
+    write(&p, &report::table_md(&report, title, notes))?;
+    out.push(p);
+    let p = dir.join("summary.json");
+    write(&p, &serde_json::to_string_pretty(&report).expect("report serializes"))?;
+    out.push(p);
+
+    let plan = adatt_train::plan(cfg);
+    let keys: std::collections::BTreeSet<&str> = plan.iter().map(|p| p.key.as_str()).collect();
+    let recs: Vec<_> = records.iter().filter(|r| keys.contains(r.key.as_str()) && r.is_ok()).collect();
+    if recs.is_empty() {
+        return Ok(out);
+    }
+    // AUC distributions, one panel per task.
+    let panels: Vec<plots::Distribution> = report
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(t, task)| plots::Distribution {
+            task: task.clone(),
+            groups: cfg
+                .entries
+                .iter()
+                .map(|e| {
+                    let vals = recs
+                        .iter()
+                        .filter(|r| r.entry == e.name)
+                        .filter_map(|r| Metric::TestAuc.of(r, t))
+                        .collect();
+                    (e.name.clone(), vals, e.paper.as_ref().and_then(|p| p.get(task).copied()))
+                })
+                .collect(),
+        })
+        .collect();
+    out.extend(plots::distributions(&dir.join("auc_distributions"), &panels, "test AUC")?);
+    // Training curves: mean validation AUC per epoch.
+    let curves: Vec<plots::LinePanel> = report
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(t, task)| plots::LinePanel {
+            title: format!("{task}: validation AUC"),
+            series: cfg
+                .entries
+                .iter()
+                .map(|e| {
+                    let mine: Vec<_> = recs.iter().filter(|r| r.entry == e.name).collect();
+                    let epochs = mine.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
+                    let points = (0..epochs)
+                        .filter_map(|ep| {
+                            let v: Vec<f64> = mine
+                                .iter()
+                                .filter_map(|r| r.epochs.get(ep).map(|c| c.eval.valid[t].auc))
+                                .filter(|x| x.is_finite())
+                                .collect();
+                            (!v.is_empty()).then(|| ((ep + 1) as f64, v.iter().sum::<f64>() / v.len() as f64))
+                        })
+                        .collect();
+                    plots::Series { label: e.name.clone(), points }
+                })
+                .collect(),
+        })
+        .collect();
+    out.extend(plots::lines(&dir.join("training_curves"), &curves, "epoch", "mean validation AUC")?);
+    Ok(out)
+}

@@ -1,0 +1,101 @@
+//! Summary statistics over seeds and paired tests.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Mean, sample standard deviation and Student-t 95% confidence half-width of n values.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Stat {
+    /// Count.
+    pub n: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (ddof = 1); NaN for n < 2.
+    pub std: f64,
+    /// Half-width of the 95% CI of the mean, t(0.975, n−1)·std/√n; NaN for n < 2.
+    pub ci95: f64,
+}
+
+/// Two-sided Student-t quantile at 0.975 with `df` degrees of freedom.
+pub fn t975(df: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, df as f64).map(|d| d.inverse_cdf(0.975)).unwrap_or(f64::NAN)
+}
+
+/// Summarise values (NaNs must be filtered out by the caller).
+pub fn summarize(v: &[f64]) -> Stat {
+    let n = v.len();
+    if n == 0 {
+        return Stat { n, mean: f64::NAN, std: f64::NAN, ci95: f64::NAN };
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return Stat { n, mean, std: f64::NAN, ci95: f64::NAN };
+    }
+    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
+    let std = var.sqrt();
+    Stat { n, mean, std, ci95: t975(n - 1) * std / (n as f64).sqrt() }
+}
+
+/// A paired t-test of a − b.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Paired {
+    /// Pairs.
+    pub n: usize,
+    /// Mean of the differences.
+    pub mean_diff: f64,
+    /// 95% CI half-width of the mean difference.
+    pub ci95: f64,
+    /// t statistic.
+    pub t: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
+/// Paired t-test on per-seed differences `a[i] − b[i]`.
+pub fn paired_t(a: &[f64], b: &[f64]) -> Paired {
+    assert_eq!(a.len(), b.len(), "paired_t needs equal lengths");
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let s = summarize(&d);
+    if s.n < 2 {
+        return Paired { n: s.n, mean_diff: s.mean, ci95: f64::NAN, t: f64::NAN, p: f64::NAN };
+    }
+    let se = s.std / (s.n as f64).sqrt();
+    let t = s.mean / se;
+    let p = if se == 0.0 {
+        if s.mean == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        let dist = StudentsT::new(0.0, 1.0, (s.n - 1) as f64).expect("df >= 1");
+        2.0 * (1.0 - dist.cdf(t.abs()))
+    };
+    Paired { n: s.n, mean_diff: s.mean, ci95: s.ci95, t, p }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        // Standard t-table values.
+        assert!((t975(1) - 12.706_204_736).abs() < 1e-6);
+        assert!((t975(9) - 2.262_157_163).abs() < 1e-6);
+        assert!((t975(99) - 1.984_216_952).abs() < 1e-6);
+    }
+
+    #[test]
+    fn summary_and_paired_test_hand_computed() {
+        let s = summarize(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(s.mean, 2.5);
+        assert!((s.std - (5.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert!((s.ci95 - 3.182_446_305 * s.std / 2.0).abs() < 1e-8);
+        // scipy.stats.ttest_rel([1,2,3,4,5],[1.1,1.9,3.5,4.2,5.6]) -> t=-2.017991366836466, p=0.11375780482862573
+        let p = paired_t(&[1.0, 2.0, 3.0, 4.0, 5.0], &[1.1, 1.9, 3.5, 4.2, 5.6]);
+        assert!((p.t - (-2.017_991_366_836_466)).abs() < 1e-12, "{}", p.t);
+        assert!((p.p - 0.113_757_804_828_625_73).abs() < 1e-9, "{}", p.p);
+        assert!(summarize(&[]).mean.is_nan());
+        assert!(summarize(&[1.0]).ci95.is_nan());
+    }
+}

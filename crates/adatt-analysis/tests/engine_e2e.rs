@@ -1,0 +1,230 @@
+//! End-to-end engine tests on a slice of the real Census data.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use adatt_data::{CensusConfig, Dataset, Protocol};
+use adatt_train::{
+    read_all_records, run_grid, run_grid_with_hook, train_group, ExperimentConfig, GridOptions,
+    RunRecord, Shard, Status, TrainData, TrainError,
+};
+use tch::Tensor;
+
+fn dataset() -> &'static Dataset {
+    static DS: OnceLock<Dataset> = OnceLock::new();
+    DS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income");
+        adatt_data::load_census(&CensusConfig { data_dir: dir, protocol: Protocol::Paper, split_seed: 1 })
+            .expect("census loads")
+    })
+}
+
+const CONFIG: &str = r#"
+name = "tiny"
+description = "engine test"
+[data]
+source = "census"
+protocol = "paper"
+[train]
+batch_size = 256
+epochs = 2
+lr = 1e-3
+weight_decay = 0.01
+task_weighting = { kind = "dwa" }
+checkpoints = [0.25]
+max_train_rows = 2048
+[run]
+seeds = [0, 1]
+replicas = 2
+threads = 1
+[[entries]]
+name = "SB"
+setting = "tiny"
+model = { kind = "shared_bottom", bottom = [16, 8], tower = [4] }
+[[entries]]
+name = "AdaTT-sp"
+setting = "tiny"
+model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8], [6]], tower = [4] }
+paper = { education = 0.87, income = 0.92, never_married = 0.97 }
+[analysis]
+comparisons = [{ a = "AdaTT-sp", b = "SB" }]
+"#;
+
+fn config() -> ExperimentConfig {
+    ExperimentConfig::from_toml_str(CONFIG, Path::new("tiny.toml")).expect("config parses")
+}
+
+fn opts(dir: &Path, shard: Option<Shard>, replicas: usize) -> GridOptions {
+    GridOptions {
+        out_dir: dir.to_owned(),
+        shard,
+        device: tch::Device::Cpu,
+        threads: 1,
+        replicas,
+        command_line: vec!["test".into()],
+        progress: false,
+    }
+}
+
+/// Records without the fields that legitimately differ between identical runs (timing).
+fn comparable(mut v: Vec<RunRecord>) -> Vec<RunRecord> {
+    for r in &mut v {
+        r.group_wall_s = 0.0;
+        r.finished_at = 0;
+        r.group_replicas = 0;
+    }
+    v.sort_by(|a, b| a.key.cmp(&b.key));
+    v
+}
+
+#[test]
+fn grid_writes_records_tables_figures_and_is_deterministic() {
+    let ds = dataset();
+    let cfg = config();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let s = run_grid(&cfg, ds, &opts(a.path(), None, 2)).unwrap();
+    assert_eq!((s.planned, s.skipped, s.trained, s.failed), (4, 0, 4, 0));
+    run_grid(&cfg, ds, &opts(b.path(), None, 2)).unwrap();
+    let ra = comparable(read_all_records(a.path()).unwrap());
+    let rb = comparable(read_all_records(b.path()).unwrap());
+    assert_eq!(ra.len(), 4);
+    assert_eq!(ra, rb, "same config, seeds and threads must give identical records");
+    for r in &ra {
+        assert_eq!(r.status, Status::Ok);
+        assert_eq!(r.epochs.len(), 2);
+        assert_eq!(r.checkpoints.len(), 1);
+        assert_eq!(r.tasks, vec!["education", "income", "never_married"]);
+        let best = r.best.as_ref().unwrap();
+        let e = r.best_epoch.unwrap();
+        assert_eq!(best, &r.epochs[e].eval, "best = the epoch with the best validation sum");
+        let sum = |k: usize| r.epochs[k].eval.valid.iter().map(|m| m.auc).sum::<f64>();
+        assert!((0..2).all(|k| sum(e) >= sum(k)));
+        for m in &best.test {
+            assert!(m.auc > 0.5 && m.auc < 1.0, "AUC {m:?}");
+        }
+        // DWA: weights are 1 for the first epochs.
+        assert_eq!(r.task_weights[0], vec![1.0; 3]);
+    }
+    // Different seeds differ.
+    assert_ne!(ra[0].best, ra[1].best);
+    // Analysis writes tables and figures.
+    let files = adatt_analysis::analyze(&cfg, a.path(), "tiny", "").unwrap();
+    for f in ["summary.csv", "table.md", "comparisons.csv", "auc_distributions.png", "auc_distributions.svg", "training_curves.png"] {
+        let p = a.path().join(f);
+        assert!(files.contains(&p), "{f} not reported");
+        assert!(std::fs::metadata(&p).unwrap().len() > 100, "{f} is empty");
+    }
+    let md = std::fs::read_to_string(a.path().join("table.md")).unwrap();
+    assert!(md.contains("| AdaTT-sp | tiny |") && md.contains("0.8700"), "{md}");
+    assert!(a.path().join("manifest.json").exists() && a.path().join("config.toml").exists());
+}
+
+#[test]
+fn resume_after_interruption_and_shards_merge_to_the_unsharded_result() {
+    let ds = dataset();
+    let cfg = config();
+    let full = tempfile::tempdir().unwrap();
+    run_grid(&cfg, ds, &opts(full.path(), None, 2)).unwrap();
+    let want = comparable(read_all_records(full.path()).unwrap());
+
+    // Interrupted: only seed 0 finished, and a torn half line was left behind.
+    let res = tempfile::tempdir().unwrap();
+    let mut first = cfg.clone();
+    first.run.seeds = adatt_train::Seeds::List(vec![0]);
+    run_grid(&first, ds, &opts(res.path(), None, 2)).unwrap();
+    let f = res.path().join("runs.jsonl");
+    let mut text = std::fs::read_to_string(&f).unwrap();
+    text.push_str("{\"version\":1,\"key\":\"torn");
+    std::fs::write(&f, text).unwrap();
+    let s = run_grid(&cfg, ds, &opts(res.path(), None, 2)).unwrap();
+    assert_eq!((s.skipped, s.trained), (2, 2));
+    assert_eq!(comparable(read_all_records(res.path()).unwrap()), want);
+    // Re-running trains nothing.
+    let s = run_grid(&cfg, ds, &opts(res.path(), None, 2)).unwrap();
+    assert_eq!((s.skipped, s.trained), (4, 0));
+
+    // Shards, each its own records file, merged by the reader.
+    let sh = tempfile::tempdir().unwrap();
+    for k in 1..=2 {
+        let s = run_grid(&cfg, ds, &opts(sh.path(), Some(Shard { k, n: 2 }), 2)).unwrap();
+        assert_eq!(s.trained, 2);
+    }
+    assert!(sh.path().join("runs.shard-1-of-2.jsonl").exists());
+    assert_eq!(comparable(read_all_records(sh.path()).unwrap()), want);
+}
+
+#[test]
+fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
+    let ds = dataset();
+    let cfg = config();
+    let data = TrainData::new(ds, cfg.train.input, tch::Device::Cpu, cfg.train.max_train_rows);
+    let model = &cfg.entries[1].model;
+    let both = train_group(&data, model, &cfg.train, &[3, 4], &mut (), None).unwrap();
+    for (i, seed) in [3u64, 4].into_iter().enumerate() {
+        let one = train_group(&data, model, &cfg.train, &[seed], &mut (), None).unwrap();
+        let (a, b) = (&both.runs[i], &one.runs[0]);
+        assert_eq!(a.best_epoch, b.best_epoch);
+        for (ea, eb) in a.epochs.iter().zip(&b.epochs) {
+            for (ma, mb) in ea.eval.test.iter().zip(&eb.eval.test) {
+                assert!((ma.auc - mb.auc).abs() < 1e-5, "seed {seed}: {} vs {}", ma.auc, mb.auc);
+                assert!((ma.loss - mb.loss).abs() < 1e-5);
+            }
+        }
+    }
+    // Inject NaN into replica 0's loss at step 3: replica 0 fails, replica 1 is untouched.
+    let mut hook = |step: usize, l: &Tensor| -> Option<Tensor> {
+        (step == 3).then(|| {
+            let mask = Tensor::from_slice(&[1.0f32, 0.0]);
+            l + mask * f64::NAN
+        })
+    };
+    let nan = train_group(&data, model, &cfg.train, &[3, 4], &mut (), Some(&mut hook)).unwrap();
+    assert!(matches!(nan.runs[0].status, Status::Failed { .. }), "{:?}", nan.runs[0].status);
+    assert_eq!(nan.runs[1].status, Status::Ok);
+    assert_eq!(nan.runs[1].epochs, both.runs[1].epochs, "a NaN in replica 0 must not touch replica 1");
+}
+
+#[test]
+fn a_nan_run_is_recorded_as_failed_and_counted() {
+    let ds = dataset();
+    let mut cfg = config();
+    cfg.entries.truncate(1);
+    cfg.train.epochs = 1;
+    let dir = tempfile::tempdir().unwrap();
+    let mut hook = |seeds: &[u64], step: usize, l: &Tensor| -> Option<Tensor> {
+        (step == 1 && seeds.contains(&1)).then(|| l * f64::INFINITY)
+    };
+    let s = run_grid_with_hook(&cfg, ds, &opts(dir.path(), None, 1), Some(&mut hook)).unwrap();
+    assert_eq!((s.trained, s.failed), (2, 1));
+    let recs = read_all_records(dir.path()).unwrap();
+    let failed: Vec<_> = recs.iter().filter(|r| !r.is_ok()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].seed, 1);
+    let files = adatt_analysis::analyze(&cfg, dir.path(), "t", "").unwrap();
+    assert!(!files.is_empty());
+    let csv = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains(",1,1,"), "n=1 ok, failed=1 in: {row}");
+}
+
+#[test]
+fn bad_configs_are_rejected_with_the_key_and_nothing_is_written() {
+    let ds = dataset();
+    let parse = |text: &str| ExperimentConfig::from_toml_str(text, Path::new("bad.toml"));
+    let err = parse(&CONFIG.replace("epochs = 2", "epochs = 2\nlearning_rate = 3")).unwrap_err();
+    assert!(matches!(err, TrainError::ConfigParse { .. }) && err.to_string().contains("learning_rate"), "{err}");
+    let err = parse(&CONFIG.replace("kind = \"shared_bottom\"", "kind = \"mega_moe\"")).unwrap_err();
+    assert!(err.to_string().contains("mega_moe"), "{err}");
+    for (from, to, key) in [
+        ("lr = 1e-3", "lr = -1e-3", "train.lr"),
+        ("batch_size = 256", "batch_size = 0", "train.batch_size"),
+    ] {
+        let cfg = parse(&CONFIG.replace(from, to)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let err = run_grid(&cfg, ds, &opts(&out, None, 1)).unwrap_err();
+        assert!(err.to_string().contains(key), "{err}");
+        assert!(!out.exists(), "nothing may be written for a bad config");
+    }
+}

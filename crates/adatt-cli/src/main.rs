@@ -1,0 +1,281 @@
+//! `adatt`: the project's command line.
+//!
+//! * `adatt data-summary` — rows, features and positive rate per task per split.
+//! * `adatt run --config C.toml` — train a grid (resumable, `--shard k/N`), then analyse it.
+//! * `adatt analyze --config C.toml` — regenerate tables and figures from the records only.
+//! * `adatt weights init|check` and `adatt forward` — weight exchange with the official PyTorch
+//!   code (`CentralTaskArch.state_dict()` names) and forward on a safetensors input.
+
+use std::path::{Path, PathBuf};
+
+use adatt_data::{load_census, CensusConfig, Protocol};
+use adatt_models::{InputSpec, Model, ModelConfig, ModelInput};
+use adatt_train::{resolve_threads, ExperimentConfig, GridOptions, Overrides, Shard};
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "adatt", version, about = "AdaTT reproduction: data, training grids, analysis, weight exchange")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    Paper,
+    Clean,
+    Both,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print rows, features and positive rate per task per split.
+    DataSummary {
+        /// Which preprocessing protocol(s).
+        #[arg(long, value_enum, default_value = "both")]
+        protocol: ProtocolArg,
+        /// Directory with census-income.{data,test}.gz.
+        #[arg(long, default_value = "data/census-income")]
+        data_dir: PathBuf,
+    },
+    /// Train the runs of an experiment config that are not recorded yet, then analyse.
+    Run {
+        #[command(flatten)]
+        common: RunArgs,
+        /// Only this slice of the grid: k/N (1-based).
+        #[arg(long)]
+        shard: Option<Shard>,
+        /// Skip the analysis step.
+        #[arg(long)]
+        no_analysis: bool,
+    },
+    /// Regenerate tables and figures from the records (no training).
+    Analyze {
+        #[command(flatten)]
+        common: RunArgs,
+    },
+    /// Weight exchange with the official PyTorch model code.
+    Weights {
+        #[command(subcommand)]
+        cmd: WeightsCmd,
+    },
+    /// Run a model's forward on a safetensors input and write the outputs.
+    Forward {
+        /// Model file (TOML: input_dim, n_tasks, [model]).
+        #[arg(long)]
+        model: PathBuf,
+        /// Weights with the official state_dict names.
+        #[arg(long)]
+        weights: PathBuf,
+        /// safetensors file with an f32 tensor `input` of shape [B, input_dim].
+        #[arg(long)]
+        input: PathBuf,
+        /// Output safetensors (tensor `output`, [B, n_tasks] logits).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum WeightsCmd {
+    /// Initialise a model with our seeded init and export it with the official names.
+    Init {
+        /// Model file (TOML: input_dim, n_tasks, [model]).
+        #[arg(long)]
+        model: PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output safetensors.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import weights (names and shapes checked), re-export them and confirm the round trip.
+    Check {
+        /// Model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Weights.
+        #[arg(long)]
+        weights: PathBuf,
+        /// Optional re-export path.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Experiment config (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Override the seeds: a count N (seeds 0..N) or a list "0,1,5".
+    #[arg(long, env = "SEEDS")]
+    seeds: Option<String>,
+    /// Override the data protocol.
+    #[arg(long, env = "PROTOCOL")]
+    protocol: Option<String>,
+    /// Override the output directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Intra-op threads (default: config, else all cores).
+    #[arg(long, env = "THREADS")]
+    threads: Option<usize>,
+    /// Device: cpu, cuda or auto.
+    #[arg(long, env = "DEVICE")]
+    device: Option<String>,
+    /// Replicas per group.
+    #[arg(long, env = "REPLICAS")]
+    replicas: Option<usize>,
+}
+
+impl RunArgs {
+    fn load(&self) -> Result<ExperimentConfig> {
+        let mut cfg = ExperimentConfig::load(&self.config)?;
+        let o = Overrides::parse(
+            self.seeds.as_deref(),
+            self.protocol.as_deref(),
+            self.threads,
+            self.device.as_deref(),
+            self.replicas,
+        )?;
+        o.apply(&mut cfg.data, &mut cfg.run);
+        if let (Some(p), None, None) = (o.protocol, &self.out, &cfg.output_dir) {
+            cfg.output_dir = Some(PathBuf::from("results").join(&cfg.name).join(p.to_string()));
+        }
+        if let Some(o) = &self.out {
+            cfg.output_dir = Some(o.clone());
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    input_dim: usize,
+    n_tasks: usize,
+    model: ModelConfig,
+}
+
+fn load_model_file(path: &Path) -> Result<(ModelConfig, InputSpec)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let f: ModelFile = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    f.model.validate(f.n_tasks).with_context(|| format!("model in {}", path.display()))?;
+    let spec = InputSpec {
+        n_features: f.input_dim,
+        numeric_cols: (0..f.input_dim).collect(),
+        n_cat: 0,
+        n_tasks: f.n_tasks,
+    };
+    Ok((f.model, spec))
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::DataSummary { protocol, data_dir } => {
+            let ps: &[Protocol] = match protocol {
+                ProtocolArg::Paper => &[Protocol::Paper],
+                ProtocolArg::Clean => &[Protocol::Clean],
+                ProtocolArg::Both => &[Protocol::Paper, Protocol::Clean],
+            };
+            for &p in ps {
+                let t = std::time::Instant::now();
+                let ds = load_census(&CensusConfig { data_dir: data_dir.clone(), protocol: p, split_seed: 1 })
+                    .with_context(|| format!("loading Census-Income from {}", data_dir.display()))?;
+                println!("protocol {p} (loaded in {:.1} s)", t.elapsed().as_secs_f64());
+                println!("{}", ds.summary());
+            }
+        }
+        Cmd::Run { common, shard, no_analysis } => {
+            let cfg = common.load()?;
+            let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
+            cfg.validate(ds.task_names.len()).with_context(|| format!("config {}", common.config.display()))?;
+            let out_dir = cfg.output_dir();
+            let opts = GridOptions {
+                out_dir: out_dir.clone(),
+                shard,
+                device: cfg.run.device.resolve()?,
+                threads: resolve_threads(cfg.run.threads),
+                replicas: cfg.run.replicas,
+                command_line: std::env::args().collect(),
+                progress: true,
+            };
+            let s = adatt_train::run_grid(&cfg, &ds, &opts)
+                .with_context(|| format!("running {}", common.config.display()))?;
+            eprintln!(
+                "{}: {} runs planned, {} already recorded, {} trained ({} failed) in {:.1} s -> {}",
+                cfg.name, s.planned, s.skipped, s.trained, s.failed, s.wall_s, s.records.display()
+            );
+            if !no_analysis {
+                let files = adatt_analysis::analyze(&cfg, &out_dir, &cfg.name, &cfg.description)?;
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+        }
+        Cmd::Analyze { common } => {
+            let cfg = common.load()?;
+            let dir = cfg.output_dir();
+            let files = adatt_analysis::analyze(&cfg, &dir, &cfg.name, &cfg.description)?;
+            for f in files {
+                eprintln!("wrote {}", f.display());
+            }
+        }
+        Cmd::Weights { cmd } => match cmd {
+            WeightsCmd::Init { model, seed, out } => {
+                let (cfg, spec) = load_model_file(&model)?;
+                let m = Model::new(&cfg, &spec, &[seed], tch::Device::Cpu)?;
+                m.save_replica_safetensors(0, &out)?;
+                eprintln!("{}: {} parameters -> {}", cfg.label(), m.params_per_replica(), out.display());
+            }
+            WeightsCmd::Check { model, weights, out } => {
+                let (cfg, spec) = load_model_file(&model)?;
+                let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
+                m.load_replica_safetensors(0, &weights)
+                    .with_context(|| format!("importing {}", weights.display()))?;
+                let back = m.export_replica(0);
+                let orig = tch::Tensor::read_safetensors(&weights)?;
+                for (name, t) in &back {
+                    let o = orig.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+                    match o {
+                        Some(o) if o.equal(t) => {}
+                        _ => bail!("round trip changed `{name}`"),
+                    }
+                }
+                if let Some(out) = out {
+                    m.save_replica_safetensors(0, &out)?;
+                }
+                eprintln!("{}: {} tensors, {} parameters, round trip exact", cfg.label(), back.len(), m.params_per_replica());
+            }
+        },
+        Cmd::Forward { model, weights, input, out } => {
+            let (cfg, spec) = load_model_file(&model)?;
+            let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
+            m.load_replica_safetensors(0, &weights)
+                .with_context(|| format!("importing {}", weights.display()))?;
+            let ts = tch::Tensor::read_safetensors(&input)?;
+            let x = ts
+                .iter()
+                .find(|(n, _)| n == "input")
+                .map(|(_, t)| t.to_kind(tch::Kind::Float))
+                .with_context(|| format!("{}: no tensor named `input`", input.display()))?;
+            if x.dim() != 2 || x.size()[1] != spec.n_features as i64 {
+                bail!("{}: `input` must be [B, {}], got {:?}", input.display(), spec.n_features, x.size());
+            }
+            let y = tch::no_grad(|| m.forward(&ModelInput::Dense(&x.unsqueeze(0)))).squeeze_dim(0);
+            tch::Tensor::write_safetensors(&[("output", &y)], &out)?;
+            eprintln!("wrote {} ({:?})", out.display(), y.size());
+        }
+    }
+    Ok(())
+}

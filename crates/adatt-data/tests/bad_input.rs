@@ -1,0 +1,192 @@
+//! Corrupted inputs, written to temporary files: every failure is the right `DataError` variant
+//! and names the file.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use adatt_data::{
+    load_census, load_census_files, CensusConfig, DataError, Protocol, TEST_FILE, TRAIN_FILE,
+};
+use common::repo_root;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+
+/// The first `n` lines of a real file.
+fn first_lines(file: &str, n: usize) -> Vec<String> {
+    let f = std::fs::File::open(repo_root().join("data/census-income").join(file)).unwrap();
+    BufReader::new(MultiGzDecoder::new(f)).lines().take(n).map(|l| l.unwrap()).collect()
+}
+
+fn gz(lines: &[String]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    for l in lines {
+        e.write_all(l.as_bytes()).unwrap();
+        e.write_all(b"\n").unwrap();
+    }
+    e.finish().unwrap()
+}
+
+/// A temp dir with small train (200 rows) and test (100 rows) files; `edit` may change them.
+struct Files {
+    _dir: tempfile::TempDir,
+    train: PathBuf,
+    test: PathBuf,
+}
+
+fn files(edit: impl FnOnce(&mut Vec<String>, &mut Vec<String>)) -> Files {
+    let mut train = first_lines(TRAIN_FILE, 200);
+    let mut test = first_lines(TEST_FILE, 100);
+    edit(&mut train, &mut test);
+    let dir = tempfile::tempdir().unwrap();
+    let (tr, te) = (dir.path().join(TRAIN_FILE), dir.path().join(TEST_FILE));
+    std::fs::write(&tr, gz(&train)).unwrap();
+    std::fs::write(&te, gz(&test)).unwrap();
+    Files { _dir: dir, train: tr, test: te }
+}
+
+fn load(f: &Files, protocol: Protocol) -> Result<adatt_data::Dataset, DataError> {
+    load_census_files(&f.train, &f.test, None, protocol, 1)
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn small_valid_files_load() {
+    let f = files(|_, _| {});
+    let d = load(&f, Protocol::Clean).unwrap();
+    assert_eq!((d.train.n_rows, d.valid.n_rows, d.test.n_rows), (200, 50, 50));
+    let sha = hex::encode(Sha256::digest(std::fs::read(&f.test).unwrap()));
+    assert_eq!(d.sha256[TEST_FILE], sha);
+    // with the right checksums given explicitly it loads too
+    let sha_tr = hex::encode(Sha256::digest(std::fs::read(&f.train).unwrap()));
+    let d2 = load_census_files(&f.train, &f.test, Some((&sha_tr, &sha)), Protocol::Clean, 1).unwrap();
+    assert_eq!(d2.train.dense, d.train.dense);
+}
+
+#[test]
+fn paper_protocol_refuses_mismatched_layouts() {
+    // The first 200 training rows have no Grandchild row, so the framework's appended column
+    // would make the val/test matrix one column wider than the training one.
+    let f = files(|_, _| {});
+    match load(&f, Protocol::Paper) {
+        Err(e @ DataError::Layout { .. }) => assert!(e.to_string().contains(&name(&f.test)), "{e}"),
+        other => panic!("expected a Layout error, got {other:?}"),
+    }
+}
+
+#[test]
+fn missing_file() {
+    let f = files(|_, _| {});
+    let gone = f.train.with_file_name("nope.data.gz");
+    match load_census_files(&gone, &f.test, None, Protocol::Clean, 1) {
+        Err(e @ DataError::MissingFile { .. }) => assert!(e.to_string().contains("nope.data.gz"), "{e}"),
+        other => panic!("expected MissingFile, got {other:?}"),
+    }
+    let cfg = CensusConfig { data_dir: f.train.with_file_name("no-such-dir"), ..Default::default() };
+    assert!(matches!(load_census(&cfg), Err(DataError::MissingFile { .. })));
+}
+
+#[test]
+fn wrong_checksum() {
+    // load_census verifies the UCI checksums: the small files cannot pass.
+    let f = files(|_, _| {});
+    let cfg = CensusConfig {
+        data_dir: f.train.parent().unwrap().to_path_buf(),
+        protocol: Protocol::Paper,
+        split_seed: 1,
+    };
+    match load_census(&cfg) {
+        Err(e @ DataError::Checksum { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(TRAIN_FILE) || msg.contains(TEST_FILE), "{msg}");
+            if let DataError::Checksum { expected, got, .. } = &e {
+                assert_ne!(expected, got);
+                assert_eq!(got.len(), 64);
+            }
+        }
+        other => panic!("expected Checksum, got {other:?}"),
+    }
+    let bad = "0".repeat(64);
+    match load_census_files(&f.train, &f.test, Some((&bad, &bad)), Protocol::Clean, 1) {
+        Err(DataError::Checksum { file, expected, .. }) => {
+            assert!(file.contains(TRAIN_FILE) || file.contains(TEST_FILE));
+            assert_eq!(expected, bad);
+        }
+        other => panic!("expected Checksum, got {other:?}"),
+    }
+}
+
+#[test]
+fn truncated_gzip() {
+    let f = files(|_, _| {});
+    let bytes = std::fs::read(&f.test).unwrap();
+    for cut in [bytes.len() / 2, bytes.len() - 4] {
+        std::fs::write(&f.test, &bytes[..cut]).unwrap();
+        match load(&f, Protocol::Clean) {
+            Err(e @ DataError::Gzip { .. }) => assert!(e.to_string().contains(TEST_FILE), "{e}"),
+            other => panic!("cut at {cut}: expected Gzip, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn wrong_field_count_names_the_line() {
+    let f = files(|train, _| {
+        // drop the last field of line 57
+        let l = &train[56];
+        train[56] = l[..l.rfind(',').unwrap()].to_string();
+    });
+    match load(&f, Protocol::Clean) {
+        Err(e @ DataError::FieldCount { line: 57, got: 41, .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(TRAIN_FILE) && msg.contains("line 57"), "{msg}");
+        }
+        other => panic!("expected FieldCount at line 57, got {other:?}"),
+    }
+    let f = files(|_, test| test[9].push_str(", extra"));
+    match load(&f, Protocol::Paper) {
+        Err(e @ DataError::FieldCount { line: 10, got: 43, .. }) => {
+            assert!(e.to_string().contains(TEST_FILE), "{e}")
+        }
+        other => panic!("expected FieldCount at line 10, got {other:?}"),
+    }
+}
+
+#[test]
+fn unknown_income_label() {
+    let f = files(|_, test| {
+        let l = &test[9];
+        test[9] = format!("{}, 50000++.", &l[..l.rfind(',').unwrap()]);
+    });
+    match load(&f, Protocol::Clean) {
+        Err(e @ DataError::UnknownLabel { line: 10, .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(TEST_FILE) && msg.contains("income_50k"), "{msg}");
+            assert!(msg.contains("50000++."), "{msg}");
+        }
+        other => panic!("expected UnknownLabel at line 10, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_number() {
+    let f = files(|train, _| {
+        let l = &train[2];
+        train[2] = format!("abc{}", &l[l.find(',').unwrap()..]);
+    });
+    for protocol in [Protocol::Clean, Protocol::Paper] {
+        match load(&f, protocol) {
+            Err(e @ DataError::BadNumber { line: 3, .. }) => {
+                let msg = e.to_string();
+                assert!(msg.contains(TRAIN_FILE) && msg.contains("age"), "{msg}");
+            }
+            other => panic!("{protocol}: expected BadNumber at line 3, got {other:?}"),
+        }
+    }
+}

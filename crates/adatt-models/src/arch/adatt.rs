@@ -1,0 +1,221 @@
+//! AdaTT-sp (official `AdaTTSp`, `shared = 0`) and AdaTT (official `AdaTTWSharedExps`).
+//!
+//! Per level: every task unit has `m_t` experts, the shared unit (AdaTT only) `m_s`; expert
+//! order is task 0's, task 1's, ..., then the shared ones (`E` in all). Every gated unit (the T
+//! tasks, plus the shared unit except at the last level) has a gate `Linear(in, E) + softmax`
+//! reading the unit's previous output. Fused weights `W = gate + N` (`N`: NativeExpertLF) and the
+//! unit output is `W · experts`.
+//!
+//! Banks: level 0 = the input bank `[E*h1 expert columns | U0 gates * E]`; level `l > 0` = a task
+//! bank (U = T, `[m_t*h1 | E]`) and a shared bank (U = 1, `[m_s*h1 | E if not last]`); the later
+//! layers of all experts of a level = one stack with U = E.
+
+use tch::{Kind, Tensor};
+
+use super::{expert_cols, expert_mlp, gate_cols, mix, Cols};
+use crate::bank::{Bank, InputBank, Stack};
+use crate::config::{InputSpec, NativeFusion};
+use crate::params::Builder;
+
+enum Native {
+    /// Ablated: no native term.
+    Off,
+    /// Every unit has one expert: weight 1 on it (`eye(U, E)` per level, a constant).
+    Unit(Vec<Tensor>),
+    /// AdaTT-sp, m > 1: per level `[R, T, m]` (official `self_exp_weights.{l}`).
+    Sp(Vec<Tensor>),
+    /// AdaTT: tasks `[R, T, L, m_t]` (official `self_exp_weights.{t}` = `[L, m_t]`), shared
+    /// `[R, L-1, m_s]` (official `self_exp_weights.{T}`).
+    General { tasks: Tensor, shared: Tensor },
+}
+
+struct Level {
+    /// `None` at level 0 (the input bank).
+    task_bank: Option<Bank>,
+    shared_bank: Option<Bank>,
+    rest: Stack,
+    h1: i64,
+    /// Gated units at this level (T, or T+1 for AdaTT except at the last level).
+    units: i64,
+}
+
+pub(crate) struct Adatt {
+    t: i64,
+    m_t: i64,
+    m_s: i64,
+    levels: Vec<Level>,
+    native: Native,
+}
+
+/// `v [R, T, m]` -> `[R, T, T*m]` with `v[t]` at columns `t*m..(t+1)*m` of row `t`.
+fn block_diag(v: &Tensor) -> Tensor {
+    let s = v.size();
+    let (r, t, m) = (s[0], s[1], s[2]);
+    let eye = Tensor::eye(t, (Kind::Float, v.device())).view([1, t, t, 1]);
+    (eye * v.view([r, t, 1, m])).view([r, t, t * m])
+}
+
+impl Adatt {
+    pub fn build(
+        b: &mut Builder,
+        spec: &InputSpec,
+        t: i64,
+        m_t: i64,
+        m_s: i64,
+        expert_dims: &[Vec<usize>],
+        native: NativeFusion,
+    ) -> (InputBank, Adatt) {
+        let n_levels = expert_dims.len();
+        let e = t * m_t + m_s;
+        let has_shared = m_s > 0;
+        let units_at = |l: usize| if has_shared && l + 1 < n_levels { t + 1 } else { t };
+
+        // Banks.
+        let h1_0 = expert_dims[0][0] as i64;
+        let mut c0 = Cols(0);
+        let exp_col0 = c0.take(e * h1_0);
+        let gate_col0 = c0.take(units_at(0) * e);
+        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let mut levels = Vec::with_capacity(n_levels);
+        let mut d_in = spec.n_features as i64;
+        for (l, dims) in expert_dims.iter().enumerate() {
+            let h1 = dims[0] as i64;
+            let units = units_at(l);
+            let (task_bank, shared_bank) = if l == 0 {
+                (None, None)
+            } else {
+                let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + e);
+                let shared_gate = if units > t { e } else { 0 };
+                let sb = has_shared
+                    .then(|| Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate));
+                (Some(tb), sb)
+            };
+            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            levels.push(Level { task_bank, shared_bank, rest, h1, units });
+            d_in = *dims.last().unwrap() as i64;
+        }
+
+        // Official parameters, in state_dict order: experts, gate_weights, self_exp_weights.
+        for (l, (lv, dims)) in levels.iter().zip(expert_dims).enumerate() {
+            for x in 0..e {
+                let first = match (&lv.task_bank, &lv.shared_bank) {
+                    (None, _) => (&input.bank, 0, exp_col0 + x * lv.h1),
+                    (Some(tb), _) if x < t * m_t => (tb, x / m_t, (x % m_t) * lv.h1),
+                    (Some(_), Some(sb)) => (sb, 0, (x - t * m_t) * lv.h1),
+                    (Some(_), None) => unreachable!("shared expert without shared bank"),
+                };
+                let prefix = format!("mtl_arch.experts.{l}.{x}.mlp_net");
+                expert_mlp(b, &prefix, dims, first, &lv.rest, x);
+            }
+        }
+        for (l, lv) in levels.iter().enumerate() {
+            for u in 0..lv.units {
+                let prefix = format!("mtl_arch.gate_weights.{l}.{u}.0");
+                match (&lv.task_bank, &lv.shared_bank) {
+                    (None, _) => b.linear(&prefix, &input.bank, 0, gate_col0 + u * e, e),
+                    (Some(tb), _) if u < t => b.linear(&prefix, tb, u, m_t * lv.h1, e),
+                    (Some(_), Some(sb)) => b.linear(&prefix, sb, 0, m_s * lv.h1, e),
+                    (Some(_), None) => unreachable!("shared gate without shared bank"),
+                }
+            }
+        }
+        let l_all = n_levels as i64;
+        let all_single = m_t == 1 && (!has_shared || m_s == 1);
+        let native = match native {
+            NativeFusion::Ablated => Native::Off,
+            NativeFusion::Learned if all_single => Native::Unit(
+                levels
+                    .iter()
+                    .map(|lv| Tensor::eye_m(lv.units, e, (Kind::Float, b.device())))
+                    .collect(),
+            ),
+            NativeFusion::Learned if !has_shared => {
+                let r = b.replicas();
+                let vars: Vec<Tensor> =
+                    (0..n_levels).map(|l| b.var(&format!("native_l{l}"), &[r, t, m_t])).collect();
+                let bound = (1.0 / m_t as f64).sqrt();
+                for (l, v) in vars.iter().enumerate() {
+                    b.param(format!("mtl_arch.self_exp_weights.{l}"), v, None, vec![t, m_t], bound);
+                }
+                Native::Sp(vars)
+            }
+            NativeFusion::Learned => {
+                let r = b.replicas();
+                let tasks = b.var("native_tasks", &[r, t, l_all, m_t]);
+                let shared = b.var("native_shared", &[r, l_all - 1, m_s]);
+                let bt = (1.0 / m_t as f64).sqrt();
+                for i in 0..t {
+                    let name = format!("mtl_arch.self_exp_weights.{i}");
+                    b.param(name, &tasks, Some(i), vec![l_all, m_t], bt);
+                }
+                let name = format!("mtl_arch.self_exp_weights.{t}");
+                b.param(name, &shared, None, vec![l_all - 1, m_s], (1.0 / m_s as f64).sqrt());
+                Native::General { tasks, shared }
+            }
+        };
+        (input, Adatt { t, m_t, m_s, levels, native })
+    }
+
+    /// The native weights `N` of level `l`, `[R|1, U, E]` (None when ablated).
+    fn native_matrix(&self, l: usize) -> Option<Tensor> {
+        match &self.native {
+            Native::Off => None,
+            Native::Unit(eyes) => Some(eyes[l].unsqueeze(0)),
+            Native::Sp(vars) => Some(block_diag(&vars[l])),
+            Native::General { tasks, shared } => {
+                let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
+                let r = tasks.size()[0];
+                let opts = (Kind::Float, tasks.device());
+                let task_rows = Tensor::cat(
+                    &[block_diag(&tasks.select(2, l as i64)), Tensor::zeros([r, t, m_s], opts)],
+                    2,
+                );
+                if self.levels[l].units == t {
+                    return Some(task_rows);
+                }
+                let shared_row = Tensor::cat(
+                    &[Tensor::zeros([r, 1, t * m_t], opts), shared.narrow(1, l as i64, 1)],
+                    2,
+                );
+                Some(Tensor::cat(&[task_rows, shared_row], 1))
+            }
+        }
+    }
+
+    pub fn forward(&self, y0: &Tensor, mut fused: Option<&mut Vec<Tensor>>) -> Tensor {
+        let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
+        let e = t * m_t + m_s;
+        let mut x = Tensor::new();
+        for (l, lv) in self.levels.iter().enumerate() {
+            let (first, gates) = match &lv.task_bank {
+                None => {
+                    let y = y0.unsqueeze(1); // [R, 1, B, O0]
+                    (expert_cols(&y, 0, e, lv.h1), gate_cols(&y, e * lv.h1, lv.units, e))
+                }
+                Some(tb) => {
+                    let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + E]
+                    let mut experts = expert_cols(&yt, 0, m_t, lv.h1);
+                    let mut gates = gate_cols(&yt, m_t * lv.h1, 1, e);
+                    if let Some(sb) = &lv.shared_bank {
+                        let ys = sb.forward(&x.narrow(1, t, 1));
+                        experts = Tensor::cat(&[experts, expert_cols(&ys, 0, m_s, lv.h1)], 1);
+                        if lv.units > t {
+                            gates = Tensor::cat(&[gates, gate_cols(&ys, m_s * lv.h1, 1, e)], 2);
+                        }
+                    }
+                    (experts, gates)
+                }
+            };
+            let experts = lv.rest.forward(&first); // [R, E, B, h]
+            let w = match self.native_matrix(l) {
+                Some(n) => gates + n.unsqueeze(1),
+                None => gates,
+            }; // [R, B, U, E]
+            if let Some(f) = fused.as_deref_mut() {
+                f.push(w.shallow_clone());
+            }
+            x = mix(&w, &experts);
+        }
+        x
+    }
+}

@@ -1,0 +1,76 @@
+//! Cross-stitch (official `CrossStitch`): per level a per-task MLP, then
+//! `Linear(T, T, bias=False)` mixing the task outputs: `out_t = sum_s S[t, s] * expert_s`.
+//!
+//! Banks: the input bank holds the level-0 first layers (`[T*h1]`); level `l > 0`: first-layer
+//! bank U = T; later layers: stack U = T; the stitch of level `l` is a `[R, T, T]` variable.
+
+use tch::Tensor;
+
+use super::{expert_cols, expert_mlp};
+use crate::bank::{Bank, InputBank, Stack};
+use crate::config::InputSpec;
+use crate::params::Builder;
+
+struct Level {
+    first: Option<Bank>,
+    rest: Stack,
+    h1: i64,
+    stitch: Tensor,
+}
+
+pub(crate) struct CrossStitch {
+    t: i64,
+    levels: Vec<Level>,
+}
+
+impl CrossStitch {
+    pub fn build(
+        b: &mut Builder,
+        spec: &InputSpec,
+        t: i64,
+        expert_dims: &[Vec<usize>],
+    ) -> (InputBank, CrossStitch) {
+        let r = b.replicas();
+        let width0 = t * expert_dims[0][0] as i64;
+        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, width0);
+        let mut levels = Vec::with_capacity(expert_dims.len());
+        let mut d_in = spec.n_features as i64;
+        for (l, dims) in expert_dims.iter().enumerate() {
+            let h1 = dims[0] as i64;
+            let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), t, d_in, h1));
+            let rest = Stack::new(b, &format!("l{l}_rest"), t, h1, &dims[1..]);
+            let stitch = b.var(&format!("l{l}_stitch"), &[r, t, t]);
+            levels.push(Level { first, rest, h1, stitch });
+            d_in = *dims.last().unwrap() as i64;
+        }
+        // Official order: experts (all levels), then stitchs.
+        for (l, (lv, dims)) in levels.iter().zip(expert_dims).enumerate() {
+            for x in 0..t {
+                let first = match &lv.first {
+                    None => (&input.bank, 0, x * lv.h1),
+                    Some(fb) => (fb, x, 0),
+                };
+                let prefix = format!("mtl_arch.experts.{l}.{x}.mlp_net");
+                expert_mlp(b, &prefix, dims, first, &lv.rest, x);
+            }
+        }
+        let bound = 1.0 / (t as f64).sqrt();
+        for (l, lv) in levels.iter().enumerate() {
+            b.param(format!("mtl_arch.stitchs.{l}.weight"), &lv.stitch, None, vec![t, t], bound);
+        }
+        (input, CrossStitch { t, levels })
+    }
+
+    pub fn forward(&self, y0: &Tensor) -> Tensor {
+        let mut x = Tensor::new();
+        for lv in &self.levels {
+            let first = match &lv.first {
+                None => expert_cols(&y0.unsqueeze(1), 0, self.t, lv.h1),
+                Some(fb) => fb.forward(&x).relu(),
+            };
+            let experts = lv.rest.forward(&first); // [R, T, B, h]
+            x = Tensor::einsum("rts,rsbh->rtbh", &[&lv.stitch, &experts], None::<&[i64]>);
+        }
+        x
+    }
+}

@@ -1,0 +1,94 @@
+//! Multi-level MMoE (official `MLMMoE`; one level = MMoE).
+//!
+//! `E` experts per level; every gate is `Linear(D, E) + softmax` of the RAW input (E gates at
+//! non-final levels, T at the last); expert `i` of level `l > 0` reads the `i`-th gated mixture
+//! of level `l - 1`.
+//!
+//! Banks: the input bank holds the level-0 experts' first layers and the gates of every level
+//! (`[E*h1 | G_0*E | G_1*E | ...]`); level `l > 0`: a first-layer bank with U = E; later expert
+//! layers: a stack with U = E.
+
+use tch::Tensor;
+
+use super::{expert_cols, expert_mlp, gate_cols, mix, Cols};
+use crate::bank::{Bank, InputBank, Stack};
+use crate::config::InputSpec;
+use crate::params::Builder;
+
+struct Level {
+    first: Option<Bank>,
+    rest: Stack,
+    h1: i64,
+    gate_col: i64,
+    gates: i64,
+}
+
+pub(crate) struct Mmoe {
+    e: i64,
+    levels: Vec<Level>,
+}
+
+impl Mmoe {
+    pub fn build(
+        b: &mut Builder,
+        spec: &InputSpec,
+        t: i64,
+        e: i64,
+        expert_dims: &[Vec<usize>],
+    ) -> (InputBank, Mmoe) {
+        let n_levels = expert_dims.len();
+        let mut c0 = Cols(0);
+        let exp_col0 = c0.take(e * expert_dims[0][0] as i64);
+        let gate_cols_at: Vec<(i64, i64)> = (0..n_levels)
+            .map(|l| {
+                let gates = if l + 1 < n_levels { e } else { t };
+                (c0.take(gates * e), gates)
+            })
+            .collect();
+        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let mut levels = Vec::with_capacity(n_levels);
+        let mut d_in = spec.n_features as i64;
+        for (l, dims) in expert_dims.iter().enumerate() {
+            let h1 = dims[0] as i64;
+            let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), e, d_in, h1));
+            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let (gate_col, gates) = gate_cols_at[l];
+            levels.push(Level { first, rest, h1, gate_col, gates });
+            d_in = *dims.last().unwrap() as i64;
+        }
+
+        // Official order: experts (all levels), then gates.
+        for (l, (lv, dims)) in levels.iter().zip(expert_dims).enumerate() {
+            for x in 0..e {
+                let first = match &lv.first {
+                    None => (&input.bank, 0, exp_col0 + x * lv.h1),
+                    Some(fb) => (fb, x, 0),
+                };
+                let prefix = format!("mtl_arch.experts.{l}.{x}.mlp_net");
+                expert_mlp(b, &prefix, dims, first, &lv.rest, x);
+            }
+        }
+        for (l, lv) in levels.iter().enumerate() {
+            for g in 0..lv.gates {
+                let prefix = format!("mtl_arch.gates.{l}.{g}.1");
+                b.linear(&prefix, &input.bank, 0, lv.gate_col + g * e, e);
+            }
+        }
+        (input, Mmoe { e, levels })
+    }
+
+    pub fn forward(&self, y0: &Tensor) -> Tensor {
+        let y = y0.unsqueeze(1); // [R, 1, B, O0]
+        let mut x = Tensor::new();
+        for lv in &self.levels {
+            let first = match &lv.first {
+                None => expert_cols(&y, 0, self.e, lv.h1),
+                Some(fb) => fb.forward(&x).relu(),
+            };
+            let experts = lv.rest.forward(&first); // [R, E, B, h]
+            let gates = gate_cols(&y, lv.gate_col, lv.gates, self.e); // [R, B, G, E]
+            x = mix(&gates, &experts);
+        }
+        x
+    }
+}

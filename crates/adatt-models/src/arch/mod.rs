@@ -1,0 +1,155 @@
+//! The architectures. Each one registers its official parameters (in `state_dict` order) with
+//! the [`Builder`], owns its banks, and maps the level-0 bank output `[R, B, O0]` to the
+//! task-tower inputs `[R, T|1, B, h]`.
+
+use tch::{Kind, Tensor};
+
+use crate::bank::{InputBank, Stack};
+use crate::config::{InputSpec, ModelConfig};
+use crate::params::Builder;
+
+pub(crate) mod adatt;
+pub(crate) mod cross_stitch;
+pub(crate) mod mmoe;
+pub(crate) mod ple;
+pub(crate) mod shared_bottom;
+pub(crate) mod single_task;
+
+/// The body (everything between the raw input and the towers).
+pub(crate) enum Body {
+    SharedBottom(shared_bottom::SharedBottom),
+    SingleTask(single_task::SingleTask),
+    Mmoe(mmoe::Mmoe),
+    CrossStitch(cross_stitch::CrossStitch),
+    Ple(ple::Ple),
+    Adatt(adatt::Adatt),
+}
+
+impl Body {
+    /// `y0`: level-0 bank pre-activations `[R, B, O0]`. Returns `[R, T|1, B, h]`. For AdaTT,
+    /// pushes each level's fused expert weights `[R, B, units, experts]` into `fused`.
+    pub fn forward(&self, y0: &Tensor, fused: Option<&mut Vec<Tensor>>) -> Tensor {
+        match self {
+            Body::SharedBottom(a) => a.forward(y0),
+            Body::SingleTask(a) => a.forward(y0),
+            Body::Mmoe(a) => a.forward(y0),
+            Body::CrossStitch(a) => a.forward(y0),
+            Body::Ple(a) => a.forward(y0),
+            Body::Adatt(a) => a.forward(y0, fused),
+        }
+    }
+}
+
+/// Builds the input bank and the body for `cfg`; returns them and the body's output width.
+pub(crate) fn build(
+    cfg: &ModelConfig,
+    spec: &InputSpec,
+    b: &mut Builder,
+) -> (InputBank, Body, i64) {
+    let t = spec.n_tasks as i64;
+    match cfg {
+        ModelConfig::SharedBottom { bottom, .. } => {
+            let (input, body) = shared_bottom::SharedBottom::build(b, spec, bottom);
+            (input, Body::SharedBottom(body), *bottom.last().unwrap() as i64)
+        }
+        ModelConfig::SingleTask { bottom, .. } => {
+            let (input, body) = single_task::SingleTask::build(b, spec, t, bottom);
+            (input, Body::SingleTask(body), *bottom.last().unwrap() as i64)
+        }
+        ModelConfig::Mmoe { experts, expert_dims, .. } => {
+            let (input, body) = mmoe::Mmoe::build(b, spec, t, *experts as i64, expert_dims);
+            (input, Body::Mmoe(body), last_width(expert_dims))
+        }
+        ModelConfig::CrossStitch { expert_dims, .. } => {
+            let (input, body) = cross_stitch::CrossStitch::build(b, spec, t, expert_dims);
+            (input, Body::CrossStitch(body), last_width(expert_dims))
+        }
+        ModelConfig::Ple { task_experts, shared_experts, expert_dims, .. } => {
+            let (input, body) = ple::Ple::build(
+                b,
+                spec,
+                t,
+                *task_experts as i64,
+                *shared_experts as i64,
+                expert_dims,
+            );
+            (input, Body::Ple(body), last_width(expert_dims))
+        }
+        ModelConfig::AdattSp { task_experts, expert_dims, native, .. } => {
+            let (input, body) =
+                adatt::Adatt::build(b, spec, t, *task_experts as i64, 0, expert_dims, *native);
+            (input, Body::Adatt(body), last_width(expert_dims))
+        }
+        ModelConfig::Adatt { task_experts, shared_experts, expert_dims, native, .. } => {
+            let (input, body) = adatt::Adatt::build(
+                b,
+                spec,
+                t,
+                *task_experts as i64,
+                *shared_experts as i64,
+                expert_dims,
+                *native,
+            );
+            (input, Body::Adatt(body), last_width(expert_dims))
+        }
+    }
+}
+
+fn last_width(expert_dims: &[Vec<usize>]) -> i64 {
+    *expert_dims.last().unwrap().last().unwrap() as i64
+}
+
+/// Column allocator of a bank's output.
+pub(crate) struct Cols(pub i64);
+
+impl Cols {
+    pub fn take(&mut self, n: i64) -> i64 {
+        let c = self.0;
+        self.0 += n;
+        c
+    }
+}
+
+/// Expert first-layer activations from bank output `y [R, S, B, O]`: columns
+/// `col..col + k*h` hold `k` experts of width `h` per unit; returns `relu` of them as
+/// `[R, S*k, B, h]` (unit-major: the experts of unit 0, then of unit 1, ...).
+pub(crate) fn expert_cols(y: &Tensor, col: i64, k: i64, h: i64) -> Tensor {
+    let s = y.size();
+    let (r, units, batch) = (s[0], s[1], s[2]);
+    y.narrow(-1, col, k * h)
+        .reshape([r, units, batch, k, h])
+        .permute([0, 1, 3, 2, 4])
+        .reshape([r, units * k, batch, h])
+        .relu()
+}
+
+/// Softmax gates from bank output `y [R, S, B, O]`: columns `col..col + g*n` hold `g` gates of
+/// `n` logits per unit; returns `[R, B, S*g, n]`.
+pub(crate) fn gate_cols(y: &Tensor, col: i64, g: i64, n: i64) -> Tensor {
+    let s = y.size();
+    let (r, units, batch) = (s[0], s[1], s[2]);
+    y.narrow(-1, col, g * n)
+        .reshape([r, units, batch, g, n])
+        .permute([0, 2, 1, 3, 4])
+        .reshape([r, batch, units * g, n])
+        .softmax(-1, Kind::Float)
+}
+
+/// `out[r, u, b, :] = sum_e w[r, b, u, e] * experts[r, e, b, :]`: `[R, U, B, h]`.
+pub(crate) fn mix(w: &Tensor, experts: &Tensor) -> Tensor {
+    Tensor::einsum("rbue,rebh->rubh", &[w, experts], None::<&[i64]>)
+}
+
+/// Registers the official MLP `{prefix}` of expert `e` whose first layer is at
+/// `(first_bank, first_unit, first_col)` and whose later layers are unit `e` of `rest`.
+pub(crate) fn expert_mlp(
+    b: &mut Builder,
+    prefix: &str,
+    dims: &[usize],
+    first: (&crate::bank::Bank, i64, i64),
+    rest: &Stack,
+    e: i64,
+) {
+    let layers = std::iter::once(first).chain(rest.banks.iter().map(|bank| (bank, e, 0)));
+    b.mlp(prefix, layers, dims);
+}

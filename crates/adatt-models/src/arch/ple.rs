@@ -1,0 +1,157 @@
+//! PLE (official `PLE`; one level = CGC).
+//!
+//! Per level: `m_t` experts per task unit and `m_s` shared experts (order: task 0's, ..., shared;
+//! `E` in all). Task gate `t`: `Linear(in, m_t + m_s) + softmax` over its own and the shared
+//! experts; the shared gate (not at the last level) over all `E`. Each unit's experts and gate
+//! read that unit's previous output. `m_s = 0`: no shared unit at all (task gates over their own
+//! experts only) -- the intended semantics; the official code fails there.
+//!
+//! Banks: level 0 = the input bank `[E*h1 | T*(m_t+m_s) | E if shared gate]`; level `l > 0` = a
+//! task bank (U = T, `[m_t*h1 | m_t+m_s]`) and a shared bank (U = 1, `[m_s*h1 | E if shared
+//! gate]`); later expert layers = one stack with U = E.
+
+use tch::Tensor;
+
+use super::{expert_cols, expert_mlp, gate_cols, mix, Cols};
+use crate::bank::{Bank, InputBank, Stack};
+use crate::config::InputSpec;
+use crate::params::Builder;
+
+struct Level {
+    task_bank: Option<Bank>,
+    shared_bank: Option<Bank>,
+    rest: Stack,
+    h1: i64,
+    /// Whether this level has the shared gate (m_s > 0 and not the last level).
+    shared_gate: bool,
+}
+
+pub(crate) struct Ple {
+    t: i64,
+    m_t: i64,
+    m_s: i64,
+    levels: Vec<Level>,
+}
+
+impl Ple {
+    pub fn build(
+        b: &mut Builder,
+        spec: &InputSpec,
+        t: i64,
+        m_t: i64,
+        m_s: i64,
+        expert_dims: &[Vec<usize>],
+    ) -> (InputBank, Ple) {
+        let n_levels = expert_dims.len();
+        let e = t * m_t + m_s;
+        let g = m_t + m_s;
+        let shared_gate_at = |l: usize| m_s > 0 && l + 1 < n_levels;
+
+        let h1_0 = expert_dims[0][0] as i64;
+        let mut c0 = Cols(0);
+        let exp_col0 = c0.take(e * h1_0);
+        let gate_col0 = c0.take(t * g);
+        let shared_gate_col0 = c0.take(if shared_gate_at(0) { e } else { 0 });
+        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let mut levels = Vec::with_capacity(n_levels);
+        let mut d_in = spec.n_features as i64;
+        for (l, dims) in expert_dims.iter().enumerate() {
+            let h1 = dims[0] as i64;
+            let shared_gate = shared_gate_at(l);
+            let (task_bank, shared_bank) = if l == 0 {
+                (None, None)
+            } else {
+                let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + g);
+                let sg = if shared_gate { e } else { 0 };
+                let sb = (m_s > 0)
+                    .then(|| Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + sg));
+                (Some(tb), sb)
+            };
+            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            levels.push(Level { task_bank, shared_bank, rest, h1, shared_gate });
+            d_in = *dims.last().unwrap() as i64;
+        }
+
+        // Official order: experts (all levels), then gate_weights.
+        for (l, (lv, dims)) in levels.iter().zip(expert_dims).enumerate() {
+            for x in 0..e {
+                let first = match (&lv.task_bank, &lv.shared_bank) {
+                    (None, _) => (&input.bank, 0, exp_col0 + x * lv.h1),
+                    (Some(tb), _) if x < t * m_t => (tb, x / m_t, (x % m_t) * lv.h1),
+                    (Some(_), Some(sb)) => (sb, 0, (x - t * m_t) * lv.h1),
+                    (Some(_), None) => unreachable!("shared expert without shared bank"),
+                };
+                let prefix = format!("mtl_arch.experts.{l}.{x}.mlp_net");
+                expert_mlp(b, &prefix, dims, first, &lv.rest, x);
+            }
+        }
+        for (l, lv) in levels.iter().enumerate() {
+            for u in 0..t {
+                let prefix = format!("mtl_arch.gate_weights.{l}.{u}.0");
+                match &lv.task_bank {
+                    None => b.linear(&prefix, &input.bank, 0, gate_col0 + u * g, g),
+                    Some(tb) => b.linear(&prefix, tb, u, m_t * lv.h1, g),
+                }
+            }
+            if lv.shared_gate {
+                let prefix = format!("mtl_arch.gate_weights.{l}.{t}.0");
+                match &lv.shared_bank {
+                    None => b.linear(&prefix, &input.bank, 0, shared_gate_col0, e),
+                    Some(sb) => b.linear(&prefix, sb, 0, m_s * lv.h1, e),
+                }
+            }
+        }
+        (input, Ple { t, m_t, m_s, levels })
+    }
+
+    pub fn forward(&self, y0: &Tensor) -> Tensor {
+        let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
+        let e = t * m_t + m_s;
+        let g = m_t + m_s;
+        let mut x = Tensor::new();
+        for lv in &self.levels {
+            let (first, task_gates, shared_gate) = match &lv.task_bank {
+                None => {
+                    let y = y0.unsqueeze(1);
+                    let sg = lv.shared_gate.then(|| gate_cols(&y, e * lv.h1 + t * g, 1, e));
+                    (expert_cols(&y, 0, e, lv.h1), gate_cols(&y, e * lv.h1, t, g), sg)
+                }
+                Some(tb) => {
+                    let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + g]
+                    let mut experts = expert_cols(&yt, 0, m_t, lv.h1);
+                    let gates = gate_cols(&yt, m_t * lv.h1, 1, g);
+                    let mut sg = None;
+                    if let Some(sb) = &lv.shared_bank {
+                        let ys = sb.forward(&x.narrow(1, t, 1));
+                        experts = Tensor::cat(&[experts, expert_cols(&ys, 0, m_s, lv.h1)], 1);
+                        sg = lv.shared_gate.then(|| gate_cols(&ys, m_s * lv.h1, 1, e));
+                    }
+                    (experts, gates, sg)
+                }
+            };
+            let experts = lv.rest.forward(&first); // [R, E, B, h]
+            let s = experts.size();
+            let (r, batch, h) = (s[0], s[2], s[3]);
+            // task units: own experts + shared experts
+            let own = experts.narrow(1, 0, t * m_t).reshape([r, t, m_t, batch, h]);
+            let mut out = Tensor::einsum(
+                "rbtk,rtkbh->rtbh",
+                &[task_gates.narrow(3, 0, m_t), own],
+                None::<&[i64]>,
+            );
+            if m_s > 0 {
+                out = out
+                    + Tensor::einsum(
+                        "rbts,rsbh->rtbh",
+                        &[task_gates.narrow(3, m_t, m_s), experts.narrow(1, t * m_t, m_s)],
+                        None::<&[i64]>,
+                    );
+            }
+            x = match shared_gate {
+                Some(sg) => Tensor::cat(&[out, mix(&sg, &experts)], 1),
+                None => out,
+            };
+        }
+        x
+    }
+}

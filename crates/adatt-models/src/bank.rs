@@ -1,0 +1,206 @@
+//! Batched building blocks: a *bank* of linear units with a leading replica dim, stacks of banks
+//! with ReLU, the level-0 input bank (dense and sparse first layer) and the task towers.
+
+use tch::{Device, Kind, Tensor};
+
+use crate::error::ModelError;
+use crate::params::Builder;
+
+/// `U` independent linear units for `R` replicas: weight `[R, U, in, out]`, bias `[R, U, out]`.
+///
+/// `forward(x [R|1, U|1, B, in]) = x.matmul(W) + b.unsqueeze(2)`, shape `[R, U, B, out]`.
+pub(crate) struct Bank {
+    pub w: Tensor,
+    pub b: Tensor,
+    pub inp: i64,
+}
+
+impl Bank {
+    pub fn new(builder: &Builder, name: &str, units: i64, inp: i64, out: i64) -> Bank {
+        let r = builder.replicas();
+        let w = builder.var(&format!("{name}_w"), &[r, units, inp, out]);
+        let b = builder.var(&format!("{name}_b"), &[r, units, out]);
+        Bank { w, b, inp }
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        x.matmul(&self.w) + self.b.unsqueeze(2)
+    }
+}
+
+/// Consecutive banks with the same number of units, each followed by ReLU (the layers after the
+/// first one of every expert / MLP of a level).
+pub(crate) struct Stack {
+    pub banks: Vec<Bank>,
+}
+
+impl Stack {
+    /// Layers `inp -> dims[0] -> dims[1] ...`, `units` units each.
+    pub fn new(builder: &Builder, name: &str, units: i64, inp: i64, dims: &[usize]) -> Stack {
+        let mut banks = Vec::with_capacity(dims.len());
+        let mut d_in = inp;
+        for (j, &d) in dims.iter().enumerate() {
+            banks.push(Bank::new(builder, &format!("{name}{j}"), units, d_in, d as i64));
+            d_in = d as i64;
+        }
+        Stack { banks }
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let mut h = x.shallow_clone();
+        for bank in &self.banks {
+            h = bank.forward(&h).relu();
+        }
+        h
+    }
+}
+
+/// Input of a forward pass (see [`crate::Model::forward`]).
+pub enum ModelInput<'a> {
+    /// f32 `[R or 1, B, D]`.
+    Dense(&'a Tensor),
+    /// f32 `[R or 1, B, n_num]` numeric values (in `InputSpec::numeric_cols` order) and i64
+    /// `[R or 1, B, n_cat]` active one-hot column (an index into the D dense columns, or -1).
+    Sparse { numeric: &'a Tensor, active: &'a Tensor },
+}
+
+/// The level-0 bank: one unit (`[R, 1, D, O]`) holding, side by side in its columns, the first
+/// layer of every module that reads the raw input.
+pub(crate) struct InputBank {
+    pub bank: Bank,
+    replicas: i64,
+    n_features: i64,
+    numeric_cols: Tensor,
+    n_num: i64,
+    n_cat: i64,
+    /// `r * D` per replica, `[R, 1, 1]` (index offsets into the replica-flattened weight).
+    replica_offsets: Tensor,
+}
+
+fn check_lead(t: &Tensor, what: &str, r: i64, last: i64, kind: Kind) -> Result<i64, ModelError> {
+    let s = t.size();
+    if s.len() != 3 || (s[0] != r && s[0] != 1) || s[2] != last {
+        return Err(ModelError::Input(format!(
+            "{what} must have shape [{r} or 1, B, {last}], got {s:?}"
+        )));
+    }
+    if t.kind() != kind {
+        return Err(ModelError::Input(format!("{what} must be {kind:?}, got {:?}", t.kind())));
+    }
+    Ok(s[1])
+}
+
+impl InputBank {
+    pub fn new(
+        builder: &Builder,
+        n_features: usize,
+        numeric_cols: &[usize],
+        n_cat: usize,
+        out: i64,
+    ) -> InputBank {
+        let r = builder.replicas();
+        let d = n_features as i64;
+        let dev = builder.device();
+        let cols: Vec<i64> = numeric_cols.iter().map(|&c| c as i64).collect();
+        InputBank {
+            bank: Bank::new(builder, "input", 1, d, out),
+            replicas: r,
+            n_features: d,
+            numeric_cols: Tensor::from_slice(&cols).to_device(dev),
+            n_num: cols.len() as i64,
+            n_cat: n_cat as i64,
+            replica_offsets: (Tensor::arange(r, (Kind::Int64, dev)) * d).view([r, 1, 1]),
+        }
+    }
+
+    fn check_device(&self, t: &Tensor, what: &str) -> Result<(), ModelError> {
+        let dev: Device = self.bank.w.device();
+        if t.device() != dev {
+            return Err(ModelError::Input(format!(
+                "{what} is on {:?}, the model on {dev:?}",
+                t.device()
+            )));
+        }
+        Ok(())
+    }
+
+    /// `[R, B, O]` pre-activations of the level-0 bank.
+    pub fn forward(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
+        let r = self.replicas;
+        let w = self.bank.w.squeeze_dim(1); // [R, D, O]
+        let b = self.bank.b.shallow_clone(); // [R, 1, O]
+        match x {
+            ModelInput::Dense(x) => {
+                check_lead(x, "dense input", r, self.n_features, Kind::Float)?;
+                self.check_device(x, "dense input")?;
+                Ok(x.matmul(&w) + b)
+            }
+            ModelInput::Sparse { numeric, active } => {
+                let bn = check_lead(numeric, "numeric input", r, self.n_num, Kind::Float)?;
+                let ba = check_lead(active, "active input", r, self.n_cat, Kind::Int64)?;
+                self.check_device(numeric, "numeric input")?;
+                self.check_device(active, "active input")?;
+                if bn != ba {
+                    return Err(ModelError::Input(format!(
+                        "numeric batch {bn} != active batch {ba}"
+                    )));
+                }
+                let batch = bn;
+                let out = w.size()[2];
+                let mut y = b;
+                if self.n_num > 0 {
+                    y = y + numeric.matmul(&w.index_select(1, &self.numeric_cols));
+                }
+                if self.n_cat > 0 {
+                    let act = active.expand([r, batch, self.n_cat], false);
+                    let weights = act.ge(0).to_kind(Kind::Float).reshape([-1]);
+                    let idx = (act.clamp_min(0) + &self.replica_offsets).reshape([-1]);
+                    let offsets = Tensor::arange_start_step(
+                        0,
+                        r * batch * self.n_cat,
+                        self.n_cat,
+                        (Kind::Int64, idx.device()),
+                    );
+                    let (bags, _, _, _) = Tensor::embedding_bag(
+                        &w.reshape([r * self.n_features, out]),
+                        &idx,
+                        &offsets,
+                        false,
+                        0, // sum
+                        false,
+                        Some(&weights),
+                        false,
+                    );
+                    y = y + bags.view([r, batch, out]);
+                }
+                Ok(y.expand([r, batch, out], false))
+            }
+        }
+    }
+}
+
+/// The T task towers: `MLP(tower) + Linear(., 1)` per task, as banks with U = T.
+pub(crate) struct Towers {
+    hidden: Stack,
+    out: Bank,
+}
+
+impl Towers {
+    /// Registers `task_modules.{t}.0.mlp_net.{2j}.*` and `task_modules.{t}.1.*`.
+    pub fn new(builder: &mut Builder, n_tasks: i64, inp: i64, dims: &[usize]) -> Towers {
+        let hidden = Stack::new(builder, "tower_h", n_tasks, inp, dims);
+        let last = *dims.last().expect("validated: tower not empty") as i64;
+        let out = Bank::new(builder, "tower_out", n_tasks, last, 1);
+        for t in 0..n_tasks {
+            let layers = hidden.banks.iter().map(|b| (b, t, 0));
+            builder.mlp(&format!("task_modules.{t}.0.mlp_net"), layers, dims);
+            builder.linear(&format!("task_modules.{t}.1"), &out, t, 0, 1);
+        }
+        Towers { hidden, out }
+    }
+
+    /// `h [R, T|1, B, in]` -> logits `[R, B, T]`.
+    pub fn forward(&self, h: &Tensor) -> Tensor {
+        self.out.forward(&self.hidden.forward(h)).squeeze_dim(-1).permute([0, 2, 1]).contiguous()
+    }
+}

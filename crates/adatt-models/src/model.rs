@@ -1,0 +1,206 @@
+//! [`Model`]: an architecture with `R` independent replicas batched in every tensor.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use tch::{nn, Device, Tensor};
+
+use crate::arch::{self, Body};
+use crate::bank::{InputBank, ModelInput, Towers};
+use crate::config::{InputSpec, ModelConfig};
+use crate::error::ModelError;
+use crate::params::{draw_init, read_slice, write_slice, Builder, Entry};
+
+/// A multi-task model with `R = seeds.len()` replicas (see the crate docs for the layout).
+pub struct Model {
+    cfg: ModelConfig,
+    spec: InputSpec,
+    seeds: Vec<u64>,
+    device: Device,
+    vs: nn::VarStore,
+    input: InputBank,
+    body: Body,
+    towers: Towers,
+    entries: Vec<Entry>,
+}
+
+impl Model {
+    /// Builds the model on `device` with one replica per seed; replica `r` is initialised from
+    /// `ChaCha8Rng::seed_from_u64(seeds[r])` (see the crate docs for the exact definition).
+    pub fn new(
+        cfg: &ModelConfig,
+        spec: &InputSpec,
+        seeds: &[u64],
+        device: Device,
+    ) -> Result<Model, ModelError> {
+        cfg.validate(spec.n_tasks)?;
+        spec.validate()?;
+        if seeds.is_empty() {
+            return Err(ModelError::NoSeeds);
+        }
+        let vs = nn::VarStore::new(device);
+        let (input, body, towers, entries) = {
+            let mut b = Builder::new(vs.root(), seeds.len() as i64);
+            let (input, body, width) = arch::build(cfg, spec, &mut b);
+            let towers = Towers::new(&mut b, spec.n_tasks as i64, width, cfg.tower());
+            (input, body, towers, b.entries)
+        };
+        let model = Model {
+            cfg: cfg.clone(),
+            spec: spec.clone(),
+            seeds: seeds.to_vec(),
+            device,
+            vs,
+            input,
+            body,
+            towers,
+            entries,
+        };
+        for (r, &seed) in seeds.iter().enumerate() {
+            for (e, v) in model.entries.iter().zip(draw_init(&model.entries, seed)) {
+                write_slice(e, r as i64, &v);
+            }
+        }
+        Ok(model)
+    }
+
+    pub fn replicas(&self) -> usize {
+        self.seeds.len()
+    }
+
+    pub fn seeds(&self) -> &[u64] {
+        &self.seeds
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    pub fn spec(&self) -> &InputSpec {
+        &self.spec
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Logits `[R, B, T]`. Inputs with a leading dim of 1 are shared by all replicas.
+    ///
+    /// Panics on inputs of the wrong shape, kind or device; see [`Model::f_forward`].
+    pub fn forward(&self, x: &ModelInput) -> Tensor {
+        self.f_forward(x).unwrap_or_else(|e| panic!("Model::forward: {e}"))
+    }
+
+    /// [`Model::forward`] returning an error for bad inputs.
+    pub fn f_forward(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
+        let y0 = self.input.forward(x)?;
+        Ok(self.towers.forward(&self.body.forward(&y0, None)))
+    }
+
+    /// AdaTT / AdaTT-sp only: per fusion level the fused expert weights `[R, B, units, experts]`
+    /// = NativeExpertLF weight + gate (the paper's Figure 3); units are the T tasks (plus the
+    /// shared unit at non-final AdaTT levels), experts in official order.
+    pub fn fused_expert_weights(&self, x: &ModelInput) -> Result<Vec<Tensor>, ModelError> {
+        if !self.cfg.is_adatt() {
+            return Err(ModelError::Unsupported(format!(
+                "fused expert weights exist only for AdaTT / AdaTT-sp, not {}",
+                self.cfg.label()
+            )));
+        }
+        let y0 = self.input.forward(x)?;
+        let mut fused = Vec::new();
+        self.body.forward(&y0, Some(&mut fused));
+        Ok(fused)
+    }
+
+    /// All trainable parameters (each with a leading replica dim).
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    fn check_replica(&self, r: usize) -> Result<(), ModelError> {
+        if r >= self.replicas() {
+            return Err(ModelError::Replica { r, replicas: self.replicas() });
+        }
+        Ok(())
+    }
+
+    /// Replica `r`'s parameters with official names and shapes, as CPU f32 copies, in
+    /// `state_dict` order. Panics if `r >= replicas()`.
+    pub fn export_replica(&self, r: usize) -> Vec<(String, Tensor)> {
+        if let Err(e) = self.check_replica(r) {
+            panic!("Model::export_replica: {e}");
+        }
+        self.entries.iter().map(|e| (e.name.clone(), read_slice(e, r as i64))).collect()
+    }
+
+    /// Overwrites replica `r` with official-named tensors; every official name must be present
+    /// exactly once with its exact shape, and no other name may appear. Nothing is written on
+    /// error.
+    pub fn import_replica(
+        &mut self,
+        r: usize,
+        named: &[(String, Tensor)],
+    ) -> Result<(), ModelError> {
+        self.check_replica(r)?;
+        let mut by_name: HashMap<&str, &Tensor> = HashMap::with_capacity(named.len());
+        for (name, t) in named {
+            if by_name.insert(name.as_str(), t).is_some() {
+                return Err(ModelError::Param { key: name.clone(), msg: "given twice".into() });
+            }
+        }
+        for e in &self.entries {
+            let t = by_name.remove(e.name.as_str()).ok_or_else(|| ModelError::Param {
+                key: e.name.clone(),
+                msg: format!("missing (expected shape {:?})", e.shape),
+            })?;
+            if t.size() != e.shape {
+                return Err(ModelError::Param {
+                    key: e.name.clone(),
+                    msg: format!("shape {:?}, expected {:?}", t.size(), e.shape),
+                });
+            }
+            if !t.is_floating_point() {
+                return Err(ModelError::Param {
+                    key: e.name.clone(),
+                    msg: format!("kind {:?} is not floating point", t.kind()),
+                });
+            }
+        }
+        if let Some(extra) = named.iter().find(|(n, _)| by_name.contains_key(n.as_str())) {
+            return Err(ModelError::Param {
+                key: extra.0.clone(),
+                msg: format!("not a parameter of {}", self.cfg.label()),
+            });
+        }
+        let lookup: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        for e in &self.entries {
+            write_slice(e, r as i64, lookup[e.name.as_str()]);
+        }
+        Ok(())
+    }
+
+    /// Writes replica `r` (official names) to a safetensors file.
+    pub fn save_replica_safetensors(&self, r: usize, path: &Path) -> Result<(), ModelError> {
+        self.check_replica(r)?;
+        Tensor::write_safetensors(&self.export_replica(r), path)?;
+        Ok(())
+    }
+
+    /// Reads replica `r` from a safetensors file with exactly the official names.
+    pub fn load_replica_safetensors(&mut self, r: usize, path: &Path) -> Result<(), ModelError> {
+        self.check_replica(r)?;
+        let named = Tensor::read_safetensors(path)?;
+        self.import_replica(r, &named)
+    }
+
+    /// Number of scalar parameters of one replica (= the PyTorch `state_dict` numel).
+    pub fn params_per_replica(&self) -> usize {
+        self.entries.iter().map(Entry::numel).sum()
+    }
+
+    /// Official names and shapes, in `state_dict` order.
+    pub fn official_param_names(&self) -> Vec<(String, Vec<i64>)> {
+        self.entries.iter().map(|e| (e.name.clone(), e.shape.clone())).collect()
+    }
+}

@@ -1,0 +1,168 @@
+//! The mapping between official (PyTorch `state_dict`) parameters and slices of our batched
+//! variables, and the init / export / import that are generic over it.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::bank::Bank;
+
+/// One official parameter: its name and shape, its init bound, and where it lives.
+///
+/// For replica `r` the official tensor is `target[r]`, then `[unit]` when `unit` is set, then the
+/// last-dim column range `cols` when set, then transposed when `transpose` (a Linear weight
+/// `[out, in]` is stored as `[in, out]` columns of a bank).
+pub(crate) struct Entry {
+    pub name: String,
+    pub shape: Vec<i64>,
+    /// Values are drawn from U(-bound, bound).
+    pub bound: f64,
+    target: Tensor,
+    unit: Option<i64>,
+    cols: Option<(i64, i64)>,
+    transpose: bool,
+}
+
+impl Entry {
+    /// A view of replica `r`'s slice (shares storage with the variable).
+    pub fn view(&self, r: i64) -> Tensor {
+        let mut t = self.target.get(r);
+        if let Some(u) = self.unit {
+            t = t.get(u);
+        }
+        if let Some((c, n)) = self.cols {
+            t = t.narrow(-1, c, n);
+        }
+        if self.transpose {
+            t = t.transpose(0, 1);
+        }
+        t
+    }
+
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product::<i64>() as usize
+    }
+}
+
+/// Creates variables in a [`nn::VarStore`] and records the official-name mapping, in the
+/// official `state_dict` order (the order of the `linear` / `mlp` / `param` calls).
+pub(crate) struct Builder<'a> {
+    path: nn::Path<'a>,
+    replicas: i64,
+    pub entries: Vec<Entry>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(path: nn::Path<'a>, replicas: i64) -> Builder<'a> {
+        Builder { path, replicas, entries: Vec::new() }
+    }
+
+    pub fn replicas(&self) -> i64 {
+        self.replicas
+    }
+
+    pub fn device(&self) -> Device {
+        self.path.device()
+    }
+
+    /// A trainable zero-filled variable (filled later by init or import).
+    pub fn var(&self, name: &str, dims: &[i64]) -> Tensor {
+        self.path.zeros(name, dims)
+    }
+
+    /// `{prefix}.weight` `[out, in]` and `{prefix}.bias` `[out]` = columns `col..col+out` of
+    /// `bank`'s unit `unit`.
+    pub fn linear(&mut self, prefix: &str, bank: &Bank, unit: i64, col: i64, out: i64) {
+        let bound = 1.0 / (bank.inp as f64).sqrt();
+        self.entries.push(Entry {
+            name: format!("{prefix}.weight"),
+            shape: vec![out, bank.inp],
+            bound,
+            target: bank.w.shallow_clone(),
+            unit: Some(unit),
+            cols: Some((col, out)),
+            transpose: true,
+        });
+        self.entries.push(Entry {
+            name: format!("{prefix}.bias"),
+            shape: vec![out],
+            bound,
+            target: bank.b.shallow_clone(),
+            unit: Some(unit),
+            cols: Some((col, out)),
+            transpose: false,
+        });
+    }
+
+    /// An official `MLP` (`{prefix}.{2j}.weight|bias`): layer `j` lives at `layers[j]` =
+    /// (bank, unit, first column) with width `dims[j]`.
+    pub fn mlp<'b>(
+        &mut self,
+        prefix: &str,
+        layers: impl IntoIterator<Item = (&'b Bank, i64, i64)>,
+        dims: &[usize],
+    ) {
+        let mut n = 0;
+        for (j, (bank, unit, col)) in layers.into_iter().enumerate() {
+            self.linear(&format!("{prefix}.{}", 2 * j), bank, unit, col, dims[j] as i64);
+            n += 1;
+        }
+        assert_eq!(n, dims.len(), "mlp {prefix}: layer count");
+    }
+
+    /// A free parameter: `target[r]` (then `[unit]`) has the official `shape`.
+    pub fn param(
+        &mut self,
+        name: String,
+        target: &Tensor,
+        unit: Option<i64>,
+        shape: Vec<i64>,
+        bound: f64,
+    ) {
+        self.entries.push(Entry {
+            name,
+            shape,
+            bound,
+            target: target.shallow_clone(),
+            unit,
+            cols: None,
+            transpose: false,
+        });
+    }
+}
+
+/// The init of one replica: every official tensor in `state_dict` order, row-major, each value
+/// `(2u - 1) * bound` with `u: f64` uniform in [0, 1) from `ChaCha8Rng::seed_from_u64(seed)`,
+/// rounded to f32. Returned as CPU f32 tensors of the official shapes.
+pub(crate) fn draw_init(entries: &[Entry], seed: u64) -> Vec<Tensor> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    entries
+        .iter()
+        .map(|e| {
+            let vals: Vec<f32> = (0..e.numel())
+                .map(|_| {
+                    let u: f64 = rng.random();
+                    ((2.0 * u - 1.0) * e.bound) as f32
+                })
+                .collect();
+            Tensor::from_slice(&vals).reshape(e.shape.as_slice())
+        })
+        .collect()
+}
+
+/// Copies `src` (official shape) into replica `r`'s slice of `e`.
+pub(crate) fn write_slice(e: &Entry, r: i64, src: &Tensor) {
+    tch::no_grad(|| {
+        e.view(r).copy_(&src.to_kind(Kind::Float));
+    });
+}
+
+/// A CPU f32 contiguous copy of replica `r`'s slice of `e`.
+pub(crate) fn read_slice(e: &Entry, r: i64) -> Tensor {
+    tch::no_grad(|| {
+        let out = Tensor::zeros(e.shape.as_slice(), (Kind::Float, Device::Cpu));
+        let mut out2 = out.shallow_clone();
+        out2.copy_(&e.view(r));
+        out
+    })
+}

@@ -1,0 +1,410 @@
+//! Experiment configuration (TOML, `deny_unknown_fields` everywhere): data, training
+//! hyperparameters, run settings and the model entries that, crossed with the seeds, form the grid.
+
+use std::path::{Path, PathBuf};
+
+use adatt_data::{CensusConfig, Protocol};
+use adatt_models::ModelConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+
+/// Where the data comes from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DataConfig {
+    /// UCI Census-Income (KDD).
+    Census {
+        /// Directory with census-income.{data,test}.gz.
+        #[serde(default = "default_census_dir")]
+        data_dir: PathBuf,
+        /// Preprocessing protocol.
+        protocol: Protocol,
+        /// Seed of the 50/50 validation/test split of the test file (the framework uses 1).
+        #[serde(default = "default_split_seed")]
+        split_seed: u32,
+    },
+}
+
+fn default_census_dir() -> PathBuf {
+    PathBuf::from("data/census-income")
+}
+fn default_split_seed() -> u32 {
+    1
+}
+
+impl DataConfig {
+    /// The census loader config, if this is census.
+    pub fn census(&self) -> CensusConfig {
+        match self {
+            DataConfig::Census { data_dir, protocol, split_seed } => CensusConfig {
+                data_dir: data_dir.clone(),
+                protocol: *protocol,
+                split_seed: *split_seed,
+            },
+        }
+    }
+    /// The preprocessing protocol.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            DataConfig::Census { protocol, .. } => *protocol,
+        }
+    }
+    /// Replace the protocol (the `PROTOCOL=` override).
+    pub fn set_protocol(&mut self, p: Protocol) {
+        match self {
+            DataConfig::Census { protocol, .. } => *protocol = p,
+        }
+    }
+}
+
+/// How the per-task losses are weighted in the total loss.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TaskWeighting {
+    /// Every task weight 1.
+    #[default]
+    Equal,
+    /// Fixed weights, one per task.
+    Fixed {
+        /// Weights in task order.
+        weights: Vec<f64>,
+    },
+    /// Dynamic Weight Average as in the framework the paper adapted (BorealisAI/MMoEEx-MTL
+    /// `TaskBalanceMTL.DWA`): after each epoch, from the weighted losses of the epoch's LAST batch,
+    /// w_t = clip(K·exp(r_t/T) / Σ exp(r_j/T), 0.5, 1.5) with K = T = number of tasks and
+    /// r_t = loss_t(e) / loss_t(e−1); r = 1 while epoch ≤ 1.
+    Dwa,
+}
+
+/// Model-selection criterion for the best epoch.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// Maximise the sum over tasks of validation AUC (the framework's `np.nansum`).
+    #[default]
+    SumValidAuc,
+    /// Minimise the mean over tasks of validation NE.
+    MeanValidNe,
+}
+
+/// How the first layer reads the input.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InputMode {
+    /// Numeric part + gather of the active one-hot rows (exact, fast).
+    #[default]
+    Sparse,
+    /// Plain dense matmul over the full feature vector.
+    Dense,
+}
+
+/// Where to run.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChoice {
+    /// CPU.
+    #[default]
+    Cpu,
+    /// The first CUDA device (error if none).
+    Cuda,
+    /// CUDA if available, else CPU.
+    Auto,
+}
+
+impl DeviceChoice {
+    /// Resolve to a tch device.
+    pub fn resolve(self) -> Result<tch::Device> {
+        match self {
+            DeviceChoice::Cpu => Ok(tch::Device::Cpu),
+            DeviceChoice::Cuda => {
+                if tch::Cuda::is_available() {
+                    Ok(tch::Device::Cuda(0))
+                } else {
+                    Err(TrainError::NoCuda)
+                }
+            }
+            DeviceChoice::Auto => Ok(tch::Device::cuda_if_available()),
+        }
+    }
+}
+
+/// Training hyperparameters (defaults: the framework's Census settings).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Mini-batch size (the last batch of an epoch is smaller, as PyTorch's DataLoader).
+    pub batch_size: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=…)`).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Adam beta1.
+    #[serde(default = "d_beta1")]
+    pub beta1: f64,
+    /// Adam beta2.
+    #[serde(default = "d_beta2")]
+    pub beta2: f64,
+    /// Adam epsilon.
+    #[serde(default = "d_eps")]
+    pub eps: f64,
+    /// Task loss weighting.
+    #[serde(default)]
+    pub task_weighting: TaskWeighting,
+    /// Best-epoch criterion.
+    #[serde(default)]
+    pub selection: Selection,
+    /// Extra evaluations at these fractions of the training stream (0 < f < 1), recorded as a curve.
+    #[serde(default)]
+    pub checkpoints: Vec<f64>,
+    /// First-layer input path.
+    #[serde(default)]
+    pub input: InputMode,
+    /// Rows per evaluation chunk.
+    #[serde(default = "d_eval_batch")]
+    pub eval_batch: usize,
+    /// Keep at most this many training rows (0 = all); for smoke tests.
+    #[serde(default)]
+    pub max_train_rows: usize,
+}
+
+fn d_beta1() -> f64 {
+    0.9
+}
+fn d_beta2() -> f64 {
+    0.999
+}
+fn d_eps() -> f64 {
+    1e-8
+}
+fn d_eval_batch() -> usize {
+    8192
+}
+
+impl TrainConfig {
+    /// Check ranges; the error names the key.
+    pub fn validate(&self, n_tasks: usize) -> Result<()> {
+        let bad = |key: &str, message: &str| {
+            Err(TrainError::ConfigValue { key: format!("train.{key}"), message: message.into() })
+        };
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if self.epochs == 0 {
+            return bad("epochs", "must be at least 1");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", &format!("must be a positive number, got {}", self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad("weight_decay", "must be >= 0");
+        }
+        if !(0.0..1.0).contains(&self.beta1) || !(0.0..1.0).contains(&self.beta2) {
+            return bad("beta1/beta2", "must be in [0, 1)");
+        }
+        if self.eval_batch == 0 {
+            return bad("eval_batch", "must be at least 1");
+        }
+        if let Some(f) = self.checkpoints.iter().find(|f| !(**f > 0.0 && **f < 1.0)) {
+            return bad("checkpoints", &format!("fractions must be in (0, 1), got {f}"));
+        }
+        if let TaskWeighting::Fixed { weights } = &self.task_weighting {
+            if weights.len() != n_tasks {
+                return bad(
+                    "task_weighting.weights",
+                    &format!("needs {n_tasks} weights (one per task), got {}", weights.len()),
+                );
+            }
+            if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+                return bad("task_weighting.weights", "must be finite and >= 0");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Seeds of a grid: a list or a range.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Seeds {
+    /// Explicit list.
+    List(Vec<u64>),
+    /// `{ start = 0, count = 100 }`.
+    Range {
+        /// First seed.
+        start: u64,
+        /// How many.
+        count: u64,
+    },
+}
+
+impl Seeds {
+    /// Expand.
+    pub fn to_vec(&self) -> Vec<u64> {
+        match self {
+            Seeds::List(v) => v.clone(),
+            Seeds::Range { start, count } => (*start..start + count).collect(),
+        }
+    }
+}
+
+/// How runs are executed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Seeds (each model entry × each seed = one run).
+    pub seeds: Seeds,
+    /// Seeds trained together as replicas of one batched model.
+    #[serde(default = "d_replicas")]
+    pub replicas: usize,
+    /// Device.
+    #[serde(default)]
+    pub device: DeviceChoice,
+    /// Intra-op threads (0 = number of cores).
+    #[serde(default)]
+    pub threads: usize,
+}
+
+fn d_replicas() -> usize {
+    1
+}
+
+/// Paper values for one entry, by task name.
+pub type PaperValues = std::collections::BTreeMap<String, f64>;
+
+/// One model configuration of the grid.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Display name, unique in the experiment (e.g. "AdaTT").
+    pub name: String,
+    /// Setting label for grouping in tables (e.g. "6 experts").
+    #[serde(default)]
+    pub setting: String,
+    /// The model.
+    pub model: ModelConfig,
+    /// The paper's values (test AUC per task name), when the paper reports this cell.
+    #[serde(default)]
+    pub paper: Option<PaperValues>,
+}
+
+/// A whole experiment.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Experiment name; records go to `results/<name>/` unless `output_dir` says otherwise.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Output directory.
+    #[serde(default)]
+    pub output_dir: Option<PathBuf>,
+    /// Data.
+    pub data: DataConfig,
+    /// Training hyperparameters.
+    pub train: TrainConfig,
+    /// Execution.
+    pub run: RunConfig,
+    /// Model entries.
+    pub entries: Vec<Entry>,
+    /// What the analysis step compares.
+    #[serde(default)]
+    pub analysis: AnalysisSpec,
+}
+
+/// A paired comparison `a` vs `b` (entry names): per-seed differences a − b over the seeds both
+/// finished, paired t-test.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// Entry name.
+    pub a: String,
+    /// Entry name.
+    pub b: String,
+}
+
+/// Analysis settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSpec {
+    /// Paired comparisons to report with p-values.
+    #[serde(default)]
+    pub comparisons: Vec<Comparison>,
+    /// Entry name of the single-task baseline per setting (setting -> entry), for "MTL gain".
+    #[serde(default)]
+    pub baselines: std::collections::BTreeMap<String, String>,
+}
+
+impl ExperimentConfig {
+    /// Parse TOML text (the path is used in messages).
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Self> {
+        toml::from_str(text)
+            .map_err(|e| TrainError::ConfigParse { path: path.to_owned(), message: e.to_string() })
+    }
+    /// Read and parse a TOML file (not validated; call [`ExperimentConfig::validate`]).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| TrainError::ConfigIo { path: path.to_owned(), source })?;
+        Self::from_toml_str(&text, path)
+    }
+    /// Validate everything that can be checked without data.
+    pub fn validate(&self, n_tasks: usize) -> Result<()> {
+        self.train.validate(n_tasks)?;
+        if self.run.replicas == 0 {
+            return Err(TrainError::ConfigValue {
+                key: "run.replicas".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.run.seeds.to_vec().is_empty() {
+            return Err(TrainError::ConfigValue {
+                key: "run.seeds".into(),
+                message: "no seeds".into(),
+            });
+        }
+        if self.entries.is_empty() {
+            return Err(TrainError::ConfigValue {
+                key: "entries".into(),
+                message: "no model entries".into(),
+            });
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for e in &self.entries {
+            if !names.insert(e.name.as_str()) {
+                return Err(TrainError::ConfigValue {
+                    key: "entries.name".into(),
+                    message: format!("duplicate entry name `{}`", e.name),
+                });
+            }
+            e.model
+                .validate(n_tasks)
+                .map_err(|source| TrainError::Model { entry: e.name.clone(), source })?;
+        }
+        let known = |n: &str, key: &str| {
+            if names.contains(n) {
+                Ok(())
+            } else {
+                Err(TrainError::ConfigValue {
+                    key: key.into(),
+                    message: format!("unknown entry `{n}`"),
+                })
+            }
+        };
+        for c in &self.analysis.comparisons {
+            known(&c.a, "analysis.comparisons.a")?;
+            known(&c.b, "analysis.comparisons.b")?;
+        }
+        for b in self.analysis.baselines.values() {
+            known(b, "analysis.baselines")?;
+        }
+        Ok(())
+    }
+    /// Where results go.
+    pub fn output_dir(&self) -> PathBuf {
+        self.output_dir.clone().unwrap_or_else(|| PathBuf::from("results").join(&self.name))
+    }
+}

@@ -1,0 +1,73 @@
+//! Errors of the training engine.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while configuring, running or recording an experiment.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A config file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    ConfigIo {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A config file is not valid TOML for the experiment schema (unknown key, wrong type, ...).
+    #[error("invalid config {path}: {message}")]
+    ConfigParse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, which names the key and line.
+        message: String,
+    },
+    /// A config value is out of range.
+    #[error("invalid config: `{key}` {message}")]
+    ConfigValue {
+        /// The dotted key, e.g. `train.lr`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The model config was rejected by the models crate.
+    #[error("model `{entry}`: {source}")]
+    Model {
+        /// The experiment entry name.
+        entry: String,
+        /// The cause.
+        source: adatt_models::ModelError,
+    },
+    /// Loading data failed.
+    #[error(transparent)]
+    Data(#[from] adatt_data::DataError),
+    /// A libtorch error.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// Reading or writing results failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A records file has a corrupt line that is not the (possibly interrupted) last one.
+    #[error("{path}:{line}: corrupt record: {message}")]
+    CorruptRecord {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// serde's message.
+        message: String,
+    },
+    /// A bad `--shard k/N` argument.
+    #[error("invalid shard `{0}`: expected k/N with 1 <= k <= N")]
+    Shard(String),
+    /// CUDA was requested but is not available.
+    #[error("device `cuda` requested but libtorch sees no CUDA device")]
+    NoCuda,
+}
+
+/// Result alias.
+pub type Result<T, E = TrainError> = std::result::Result<T, E>;

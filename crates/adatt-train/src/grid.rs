@@ -1,0 +1,289 @@
+//! Expanding an experiment into runs, skipping finished ones, sharding, and executing the rest in
+//! replica groups, appending one record per run.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use adatt_data::Dataset;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+use tch::Tensor;
+
+use crate::config::{DataConfig, ExperimentConfig, TrainConfig};
+use crate::error::{Result, TrainError};
+use crate::manifest::{self, Manifest};
+use crate::records::{read_all_records, records_file, RecordWriter, RunRecord, Shard, RECORD_VERSION};
+use crate::trainer::{train_group, Progress, Status, TrainData};
+use adatt_models::ModelConfig;
+
+/// Hash of what changes a run's numbers except the seed.
+pub fn config_hash(data: &DataConfig, train: &TrainConfig, model: &ModelConfig) -> String {
+    let v = serde_json::json!({ "data": data, "train": train, "model": model });
+    let digest = Sha256::digest(serde_json::to_vec(&v).expect("configs serialize"));
+    hex::encode(&digest[..8])
+}
+
+/// One run of the grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRun {
+    /// Position in the full grid (entries × seeds, entry-major).
+    pub index: usize,
+    /// Entry index.
+    pub entry: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Config hash.
+    pub config_hash: String,
+    /// Record key.
+    pub key: String,
+}
+
+/// Expand entries × seeds.
+pub fn plan(cfg: &ExperimentConfig) -> Vec<PlannedRun> {
+    let seeds = cfg.run.seeds.to_vec();
+    let mut out = Vec::new();
+    for (ei, e) in cfg.entries.iter().enumerate() {
+        let h = config_hash(&cfg.data, &cfg.train, &e.model);
+        for &s in &seeds {
+            out.push(PlannedRun {
+                index: out.len(),
+                entry: ei,
+                seed: s,
+                config_hash: h.clone(),
+                key: format!("{h}-s{s}"),
+            });
+        }
+    }
+    out
+}
+
+/// Options of one grid invocation.
+#[derive(Clone, Debug)]
+pub struct GridOptions {
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Shard.
+    pub shard: Option<Shard>,
+    /// Device.
+    pub device: tch::Device,
+    /// Intra-op threads.
+    pub threads: usize,
+    /// Replicas per group.
+    pub replicas: usize,
+    /// Command line for the manifest.
+    pub command_line: Vec<String>,
+    /// Draw progress bars (only if stderr is a terminal).
+    pub progress: bool,
+}
+
+/// What an invocation did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridSummary {
+    /// Runs in this shard of the grid.
+    pub planned: usize,
+    /// Already recorded before.
+    pub skipped: usize,
+    /// Trained now.
+    pub trained: usize,
+    /// Of those, failed.
+    pub failed: usize,
+    /// Records file written.
+    pub records: PathBuf,
+    /// Wall time (s).
+    pub wall_s: f64,
+}
+
+struct Bars {
+    run: Option<ProgressBar>,
+}
+impl Progress for Bars {
+    fn step(&mut self, epoch: usize, step: usize, steps: usize) {
+        if let Some(b) = &self.run {
+            if step == 0 {
+                b.set_length(steps as u64);
+                b.set_position(0);
+                b.set_prefix(format!("epoch {}", epoch + 1));
+            }
+            b.inc(1);
+        }
+    }
+    fn epoch(&mut self, epoch: usize, mean_loss: f64) {
+        if let Some(b) = &self.run {
+            b.set_message(format!("loss {mean_loss:.4}"));
+        } else {
+            tracing::info!(epoch = epoch + 1, mean_loss, "epoch done");
+        }
+    }
+}
+
+/// Test hook: may replace the replica losses of a group (given its seeds) at a global step.
+pub type GroupHook<'a> = &'a mut dyn FnMut(&[u64], usize, &Tensor) -> Option<Tensor>;
+
+/// Run (the remaining part of) a grid and append records. See [`run_grid_with_hook`].
+pub fn run_grid(cfg: &ExperimentConfig, ds: &Dataset, opts: &GridOptions) -> Result<GridSummary> {
+    run_grid_with_hook(cfg, ds, opts, None)
+}
+
+/// Run a grid; `hook` lets tests inject a non-finite loss.
+pub fn run_grid_with_hook(
+    cfg: &ExperimentConfig,
+    ds: &Dataset,
+    opts: &GridOptions,
+    mut hook: Option<GroupHook<'_>>,
+) -> Result<GridSummary> {
+    let started = Instant::now();
+    cfg.validate(ds.task_names.len())?;
+    let io = |path: &std::path::Path| {
+        let path = path.to_owned();
+        move |source| TrainError::Io { path, source }
+    };
+    std::fs::create_dir_all(&opts.out_dir).map_err(io(&opts.out_dir))?;
+    tch::set_num_threads(opts.threads as i32);
+
+    let done: BTreeSet<String> =
+        read_all_records(&opts.out_dir)?.into_iter().map(|r| r.key).collect();
+    let all = plan(cfg);
+    let mine: Vec<PlannedRun> =
+        all.into_iter().filter(|p| opts.shard.is_none_or(|s| s.owns(p.index))).collect();
+    let planned = mine.len();
+    let todo: Vec<PlannedRun> = mine.into_iter().filter(|p| !done.contains(&p.key)).collect();
+    let skipped = planned - todo.len();
+
+    // Save the resolved config beside the results.
+    let cfg_path = opts.out_dir.join("config.toml");
+    std::fs::write(&cfg_path, toml::to_string(cfg).expect("config serializes"))
+        .map_err(io(&cfg_path))?;
+    let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
+    let manifest_path = opts.out_dir.join(match &shard_tag {
+        None => "manifest.json".to_owned(),
+        Some(t) => format!("manifest.shard-{t}.json"),
+    });
+    let mut man = Manifest {
+        experiment: cfg.name.clone(),
+        git_revision: manifest::git_revision(),
+        tch_version: "0.24".into(),
+        libtorch_version: manifest::libtorch_version(),
+        device: format!("{:?}", opts.device),
+        threads: opts.threads,
+        host: manifest::host_description(),
+        data_sha256: ds.sha256.clone(),
+        command_line: opts.command_line.clone(),
+        shard: shard_tag,
+        started_at: manifest::now_unix(),
+        finished_at: None,
+        wall_s: None,
+        runs_trained: 0,
+        runs_skipped: skipped,
+        runs_failed: 0,
+        config: serde_json::to_value(cfg).expect("config serializes"),
+    };
+    man.write(&manifest_path)?;
+
+    let records = records_file(&opts.out_dir, opts.shard);
+    let mut writer = RecordWriter::open(&records)?;
+    let data = TrainData::new(ds, cfg.train.input, opts.device, cfg.train.max_train_rows);
+
+    let show = opts.progress && std::io::stderr().is_terminal();
+    let multi = MultiProgress::new();
+    let grid_bar = show.then(|| {
+        let b = multi.add(ProgressBar::new(planned as u64));
+        b.set_style(
+            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} runs, ETA {eta}")
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        b.set_prefix(cfg.name.clone());
+        b.set_position(skipped as u64);
+        b
+    });
+
+    let mut trained = 0;
+    let mut failed = 0;
+    // Groups: consecutive runs of the same entry, up to `replicas` seeds each.
+    let mut i = 0;
+    while i < todo.len() {
+        let entry = todo[i].entry;
+        let mut j = i;
+        while j < todo.len() && todo[j].entry == entry && j - i < opts.replicas {
+            j += 1;
+        }
+        let group = &todo[i..j];
+        let seeds: Vec<u64> = group.iter().map(|p| p.seed).collect();
+        let e = &cfg.entries[entry];
+        tracing::info!(entry = %e.name, seeds = ?seeds, "training group");
+        let run_bar = show.then(|| {
+            let b = multi.add(ProgressBar::new(1));
+            b.set_style(
+                ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} steps {msg}")
+                    .expect("template")
+                    .progress_chars("=> "),
+            );
+            b
+        });
+        let mut bars = Bars { run: run_bar.clone() };
+        let mut group_hook = hook.as_mut().map(|h| {
+            let seeds = seeds.clone();
+            move |step: usize, l: &Tensor| h(&seeds, step, l)
+        });
+        let out = train_group(
+            &data,
+            &e.model,
+            &cfg.train,
+            &seeds,
+            &mut bars,
+            group_hook.as_mut().map(|h| h as &mut dyn FnMut(usize, &Tensor) -> Option<Tensor>),
+        )?;
+        if let Some(b) = run_bar {
+            b.finish_and_clear();
+        }
+        for (p, o) in group.iter().zip(out.runs) {
+            if o.status != Status::Ok {
+                failed += 1;
+                tracing::warn!(entry = %e.name, seed = p.seed, status = ?o.status, "run failed");
+            }
+            let rec = RunRecord {
+                version: RECORD_VERSION,
+                key: p.key.clone(),
+                config_hash: p.config_hash.clone(),
+                experiment: cfg.name.clone(),
+                entry: e.name.clone(),
+                setting: e.setting.clone(),
+                model: e.model.label(),
+                model_config: serde_json::to_value(&e.model).expect("model config serializes"),
+                protocol: cfg.data.protocol().to_string(),
+                seed: p.seed,
+                tasks: ds.task_names.clone(),
+                status: o.status,
+                best_epoch: o.best_epoch,
+                best: o.best,
+                epochs: o.epochs,
+                checkpoints: o.checkpoints,
+                task_weights: o.task_weights,
+                group_wall_s: out.wall_s,
+                group_replicas: group.len(),
+                device: format!("{:?}", opts.device),
+                threads: opts.threads,
+                finished_at: manifest::now_unix(),
+            };
+            writer.append(&rec)?;
+            trained += 1;
+        }
+        if let Some(b) = &grid_bar {
+            b.inc(group.len() as u64);
+        }
+        man.runs_trained = trained;
+        man.runs_failed = failed;
+        man.write(&manifest_path)?;
+        i = j;
+    }
+    if let Some(b) = grid_bar {
+        b.finish();
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    man.finished_at = Some(manifest::now_unix());
+    man.wall_s = Some(wall_s);
+    man.write(&manifest_path)?;
+    Ok(GridSummary { planned, skipped, trained, failed, records, wall_s })
+}

@@ -1,0 +1,34 @@
+//! The training and evaluation engine of adatt-rs.
+//!
+//! * [`config`]: the experiment TOML schema (`deny_unknown_fields`), validated with key names.
+//! * [`trainer`]: the one training loop; R seeds train together as replicas of one model.
+//! * [`metrics`]: exact f64 metrics (AUC as scikit-learn, NE, MSE), parallel with rayon.
+//! * [`grid`]: entries × seeds → runs; resume by record key; `--shard k/N`.
+//! * [`records`]: append-only JSONL records (one line per run, never half a line).
+//! * [`manifest`]: provenance of each invocation.
+
+pub mod config;
+pub mod error;
+pub mod grid;
+pub mod manifest;
+pub mod metrics;
+pub mod overrides;
+pub mod records;
+pub mod study;
+pub mod trainer;
+
+pub use config::{
+    AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, InputMode, RunConfig, Seeds, Selection,
+    TaskWeighting, TrainConfig,
+};
+pub use error::{Result, TrainError};
+pub use grid::{config_hash, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary};
+pub use overrides::{resolve_threads, Overrides};
+pub use records::{read_all_records, RunRecord, Shard};
+pub use study::{Choice, StudyConfig};
+pub use trainer::{train_group, GroupOutcome, RunOutcome, Status, TrainData};
+
+/// Load the dataset an experiment config names.
+pub fn load_data(data: &DataConfig) -> Result<adatt_data::Dataset> {
+    Ok(adatt_data::load_census(&data.census())?)
+}

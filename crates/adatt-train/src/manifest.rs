@@ -1,0 +1,102 @@
+//! `manifest.json`: what produced a results directory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+
+/// Provenance of one invocation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Experiment name.
+    pub experiment: String,
+    /// `git describe --always --dirty` of the working tree, if available.
+    pub git_revision: Option<String>,
+    /// Crate version of tch.
+    pub tch_version: String,
+    /// libtorch version the binary runs against.
+    pub libtorch_version: String,
+    /// Device.
+    pub device: String,
+    /// Intra-op threads.
+    pub threads: usize,
+    /// Host description (`uname -a`, CPU model, cores).
+    pub host: String,
+    /// sha256 of each data file.
+    pub data_sha256: BTreeMap<String, String>,
+    /// Command line.
+    pub command_line: Vec<String>,
+    /// Shard, if any.
+    pub shard: Option<String>,
+    /// Start (unix seconds).
+    pub started_at: u64,
+    /// End (unix seconds), written when the invocation finishes.
+    pub finished_at: Option<u64>,
+    /// Wall time (s).
+    pub wall_s: Option<f64>,
+    /// Runs trained by this invocation / skipped as already done / failed.
+    pub runs_trained: usize,
+    /// Runs already in the records.
+    pub runs_skipped: usize,
+    /// Failed runs among those trained.
+    pub runs_failed: usize,
+    /// The full experiment config as resolved (overrides applied).
+    pub config: serde_json::Value,
+}
+
+/// Unix time now.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// libtorch's version string as seen at run time (from the linked library).
+pub fn libtorch_version() -> String {
+    // torch.__version__ is not exposed by the C API; the build pins 2.11.0 (torch-sys checks it).
+    option_env!("ADATT_LIBTORCH_VERSION").unwrap_or("2.11.0").to_owned()
+}
+
+/// `git describe --always --dirty`.
+pub fn git_revision() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty", "--abbrev=12"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A one-line description of this machine.
+pub fn host_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned()))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1048576.0))
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem}")
+}
+
+impl Manifest {
+    /// Write atomically (temp file + rename).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let io = |source| TrainError::Io { path: path.to_owned(), source };
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(self).expect("manifest serializes"))
+            .map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}

@@ -1,0 +1,127 @@
+//! Command-line / environment overrides shared by every binary (`SEEDS=`, `PROTOCOL=`,
+//! `THREADS=`, `DEVICE=`, `REPLICAS=`).
+
+use adatt_data::Protocol;
+
+use crate::config::{DataConfig, DeviceChoice, RunConfig, Seeds};
+use crate::error::{Result, TrainError};
+
+/// Parsed overrides; `None` keeps the config's value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// Seeds.
+    pub seeds: Option<Seeds>,
+    /// Protocol.
+    pub protocol: Option<Protocol>,
+    /// Threads.
+    pub threads: Option<usize>,
+    /// Device.
+    pub device: Option<DeviceChoice>,
+    /// Replicas per group.
+    pub replicas: Option<usize>,
+}
+
+fn bad(key: &str, message: String) -> TrainError {
+    TrainError::ConfigValue { key: key.into(), message }
+}
+
+fn nonempty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Overrides {
+    /// Parse raw strings (empty strings count as absent, so `SEEDS= make …` is harmless).
+    pub fn parse(
+        seeds: Option<&str>,
+        protocol: Option<&str>,
+        threads: Option<usize>,
+        device: Option<&str>,
+        replicas: Option<usize>,
+    ) -> Result<Self> {
+        let seeds = nonempty(seeds)
+            .map(|s| -> Result<Seeds> {
+                if s.contains(',') {
+                    let v: std::result::Result<Vec<u64>, _> =
+                        s.split(',').map(|x| x.trim().parse::<u64>()).collect();
+                    v.map(Seeds::List).map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))
+                } else {
+                    let n: u64 = s.parse().map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))?;
+                    if n == 0 {
+                        return Err(bad("SEEDS", "must be at least 1".into()));
+                    }
+                    Ok(Seeds::Range { start: 0, count: n })
+                }
+            })
+            .transpose()?;
+        let protocol = nonempty(protocol)
+            .map(|p| match p {
+                "paper" => Ok(Protocol::Paper),
+                "clean" => Ok(Protocol::Clean),
+                o => Err(bad("PROTOCOL", format!("`{o}`: expected paper or clean"))),
+            })
+            .transpose()?;
+        let device = nonempty(device)
+            .map(|d| match d {
+                "cpu" => Ok(DeviceChoice::Cpu),
+                "cuda" => Ok(DeviceChoice::Cuda),
+                "auto" => Ok(DeviceChoice::Auto),
+                o => Err(bad("DEVICE", format!("`{o}`: expected cpu, cuda or auto"))),
+            })
+            .transpose()?;
+        if replicas == Some(0) {
+            return Err(bad("REPLICAS", "must be at least 1".into()));
+        }
+        Ok(Overrides { seeds, protocol, threads, device, replicas })
+    }
+
+    /// Apply to a data and run config.
+    pub fn apply(&self, data: &mut DataConfig, run: &mut RunConfig) {
+        if let Some(s) = &self.seeds {
+            run.seeds = s.clone();
+        }
+        if let Some(p) = self.protocol {
+            data.set_protocol(p);
+        }
+        if let Some(t) = self.threads {
+            run.threads = t;
+        }
+        if let Some(d) = self.device {
+            run.device = d;
+        }
+        if let Some(r) = self.replicas {
+            run.replicas = r;
+        }
+    }
+}
+
+/// Intra-op threads to use: `n`, or all cores for 0.
+pub fn resolve_threads(n: usize) -> usize {
+    if n == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_reject() {
+        let o = Overrides::parse(Some("3"), Some("clean"), Some(2), Some("cpu"), Some(4)).unwrap();
+        assert_eq!(o.seeds, Some(Seeds::Range { start: 0, count: 3 }));
+        assert_eq!(o.protocol, Some(Protocol::Clean));
+        let o = Overrides::parse(Some("1, 5"), Some(""), None, None, None).unwrap();
+        assert_eq!(o.seeds, Some(Seeds::List(vec![1, 5])));
+        assert_eq!(o.protocol, None);
+        for e in [
+            Overrides::parse(Some("x"), None, None, None, None),
+            Overrides::parse(None, Some("dirty"), None, None, None),
+            Overrides::parse(None, None, None, Some("tpu"), None),
+            Overrides::parse(None, None, None, None, Some(0)),
+        ] {
+            assert!(e.is_err());
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Run records: one JSON line per finished run in `runs.jsonl` (or `runs.shard-K-of-N.jsonl`),
+//! appended with a single `write` of the whole line, so a kill leaves at most one truncated last
+//! line, which readers skip and writers cut off before appending.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+use crate::trainer::{CurvePoint, SplitEval, Status};
+
+/// Record schema version.
+pub const RECORD_VERSION: u32 = 1;
+
+/// One finished run (one seed of one entry).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Schema version.
+    pub version: u32,
+    /// Unique key: `<config_hash>-s<seed>`.
+    pub key: String,
+    /// Hash of everything but the seed that changes the numbers (data, train, model configs).
+    pub config_hash: String,
+    /// Experiment name.
+    pub experiment: String,
+    /// Entry name.
+    pub entry: String,
+    /// Entry setting.
+    pub setting: String,
+    /// Model label.
+    pub model: String,
+    /// Model config as JSON.
+    pub model_config: serde_json::Value,
+    /// Preprocessing protocol.
+    pub protocol: String,
+    /// Seed.
+    pub seed: u64,
+    /// Task names in order.
+    pub tasks: Vec<String>,
+    /// Ok / failed (with reason).
+    #[serde(flatten)]
+    pub status: Status,
+    /// Best epoch (0-based).
+    pub best_epoch: Option<usize>,
+    /// Metrics at the best epoch.
+    pub best: Option<SplitEval>,
+    /// End-of-epoch curve.
+    pub epochs: Vec<CurvePoint>,
+    /// Mid-training checkpoints.
+    pub checkpoints: Vec<CurvePoint>,
+    /// Task weights per epoch.
+    pub task_weights: Vec<Vec<f64>>,
+    /// Wall time of the replica group this run trained in (s).
+    pub group_wall_s: f64,
+    /// Replicas in that group.
+    pub group_replicas: usize,
+    /// Device.
+    pub device: String,
+    /// Intra-op threads.
+    pub threads: usize,
+    /// Unix time the record was written.
+    pub finished_at: u64,
+}
+
+impl RunRecord {
+    /// Whether the run finished without failure.
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+}
+
+/// Records file name for a shard (None = unsharded).
+pub fn records_file(dir: &Path, shard: Option<Shard>) -> PathBuf {
+    match shard {
+        None => dir.join("runs.jsonl"),
+        Some(s) => dir.join(format!("runs.shard-{}-of-{}.jsonl", s.k, s.n)),
+    }
+}
+
+/// All records files in `dir` (`runs.jsonl` and every shard's), sorted by name.
+pub fn records_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with("runs") && n.ends_with(".jsonl")
+            })
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Read one records file. A final line without newline that does not parse (an interrupted
+/// write) is skipped with a warning; any other unparsable line is an error.
+pub fn read_records(path: &Path) -> Result<Vec<RunRecord>> {
+    let io = |source| TrainError::Io { path: path.to_owned(), source };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<RunRecord>(line) {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                if i + 1 == lines.len() && !complete {
+                    tracing::warn!(path = %path.display(), "skipping interrupted last record line");
+                } else {
+                    return Err(TrainError::CorruptRecord {
+                        path: path.to_owned(),
+                        line: i + 1,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read every records file in `dir` and merge by key (the first occurrence wins; duplicates from
+/// overlapping shards are identical runs).
+pub fn read_all_records(dir: &Path) -> Result<Vec<RunRecord>> {
+    let mut by_key: BTreeMap<String, RunRecord> = BTreeMap::new();
+    for f in records_files(dir) {
+        for r in read_records(&f)? {
+            by_key.entry(r.key.clone()).or_insert(r);
+        }
+    }
+    Ok(by_key.into_values().collect())
+}
+
+/// Appends records to one file.
+pub struct RecordWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl RecordWriter {
+    /// Open for append, first cutting off an interrupted (newline-less) last line.
+    pub fn open(path: &Path) -> Result<Self> {
+        let io = |source| TrainError::Io { path: path.to_owned(), source };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let mut file =
+            OpenOptions::new().create(true).read(true).append(true).open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len > 0 {
+            let mut reader = BufReader::new(&file);
+            let mut keep = 0u64;
+            let mut pos = 0u64;
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+                if n == 0 {
+                    break;
+                }
+                pos += n as u64;
+                if buf.ends_with(b"\n") {
+                    keep = pos;
+                }
+            }
+            if keep < len {
+                tracing::warn!(path = %path.display(), "truncating interrupted last record line");
+                file.set_len(keep).map_err(io)?;
+            }
+            file.seek(SeekFrom::End(0)).map_err(io)?;
+        }
+        Ok(RecordWriter { path: path.to_owned(), file })
+    }
+
+    /// Append one record as one line, written with one `write_all` and flushed to disk.
+    pub fn append(&mut self, rec: &RunRecord) -> Result<()> {
+        let mut line = serde_json::to_string(rec).expect("records serialize");
+        line.push('\n');
+        let io = |source| TrainError::Io { path: self.path.clone(), source };
+        self.file.write_all(line.as_bytes()).map_err(io)?;
+        self.file.sync_data().map_err(io)
+    }
+}
+
+/// A `k/N` slice of a grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based shard index.
+    pub k: usize,
+    /// Number of shards.
+    pub n: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || TrainError::Shard(s.to_owned());
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let k: usize = k.trim().parse().map_err(|_| bad())?;
+        let n: usize = n.trim().parse().map_err(|_| bad())?;
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+impl Shard {
+    /// Whether the run with grid index `i` belongs to this shard (round robin).
+    pub fn owns(&self, i: usize) -> bool {
+        i % self.n == self.k - 1
+    }
+}

@@ -1,0 +1,217 @@
+//! Two-phase studies: tune a discrete choice (e.g. the number of shared experts m_s) on
+//! validation with a few seeds, then train the chosen candidate of every group with all seeds.
+//! Each phase is an ordinary [`ExperimentConfig`] grid, so both are resumable and shardable.
+
+use std::path::{Path, PathBuf};
+
+use adatt_models::ModelConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{
+    AnalysisSpec, DataConfig, Entry, ExperimentConfig, PaperValues, RunConfig, Seeds, TrainConfig,
+};
+use crate::error::{Result, TrainError};
+use crate::records::RunRecord;
+
+/// One candidate configuration of a group.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+    /// Short label, e.g. "m_s=3".
+    pub label: String,
+    /// The model.
+    pub model: ModelConfig,
+}
+
+/// A row of the final table: one or more candidates, of which the tuning phase picks one.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// Row name (entry name of the final phase).
+    pub name: String,
+    /// Setting label.
+    #[serde(default)]
+    pub setting: String,
+    /// The paper's values.
+    #[serde(default)]
+    pub paper: Option<PaperValues>,
+    /// Candidates (one = nothing to tune).
+    pub candidates: Vec<Candidate>,
+}
+
+/// Tuning phase settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Tuning {
+    /// Seeds of the tuning runs (keep them disjoint from the final seeds).
+    pub seeds: Seeds,
+}
+
+/// A study config (e.g. `configs/table5.toml`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StudyConfig {
+    /// Name; see [`StudyConfig::output_dir`].
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Output directory (default `results/<name>/<protocol>`).
+    #[serde(default)]
+    pub output_dir: Option<PathBuf>,
+    /// Data.
+    pub data: DataConfig,
+    /// Training hyperparameters (both phases).
+    pub train: TrainConfig,
+    /// Final phase execution (its seeds are the final seeds).
+    pub run: RunConfig,
+    /// Tuning phase.
+    pub tuning: Tuning,
+    /// Rows.
+    pub groups: Vec<Group>,
+    /// Analysis of the final phase.
+    #[serde(default)]
+    pub analysis: AnalysisSpec,
+}
+
+/// The choice made for one group.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Choice {
+    /// Group name.
+    pub group: String,
+    /// Chosen candidate label.
+    pub chosen: String,
+    /// Per candidate: (label, finished tuning runs, mean validation AUC sum).
+    pub scores: Vec<(String, usize, f64)>,
+}
+
+impl StudyConfig {
+    /// Read and parse.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| TrainError::ConfigIo { path: path.to_owned(), source })?;
+        toml::from_str(&text)
+            .map_err(|e| TrainError::ConfigParse { path: path.to_owned(), message: e.to_string() })
+    }
+
+    /// Output directory of the final phase: `output_dir`, else `results/<name>/` for the
+    /// `paper` protocol and `results/<name>/<protocol>/` for any other.
+    pub fn output_dir(&self) -> PathBuf {
+        self.output_dir.clone().unwrap_or_else(|| {
+            let base = PathBuf::from("results").join(&self.name);
+            match self.data.protocol() {
+                adatt_data::Protocol::Paper => base,
+                p => base.join(p.to_string()),
+            }
+        })
+    }
+
+    fn base(&self, name: String, entries: Vec<Entry>, run: RunConfig, out: PathBuf) -> ExperimentConfig {
+        ExperimentConfig {
+            name,
+            description: self.description.clone(),
+            output_dir: Some(out),
+            data: self.data.clone(),
+            train: self.train.clone(),
+            run,
+            entries,
+            analysis: AnalysisSpec::default(),
+        }
+    }
+
+    fn candidate_entry(g: &Group, c: &Candidate) -> Entry {
+        Entry {
+            name: format!("{} [{}]", g.name, c.label),
+            setting: g.setting.clone(),
+            model: c.model.clone(),
+            paper: None,
+        }
+    }
+
+    /// The tuning grid: every candidate of every group with more than one candidate.
+    pub fn tuning_experiment(&self) -> ExperimentConfig {
+        let entries = self
+            .groups
+            .iter()
+            .filter(|g| g.candidates.len() > 1)
+            .flat_map(|g| g.candidates.iter().map(move |c| Self::candidate_entry(g, c)))
+            .collect();
+        let run = RunConfig { seeds: self.tuning.seeds.clone(), ..self.run.clone() };
+        self.base(format!("{}-tuning", self.name), entries, run, self.output_dir().join("tuning"))
+    }
+
+    /// Pick, per group, the candidate with the best mean validation AUC sum over its finished
+    /// tuning runs (single-candidate groups need no runs).
+    pub fn choose(&self, tuning_records: &[RunRecord]) -> Result<Vec<Choice>> {
+        let tuning = self.tuning_experiment();
+        let keys: std::collections::BTreeSet<String> =
+            crate::plan(&tuning).into_iter().map(|p| p.key).collect();
+        let mut out = Vec::new();
+        for g in &self.groups {
+            if g.candidates.len() == 1 {
+                out.push(Choice { group: g.name.clone(), chosen: g.candidates[0].label.clone(), scores: vec![] });
+                continue;
+            }
+            let mut scores = Vec::new();
+            for c in &g.candidates {
+                let entry = Self::candidate_entry(g, c).name;
+                let v: Vec<f64> = tuning_records
+                    .iter()
+                    .filter(|r| r.entry == entry && r.is_ok() && keys.contains(&r.key))
+                    .filter_map(|r| r.best.as_ref())
+                    .map(|b| b.valid.iter().map(|m| if m.auc.is_nan() { 0.0 } else { m.auc }).sum())
+                    .collect();
+                let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+                scores.push((c.label.clone(), v.len(), mean));
+            }
+            let best = scores
+                .iter()
+                .filter(|s| s.2.is_finite())
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .ok_or_else(|| TrainError::ConfigValue {
+                    key: format!("groups.{}", g.name),
+                    message: "no finished tuning run for any candidate".into(),
+                })?;
+            out.push(Choice { group: g.name.clone(), chosen: best.0.clone(), scores: scores.clone() });
+        }
+        Ok(out)
+    }
+
+    /// The final grid: the chosen candidate of every group, all final seeds.
+    pub fn final_experiment(&self, choices: &[Choice]) -> ExperimentConfig {
+        let entries = self
+            .groups
+            .iter()
+            .map(|g| {
+                let label = choices
+                    .iter()
+                    .find(|c| c.group == g.name)
+                    .map(|c| c.chosen.as_str())
+                    .unwrap_or(&g.candidates[0].label);
+                let c = g.candidates.iter().find(|c| c.label == label).unwrap_or(&g.candidates[0]);
+                Entry { name: g.name.clone(), setting: g.setting.clone(), model: c.model.clone(), paper: g.paper.clone() }
+            })
+            .collect();
+        let mut e = self.base(self.name.clone(), entries, self.run.clone(), self.output_dir());
+        e.analysis = self.analysis.clone();
+        e
+    }
+
+    /// Markdown of the tuning choices.
+    pub fn choices_md(choices: &[Choice]) -> String {
+        let mut s = String::from("| group | candidate | tuning runs | mean validation AUC sum | chosen |\n|---|---|---|---|---|\n");
+        for c in choices {
+            for (label, n, mean) in &c.scores {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {:.4} | {} |\n",
+                    c.group,
+                    label,
+                    n,
+                    mean,
+                    if *label == c.chosen { "yes" } else { "" }
+                ));
+            }
+        }
+        s
+    }
+}
