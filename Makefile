@@ -8,7 +8,8 @@ ADATT_CACHE ?= $(HOME)/.cache/adatt-rs
 ADATT_VENV ?= $(ADATT_CACHE)/venv
 export CARGO_TARGET_DIR ?= $(ADATT_CACHE)/target
 PYTHON := $(ADATT_VENV)/bin/python
-BIN := $(CARGO_TARGET_DIR)/release
+# Binaries use the dev profile (optimised; see Cargo.toml), shared with the tests.
+BIN := $(CARGO_TARGET_DIR)/debug
 
 # libtorch: from the venv's torch 2.11.0 (default), or from an existing libtorch 2.11.0 given as LIBTORCH=/path.
 ifeq ($(strip $(LIBTORCH)),)
@@ -36,7 +37,7 @@ $(ADATT_VENV)/.adatt-setup-ok: scripts/setup-venv.sh
 setup: $(ADATT_VENV)/.adatt-setup-ok
 
 build: setup
-	cargo build --release --workspace --bins
+	cargo build --workspace --bins
 
 fmt:
 	cargo fmt --all -- --check

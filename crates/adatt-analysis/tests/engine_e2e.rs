@@ -14,7 +14,7 @@ fn dataset() -> &'static Dataset {
     static DS: OnceLock<Dataset> = OnceLock::new();
     DS.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income");
-        adatt_data::load_census(&CensusConfig { data_dir: dir, protocol: Protocol::Paper, split_seed: 1 })
+        adatt_data::load_census(&CensusConfig { data_dir: dir, protocol: Protocol::Clean, split_seed: 1 })
             .expect("census loads")
     })
 }
@@ -24,15 +24,15 @@ name = "tiny"
 description = "engine test"
 [data]
 source = "census"
-protocol = "paper"
+protocol = "clean"
 [train]
 batch_size = 256
 epochs = 2
-lr = 1e-3
+lr = 5e-3
 weight_decay = 0.01
 task_weighting = { kind = "dwa" }
 checkpoints = [0.25]
-max_train_rows = 2048
+max_train_rows = 8192
 [run]
 seeds = [0, 1]
 replicas = 2
@@ -40,11 +40,11 @@ threads = 1
 [[entries]]
 name = "SB"
 setting = "tiny"
-model = { kind = "shared_bottom", bottom = [16, 8], tower = [4] }
+model = { kind = "shared_bottom", bottom = [32, 16], tower = [8] }
 [[entries]]
 name = "AdaTT-sp"
 setting = "tiny"
-model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8], [6]], tower = [4] }
+model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[16], [8]], tower = [8] }
 paper = { education = 0.87, income = 0.92, never_married = 0.97 }
 [analysis]
 comparisons = [{ a = "AdaTT-sp", b = "SB" }]
@@ -100,8 +100,10 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         assert_eq!(best, &r.epochs[e].eval, "best = the epoch with the best validation sum");
         let sum = |k: usize| r.epochs[k].eval.valid.iter().map(|m| m.auc).sum::<f64>();
         assert!((0..2).all(|k| sum(e) >= sum(k)));
-        for m in &best.test {
-            assert!(m.auc > 0.5 && m.auc < 1.0, "AUC {m:?}");
+        // Even this tiny run learns every task (never married is the easy one).
+        for (t, m) in best.test.iter().enumerate() {
+            let floor = if t == 2 { 0.95 } else { 0.75 };
+            assert!(m.auc > floor && m.auc < 1.0, "{} seed {} task {t}: AUC {m:?}", r.entry, r.seed);
         }
         // DWA: weights are 1 for the first epochs.
         assert_eq!(r.task_weights[0], vec![1.0; 3]);
@@ -124,30 +126,32 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
 fn resume_after_interruption_and_shards_merge_to_the_unsharded_result() {
     let ds = dataset();
     let cfg = config();
+    // One replica per group, so the interrupted and sharded runs group seeds exactly like the
+    // reference (replica grouping itself is covered, with a tolerance, by the test below).
     let full = tempfile::tempdir().unwrap();
-    run_grid(&cfg, ds, &opts(full.path(), None, 2)).unwrap();
+    run_grid(&cfg, ds, &opts(full.path(), None, 1)).unwrap();
     let want = comparable(read_all_records(full.path()).unwrap());
 
     // Interrupted: only seed 0 finished, and a torn half line was left behind.
     let res = tempfile::tempdir().unwrap();
     let mut first = cfg.clone();
     first.run.seeds = adatt_train::Seeds::List(vec![0]);
-    run_grid(&first, ds, &opts(res.path(), None, 2)).unwrap();
+    run_grid(&first, ds, &opts(res.path(), None, 1)).unwrap();
     let f = res.path().join("runs.jsonl");
     let mut text = std::fs::read_to_string(&f).unwrap();
     text.push_str("{\"version\":1,\"key\":\"torn");
     std::fs::write(&f, text).unwrap();
-    let s = run_grid(&cfg, ds, &opts(res.path(), None, 2)).unwrap();
+    let s = run_grid(&cfg, ds, &opts(res.path(), None, 1)).unwrap();
     assert_eq!((s.skipped, s.trained), (2, 2));
     assert_eq!(comparable(read_all_records(res.path()).unwrap()), want);
     // Re-running trains nothing.
-    let s = run_grid(&cfg, ds, &opts(res.path(), None, 2)).unwrap();
+    let s = run_grid(&cfg, ds, &opts(res.path(), None, 1)).unwrap();
     assert_eq!((s.skipped, s.trained), (4, 0));
 
     // Shards, each its own records file, merged by the reader.
     let sh = tempfile::tempdir().unwrap();
     for k in 1..=2 {
-        let s = run_grid(&cfg, ds, &opts(sh.path(), Some(Shard { k, n: 2 }), 2)).unwrap();
+        let s = run_grid(&cfg, ds, &opts(sh.path(), Some(Shard { k, n: 2 }), 1)).unwrap();
         assert_eq!(s.trained, 2);
     }
     assert!(sh.path().join("runs.shard-1-of-2.jsonl").exists());
@@ -174,10 +178,8 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
     }
     // Inject NaN into replica 0's loss at step 3: replica 0 fails, replica 1 is untouched.
     let mut hook = |step: usize, l: &Tensor| -> Option<Tensor> {
-        (step == 3).then(|| {
-            let mask = Tensor::from_slice(&[1.0f32, 0.0]);
-            l + mask * f64::NAN
-        })
+        // NaN added to replica 0 only (0 * NaN would be NaN, so add [NaN, 0]).
+        (step == 3).then(|| l + Tensor::from_slice(&[f32::NAN, 0.0]))
     };
     let nan = train_group(&data, model, &cfg.train, &[3, 4], &mut (), Some(&mut hook)).unwrap();
     assert!(matches!(nan.runs[0].status, Status::Failed { .. }), "{:?}", nan.runs[0].status);
@@ -190,6 +192,7 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
     let ds = dataset();
     let mut cfg = config();
     cfg.entries.truncate(1);
+    cfg.analysis.comparisons.clear();
     cfg.train.epochs = 1;
     let dir = tempfile::tempdir().unwrap();
     let mut hook = |seeds: &[u64], step: usize, l: &Tensor| -> Option<Tensor> {
@@ -217,7 +220,7 @@ fn bad_configs_are_rejected_with_the_key_and_nothing_is_written() {
     let err = parse(&CONFIG.replace("kind = \"shared_bottom\"", "kind = \"mega_moe\"")).unwrap_err();
     assert!(err.to_string().contains("mega_moe"), "{err}");
     for (from, to, key) in [
-        ("lr = 1e-3", "lr = -1e-3", "train.lr"),
+        ("lr = 5e-3", "lr = -1e-3", "train.lr"),
         ("batch_size = 256", "batch_size = 0", "train.batch_size"),
     ] {
         let cfg = parse(&CONFIG.replace(from, to)).unwrap();

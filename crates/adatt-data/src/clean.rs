@@ -1,7 +1,7 @@
 //! The `clean` protocol: one layout fitted on the training file only, applied unchanged to the
 //! validation and test rows.
 
-use crate::encode::{codes, column_keys, minmax_fit, sorted_categories, Block, CatKind, Encoded};
+use crate::encode::{codes, column_keys, fit_categories, minmax_fit, Block, CatKind, Encoded};
 use crate::error::DataError;
 use crate::raw::RawTable;
 
@@ -67,8 +67,16 @@ pub(crate) fn encode(train: &RawTable, test: &RawTable) -> Result<Encoded, DataE
         let x = train.numeric_column(col)?;
         let y = test.numeric_column(col)?;
         let (scale, min) = minmax_fit(&x);
-        num_tr.push(x.iter().map(|&v| (v * scale + min) as f32).collect::<Vec<f32>>());
-        num_te.push(y.iter().map(|&v| (v * scale + min) as f32).collect::<Vec<f32>>());
+        num_tr.push(
+            x.iter()
+                .map(|&v| (v * scale + min) as f32)
+                .collect::<Vec<f32>>(),
+        );
+        num_te.push(
+            y.iter()
+                .map(|&v| (v * scale + min) as f32)
+                .collect::<Vec<f32>>(),
+        );
     }
     let mut act_tr = Vec::with_capacity(CLEAN_CATEGORICAL.len());
     let mut act_te = Vec::with_capacity(CLEAN_CATEGORICAL.len());
@@ -76,11 +84,16 @@ pub(crate) fn encode(train: &RawTable, test: &RawTable) -> Result<Encoded, DataE
         let kind = cat_kind(col);
         let keys_tr = column_keys(train, col, kind, true)?;
         let keys_te = column_keys(test, col, kind, true)?;
-        let cats = sorted_categories(&keys_tr);
+        let (cats, codes_tr) = fit_categories(&keys_tr);
         let offset = names.len() as i64;
         names.extend(cats.iter().map(|k| format!("{col}={}", k.label())));
         let to_col = |c: Option<u32>| c.map_or(-1, |c| offset + i64::from(c));
-        act_tr.push(codes(&keys_tr, &cats).into_iter().map(to_col).collect::<Vec<i64>>());
+        act_tr.push(
+            codes_tr
+                .into_iter()
+                .map(|c| to_col(Some(c)))
+                .collect::<Vec<i64>>(),
+        );
         let te: Vec<i64> = codes(&keys_te, &cats).into_iter().map(to_col).collect();
         let unseen = te.iter().filter(|&&a| a < 0).count();
         if unseen > 0 {

@@ -2,6 +2,7 @@
 //! assembling a [`Split`] from its sparse parts.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::DataError;
 use crate::raw::RawTable;
@@ -43,7 +44,11 @@ pub(crate) fn column_keys<'a>(
     trim: bool,
 ) -> Result<Vec<Key<'a>>, DataError> {
     match kind {
-        CatKind::Int => Ok(raw.integer_column(column)?.into_iter().map(Key::Int).collect()),
+        CatKind::Int => Ok(raw
+            .integer_column(column)?
+            .into_iter()
+            .map(Key::Int)
+            .collect()),
         CatKind::Str => Ok(raw
             .column(column)
             .into_iter()
@@ -52,21 +57,60 @@ pub(crate) fn column_keys<'a>(
     }
 }
 
-/// The sorted distinct categories of a column.
-pub(crate) fn sorted_categories<'a>(keys: &[Key<'a>]) -> Vec<Key<'a>> {
-    let mut seen: HashMap<Key<'a>, ()> = HashMap::new();
-    for k in keys {
-        seen.entry(*k).or_insert(());
+/// FNV-1a: a fast hasher for the short category keys (no DoS concern for local files).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    let mut cats: Vec<Key<'a>> = seen.into_keys().collect();
-    cats.sort_unstable();
-    cats
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// The sorted distinct categories of a column, and every row's position among them.
+pub(crate) fn fit_categories<'a>(keys: &[Key<'a>]) -> (Vec<Key<'a>>, Vec<u32>) {
+    let mut ids: FnvMap<Key<'a>, u32> = FnvMap::default();
+    let mut first_seen: Vec<Key<'a>> = Vec::new();
+    let raw: Vec<u32> = keys
+        .iter()
+        .map(|k| {
+            *ids.entry(*k).or_insert_with(|| {
+                first_seen.push(*k);
+                (first_seen.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..first_seen.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| first_seen[i as usize]);
+    let mut rank = vec![0u32; order.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    let cats = order.iter().map(|&i| first_seen[i as usize]).collect();
+    (cats, raw.into_iter().map(|i| rank[i as usize]).collect())
 }
 
 /// For every row, the position of its key in `categories`, or `None` if it is not one of them.
 pub(crate) fn codes(keys: &[Key<'_>], categories: &[Key<'_>]) -> Vec<Option<u32>> {
-    let index: HashMap<Key<'_>, u32> =
-        categories.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect();
+    let index: FnvMap<Key<'_>, u32> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, i as u32))
+        .collect();
     keys.iter().map(|k| index.get(k).copied()).collect()
 }
 
@@ -75,7 +119,9 @@ pub(crate) fn codes(keys: &[Key<'_>], categories: &[Key<'_>]) -> Vec<Option<u32>
 pub(crate) fn minmax_fit(x: &[f64]) -> (f64, f64) {
     let (lo, hi) = x
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     if x.is_empty() {
         return (1.0, 0.0);
     }
@@ -114,7 +160,11 @@ impl Block {
                 act[r * nc + g] = *v;
             }
         }
-        Block { n_rows, numeric: num, active: act }
+        Block {
+            n_rows,
+            numeric: num,
+            active: act,
+        }
     }
 }
 
@@ -188,6 +238,11 @@ pub(crate) fn assemble(
     let mut lab = Vec::with_capacity(n * n_tasks);
     for (i, &src) in rows.iter().enumerate() {
         let src = src as usize;
+        assert!(
+            src < block.n_rows,
+            "row {src} out of range ({} rows)",
+            block.n_rows
+        );
         let out = &mut dense[i * n_features..(i + 1) * n_features];
         let num = &block.numeric[src * nn..(src + 1) * nn];
         for (c, v) in numeric_cols.iter().zip(num) {
@@ -233,10 +288,27 @@ mod tests {
     #[test]
     fn categories_sort_numerically_and_by_codepoint() {
         let keys = [Key::Int(10), Key::Int(2), Key::Int(10), Key::Int(-1)];
-        assert_eq!(sorted_categories(&keys), vec![Key::Int(-1), Key::Int(2), Key::Int(10)]);
-        let keys = [Key::Str(" b"), Key::Str(" B"), Key::Str(" a"), Key::Str(" ?")];
-        let cats = sorted_categories(&keys);
-        assert_eq!(cats, vec![Key::Str(" ?"), Key::Str(" B"), Key::Str(" a"), Key::Str(" b")]);
+        let (cats, c) = fit_categories(&keys);
+        assert_eq!(cats, vec![Key::Int(-1), Key::Int(2), Key::Int(10)]);
+        assert_eq!(c, vec![2, 1, 2, 0]);
+        let keys = [
+            Key::Str(" b"),
+            Key::Str(" B"),
+            Key::Str(" a"),
+            Key::Str(" ?"),
+            Key::Str(" b"),
+        ];
+        let (cats, c) = fit_categories(&keys);
+        assert_eq!(
+            cats,
+            vec![
+                Key::Str(" ?"),
+                Key::Str(" B"),
+                Key::Str(" a"),
+                Key::Str(" b")
+            ]
+        );
+        assert_eq!(c, vec![3, 1, 2, 0, 3]);
         assert_eq!(
             codes(&[Key::Str(" a"), Key::Str(" zz")], &cats),
             vec![Some(2), None]

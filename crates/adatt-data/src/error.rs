@@ -26,7 +26,11 @@ pub enum DataError {
 
     /// The sha256 of the compressed file is not the expected one.
     #[error("checksum mismatch for {file}: expected sha256 {expected}, got {got}")]
-    Checksum { file: String, expected: String, got: String },
+    Checksum {
+        file: String,
+        expected: String,
+        got: String,
+    },
 
     /// The file is not a complete, valid gzip stream (e.g. truncated).
     #[error("gzip error in {file}: {source}")]
@@ -46,15 +50,30 @@ pub enum DataError {
 
     /// A line does not have the expected 42 comma-separated fields.
     #[error("{file}, line {line}: expected {expected} comma-separated fields, found {got}")]
-    FieldCount { file: String, line: usize, expected: usize, got: usize },
+    FieldCount {
+        file: String,
+        line: usize,
+        expected: usize,
+        got: usize,
+    },
 
     /// A label column holds a value outside its allowed set.
     #[error("{file}, line {line}: unknown value {value:?} in label column {column}")]
-    UnknownLabel { file: String, line: usize, column: String, value: String },
+    UnknownLabel {
+        file: String,
+        line: usize,
+        column: String,
+        value: String,
+    },
 
     /// A numeric column holds something that does not parse as a number.
     #[error("{file}, line {line}: column {column} holds {value:?}, which is not a number")]
-    BadNumber { file: String, line: usize, column: String, value: String },
+    BadNumber {
+        file: String,
+        line: usize,
+        column: String,
+        value: String,
+    },
 
     /// The CSV parser (polars) failed.
     #[error("cannot parse {file}: {message}")]

@@ -20,14 +20,14 @@
 //! A replica of BorealisAI/MMoEEx-MTL `data_preparation_census` (the code the AdaTT paper's
 //! Census numbers come from), quirks included:
 //! - Features are `pd.get_dummies` computed **separately** on each file: the 11 non-categorical
-//!   columns first ([`paper::PAPER_NUMERIC`], file order), then one column per category
-//!   present in that file for each of the 28 columns of [`paper::PAPER_CATEGORICAL`], sorted as
+//!   columns first ([`PAPER_NUMERIC`], file order), then one column per category
+//!   present in that file for each of the 28 columns of [`PAPER_CATEGORICAL`], sorted as
 //!   pandas sorts them (det_ind_code/det_occ_code numerically, strings by codepoint with their
 //!   leading space), named like `det_hh_fam_stat_ Grandchild <18 ever marr not in subfamily`.
-//! - `MinMaxScaler` on 9 columns ([`paper::PAPER_SCALED`]), fitted on the training file for
+//! - `MinMaxScaler` on 9 columns ([`PAPER_SCALED`]), fitted on the training file for
 //!   the training rows and fitted **again on the whole test file** for the validation/test
 //!   rows. `own_or_self` and `vet_benefits` stay raw integers (0, 1, 2).
-//! - The test file lacks the category [`paper::PAPER_APPENDED_COLUMN`] (position 274 of 482 in
+//! - The test file lacks the category [`PAPER_APPENDED_COLUMN`] (position 274 of 482 in
 //!   the training layout); the framework appends it as an all-zero **last** column of the
 //!   validation/test matrix. Validation/test column `j >= 274` therefore holds training
 //!   feature `j + 1`: the columns are shifted by one. This is reproduced exactly, in both the
@@ -40,9 +40,9 @@
 //! One layout, fitted on the training file only, applied unchanged to validation and test:
 //! - Numeric features (scaled with training min/max; validation/test values are not clipped
 //!   and may fall outside [0, 1]): age, wage_per_hour, capital_gains, capital_losses,
-//!   stock_dividends, num_emp, weeks_worked, year ([`clean::CLEAN_NUMERIC`]).
+//!   stock_dividends, num_emp, weeks_worked, year ([`CLEAN_NUMERIC`]).
 //!   `instance_weight` is a survey sampling weight, not a feature, and is dropped.
-//! - One-hot groups ([`clean::CLEAN_CATEGORICAL`], file order): the paper's 28 categorical
+//! - One-hot groups ([`CLEAN_CATEGORICAL`], file order): the paper's 28 categorical
 //!   columns plus `own_or_self` and `vet_benefits`, which are category codes, not quantities.
 //!   Categories are those of the training file, sorted (integer codes numerically, trimmed
 //!   strings by codepoint), named `{column}={value}`; the placeholder `?` is an ordinary
@@ -114,7 +114,9 @@ impl FromStr for Protocol {
         match s {
             "clean" => Ok(Protocol::Clean),
             "paper" => Ok(Protocol::Paper),
-            other => Err(format!("unknown protocol {other:?} (expected \"clean\" or \"paper\")")),
+            other => Err(format!(
+                "unknown protocol {other:?} (expected \"clean\" or \"paper\")"
+            )),
         }
     }
 }
@@ -200,8 +202,17 @@ impl Split {
             return f64::NAN;
         }
         let t = self.n_tasks();
-        assert!(task < t, "task {task} out of range (the split has {t} tasks)");
-        let sum: f64 = self.labels.iter().skip(task).step_by(t).map(|&v| f64::from(v)).sum();
+        assert!(
+            task < t,
+            "task {task} out of range (the split has {t} tasks)"
+        );
+        let sum: f64 = self
+            .labels
+            .iter()
+            .skip(task)
+            .step_by(t)
+            .map(|&v| f64::from(v))
+            .sum();
         sum / self.n_rows as f64
     }
 
@@ -232,11 +243,18 @@ impl Split {
             source_rows: Vec::with_capacity(n),
         };
         for &r in rows {
-            assert!(r < self.n_rows, "row {r} out of range (the split has {} rows)", self.n_rows);
+            assert!(
+                r < self.n_rows,
+                "row {r} out of range (the split has {} rows)",
+                self.n_rows
+            );
             out.dense.extend_from_slice(&self.dense[r * d..(r + 1) * d]);
-            out.numeric.extend_from_slice(&self.numeric[r * nn..(r + 1) * nn]);
-            out.active.extend_from_slice(&self.active[r * nc..(r + 1) * nc]);
-            out.labels.extend_from_slice(&self.labels[r * t..(r + 1) * t]);
+            out.numeric
+                .extend_from_slice(&self.numeric[r * nn..(r + 1) * nn]);
+            out.active
+                .extend_from_slice(&self.active[r * nc..(r + 1) * nc]);
+            out.labels
+                .extend_from_slice(&self.labels[r * t..(r + 1) * t]);
             out.source_rows.push(self.source_rows[r]);
         }
         out
@@ -275,14 +293,20 @@ impl Dataset {
 
     /// Rows, features and positive rate of every task in every split.
     pub fn summary(&self) -> DataSummary {
-        let splits = [("train", &self.train), ("valid", &self.valid), ("test", &self.test)]
-            .into_iter()
-            .map(|(name, s)| SplitSummary {
-                split: name.to_string(),
-                rows: s.n_rows,
-                positive_rate: (0..self.task_names.len()).map(|t| s.positive_rate(t)).collect(),
-            })
-            .collect();
+        let splits = [
+            ("train", &self.train),
+            ("valid", &self.valid),
+            ("test", &self.test),
+        ]
+        .into_iter()
+        .map(|(name, s)| SplitSummary {
+            split: name.to_string(),
+            rows: s.n_rows,
+            positive_rate: (0..self.task_names.len())
+                .map(|t| s.positive_rate(t))
+                .collect(),
+        })
+        .collect();
         DataSummary {
             name: self.name.clone(),
             protocol: self.protocol,
@@ -296,7 +320,10 @@ impl Dataset {
     /// validation and test are unchanged. For small tests.
     pub fn slice_train(&self, n: usize) -> Dataset {
         let rows: Vec<usize> = (0..n.min(self.train.n_rows)).collect();
-        Dataset { train: self.train.select(&rows), ..self.clone() }
+        Dataset {
+            train: self.train.select(&rows),
+            ..self.clone()
+        }
     }
 }
 
@@ -392,7 +419,10 @@ pub fn load_census_files(
 ) -> Result<Dataset, DataError> {
     let t0 = Instant::now();
     if protocol == Protocol::Paper && split_seed != 1 {
-        tracing::warn!(split_seed, "paper protocol with a split seed other than the paper's 1");
+        tracing::warn!(
+            split_seed,
+            "paper protocol with a split seed other than the paper's 1"
+        );
     }
     let (train_raw, test_raw) = std::thread::scope(|s| {
         let tr = s.spawn(|| RawTable::read(train_gz, expected_sha256.map(|e| e.0)));
@@ -404,8 +434,14 @@ pub fn load_census_files(
     let t_read = t0.elapsed();
 
     let (enc, college): (encode::Encoded, &[&str]) = match protocol {
-        Protocol::Paper => (paper::encode(&train_raw, &test_raw)?, &encode::COLLEGE_PAPER),
-        Protocol::Clean => (clean::encode(&train_raw, &test_raw)?, &encode::COLLEGE_CLEAN),
+        Protocol::Paper => (
+            paper::encode(&train_raw, &test_raw)?,
+            &encode::COLLEGE_PAPER,
+        ),
+        Protocol::Clean => (
+            clean::encode(&train_raw, &test_raw)?,
+            &encode::COLLEGE_CLEAN,
+        ),
     };
     let labels_train = encode::labels(&train_raw, college)?;
     let labels_other = encode::labels(&test_raw, college)?;
@@ -415,14 +451,25 @@ pub fn load_census_files(
     let train_rows: Vec<u32> = (0..train_raw.n_rows() as u32).collect();
     let (valid_rows, test_rows) = split::half_split(test_raw.n_rows(), split_seed);
     let make = |block: &encode::Block, labels: &[f32], rows: &[u32]| {
-        encode::assemble(block, labels, n_tasks, d, &enc.numeric_cols, enc.n_cat, rows)
+        encode::assemble(
+            block,
+            labels,
+            n_tasks,
+            d,
+            &enc.numeric_cols,
+            enc.n_cat,
+            rows,
+        )
     };
     let train = make(&enc.train, &labels_train, &train_rows);
     let valid = make(&enc.other, &labels_other, &valid_rows);
     let test = make(&enc.other, &labels_other, &test_rows);
 
     let file_name = |p: &Path| {
-        p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     };
     let sha256 = BTreeMap::from([
         (file_name(train_gz), train_raw.sha256().to_string()),
@@ -460,8 +507,14 @@ mod tests {
         assert_eq!(cfg.data_dir, PathBuf::from("data/census-income"));
         assert!(serde_json::from_str::<CensusConfig>(r#"{"protocl": "clean"}"#).is_err());
         assert!(serde_json::from_str::<CensusConfig>(r#"{"protocol": "Clean"}"#).is_err());
-        assert_eq!(serde_json::to_string(&Protocol::Paper).unwrap(), "\"paper\"");
-        assert_eq!(serde_json::to_string(&TaskKind::Regression).unwrap(), "\"regression\"");
+        assert_eq!(
+            serde_json::to_string(&Protocol::Paper).unwrap(),
+            "\"paper\""
+        );
+        assert_eq!(
+            serde_json::to_string(&TaskKind::Regression).unwrap(),
+            "\"regression\""
+        );
         assert_eq!(Protocol::Paper.to_string(), "paper");
         assert_eq!("clean".parse::<Protocol>(), Ok(Protocol::Clean));
         assert!("x".parse::<Protocol>().is_err());

@@ -1,6 +1,6 @@
 //! The `paper` protocol: BorealisAI/MMoEEx-MTL `data_preparation_census`, quirks included.
 
-use crate::encode::{codes, column_keys, minmax_fit, sorted_categories, Block, CatKind, Encoded};
+use crate::encode::{column_keys, fit_categories, minmax_fit, Block, CatKind, Encoded};
 use crate::error::DataError;
 use crate::raw::RawTable;
 
@@ -102,17 +102,18 @@ fn encode_file(raw: &RawTable) -> Result<PaperFile, DataError> {
     let mut active = Vec::with_capacity(PAPER_CATEGORICAL.len());
     for col in PAPER_CATEGORICAL {
         let keys = column_keys(raw, col, cat_kind(col), false)?;
-        let cats = sorted_categories(&keys);
+        let (cats, codes) = fit_categories(&keys);
         let offset = names.len() as i64;
         names.extend(cats.iter().map(|k| format!("{col}_{}", k.label())));
-        let a: Vec<i64> = codes(&keys, &cats)
-            .into_iter()
-            .map(|c| offset + i64::from(c.expect("every value is one of its own categories")))
-            .collect();
+        let a: Vec<i64> = codes.into_iter().map(|c| offset + i64::from(c)).collect();
         debug_assert_eq!(a.len(), n);
         active.push(a);
     }
-    Ok(PaperFile { names, numeric, active })
+    Ok(PaperFile {
+        names,
+        numeric,
+        active,
+    })
 }
 
 /// The val/test column layout that the framework produces from the train layout `names`
@@ -120,8 +121,11 @@ fn encode_file(raw: &RawTable) -> Result<PaperFile, DataError> {
 /// dummies are the train dummies without that column, and the framework appends it last.
 /// Columns from that position on hold the train layout's next feature (shifted by one).
 pub fn paper_eval_layout(names: &[String]) -> Vec<String> {
-    let mut out: Vec<String> =
-        names.iter().filter(|c| *c != PAPER_APPENDED_COLUMN).cloned().collect();
+    let mut out: Vec<String> = names
+        .iter()
+        .filter(|c| *c != PAPER_APPENDED_COLUMN)
+        .cloned()
+        .collect();
     out.push(PAPER_APPENDED_COLUMN.to_string());
     out
 }

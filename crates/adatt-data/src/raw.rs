@@ -106,8 +106,13 @@ impl RawTable {
     pub fn read(path: &Path, expected_sha256: Option<&str>) -> Result<RawTable, DataError> {
         let file = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DataError::MissingFile { path: path.to_path_buf() },
-            _ => DataError::Io { path: path.to_path_buf(), source: e },
+            std::io::ErrorKind::NotFound => DataError::MissingFile {
+                path: path.to_path_buf(),
+            },
+            _ => DataError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
         })?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
         if let Some(expected) = expected_sha256 {
@@ -126,10 +131,18 @@ impl RawTable {
         if df.height() != n_rows {
             return Err(DataError::Parse {
                 file,
-                message: format!("the CSV parser returned {} rows, the file has {n_rows} lines", df.height()),
+                message: format!(
+                    "the CSV parser returned {} rows, the file has {n_rows} lines",
+                    df.height()
+                ),
             });
         }
-        Ok(RawTable { file, sha256, n_rows, df })
+        Ok(RawTable {
+            file,
+            sha256,
+            n_rows,
+            df,
+        })
     }
 
     /// The path the table was read from, as displayed in error messages.
@@ -158,7 +171,7 @@ impl RawTable {
             .column(name)
             .and_then(|c| c.str())
             .unwrap_or_else(|e| panic!("column {name} of {}: {e}", self.file));
-        ca.into_iter().map(|v| v.unwrap_or("")).collect()
+        ca.iter().map(|v| v.unwrap_or("")).collect()
     }
 
     /// The column `name` parsed as numbers (after trimming the surrounding spaces); a field
@@ -169,14 +182,15 @@ impl RawTable {
             .enumerate()
             .map(|(i, v)| {
                 let t = v.trim();
-                t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
-                    DataError::BadNumber {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| DataError::BadNumber {
                         file: self.file.clone(),
                         line: i + 1,
                         column: name.to_string(),
                         value: t.to_string(),
-                    }
-                })
+                    })
             })
             .collect()
     }
@@ -212,7 +226,10 @@ fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
     let mut out = Vec::with_capacity(hint);
     MultiGzDecoder::new(bytes)
         .read_to_end(&mut out)
-        .map_err(|source| DataError::Gzip { file: file.to_string(), source })?;
+        .map_err(|source| DataError::Gzip {
+            file: file.to_string(),
+            source,
+        })?;
     Ok(out)
 }
 
@@ -220,11 +237,16 @@ fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
 /// Returns the number of lines (a final newline does not start a new line).
 fn validate_lines(text: &[u8], file: &str) -> Result<usize, DataError> {
     if let Err(e) = std::str::from_utf8(text) {
-        return Err(DataError::NotText { file: file.to_string(), offset: e.valid_up_to() });
+        return Err(DataError::NotText {
+            file: file.to_string(),
+            offset: e.valid_up_to(),
+        });
     }
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     if body.is_empty() {
-        return Err(DataError::Empty { file: file.to_string() });
+        return Err(DataError::Empty {
+            file: file.to_string(),
+        });
     }
     let mut n = 0;
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
@@ -253,11 +275,16 @@ fn parse_csv(text: Vec<u8>, file: &str) -> Result<DataFrame, DataError> {
         .with_has_header(false)
         .with_schema(Some(Arc::new(schema)))
         .map_parse_options(|o| {
-            o.with_separator(b',').with_quote_char(None).with_missing_is_null(false)
+            o.with_separator(b',')
+                .with_quote_char(None)
+                .with_missing_is_null(false)
         })
         .into_reader_with_file_handle(Cursor::new(text))
         .finish()
-        .map_err(|e| DataError::Parse { file: file.to_string(), message: e.to_string() })
+        .map_err(|e| DataError::Parse {
+            file: file.to_string(),
+            message: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -276,8 +303,14 @@ mod tests {
             }
             other => panic!("expected FieldCount, got {other:?}"),
         }
-        assert_eq!(validate_lines(format!("{good}\n{good}").as_bytes(), "f").unwrap(), 2);
-        assert!(matches!(validate_lines(b"\n", "f"), Err(DataError::Empty { .. })));
+        assert_eq!(
+            validate_lines(format!("{good}\n{good}").as_bytes(), "f").unwrap(),
+            2
+        );
+        assert!(matches!(
+            validate_lines(b"\n", "f"),
+            Err(DataError::Empty { .. })
+        ));
     }
 
     #[test]
@@ -289,7 +322,12 @@ mod tests {
         let text = format!("{}\n{}\n", row1.join(","), row2.join(","));
         let df = parse_csv(text.into_bytes(), "f").unwrap();
         assert_eq!(df.height(), 2);
-        let t = RawTable { file: "f".into(), sha256: String::new(), n_rows: 2, df };
+        let t = RawTable {
+            file: "f".into(),
+            sha256: String::new(),
+            n_rows: 2,
+            df,
+        };
         assert_eq!(t.column("age"), vec![" v0", "7"]);
         assert_eq!(t.column("wage_per_hour"), vec![" v5", ""]);
         assert_eq!(t.column("income_50k"), vec![" v41", " v41"]);

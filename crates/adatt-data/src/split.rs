@@ -48,7 +48,11 @@ fn random_interval(rng: &mut Mt, max: u32) -> u32 {
 fn round_half_even(x: f64) -> usize {
     let f = x.floor();
     let diff = x - f;
-    let r = if diff > 0.5 || (diff == 0.5 && (f as u64) % 2 == 1) { f + 1.0 } else { f };
+    let r = if diff > 0.5 || (diff == 0.5 && (f as u64) % 2 == 1) {
+        f + 1.0
+    } else {
+        f
+    };
     r as usize
 }
 
@@ -107,6 +111,9 @@ mod tests {
         let mut s = p.clone();
         s.sort_unstable();
         assert_eq!(s, (0..50).collect::<Vec<u32>>());
-        assert_ne!(p, s, "a permutation of 50 elements should not be the identity");
+        assert_ne!(
+            p, s,
+            "a permutation of 50 elements should not be the identity"
+        );
     }
 }

@@ -18,7 +18,11 @@ use sha2::{Digest, Sha256};
 /// The first `n` lines of a real file.
 fn first_lines(file: &str, n: usize) -> Vec<String> {
     let f = std::fs::File::open(repo_root().join("data/census-income").join(file)).unwrap();
-    BufReader::new(MultiGzDecoder::new(f)).lines().take(n).map(|l| l.unwrap()).collect()
+    BufReader::new(MultiGzDecoder::new(f))
+        .lines()
+        .take(n)
+        .map(|l| l.unwrap())
+        .collect()
 }
 
 fn gz(lines: &[String]) -> Vec<u8> {
@@ -45,7 +49,11 @@ fn files(edit: impl FnOnce(&mut Vec<String>, &mut Vec<String>)) -> Files {
     let (tr, te) = (dir.path().join(TRAIN_FILE), dir.path().join(TEST_FILE));
     std::fs::write(&tr, gz(&train)).unwrap();
     std::fs::write(&te, gz(&test)).unwrap();
-    Files { _dir: dir, train: tr, test: te }
+    Files {
+        _dir: dir,
+        train: tr,
+        test: te,
+    }
 }
 
 fn load(f: &Files, protocol: Protocol) -> Result<adatt_data::Dataset, DataError> {
@@ -60,12 +68,16 @@ fn name(p: &Path) -> String {
 fn small_valid_files_load() {
     let f = files(|_, _| {});
     let d = load(&f, Protocol::Clean).unwrap();
-    assert_eq!((d.train.n_rows, d.valid.n_rows, d.test.n_rows), (200, 50, 50));
+    assert_eq!(
+        (d.train.n_rows, d.valid.n_rows, d.test.n_rows),
+        (200, 50, 50)
+    );
     let sha = hex::encode(Sha256::digest(std::fs::read(&f.test).unwrap()));
     assert_eq!(d.sha256[TEST_FILE], sha);
     // with the right checksums given explicitly it loads too
     let sha_tr = hex::encode(Sha256::digest(std::fs::read(&f.train).unwrap()));
-    let d2 = load_census_files(&f.train, &f.test, Some((&sha_tr, &sha)), Protocol::Clean, 1).unwrap();
+    let d2 =
+        load_census_files(&f.train, &f.test, Some((&sha_tr, &sha)), Protocol::Clean, 1).unwrap();
     assert_eq!(d2.train.dense, d.train.dense);
 }
 
@@ -85,11 +97,19 @@ fn missing_file() {
     let f = files(|_, _| {});
     let gone = f.train.with_file_name("nope.data.gz");
     match load_census_files(&gone, &f.test, None, Protocol::Clean, 1) {
-        Err(e @ DataError::MissingFile { .. }) => assert!(e.to_string().contains("nope.data.gz"), "{e}"),
+        Err(e @ DataError::MissingFile { .. }) => {
+            assert!(e.to_string().contains("nope.data.gz"), "{e}")
+        }
         other => panic!("expected MissingFile, got {other:?}"),
     }
-    let cfg = CensusConfig { data_dir: f.train.with_file_name("no-such-dir"), ..Default::default() };
-    assert!(matches!(load_census(&cfg), Err(DataError::MissingFile { .. })));
+    let cfg = CensusConfig {
+        data_dir: f.train.with_file_name("no-such-dir"),
+        ..Default::default()
+    };
+    assert!(matches!(
+        load_census(&cfg),
+        Err(DataError::MissingFile { .. })
+    ));
 }
 
 #[test]
@@ -143,7 +163,11 @@ fn wrong_field_count_names_the_line() {
         train[56] = l[..l.rfind(',').unwrap()].to_string();
     });
     match load(&f, Protocol::Clean) {
-        Err(e @ DataError::FieldCount { line: 57, got: 41, .. }) => {
+        Err(
+            e @ DataError::FieldCount {
+                line: 57, got: 41, ..
+            },
+        ) => {
             let msg = e.to_string();
             assert!(msg.contains(TRAIN_FILE) && msg.contains("line 57"), "{msg}");
         }
@@ -151,7 +175,11 @@ fn wrong_field_count_names_the_line() {
     }
     let f = files(|_, test| test[9].push_str(", extra"));
     match load(&f, Protocol::Paper) {
-        Err(e @ DataError::FieldCount { line: 10, got: 43, .. }) => {
+        Err(
+            e @ DataError::FieldCount {
+                line: 10, got: 43, ..
+            },
+        ) => {
             assert!(e.to_string().contains(TEST_FILE), "{e}")
         }
         other => panic!("expected FieldCount at line 10, got {other:?}"),
@@ -167,7 +195,10 @@ fn unknown_income_label() {
     match load(&f, Protocol::Clean) {
         Err(e @ DataError::UnknownLabel { line: 10, .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains(TEST_FILE) && msg.contains("income_50k"), "{msg}");
+            assert!(
+                msg.contains(TEST_FILE) && msg.contains("income_50k"),
+                "{msg}"
+            );
             assert!(msg.contains("50000++."), "{msg}");
         }
         other => panic!("expected UnknownLabel at line 10, got {other:?}"),

@@ -48,7 +48,9 @@ fn both() -> [&'static Dataset; 2] {
 
 fn positives(s: &Split, task: usize) -> usize {
     let t = s.n_tasks();
-    (0..s.n_rows).filter(|&r| s.labels[r * t + task] == 1.0).count()
+    (0..s.n_rows)
+        .filter(|&r| s.labels[r * t + task] == 1.0)
+        .count()
 }
 
 #[test]
@@ -71,8 +73,13 @@ fn row_counts_tasks_and_income_rates() {
         let all = (positives(&d.valid, 1) + positives(&d.test, 1)) as f64 / 99_762.0;
         assert!((all - 0.0620).abs() < 5e-5);
         // validation and test partition the test file
-        let mut rows: Vec<u32> =
-            d.valid.source_rows.iter().chain(&d.test.source_rows).copied().collect();
+        let mut rows: Vec<u32> = d
+            .valid
+            .source_rows
+            .iter()
+            .chain(&d.test.source_rows)
+            .copied()
+            .collect();
         rows.sort_unstable();
         assert_eq!(rows, (0..99_762).collect::<Vec<u32>>());
         assert_eq!(d.train.source_rows, (0..199_523).collect::<Vec<u32>>());
@@ -90,8 +97,22 @@ fn label_counts_per_split_equal_pandas() {
     // test:  income  3082, never married 21476, EDU3  6914, EDU4  7369
     // whole test file: never married 43143 (43.25%), EDU3 13811 (13.84%), EDU4 14687 (14.72%)
     let expect: [(&Dataset, [[usize; 3]; 3]); 2] = [
-        (paper(), [[27_669, 12_382, 86_485], [6_897, 3_104, 21_667], [6_914, 3_082, 21_476]]),
-        (clean(), [[29_462, 12_382, 86_485], [7_318, 3_104, 21_667], [7_369, 3_082, 21_476]]),
+        (
+            paper(),
+            [
+                [27_669, 12_382, 86_485],
+                [6_897, 3_104, 21_667],
+                [6_914, 3_082, 21_476],
+            ],
+        ),
+        (
+            clean(),
+            [
+                [29_462, 12_382, 86_485],
+                [7_318, 3_104, 21_667],
+                [7_369, 3_082, 21_476],
+            ],
+        ),
     ];
     for (d, counts) in expect {
         for (s, c) in [&d.train, &d.valid, &d.test].into_iter().zip(counts) {
@@ -139,7 +160,10 @@ fn check_sparse_reconstructs_dense(s: &Split, what: &str) {
                 row[a as usize] = 1.0;
             }
         }
-        assert!(row == s.row(r), "{what}: row {r} dense differs from its sparse view");
+        assert!(
+            row == s.row(r),
+            "{what}: row {r} dense differs from its sparse view"
+        );
     }
 }
 
@@ -164,7 +188,10 @@ fn widths_and_groups() {
     assert_eq!(p.eval_feature_names().len(), 482);
     let c = clean();
     assert_eq!(c.feature_names.len(), 485);
-    assert!(!c.feature_names.iter().any(|n| n.contains("instance_weight")));
+    assert!(!c
+        .feature_names
+        .iter()
+        .any(|n| n.contains("instance_weight")));
     for s in [&c.train, &c.valid, &c.test] {
         assert_eq!(s.n_features, 485);
         assert_eq!(s.n_cat, 30);
@@ -191,11 +218,16 @@ fn check_active_matches_raw(
     if check_clean_eval_equals_train {
         assert_eq!(eval, d.feature_names);
     }
-    for (s, file, layout) in
-        [(&d.train, tr, &d.feature_names), (&d.valid, te, &eval), (&d.test, te, &eval)]
-    {
-        let index: BTreeMap<&str, usize> =
-            layout.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    for (s, file, layout) in [
+        (&d.train, tr, &d.feature_names),
+        (&d.valid, te, &eval),
+        (&d.test, te, &eval),
+    ] {
+        let index: BTreeMap<&str, usize> = layout
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         for (g, col) in groups.iter().enumerate() {
             let values = file.column(col);
             for r in 0..s.n_rows {
@@ -238,31 +270,53 @@ fn clean_active_columns_follow_the_raw_strings_without_shift() {
 #[test]
 fn paper_shift_quirk() {
     let d = paper();
-    let p = d.feature_names.iter().position(|n| n == PAPER_APPENDED_COLUMN).unwrap();
+    let p = d
+        .feature_names
+        .iter()
+        .position(|n| n == PAPER_APPENDED_COLUMN)
+        .unwrap();
     assert_eq!(p, 274);
     assert!(d.feature_names[p].starts_with("det_hh_fam_stat_"));
     let eval = d.eval_feature_names();
     assert_eq!(eval[481], PAPER_APPENDED_COLUMN);
     for j in 0..481 {
-        let want = if j < p { &d.feature_names[j] } else { &d.feature_names[j + 1] };
+        let want = if j < p {
+            &d.feature_names[j]
+        } else {
+            &d.feature_names[j + 1]
+        };
         assert_eq!(&eval[j], want, "val/test column {j}");
     }
     // the appended column is all zero in val/test; the training column has its 2 rows
     for s in [&d.valid, &d.test] {
         assert!((0..s.n_rows).all(|r| s.row(r)[481] == 0.0));
     }
-    assert_eq!((0..d.train.n_rows).filter(|&r| d.train.row(r)[p] == 1.0).count(), 2);
+    assert_eq!(
+        (0..d.train.n_rows)
+            .filter(|&r| d.train.row(r)[p] == 1.0)
+            .count(),
+        2
+    );
     // A concrete row: find a validation row whose det_hh_fam_stat is beyond p in the training
     // layout; its dense 1.0 sits one column to the left of that training column.
-    let g = PAPER_CATEGORICAL.iter().position(|c| *c == "det_hh_fam_stat").unwrap();
+    let g = PAPER_CATEGORICAL
+        .iter()
+        .position(|c| *c == "det_hh_fam_stat")
+        .unwrap();
     let values = raw().1.column("det_hh_fam_stat");
     let r = (0..d.valid.n_rows)
         .find(|&r| {
-            let name = format!("det_hh_fam_stat_{}", values[d.valid.source_rows[r] as usize]);
+            let name = format!(
+                "det_hh_fam_stat_{}",
+                values[d.valid.source_rows[r] as usize]
+            );
             d.feature_names.iter().position(|n| *n == name).unwrap() > p
         })
         .expect("some validation row has a det_hh_fam_stat category after Grandchild");
-    let name = format!("det_hh_fam_stat_{}", values[d.valid.source_rows[r] as usize]);
+    let name = format!(
+        "det_hh_fam_stat_{}",
+        values[d.valid.source_rows[r] as usize]
+    );
     let train_col = d.feature_names.iter().position(|n| *n == name).unwrap();
     assert_eq!(d.valid.row(r)[train_col - 1], 1.0);
     assert_eq!(d.valid.active[r * 28 + g], (train_col - 1) as i64);
@@ -313,16 +367,28 @@ fn scaling_ranges() {
         let want = if raw_int { (0.0, 2.0) } else { (0.0, 1.0) };
         assert_eq!(col_range(&[&p.train], j), want, "paper train {name}");
         // the quirk: refitted on the whole test file, so valid ∪ test spans exactly [0, 1]
-        assert_eq!(col_range(&[&p.valid, &p.test], j), want, "paper valid+test {name}");
+        assert_eq!(
+            col_range(&[&p.valid, &p.test], j),
+            want,
+            "paper valid+test {name}"
+        );
     }
     let c = clean();
     for j in 0..8 {
-        assert_eq!(col_range(&[&c.train], j), (0.0, 1.0), "clean train {}", c.feature_names[j]);
+        assert_eq!(
+            col_range(&[&c.train], j),
+            (0.0, 1.0),
+            "clean train {}",
+            c.feature_names[j]
+        );
     }
     // clean reuses training statistics: age 90 (the maximum in both files) maps to 1
     let age_tr = raw().1.numeric_column("age").unwrap();
     let r = (0..c.test.n_rows).find(|&r| age_tr[c.test.source_rows[r] as usize] == 90.0);
-    assert_eq!(c.test.row(r.expect("a 90-year-old in the test rows"))[0], 1.0);
+    assert_eq!(
+        c.test.row(r.expect("a 90-year-old in the test rows"))[0],
+        1.0
+    );
 }
 
 fn assert_close(got: f64, want: f64, rel: f64, abs: f64, what: &str) {
@@ -335,12 +401,28 @@ fn assert_close(got: f64, want: f64, rel: f64, abs: f64, what: &str) {
 fn compare_to_pandas(d: &Dataset, fixture: &str) {
     let fx = fixture_json(fixture);
     let names = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
     };
-    assert_eq!(d.feature_names, names(&fx["train_columns"]), "{fixture}: train columns");
-    assert_eq!(d.eval_feature_names(), names(&fx["eval_columns"]), "{fixture}: val/test columns");
+    assert_eq!(
+        d.feature_names,
+        names(&fx["train_columns"]),
+        "{fixture}: train columns"
+    );
+    assert_eq!(
+        d.eval_feature_names(),
+        names(&fx["eval_columns"]),
+        "{fixture}: val/test columns"
+    );
     let head = |v: &serde_json::Value| -> Vec<u32> {
-        v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect()
     };
     let vh = head(&fx["valid_source_rows_head"]);
     assert_eq!(&d.valid.source_rows[..vh.len()], &vh[..]);
@@ -357,11 +439,22 @@ fn compare_to_pandas(d: &Dataset, fixture: &str) {
             for (j, w) in want.iter().enumerate() {
                 let w = w.as_f64().unwrap();
                 let g = f64::from(s.row(r)[j]);
-                assert!((g - w).abs() <= 1e-6, "{fixture} {key} row {r} col {j}: {g} vs {w}");
+                assert!(
+                    (g - w).abs() <= 1e-6,
+                    "{fixture} {key} row {r} col {j}: {g} vs {w}"
+                );
             }
-            let labels: Vec<f32> =
-                f["labels"][i].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
-            assert_eq!(&s.labels[r * 3..r * 3 + 3], &labels[..], "{fixture} {key} row {r} labels");
+            let labels: Vec<f32> = f["labels"][i]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            assert_eq!(
+                &s.labels[r * 3..r * 3 + 3],
+                &labels[..],
+                "{fixture} {key} row {r} labels"
+            );
         }
         let mut sums = vec![0f64; s.n_features];
         for r in 0..s.n_rows {
@@ -370,11 +463,21 @@ fn compare_to_pandas(d: &Dataset, fixture: &str) {
             }
         }
         for (j, w) in f["colsum"].as_array().unwrap().iter().enumerate() {
-            assert_close(sums[j], w.as_f64().unwrap(), 1e-3, 1e-9, &format!("{fixture} {key} colsum {j}"));
+            assert_close(
+                sums[j],
+                w.as_f64().unwrap(),
+                1e-3,
+                1e-9,
+                &format!("{fixture} {key} colsum {j}"),
+            );
         }
         let ls: Vec<usize> = (0..3).map(|t| positives(s, t)).collect();
-        let want: Vec<usize> =
-            f["label_sum"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        let want: Vec<usize> = f["label_sum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
         assert_eq!(ls, want, "{fixture} {key} label sums");
     }
 }
@@ -392,8 +495,10 @@ fn clean_matches_pandas_pipeline() {
 #[test]
 fn validation_rows_equal_the_split_fixture() {
     let bytes = fixture_bytes("split/census_valid_idx_seed1.u32");
-    let want: Vec<u32> =
-        bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let want: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     for d in both() {
         assert_eq!(d.valid.source_rows, want, "{} validation rows", d.protocol);
     }
@@ -404,17 +509,35 @@ fn summary_and_slicing() {
     let d = paper();
     let s = d.summary();
     assert_eq!(s.n_features, 482);
-    assert_eq!(s.splits.iter().map(|x| x.rows).collect::<Vec<_>>(), [199_523, 49_881, 49_881]);
-    assert_close(s.splits[0].positive_rate[1], 12_382.0 / 199_523.0, 1e-12, 0.0, "train income");
+    assert_eq!(
+        s.splits.iter().map(|x| x.rows).collect::<Vec<_>>(),
+        [199_523, 49_881, 49_881]
+    );
+    assert_close(
+        s.splits[0].positive_rate[1],
+        12_382.0 / 199_523.0,
+        1e-12,
+        0.0,
+        "train income",
+    );
     let text = s.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5, "{text}");
     assert!(lines[0].contains("482 features"), "{text}");
-    assert!(lines[1].starts_with("split") && lines[1].ends_with("never_married"), "{text}");
-    assert!(lines[2].starts_with("train") && lines[2].contains("199523"), "{text}");
+    assert!(
+        lines[1].starts_with("split") && lines[1].ends_with("never_married"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("train") && lines[2].contains("199523"),
+        "{text}"
+    );
     assert!(lines[2].contains("6.21%"), "{text}");
     // aligned: every table line has the same width
-    assert!(lines[1..].iter().all(|l| l.len() == lines[1].len()), "{text}");
+    assert!(
+        lines[1..].iter().all(|l| l.len() == lines[1].len()),
+        "{text}"
+    );
 
     let small = d.slice_train(100);
     assert_eq!(small.train.n_rows, 100);
@@ -425,6 +548,13 @@ fn summary_and_slicing() {
     assert_eq!(sel.n_rows, 3);
     assert_eq!(sel.row(0), d.valid.row(5));
     assert_eq!(sel.row(1), d.valid.row(0));
-    assert_eq!(sel.source_rows, [d.valid.source_rows[5], d.valid.source_rows[0], d.valid.source_rows[5]]);
+    assert_eq!(
+        sel.source_rows,
+        [
+            d.valid.source_rows[5],
+            d.valid.source_rows[0],
+            d.valid.source_rows[5]
+        ]
+    );
     assert_eq!(&sel.labels[3..6], &d.valid.labels[0..3]);
 }

@@ -40,7 +40,13 @@ impl Stack {
         let mut banks = Vec::with_capacity(dims.len());
         let mut d_in = inp;
         for (j, &d) in dims.iter().enumerate() {
-            banks.push(Bank::new(builder, &format!("{name}{j}"), units, d_in, d as i64));
+            banks.push(Bank::new(
+                builder,
+                &format!("{name}{j}"),
+                units,
+                d_in,
+                d as i64,
+            ));
             d_in = d as i64;
         }
         Stack { banks }
@@ -61,7 +67,10 @@ pub enum ModelInput<'a> {
     Dense(&'a Tensor),
     /// f32 `[R or 1, B, n_num]` numeric values (in `InputSpec::numeric_cols` order) and i64
     /// `[R or 1, B, n_cat]` active one-hot column (an index into the D dense columns, or -1).
-    Sparse { numeric: &'a Tensor, active: &'a Tensor },
+    Sparse {
+        numeric: &'a Tensor,
+        active: &'a Tensor,
+    },
 }
 
 /// The level-0 bank: one unit (`[R, 1, D, O]`) holding, side by side in its columns, the first
@@ -85,7 +94,10 @@ fn check_lead(t: &Tensor, what: &str, r: i64, last: i64, kind: Kind) -> Result<i
         )));
     }
     if t.kind() != kind {
-        return Err(ModelError::Input(format!("{what} must be {kind:?}, got {:?}", t.kind())));
+        return Err(ModelError::Input(format!(
+            "{what} must be {kind:?}, got {:?}",
+            t.kind()
+        )));
     }
     Ok(s[1])
 }
@@ -147,9 +159,10 @@ impl InputBank {
                 }
                 let batch = bn;
                 let out = w.size()[2];
-                let mut y = b;
+                // out-of-place sums only: `b` is the bias variable itself
+                let mut terms: Vec<Tensor> = Vec::with_capacity(2);
                 if self.n_num > 0 {
-                    y = y + numeric.matmul(&w.index_select(1, &self.numeric_cols));
+                    terms.push(numeric.matmul(&w.index_select(1, &self.numeric_cols)));
                 }
                 if self.n_cat > 0 {
                     let act = active.expand([r, batch, self.n_cat], false);
@@ -166,13 +179,14 @@ impl InputBank {
                         &idx,
                         &offsets,
                         false,
-                        0, // sum
+                        0, // mode sum
                         false,
                         Some(&weights),
                         false,
                     );
-                    y = y + bags.view([r, batch, out]);
+                    terms.push(bags.view([r, batch, out]));
                 }
+                let y = terms.into_iter().fold(b, |acc, t| acc + t);
                 Ok(y.expand([r, batch, out], false))
             }
         }
@@ -201,6 +215,10 @@ impl Towers {
 
     /// `h [R, T|1, B, in]` -> logits `[R, B, T]`.
     pub fn forward(&self, h: &Tensor) -> Tensor {
-        self.out.forward(&self.hidden.forward(h)).squeeze_dim(-1).permute([0, 2, 1]).contiguous()
+        self.out
+            .forward(&self.hidden.forward(h))
+            .squeeze_dim(-1)
+            .permute([0, 2, 1])
+            .contiguous()
     }
 }

@@ -25,11 +25,21 @@ pub enum NativeFusion {
 pub enum ModelConfig {
     /// One MLP shared by all task towers (official `share_bottom`, with the expert dims
     /// flattened into `bottom`).
-    SharedBottom { bottom: Vec<usize>, tower: Vec<usize> },
+    SharedBottom {
+        bottom: Vec<usize>,
+        tower: Vec<usize>,
+    },
     /// Multi-level MMoE (official `mmoe`): `experts` experts per level, every gate reads the input.
-    Mmoe { experts: usize, expert_dims: Vec<Vec<usize>>, tower: Vec<usize> },
+    Mmoe {
+        experts: usize,
+        expert_dims: Vec<Vec<usize>>,
+        tower: Vec<usize>,
+    },
     /// Cross-stitch (official `cross_st`).
-    CrossStitch { expert_dims: Vec<Vec<usize>>, tower: Vec<usize> },
+    CrossStitch {
+        expert_dims: Vec<Vec<usize>>,
+        tower: Vec<usize>,
+    },
     /// PLE (official `ple`; one level = CGC). `shared_experts = 0` is allowed (no shared unit).
     Ple {
         task_experts: usize,
@@ -55,7 +65,10 @@ pub enum ModelConfig {
         native: NativeFusion,
     },
     /// T independent networks (our own names: `task_nets.{t}`, `task_modules.{t}`).
-    SingleTask { bottom: Vec<usize>, tower: Vec<usize> },
+    SingleTask {
+        bottom: Vec<usize>,
+        tower: Vec<usize>,
+    },
 }
 
 /// What the model's input looks like.
@@ -74,12 +87,20 @@ pub struct InputSpec {
 impl InputSpec {
     /// A spec for purely dense input (all columns numeric, no categorical groups).
     pub fn dense(n_features: usize, n_tasks: usize) -> InputSpec {
-        InputSpec { n_features, numeric_cols: (0..n_features).collect(), n_cat: 0, n_tasks }
+        InputSpec {
+            n_features,
+            numeric_cols: (0..n_features).collect(),
+            n_cat: 0,
+            n_tasks,
+        }
     }
 
     /// Checks the spec; errors name the offending field.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let err = |field: &str, msg: String| ModelError::Spec { field: field.into(), msg };
+        let err = |field: &str, msg: String| ModelError::Spec {
+            field: field.into(),
+            msg,
+        };
         if self.n_features == 0 {
             return Err(err("n_features", "must be >= 1".into()));
         }
@@ -107,14 +128,20 @@ fn check_dims(field: &str, dims: &[usize]) -> Result<(), ModelError> {
         return Err(config_err(field, "must list at least one layer width"));
     }
     if let Some(i) = dims.iter().position(|&d| d == 0) {
-        return Err(config_err(format!("{field}[{i}]"), "layer width must be >= 1"));
+        return Err(config_err(
+            format!("{field}[{i}]"),
+            "layer width must be >= 1",
+        ));
     }
     Ok(())
 }
 
 fn check_levels(expert_dims: &[Vec<usize>]) -> Result<(), ModelError> {
     if expert_dims.is_empty() {
-        return Err(config_err("expert_dims", "must list at least one fusion level"));
+        return Err(config_err(
+            "expert_dims",
+            "must list at least one fusion level",
+        ));
     }
     for (l, dims) in expert_dims.iter().enumerate() {
         check_dims(&format!("expert_dims[{l}]"), dims)?;
@@ -140,20 +167,37 @@ impl ModelConfig {
             ModelConfig::SharedBottom { bottom, .. } | ModelConfig::SingleTask { bottom, .. } => {
                 check_dims("bottom", bottom)
             }
-            ModelConfig::Mmoe { experts, expert_dims, .. } => {
+            ModelConfig::Mmoe {
+                experts,
+                expert_dims,
+                ..
+            } => {
                 check_count("experts", *experts)?;
                 check_levels(expert_dims)
             }
             ModelConfig::CrossStitch { expert_dims, .. } => check_levels(expert_dims),
-            ModelConfig::Ple { task_experts, expert_dims, .. } => {
+            ModelConfig::Ple {
+                task_experts,
+                expert_dims,
+                ..
+            } => {
                 check_count("task_experts", *task_experts)?;
                 check_levels(expert_dims)
             }
-            ModelConfig::AdattSp { task_experts, expert_dims, .. } => {
+            ModelConfig::AdattSp {
+                task_experts,
+                expert_dims,
+                ..
+            } => {
                 check_count("task_experts", *task_experts)?;
                 check_levels(expert_dims)
             }
-            ModelConfig::Adatt { task_experts, shared_experts, expert_dims, .. } => {
+            ModelConfig::Adatt {
+                task_experts,
+                shared_experts,
+                expert_dims,
+                ..
+            } => {
                 check_count("task_experts", *task_experts)?;
                 if *shared_experts == 0 {
                     return Err(config_err(
@@ -182,7 +226,10 @@ impl ModelConfig {
 
     /// `true` for AdaTT and AdaTT-sp (the kinds with fused expert weights).
     pub fn is_adatt(&self) -> bool {
-        matches!(self, ModelConfig::AdattSp { .. } | ModelConfig::Adatt { .. })
+        matches!(
+            self,
+            ModelConfig::AdattSp { .. } | ModelConfig::Adatt { .. }
+        )
     }
 
     /// A short human-readable name, e.g. `AdaTT-sp(2/task)` or `PLE(1/task+3 shared)`.
@@ -195,19 +242,44 @@ impl ModelConfig {
             ModelConfig::SharedBottom { .. } => "Shared-bottom".into(),
             ModelConfig::SingleTask { .. } => "Single-task".into(),
             ModelConfig::CrossStitch { .. } => "Cross-stitch".into(),
-            ModelConfig::Mmoe { experts, expert_dims, .. } => {
-                let name = if expert_dims.len() > 1 { "ML-MMoE" } else { "MMoE" };
+            ModelConfig::Mmoe {
+                experts,
+                expert_dims,
+                ..
+            } => {
+                let name = if expert_dims.len() > 1 {
+                    "ML-MMoE"
+                } else {
+                    "MMoE"
+                };
                 format!("{name}({experts})")
             }
-            ModelConfig::Ple { task_experts, shared_experts, expert_dims, .. } => {
+            ModelConfig::Ple {
+                task_experts,
+                shared_experts,
+                expert_dims,
+                ..
+            } => {
                 let name = if expert_dims.len() > 1 { "PLE" } else { "CGC" };
                 format!("{name}({task_experts}/task+{shared_experts} shared)")
             }
-            ModelConfig::AdattSp { task_experts, native, .. } => {
+            ModelConfig::AdattSp {
+                task_experts,
+                native,
+                ..
+            } => {
                 format!("AdaTT-sp({task_experts}/task{})", ablated(native))
             }
-            ModelConfig::Adatt { task_experts, shared_experts, native, .. } => {
-                format!("AdaTT({task_experts}/task+{shared_experts} shared{})", ablated(native))
+            ModelConfig::Adatt {
+                task_experts,
+                shared_experts,
+                native,
+                ..
+            } => {
+                format!(
+                    "AdaTT({task_experts}/task+{shared_experts} shared{})",
+                    ablated(native)
+                )
             }
         }
     }

@@ -30,5 +30,8 @@ pub enum ModelError {
 }
 
 pub(crate) fn config_err(field: impl Into<String>, msg: impl Into<String>) -> ModelError {
-    ModelError::Config { field: field.into(), msg: msg.into() }
+    ModelError::Config {
+        field: field.into(),
+        msg: msg.into(),
+    }
 }

@@ -88,7 +88,8 @@ impl Model {
     ///
     /// Panics on inputs of the wrong shape, kind or device; see [`Model::f_forward`].
     pub fn forward(&self, x: &ModelInput) -> Tensor {
-        self.f_forward(x).unwrap_or_else(|e| panic!("Model::forward: {e}"))
+        self.f_forward(x)
+            .unwrap_or_else(|e| panic!("Model::forward: {e}"))
     }
 
     /// [`Model::forward`] returning an error for bad inputs.
@@ -109,7 +110,7 @@ impl Model {
         }
         let y0 = self.input.forward(x)?;
         let mut fused = Vec::new();
-        self.body.forward(&y0, Some(&mut fused));
+        let _ = self.body.forward(&y0, Some(&mut fused));
         Ok(fused)
     }
 
@@ -120,7 +121,10 @@ impl Model {
 
     fn check_replica(&self, r: usize) -> Result<(), ModelError> {
         if r >= self.replicas() {
-            return Err(ModelError::Replica { r, replicas: self.replicas() });
+            return Err(ModelError::Replica {
+                r,
+                replicas: self.replicas(),
+            });
         }
         Ok(())
     }
@@ -131,7 +135,10 @@ impl Model {
         if let Err(e) = self.check_replica(r) {
             panic!("Model::export_replica: {e}");
         }
-        self.entries.iter().map(|e| (e.name.clone(), read_slice(e, r as i64))).collect()
+        self.entries
+            .iter()
+            .map(|e| (e.name.clone(), read_slice(e, r as i64)))
+            .collect()
     }
 
     /// Overwrites replica `r` with official-named tensors; every official name must be present
@@ -146,14 +153,19 @@ impl Model {
         let mut by_name: HashMap<&str, &Tensor> = HashMap::with_capacity(named.len());
         for (name, t) in named {
             if by_name.insert(name.as_str(), t).is_some() {
-                return Err(ModelError::Param { key: name.clone(), msg: "given twice".into() });
+                return Err(ModelError::Param {
+                    key: name.clone(),
+                    msg: "given twice".into(),
+                });
             }
         }
         for e in &self.entries {
-            let t = by_name.remove(e.name.as_str()).ok_or_else(|| ModelError::Param {
-                key: e.name.clone(),
-                msg: format!("missing (expected shape {:?})", e.shape),
-            })?;
+            let t = by_name
+                .remove(e.name.as_str())
+                .ok_or_else(|| ModelError::Param {
+                    key: e.name.clone(),
+                    msg: format!("missing (expected shape {:?})", e.shape),
+                })?;
             if t.size() != e.shape {
                 return Err(ModelError::Param {
                     key: e.name.clone(),
@@ -201,6 +213,9 @@ impl Model {
 
     /// Official names and shapes, in `state_dict` order.
     pub fn official_param_names(&self) -> Vec<(String, Vec<i64>)> {
-        self.entries.iter().map(|e| (e.name.clone(), e.shape.clone())).collect()
+        self.entries
+            .iter()
+            .map(|e| (e.name.clone(), e.shape.clone()))
+            .collect()
     }
 }

@@ -54,7 +54,11 @@ pub(crate) struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(path: nn::Path<'a>, replicas: i64) -> Builder<'a> {
-        Builder { path, replicas, entries: Vec::new() }
+        Builder {
+            path,
+            replicas,
+            entries: Vec::new(),
+        }
     }
 
     pub fn replicas(&self) -> i64 {
@@ -104,7 +108,13 @@ impl<'a> Builder<'a> {
     ) {
         let mut n = 0;
         for (j, (bank, unit, col)) in layers.into_iter().enumerate() {
-            self.linear(&format!("{prefix}.{}", 2 * j), bank, unit, col, dims[j] as i64);
+            self.linear(
+                &format!("{prefix}.{}", 2 * j),
+                bank,
+                unit,
+                col,
+                dims[j] as i64,
+            );
             n += 1;
         }
         assert_eq!(n, dims.len(), "mlp {prefix}: layer count");
@@ -160,9 +170,8 @@ pub(crate) fn write_slice(e: &Entry, r: i64, src: &Tensor) {
 /// A CPU f32 contiguous copy of replica `r`'s slice of `e`.
 pub(crate) fn read_slice(e: &Entry, r: i64) -> Tensor {
     tch::no_grad(|| {
-        let out = Tensor::zeros(e.shape.as_slice(), (Kind::Float, Device::Cpu));
-        let mut out2 = out.shallow_clone();
-        out2.copy_(&e.view(r));
+        let mut out = Tensor::zeros(e.shape.as_slice(), (Kind::Float, Device::Cpu));
+        out.copy_(&e.view(r));
         out
     })
 }

@@ -18,23 +18,38 @@ fn replicas_equal_single_seed_models() {
         let (x, numeric, active) = one_hot_input(&spec, 3, 9, 11);
         let out = multi.forward(&ModelInput::Dense(&x));
         assert_eq!(out.size(), vec![3, 9, 3], "{label}");
-        let out_sparse = multi.forward(&ModelInput::Sparse { numeric: &numeric, active: &active });
+        let out_sparse = multi.forward(&ModelInput::Sparse {
+            numeric: &numeric,
+            active: &active,
+        });
         for (r, &seed) in SEEDS.iter().enumerate() {
             let single = Model::new(&cfg, &spec, &[seed], Device::Cpu).unwrap();
             for ((n1, t1), (n2, t2)) in multi.export_replica(r).iter().zip(single.export_replica(0))
             {
                 assert_eq!(n1, &n2);
-                assert!(bitwise_equal(t1, &t2), "{label}: replica {r} {n1} != seed {seed} model");
+                assert!(
+                    bitwise_equal(t1, &t2),
+                    "{label}: replica {r} {n1} != seed {seed} model"
+                );
             }
             let xr = x.get(r as i64).unsqueeze(0);
             let want = single.forward(&ModelInput::Dense(&xr));
             let d = max_abs_diff(&out.get(r as i64).unsqueeze(0), &want);
-            assert!(d < 1e-6, "{label}: replica {r} output differs from single model by {d}");
+            assert!(
+                d < 1e-6,
+                "{label}: replica {r} output differs from single model by {d}"
+            );
             let d = max_abs_diff(&out_sparse.get(r as i64).unsqueeze(0), &want);
-            assert!(d < 1e-5, "{label}: sparse replica {r} differs from single dense by {d}");
+            assert!(
+                d < 1e-5,
+                "{label}: sparse replica {r} differs from single dense by {d}"
+            );
         }
         // different seeds give different replicas
-        assert!(!bitwise_equal(&multi.export_replica(0)[0].1, &multi.export_replica(1)[0].1));
+        assert!(!bitwise_equal(
+            &multi.export_replica(0)[0].1,
+            &multi.export_replica(1)[0].1
+        ));
     }
 }
 
@@ -45,10 +60,19 @@ fn broadcast_input_equals_repeated_input() {
         let m = Model::new(&cfg, &spec, &SEEDS, Device::Cpu).unwrap();
         let (x, numeric, active) = one_hot_input(&spec, 1, 6, 4);
         let a = m.forward(&ModelInput::Dense(&x));
-        let b = m.forward(&ModelInput::Dense(&x.expand([3, 6, 13], false).contiguous()));
+        let b = m.forward(&ModelInput::Dense(
+            &x.expand([3, 6, 13], false).contiguous(),
+        ));
         assert!(max_abs_diff(&a, &b) < 1e-6, "{}", cfg.label());
-        let s = m.forward(&ModelInput::Sparse { numeric: &numeric, active: &active });
-        assert!(max_abs_diff(&a, &s) < 1e-5, "{}: sparse broadcast", cfg.label());
+        let s = m.forward(&ModelInput::Sparse {
+            numeric: &numeric,
+            active: &active,
+        });
+        assert!(
+            max_abs_diff(&a, &s) < 1e-5,
+            "{}: sparse broadcast",
+            cfg.label()
+        );
     }
 }
 
@@ -60,22 +84,37 @@ fn replicas_never_interact() {
         let m = Model::new(&cfg, &spec, &SEEDS, Device::Cpu).unwrap();
         let (x, numeric, active) = one_hot_input(&spec, 3, 8, 5);
         let before = m.forward(&ModelInput::Dense(&x));
-        let before_s = m.forward(&ModelInput::Sparse { numeric: &numeric, active: &active });
+        let before_s = m.forward(&ModelInput::Sparse {
+            numeric: &numeric,
+            active: &active,
+        });
         tch::manual_seed(9);
         tch::no_grad(|| {
-            for mut v in m.var_store().trainable_variables() {
-                let noise = v.get(1).randn_like();
-                let _ = v.get(1).g_add_(&noise);
-                let _ = &mut v;
+            for v in m.var_store().trainable_variables() {
+                let mut slice = v.get(1);
+                let noise = slice.randn_like();
+                let _ = slice.g_add_(&noise);
             }
         });
         let after = m.forward(&ModelInput::Dense(&x));
-        let after_s = m.forward(&ModelInput::Sparse { numeric: &numeric, active: &active });
+        let after_s = m.forward(&ModelInput::Sparse {
+            numeric: &numeric,
+            active: &active,
+        });
         for r in [0, 2] {
-            assert!(bitwise_equal(&before.get(r), &after.get(r)), "{label}: replica {r} moved");
-            assert!(bitwise_equal(&before_s.get(r), &after_s.get(r)), "{label}: sparse {r}");
+            assert!(
+                bitwise_equal(&before.get(r), &after.get(r)),
+                "{label}: replica {r} moved"
+            );
+            assert!(
+                bitwise_equal(&before_s.get(r), &after_s.get(r)),
+                "{label}: sparse {r}"
+            );
         }
-        assert!(max_abs_diff(&before.get(1), &after.get(1)) > 1e-4, "{label}: no effect");
+        assert!(
+            max_abs_diff(&before.get(1), &after.get(1)) > 1e-4,
+            "{label}: no effect"
+        );
     }
 }
 
@@ -94,7 +133,10 @@ fn gradient_of_one_replica_stays_in_that_replica() {
                 }
             });
             let out = if sparse {
-                m.forward(&ModelInput::Sparse { numeric: &numeric, active: &active })
+                m.forward(&ModelInput::Sparse {
+                    numeric: &numeric,
+                    active: &active,
+                })
             } else {
                 let (x, _, _) = one_hot_input(&spec, 1, 8, 6);
                 m.forward(&ModelInput::Dense(&x))
@@ -109,14 +151,20 @@ fn gradient_of_one_replica_stays_in_that_replica() {
                 assert!(g.defined(), "{label}: a variable gets no gradient");
                 for r in [1, 2] {
                     let a = g.get(r).abs().max().double_value(&[]);
-                    assert_eq!(a, 0.0, "{label} (sparse={sparse}): grad leaks into replica {r}");
+                    assert_eq!(
+                        a, 0.0,
+                        "{label} (sparse={sparse}): grad leaks into replica {r}"
+                    );
                 }
                 if g.get(0).abs().max().double_value(&[]) > 0.0 {
                     nonzero0 += 1;
                 }
             }
             let n_vars = m.var_store().trainable_variables().len();
-            assert!(nonzero0 * 2 > n_vars, "{label}: too few replica-0 gradients");
+            assert!(
+                nonzero0 * 2 > n_vars,
+                "{label}: too few replica-0 gradients"
+            );
         }
     }
 }
@@ -137,7 +185,11 @@ fn export_import_round_trip_and_safetensors() {
         // replica 0 of dst untouched
         let fresh = Model::new(&cfg, &spec, &[100], Device::Cpu).unwrap();
         for ((n, a), (_, b)) in fresh.export_replica(0).iter().zip(dst.export_replica(0)) {
-            assert!(bitwise_equal(a, &b), "{}: replica 0 changed at {n}", cfg.label());
+            assert!(
+                bitwise_equal(a, &b),
+                "{}: replica 0 changed at {n}",
+                cfg.label()
+            );
         }
         let path = dir.join(format!("m{k}.safetensors"));
         src.save_replica_safetensors(1, &path).unwrap();
@@ -201,12 +253,20 @@ fn device_independent() {
         let want = cpu.forward(&ModelInput::Dense(&x));
         let got = other.forward(&ModelInput::Dense(&x.to_device(dev)));
         assert_eq!(got.device(), dev);
-        assert!(max_abs_diff(&want, &got.to_device(Device::Cpu)) < 1e-4, "{}", cfg.label());
+        assert!(
+            max_abs_diff(&want, &got.to_device(Device::Cpu)) < 1e-4,
+            "{}",
+            cfg.label()
+        );
         let got = other.forward(&ModelInput::Sparse {
             numeric: &numeric.to_device(dev),
             active: &active.to_device(dev),
         });
-        assert!(max_abs_diff(&want, &got.to_device(Device::Cpu)) < 1e-4, "{}", cfg.label());
+        assert!(
+            max_abs_diff(&want, &got.to_device(Device::Cpu)) < 1e-4,
+            "{}",
+            cfg.label()
+        );
     }
 }
 
@@ -223,5 +283,10 @@ fn wrong_device_or_shape_is_an_error() {
     assert!(m.f_forward(&ModelInput::Dense(&bad)).is_err());
     let numeric = Tensor::zeros([1, 4, 4], (Kind::Float, Device::Cpu));
     let active = Tensor::zeros([1, 5, 3], (Kind::Int64, Device::Cpu));
-    assert!(m.f_forward(&ModelInput::Sparse { numeric: &numeric, active: &active }).is_err());
+    assert!(m
+        .f_forward(&ModelInput::Sparse {
+            numeric: &numeric,
+            active: &active
+        })
+        .is_err());
 }

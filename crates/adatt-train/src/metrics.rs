@@ -107,14 +107,24 @@ pub fn mse(targets: &[f32], preds: &[f32]) -> f64 {
     s / targets.len() as f64
 }
 
-/// Per-task evaluation of one split.
+/// JSON has no NaN: serde_json writes NaN as `null`; read `null` back as NaN.
+pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// Per-task evaluation of one split. Undefined values (one class, diverged model) are NaN in
+/// memory and `null` in JSON.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskMetrics {
     /// ROC AUC (binary tasks; NaN for regression).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub auc: f64,
     /// Normalized entropy (binary) against the training base rate.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub ne: f64,
     /// Mean log loss (binary) or MSE (regression).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub loss: f64,
 }
 

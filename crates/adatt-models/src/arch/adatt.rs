@@ -68,7 +68,13 @@ impl Adatt {
         let n_levels = expert_dims.len();
         let e = t * m_t + m_s;
         let has_shared = m_s > 0;
-        let units_at = |l: usize| if has_shared && l + 1 < n_levels { t + 1 } else { t };
+        let units_at = |l: usize| {
+            if has_shared && l + 1 < n_levels {
+                t + 1
+            } else {
+                t
+            }
+        };
 
         // Banks.
         let h1_0 = expert_dims[0][0] as i64;
@@ -86,12 +92,19 @@ impl Adatt {
             } else {
                 let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + e);
                 let shared_gate = if units > t { e } else { 0 };
-                let sb = has_shared
-                    .then(|| Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate));
+                let sb = has_shared.then(|| {
+                    Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate)
+                });
                 (Some(tb), sb)
             };
             let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
-            levels.push(Level { task_bank, shared_bank, rest, h1, units });
+            levels.push(Level {
+                task_bank,
+                shared_bank,
+                rest,
+                h1,
+                units,
+            });
             d_in = *dims.last().unwrap() as i64;
         }
 
@@ -131,11 +144,18 @@ impl Adatt {
             ),
             NativeFusion::Learned if !has_shared => {
                 let r = b.replicas();
-                let vars: Vec<Tensor> =
-                    (0..n_levels).map(|l| b.var(&format!("native_l{l}"), &[r, t, m_t])).collect();
+                let vars: Vec<Tensor> = (0..n_levels)
+                    .map(|l| b.var(&format!("native_l{l}"), &[r, t, m_t]))
+                    .collect();
                 let bound = (1.0 / m_t as f64).sqrt();
                 for (l, v) in vars.iter().enumerate() {
-                    b.param(format!("mtl_arch.self_exp_weights.{l}"), v, None, vec![t, m_t], bound);
+                    b.param(
+                        format!("mtl_arch.self_exp_weights.{l}"),
+                        v,
+                        None,
+                        vec![t, m_t],
+                        bound,
+                    );
                 }
                 Native::Sp(vars)
             }
@@ -149,11 +169,26 @@ impl Adatt {
                     b.param(name, &tasks, Some(i), vec![l_all, m_t], bt);
                 }
                 let name = format!("mtl_arch.self_exp_weights.{t}");
-                b.param(name, &shared, None, vec![l_all - 1, m_s], (1.0 / m_s as f64).sqrt());
+                b.param(
+                    name,
+                    &shared,
+                    None,
+                    vec![l_all - 1, m_s],
+                    (1.0 / m_s as f64).sqrt(),
+                );
                 Native::General { tasks, shared }
             }
         };
-        (input, Adatt { t, m_t, m_s, levels, native })
+        (
+            input,
+            Adatt {
+                t,
+                m_t,
+                m_s,
+                levels,
+                native,
+            },
+        )
     }
 
     /// The native weights `N` of level `l`, `[R|1, U, E]` (None when ablated).
@@ -167,14 +202,20 @@ impl Adatt {
                 let r = tasks.size()[0];
                 let opts = (Kind::Float, tasks.device());
                 let task_rows = Tensor::cat(
-                    &[block_diag(&tasks.select(2, l as i64)), Tensor::zeros([r, t, m_s], opts)],
+                    &[
+                        block_diag(&tasks.select(2, l as i64)),
+                        Tensor::zeros([r, t, m_s], opts),
+                    ],
                     2,
                 );
                 if self.levels[l].units == t {
                     return Some(task_rows);
                 }
                 let shared_row = Tensor::cat(
-                    &[Tensor::zeros([r, 1, t * m_t], opts), shared.narrow(1, l as i64, 1)],
+                    &[
+                        Tensor::zeros([r, 1, t * m_t], opts),
+                        shared.narrow(1, l as i64, 1),
+                    ],
                     2,
                 );
                 Some(Tensor::cat(&[task_rows, shared_row], 1))
@@ -190,7 +231,10 @@ impl Adatt {
             let (first, gates) = match &lv.task_bank {
                 None => {
                     let y = y0.unsqueeze(1); // [R, 1, B, O0]
-                    (expert_cols(&y, 0, e, lv.h1), gate_cols(&y, e * lv.h1, lv.units, e))
+                    (
+                        expert_cols(&y, 0, e, lv.h1),
+                        gate_cols(&y, e * lv.h1, lv.units, e),
+                    )
                 }
                 Some(tb) => {
                     let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + E]

@@ -40,7 +40,12 @@ impl CrossStitch {
             let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), t, d_in, h1));
             let rest = Stack::new(b, &format!("l{l}_rest"), t, h1, &dims[1..]);
             let stitch = b.var(&format!("l{l}_stitch"), &[r, t, t]);
-            levels.push(Level { first, rest, h1, stitch });
+            levels.push(Level {
+                first,
+                rest,
+                h1,
+                stitch,
+            });
             d_in = *dims.last().unwrap() as i64;
         }
         // Official order: experts (all levels), then stitchs.
@@ -56,7 +61,13 @@ impl CrossStitch {
         }
         let bound = 1.0 / (t as f64).sqrt();
         for (l, lv) in levels.iter().enumerate() {
-            b.param(format!("mtl_arch.stitchs.{l}.weight"), &lv.stitch, None, vec![t, t], bound);
+            b.param(
+                format!("mtl_arch.stitchs.{l}.weight"),
+                &lv.stitch,
+                None,
+                vec![t, t],
+                bound,
+            );
         }
         (input, CrossStitch { t, levels })
     }

@@ -53,7 +53,13 @@ impl Mmoe {
             let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), e, d_in, h1));
             let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
             let (gate_col, gates) = gate_cols_at[l];
-            levels.push(Level { first, rest, h1, gate_col, gates });
+            levels.push(Level {
+                first,
+                rest,
+                h1,
+                gate_col,
+                gates,
+            });
             d_in = *dims.last().unwrap() as i64;
         }
 

@@ -50,13 +50,25 @@ pub(crate) fn build(
     match cfg {
         ModelConfig::SharedBottom { bottom, .. } => {
             let (input, body) = shared_bottom::SharedBottom::build(b, spec, bottom);
-            (input, Body::SharedBottom(body), *bottom.last().unwrap() as i64)
+            (
+                input,
+                Body::SharedBottom(body),
+                *bottom.last().unwrap() as i64,
+            )
         }
         ModelConfig::SingleTask { bottom, .. } => {
             let (input, body) = single_task::SingleTask::build(b, spec, t, bottom);
-            (input, Body::SingleTask(body), *bottom.last().unwrap() as i64)
+            (
+                input,
+                Body::SingleTask(body),
+                *bottom.last().unwrap() as i64,
+            )
         }
-        ModelConfig::Mmoe { experts, expert_dims, .. } => {
+        ModelConfig::Mmoe {
+            experts,
+            expert_dims,
+            ..
+        } => {
             let (input, body) = mmoe::Mmoe::build(b, spec, t, *experts as i64, expert_dims);
             (input, Body::Mmoe(body), last_width(expert_dims))
         }
@@ -64,7 +76,12 @@ pub(crate) fn build(
             let (input, body) = cross_stitch::CrossStitch::build(b, spec, t, expert_dims);
             (input, Body::CrossStitch(body), last_width(expert_dims))
         }
-        ModelConfig::Ple { task_experts, shared_experts, expert_dims, .. } => {
+        ModelConfig::Ple {
+            task_experts,
+            shared_experts,
+            expert_dims,
+            ..
+        } => {
             let (input, body) = ple::Ple::build(
                 b,
                 spec,
@@ -75,12 +92,23 @@ pub(crate) fn build(
             );
             (input, Body::Ple(body), last_width(expert_dims))
         }
-        ModelConfig::AdattSp { task_experts, expert_dims, native, .. } => {
+        ModelConfig::AdattSp {
+            task_experts,
+            expert_dims,
+            native,
+            ..
+        } => {
             let (input, body) =
                 adatt::Adatt::build(b, spec, t, *task_experts as i64, 0, expert_dims, *native);
             (input, Body::Adatt(body), last_width(expert_dims))
         }
-        ModelConfig::Adatt { task_experts, shared_experts, expert_dims, native, .. } => {
+        ModelConfig::Adatt {
+            task_experts,
+            shared_experts,
+            expert_dims,
+            native,
+            ..
+        } => {
             let (input, body) = adatt::Adatt::build(
                 b,
                 spec,
@@ -152,4 +180,37 @@ pub(crate) fn expert_mlp(
 ) {
     let layers = std::iter::once(first).chain(rest.banks.iter().map(|bank| (bank, e, 0)));
     b.mlp(prefix, layers, dims);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn gate_cols_are_distributions_in_unit_major_order() {
+        tch::manual_seed(0);
+        // R = 2, S = 3 units, B = 4, columns: 5 junk + 2 gates of 6 logits each
+        let y = Tensor::randn([2, 3, 4, 5 + 12], (Kind::Float, Device::Cpu)) * 3.0;
+        let g = gate_cols(&y, 5, 2, 6);
+        assert_eq!(g.size(), vec![2, 4, 6, 6]);
+        let sums = g.sum_dim_intlist([-1].as_slice(), false, Kind::Float);
+        let d = (sums - 1.0).abs().max().double_value(&[]);
+        assert!(d < 1e-6, "gate rows sum to 1 (off by {d})");
+        // gate 1 of unit 2 = softmax of y[:, 2, :, 11..17]
+        let want = y.get(1).get(2).narrow(-1, 11, 6).softmax(-1, Kind::Float);
+        let got = g.get(1).select(1, 2 * 2 + 1);
+        assert!(want.allclose(&got, 1e-6, 1e-7, false));
+    }
+
+    #[test]
+    fn expert_cols_layout() {
+        tch::manual_seed(1);
+        let y = Tensor::randn([2, 3, 4, 1 + 2 * 5], (Kind::Float, Device::Cpu));
+        let e = expert_cols(&y, 1, 2, 5);
+        assert_eq!(e.size(), vec![2, 6, 4, 5]);
+        // expert 1 of unit 2 = relu(y[:, 2, :, 6..11])
+        let want = y.get(0).get(2).narrow(-1, 6, 5).relu();
+        assert!(want.equal(&e.get(0).get(5)));
+    }
 }

@@ -68,7 +68,13 @@ impl Ple {
                 (Some(tb), sb)
             };
             let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
-            levels.push(Level { task_bank, shared_bank, rest, h1, shared_gate });
+            levels.push(Level {
+                task_bank,
+                shared_bank,
+                rest,
+                h1,
+                shared_gate,
+            });
             d_in = *dims.last().unwrap() as i64;
         }
 
@@ -101,7 +107,15 @@ impl Ple {
                 }
             }
         }
-        (input, Ple { t, m_t, m_s, levels })
+        (
+            input,
+            Ple {
+                t,
+                m_t,
+                m_s,
+                levels,
+            },
+        )
     }
 
     pub fn forward(&self, y0: &Tensor) -> Tensor {
@@ -113,8 +127,14 @@ impl Ple {
             let (first, task_gates, shared_gate) = match &lv.task_bank {
                 None => {
                     let y = y0.unsqueeze(1);
-                    let sg = lv.shared_gate.then(|| gate_cols(&y, e * lv.h1 + t * g, 1, e));
-                    (expert_cols(&y, 0, e, lv.h1), gate_cols(&y, e * lv.h1, t, g), sg)
+                    let sg = lv
+                        .shared_gate
+                        .then(|| gate_cols(&y, e * lv.h1 + t * g, 1, e));
+                    (
+                        expert_cols(&y, 0, e, lv.h1),
+                        gate_cols(&y, e * lv.h1, t, g),
+                        sg,
+                    )
                 }
                 Some(tb) => {
                     let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + g]
@@ -134,19 +154,24 @@ impl Ple {
             let (r, batch, h) = (s[0], s[2], s[3]);
             // task units: own experts + shared experts
             let own = experts.narrow(1, 0, t * m_t).reshape([r, t, m_t, batch, h]);
-            let mut out = Tensor::einsum(
+            let own_part = Tensor::einsum(
                 "rbtk,rtkbh->rtbh",
                 &[task_gates.narrow(3, 0, m_t), own],
                 None::<&[i64]>,
             );
-            if m_s > 0 {
-                out = out
-                    + Tensor::einsum(
-                        "rbts,rsbh->rtbh",
-                        &[task_gates.narrow(3, m_t, m_s), experts.narrow(1, t * m_t, m_s)],
-                        None::<&[i64]>,
-                    );
-            }
+            let out = if m_s > 0 {
+                let shared_part = Tensor::einsum(
+                    "rbts,rsbh->rtbh",
+                    &[
+                        task_gates.narrow(3, m_t, m_s),
+                        experts.narrow(1, t * m_t, m_s),
+                    ],
+                    None::<&[i64]>,
+                );
+                own_part + shared_part
+            } else {
+                own_part
+            };
             x = match shared_gate {
                 Some(sg) => Tensor::cat(&[out, mix(&sg, &experts)], 1),
                 None => out,

@@ -33,6 +33,7 @@ impl SingleTask {
     }
 
     pub fn forward(&self, y0: &Tensor) -> Tensor {
-        self.rest.forward(&expert_cols(&y0.unsqueeze(1), 0, self.t, self.h1))
+        self.rest
+            .forward(&expert_cols(&y0.unsqueeze(1), 0, self.t, self.h1))
     }
 }

@@ -58,7 +58,12 @@ impl Case {
             .iter()
             .map(|p| {
                 let name = p[0].as_str().unwrap().to_string();
-                let shape = p[1].as_array().unwrap().iter().map(|d| d.as_i64().unwrap()).collect();
+                let shape = p[1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_i64().unwrap())
+                    .collect();
                 (name, shape)
             })
             .collect();
@@ -81,12 +86,17 @@ impl Case {
     }
 
     pub fn t(&self, key: &str) -> &Tensor {
-        self.tensors.get(key).unwrap_or_else(|| panic!("{}: no tensor {key}", self.name))
+        self.tensors
+            .get(key)
+            .unwrap_or_else(|| panic!("{}: no tensor {key}", self.name))
     }
 
     /// The official-named parameters of the case, in state_dict order.
     pub fn named_params(&self) -> Vec<(String, Tensor)> {
-        self.params.iter().map(|(n, _)| (n.clone(), self.t(n).shallow_clone())).collect()
+        self.params
+            .iter()
+            .map(|(n, _)| (n.clone(), self.t(n).shallow_clone()))
+            .collect()
     }
 }
 
@@ -96,12 +106,20 @@ pub fn case_names() -> Vec<String> {
             .expect("fixtures/models/index.json (run scripts/make_fixtures.py)"),
     )
     .unwrap();
-    idx["cases"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    idx["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }
 
 pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
     assert_eq!(a.size(), b.size(), "shape mismatch");
-    (a.to_kind(Kind::Double) - b.to_kind(Kind::Double)).abs().max().double_value(&[])
+    (a.to_kind(Kind::Double) - b.to_kind(Kind::Double))
+        .abs()
+        .max()
+        .double_value(&[])
 }
 
 pub fn bitwise_equal(a: &Tensor, b: &Tensor) -> bool {
@@ -136,7 +154,11 @@ pub fn one_hot_input(
         }
         for g in 0..n_cat {
             let lo = g * per;
-            let hi = if g + 1 == n_cat { cat_cols.len() } else { lo + per };
+            let hi = if g + 1 == n_cat {
+                cat_cols.len()
+            } else {
+                lo + per
+            };
             let k = picks[row * n_cat + g] as usize % (hi - lo + 1);
             if k < hi - lo {
                 let c = cat_cols[lo + k];
@@ -155,10 +177,23 @@ pub fn all_kinds() -> Vec<ModelConfig> {
     let dims = vec![vec![8, 6], vec![5]];
     let tower = vec![4];
     let mut v = vec![
-        ModelConfig::SharedBottom { bottom: vec![8, 6], tower: tower.clone() },
-        ModelConfig::SingleTask { bottom: vec![8, 6], tower: tower.clone() },
-        ModelConfig::Mmoe { experts: 3, expert_dims: dims.clone(), tower: tower.clone() },
-        ModelConfig::CrossStitch { expert_dims: dims.clone(), tower: tower.clone() },
+        ModelConfig::SharedBottom {
+            bottom: vec![8, 6],
+            tower: tower.clone(),
+        },
+        ModelConfig::SingleTask {
+            bottom: vec![8, 6],
+            tower: tower.clone(),
+        },
+        ModelConfig::Mmoe {
+            experts: 3,
+            expert_dims: dims.clone(),
+            tower: tower.clone(),
+        },
+        ModelConfig::CrossStitch {
+            expert_dims: dims.clone(),
+            tower: tower.clone(),
+        },
         ModelConfig::Ple {
             task_experts: 2,
             shared_experts: 2,
@@ -196,7 +231,12 @@ pub fn all_kinds() -> Vec<ModelConfig> {
 
 /// D = 13 with 4 numeric columns and 3 one-hot groups; 3 tasks.
 pub fn small_spec() -> InputSpec {
-    InputSpec { n_features: 13, numeric_cols: vec![0, 4, 5, 11], n_cat: 3, n_tasks: 3 }
+    InputSpec {
+        n_features: 13,
+        numeric_cols: vec![0, 4, 5, 11],
+        n_cat: 3,
+        n_tasks: 3,
+    }
 }
 
 pub fn dense_forward(m: &Model, x: &Tensor) -> Tensor {
