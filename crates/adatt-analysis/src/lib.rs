@@ -41,7 +41,10 @@ fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text)
         .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|source| AnalysisError::Io { path: path.to_owned(), source })
+        .map_err(|source| AnalysisError::Io {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// Regenerate tables and figures of `cfg` from the records in `dir`. Returns the files written.
@@ -64,12 +67,18 @@ pub fn analyze(
     write(&p, &report::table_md(&report, title, notes))?;
     out.push(p);
     let p = dir.join("summary.json");
-    write(&p, &serde_json::to_string_pretty(&report).expect("report serializes"))?;
+    write(
+        &p,
+        &serde_json::to_string_pretty(&report).expect("report serializes"),
+    )?;
     out.push(p);
 
     let plan = adatt_train::plan(cfg);
     let keys: std::collections::BTreeSet<&str> = plan.iter().map(|p| p.key.as_str()).collect();
-    let recs: Vec<_> = records.iter().filter(|r| keys.contains(r.key.as_str()) && r.is_ok()).collect();
+    let recs: Vec<_> = records
+        .iter()
+        .filter(|r| keys.contains(r.key.as_str()) && r.is_ok())
+        .collect();
     if recs.is_empty() {
         return Ok(out);
     }
@@ -89,12 +98,20 @@ pub fn analyze(
                         .filter(|r| r.entry == e.name)
                         .filter_map(|r| Metric::TestAuc.of(r, t))
                         .collect();
-                    (e.name.clone(), vals, e.paper.as_ref().and_then(|p| p.get(task).copied()))
+                    (
+                        e.name.clone(),
+                        vals,
+                        e.paper.as_ref().and_then(|p| p.get(task).copied()),
+                    )
                 })
                 .collect(),
         })
         .collect();
-    out.extend(plots::distributions(&dir.join("auc_distributions"), &panels, "test AUC")?);
+    out.extend(plots::distributions(
+        &dir.join("auc_distributions"),
+        &panels,
+        "test AUC",
+    )?);
     // Training curves: mean validation AUC per epoch.
     let curves: Vec<plots::LinePanel> = report
         .tasks
@@ -115,14 +132,23 @@ pub fn analyze(
                                 .filter_map(|r| r.epochs.get(ep).map(|c| c.eval.valid[t].auc))
                                 .filter(|x| x.is_finite())
                                 .collect();
-                            (!v.is_empty()).then(|| ((ep + 1) as f64, v.iter().sum::<f64>() / v.len() as f64))
+                            (!v.is_empty())
+                                .then(|| ((ep + 1) as f64, v.iter().sum::<f64>() / v.len() as f64))
                         })
                         .collect();
-                    plots::Series { label: e.name.clone(), points }
+                    plots::Series {
+                        label: e.name.clone(),
+                        points,
+                    }
                 })
                 .collect(),
         })
         .collect();
-    out.extend(plots::lines(&dir.join("training_curves"), &curves, "epoch", "mean validation AUC")?);
+    out.extend(plots::lines(
+        &dir.join("training_curves"),
+        &curves,
+        "epoch",
+        "mean validation AUC",
+    )?);
     Ok(out)
 }

@@ -25,7 +25,10 @@ fn ensure_font() {
 }
 
 fn perr<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> AnalysisError + '_ {
-    move |e| AnalysisError::Plot { path: path.to_owned(), message: format!("{e:?}") }
+    move |e| AnalysisError::Plot {
+        path: path.to_owned(),
+        message: format!("{e:?}"),
+    }
 }
 
 /// Render with `$draw(root)` into `<stem>.png` and `<stem>.svg`; returns both paths.
@@ -84,7 +87,11 @@ fn draw_distributions<DB: DrawingBackend>(
             .flat_map(|(_, v, paper)| v.iter().copied().chain(paper.iter().copied()))
             .filter(|x| x.is_finite())
             .collect();
-        let (lo, hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let (lo, hi) = all
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
         let pad = ((hi - lo) * 0.08).max(1e-3);
         let names: Vec<String> = p.groups.iter().map(|g| g.0.clone()).collect();
@@ -114,10 +121,12 @@ fn draw_distributions<DB: DrawingBackend>(
             let c = PALETTE[i % PALETTE.len()];
             let x0 = i as f64;
             // Deterministic jitter.
-            chart.draw_series(vals.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(j, &v)| {
-                let jit = ((j as f64 * 0.618_033_988_7).fract() - 0.5) * 0.5;
-                Circle::new((x0 + jit, v), 2, c.mix(0.45).filled())
-            }))?;
+            chart.draw_series(vals.iter().enumerate().filter(|(_, v)| v.is_finite()).map(
+                |(j, &v)| {
+                    let jit = ((j as f64 * 0.618_033_988_7).fract() - 0.5) * 0.5;
+                    Circle::new((x0 + jit, v), 2, c.mix(0.45).filled())
+                },
+            ))?;
             let fin: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
             if !fin.is_empty() {
                 let m = fin.iter().sum::<f64>() / fin.len() as f64;
@@ -127,7 +136,11 @@ fn draw_distributions<DB: DrawingBackend>(
                 )))?;
             }
             if let Some(pv) = paper {
-                chart.draw_series(std::iter::once(Cross::new((x0, *pv), 8, RED.stroke_width(3))))?;
+                chart.draw_series(std::iter::once(Cross::new(
+                    (x0, *pv),
+                    8,
+                    RED.stroke_width(3),
+                )))?;
             }
         }
     }
@@ -135,9 +148,15 @@ fn draw_distributions<DB: DrawingBackend>(
 }
 
 /// AUC distributions per entry, one panel per task; black bar = our mean, red cross = paper.
-pub fn distributions(stem: &Path, panels: &[Distribution], y_desc: &str) -> Result<Vec<PathBuf>, AnalysisError> {
+pub fn distributions(
+    stem: &Path,
+    panels: &[Distribution],
+    y_desc: &str,
+) -> Result<Vec<PathBuf>, AnalysisError> {
     let w = 420 * panels.len().max(1) as u32;
-    both!(stem, (w, 520), |root: &DrawingArea<_, Shift>| draw_distributions(root, panels, y_desc))
+    both!(stem, (w, 520), |root: &DrawingArea<_, Shift>| {
+        draw_distributions(root, panels, y_desc)
+    })
 }
 
 /// A line series.
@@ -173,11 +192,19 @@ fn draw_lines<DB: DrawingBackend>(
             .filter(|(x, y)| x.is_finite() && y.is_finite())
             .collect();
         let fold = |f: fn(&(f64, f64)) -> f64| {
-            pts.iter().map(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)))
+            pts.iter()
+                .map(f)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(x), b.max(x))
+                })
         };
         let (x0, x1) = fold(|p| p.0);
         let (y0, y1) = fold(|p| p.1);
-        let (x0, x1) = if x0.is_finite() && x1 > x0 { (x0, x1) } else { (0.0, 1.0) };
+        let (x0, x1) = if x0.is_finite() && x1 > x0 {
+            (x0, x1)
+        } else {
+            (0.0, 1.0)
+        };
         let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
         let pad = ((y1 - y0) * 0.08).max(1e-4);
         let mut chart = ChartBuilder::on(area)
@@ -197,7 +224,9 @@ fn draw_lines<DB: DrawingBackend>(
             chart
                 .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
                 .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -211,9 +240,16 @@ fn draw_lines<DB: DrawingBackend>(
 }
 
 /// Line plots (training curves, sweeps), one panel per entry of `panels`.
-pub fn lines(stem: &Path, panels: &[LinePanel], x_desc: &str, y_desc: &str) -> Result<Vec<PathBuf>, AnalysisError> {
+pub fn lines(
+    stem: &Path,
+    panels: &[LinePanel],
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<Vec<PathBuf>, AnalysisError> {
     let w = 460 * panels.len().max(1) as u32;
-    both!(stem, (w, 420), |root: &DrawingArea<_, Shift>| draw_lines(root, panels, x_desc, y_desc))
+    both!(stem, (w, 420), |root: &DrawingArea<_, Shift>| draw_lines(
+        root, panels, x_desc, y_desc
+    ))
 }
 
 /// A matrix heatmap.
@@ -237,7 +273,13 @@ fn draw_heatmaps<DB: DrawingBackend>(
     for (area, h) in areas.iter().zip(maps) {
         let nr = h.rows.len();
         let nc = h.cols.len();
-        let (lo, hi) = h.values.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let (lo, hi) = h
+            .values
+            .iter()
+            .flatten()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
         let span = if hi > lo { hi - lo } else { 1.0 };
         let mut chart = ChartBuilder::on(area)
             .caption(&h.title, ("sans-serif", 20))
@@ -288,5 +330,9 @@ fn label_at(labels: &[String], x: f64) -> String {
 /// Heatmaps side by side (Figure 3 uses one per fusion level).
 pub fn heatmaps(stem: &Path, maps: &[Heatmap]) -> Result<Vec<PathBuf>, AnalysisError> {
     let w = 440 * maps.len().max(1) as u32;
-    both!(stem, (w, 420), |root: &DrawingArea<_, Shift>| draw_heatmaps(root, maps))
+    both!(
+        stem,
+        (w, 420),
+        |root: &DrawingArea<_, Shift>| draw_heatmaps(root, maps)
+    )
 }

@@ -95,7 +95,10 @@ pub struct Report {
 
 /// The ok records of one entry, by seed.
 fn by_seed<'a>(recs: &[&'a RunRecord], entry: &str) -> BTreeMap<u64, &'a RunRecord> {
-    recs.iter().filter(|r| r.entry == entry && r.is_ok()).map(|r| (r.seed, *r)).collect()
+    recs.iter()
+        .filter(|r| r.entry == entry && r.is_ok())
+        .map(|r| (r.seed, *r))
+        .collect()
 }
 
 /// Aggregate the records that belong to `cfg`'s current grid (records of other configs in the
@@ -103,7 +106,10 @@ fn by_seed<'a>(recs: &[&'a RunRecord], entry: &str) -> BTreeMap<u64, &'a RunReco
 pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
     let plan = adatt_train::plan(cfg);
     let keys: BTreeSet<&str> = plan.iter().map(|p| p.key.as_str()).collect();
-    let recs: Vec<&RunRecord> = records.iter().filter(|r| keys.contains(r.key.as_str())).collect();
+    let recs: Vec<&RunRecord> = records
+        .iter()
+        .filter(|r| keys.contains(r.key.as_str()))
+        .collect();
     let tasks: Vec<String> = recs.first().map(|r| r.tasks.clone()).unwrap_or_default();
     let mut cells = Vec::new();
     for e in &cfg.entries {
@@ -159,7 +165,11 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
         pair("comparison", &c.a, &c.b);
     }
     for (setting, base) in &cfg.analysis.baselines {
-        for e in cfg.entries.iter().filter(|e| &e.setting == setting && &e.name != base) {
+        for e in cfg
+            .entries
+            .iter()
+            .filter(|e| &e.setting == setting && &e.name != base)
+        {
             pair("mtl_gain", &e.name, base);
         }
     }
@@ -299,13 +309,19 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
     }
     if !r.comparisons.is_empty() {
         s.push_str("\n## Paired comparisons (test AUC, per-seed differences, paired t-test)\n\n");
-        s.push_str("| a | b | task | n | mean a − b | 95% CI | p |\n|---|---|---|---|---|---|---|\n");
+        s.push_str(
+            "| a | b | task | n | mean a − b | 95% CI | p |\n|---|---|---|---|---|---|---|\n",
+        );
         for c in &r.comparisons {
             writeln!(
                 s,
                 "| {}{} | {} | {} | {} | {} | ± {} | {} |",
                 c.a,
-                if c.kind == "mtl_gain" { " (MTL gain)" } else { "" },
+                if c.kind == "mtl_gain" {
+                    " (MTL gain)"
+                } else {
+                    ""
+                },
                 c.b,
                 c.task,
                 c.test.n,

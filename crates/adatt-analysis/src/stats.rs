@@ -17,22 +17,39 @@ pub struct Stat {
 
 /// Two-sided Student-t quantile at 0.975 with `df` degrees of freedom.
 pub fn t975(df: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, df as f64).map(|d| d.inverse_cdf(0.975)).unwrap_or(f64::NAN)
+    StudentsT::new(0.0, 1.0, df as f64)
+        .map(|d| d.inverse_cdf(0.975))
+        .unwrap_or(f64::NAN)
 }
 
 /// Summarise values (NaNs must be filtered out by the caller).
 pub fn summarize(v: &[f64]) -> Stat {
     let n = v.len();
     if n == 0 {
-        return Stat { n, mean: f64::NAN, std: f64::NAN, ci95: f64::NAN };
+        return Stat {
+            n,
+            mean: f64::NAN,
+            std: f64::NAN,
+            ci95: f64::NAN,
+        };
     }
     let mean = v.iter().sum::<f64>() / n as f64;
     if n < 2 {
-        return Stat { n, mean, std: f64::NAN, ci95: f64::NAN };
+        return Stat {
+            n,
+            mean,
+            std: f64::NAN,
+            ci95: f64::NAN,
+        };
     }
     let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
     let std = var.sqrt();
-    Stat { n, mean, std, ci95: t975(n - 1) * std / (n as f64).sqrt() }
+    Stat {
+        n,
+        mean,
+        std,
+        ci95: t975(n - 1) * std / (n as f64).sqrt(),
+    }
 }
 
 /// A paired t-test of a − b.
@@ -56,7 +73,13 @@ pub fn paired_t(a: &[f64], b: &[f64]) -> Paired {
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let s = summarize(&d);
     if s.n < 2 {
-        return Paired { n: s.n, mean_diff: s.mean, ci95: f64::NAN, t: f64::NAN, p: f64::NAN };
+        return Paired {
+            n: s.n,
+            mean_diff: s.mean,
+            ci95: f64::NAN,
+            t: f64::NAN,
+            p: f64::NAN,
+        };
     }
     let se = s.std / (s.n as f64).sqrt();
     let t = s.mean / se;
@@ -70,7 +93,13 @@ pub fn paired_t(a: &[f64], b: &[f64]) -> Paired {
         let dist = StudentsT::new(0.0, 1.0, (s.n - 1) as f64).expect("df >= 1");
         2.0 * (1.0 - dist.cdf(t.abs()))
     };
-    Paired { n: s.n, mean_diff: s.mean, ci95: s.ci95, t, p }
+    Paired {
+        n: s.n,
+        mean_diff: s.mean,
+        ci95: s.ci95,
+        t,
+        p,
+    }
 }
 
 #[cfg(test)]

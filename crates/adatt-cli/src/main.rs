@@ -15,7 +15,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "adatt", version, about = "AdaTT reproduction: data, training grids, analysis, weight exchange")]
+#[command(
+    name = "adatt",
+    version,
+    about = "AdaTT reproduction: data, training grids, analysis, weight exchange"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -160,9 +164,13 @@ struct ModelFile {
 }
 
 fn load_model_file(path: &Path) -> Result<(ModelConfig, InputSpec)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let f: ModelFile = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    f.model.validate(f.n_tasks).with_context(|| format!("model in {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let f: ModelFile =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    f.model
+        .validate(f.n_tasks)
+        .with_context(|| format!("model in {}", path.display()))?;
     let spec = InputSpec {
         n_features: f.input_dim,
         numeric_cols: (0..f.input_dim).collect(),
@@ -190,16 +198,28 @@ fn main() -> Result<()> {
             };
             for &p in ps {
                 let t = std::time::Instant::now();
-                let ds = load_census(&CensusConfig { data_dir: data_dir.clone(), protocol: p, split_seed: 1 })
-                    .with_context(|| format!("loading Census-Income from {}", data_dir.display()))?;
-                println!("protocol {p} (loaded in {:.1} s)", t.elapsed().as_secs_f64());
+                let ds = load_census(&CensusConfig {
+                    data_dir: data_dir.clone(),
+                    protocol: p,
+                    split_seed: 1,
+                })
+                .with_context(|| format!("loading Census-Income from {}", data_dir.display()))?;
+                println!(
+                    "protocol {p} (loaded in {:.1} s)",
+                    t.elapsed().as_secs_f64()
+                );
                 println!("{}", ds.summary());
             }
         }
-        Cmd::Run { common, shard, no_analysis } => {
+        Cmd::Run {
+            common,
+            shard,
+            no_analysis,
+        } => {
             let cfg = common.load()?;
             let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
-            cfg.validate(ds.task_names.len()).with_context(|| format!("config {}", common.config.display()))?;
+            cfg.validate(ds.task_names.len())
+                .with_context(|| format!("config {}", common.config.display()))?;
             let out_dir = cfg.output_dir();
             let opts = GridOptions {
                 out_dir: out_dir.clone(),
@@ -214,7 +234,13 @@ fn main() -> Result<()> {
                 .with_context(|| format!("running {}", common.config.display()))?;
             eprintln!(
                 "{}: {} runs planned, {} already recorded, {} trained ({} failed) in {:.1} s -> {}",
-                cfg.name, s.planned, s.skipped, s.trained, s.failed, s.wall_s, s.records.display()
+                cfg.name,
+                s.planned,
+                s.skipped,
+                s.trained,
+                s.failed,
+                s.wall_s,
+                s.records.display()
             );
             if !no_analysis {
                 let files = adatt_analysis::analyze(&cfg, &out_dir, &cfg.name, &cfg.description)?;
@@ -236,9 +262,18 @@ fn main() -> Result<()> {
                 let (cfg, spec) = load_model_file(&model)?;
                 let m = Model::new(&cfg, &spec, &[seed], tch::Device::Cpu)?;
                 m.save_replica_safetensors(0, &out)?;
-                eprintln!("{}: {} parameters -> {}", cfg.label(), m.params_per_replica(), out.display());
+                eprintln!(
+                    "{}: {} parameters -> {}",
+                    cfg.label(),
+                    m.params_per_replica(),
+                    out.display()
+                );
             }
-            WeightsCmd::Check { model, weights, out } => {
+            WeightsCmd::Check {
+                model,
+                weights,
+                out,
+            } => {
                 let (cfg, spec) = load_model_file(&model)?;
                 let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
                 m.load_replica_safetensors(0, &weights)
@@ -255,10 +290,20 @@ fn main() -> Result<()> {
                 if let Some(out) = out {
                     m.save_replica_safetensors(0, &out)?;
                 }
-                eprintln!("{}: {} tensors, {} parameters, round trip exact", cfg.label(), back.len(), m.params_per_replica());
+                eprintln!(
+                    "{}: {} tensors, {} parameters, round trip exact",
+                    cfg.label(),
+                    back.len(),
+                    m.params_per_replica()
+                );
             }
         },
-        Cmd::Forward { model, weights, input, out } => {
+        Cmd::Forward {
+            model,
+            weights,
+            input,
+            out,
+        } => {
             let (cfg, spec) = load_model_file(&model)?;
             let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
             m.load_replica_safetensors(0, &weights)
@@ -270,7 +315,12 @@ fn main() -> Result<()> {
                 .map(|(_, t)| t.to_kind(tch::Kind::Float))
                 .with_context(|| format!("{}: no tensor named `input`", input.display()))?;
             if x.dim() != 2 || x.size()[1] != spec.n_features as i64 {
-                bail!("{}: `input` must be [B, {}], got {:?}", input.display(), spec.n_features, x.size());
+                bail!(
+                    "{}: `input` must be [B, {}], got {:?}",
+                    input.display(),
+                    spec.n_features,
+                    x.size()
+                );
             }
             let y = tch::no_grad(|| m.forward(&ModelInput::Dense(&x.unsqueeze(0)))).squeeze_dim(0);
             tch::Tensor::write_safetensors(&[("output", &y)], &out)?;

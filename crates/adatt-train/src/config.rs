@@ -37,7 +37,11 @@ impl DataConfig {
     /// The census loader config, if this is census.
     pub fn census(&self) -> CensusConfig {
         match self {
-            DataConfig::Census { data_dir, protocol, split_seed } => CensusConfig {
+            DataConfig::Census {
+                data_dir,
+                protocol,
+                split_seed,
+            } => CensusConfig {
                 data_dir: data_dir.clone(),
                 protocol: *protocol,
                 split_seed: *split_seed,
@@ -188,7 +192,10 @@ impl TrainConfig {
     /// Check ranges; the error names the key.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
         let bad = |key: &str, message: &str| {
-            Err(TrainError::ConfigValue { key: format!("train.{key}"), message: message.into() })
+            Err(TrainError::ConfigValue {
+                key: format!("train.{key}"),
+                message: message.into(),
+            })
         };
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
@@ -209,13 +216,19 @@ impl TrainConfig {
             return bad("eval_batch", "must be at least 1");
         }
         if let Some(f) = self.checkpoints.iter().find(|f| !(**f > 0.0 && **f < 1.0)) {
-            return bad("checkpoints", &format!("fractions must be in (0, 1), got {f}"));
+            return bad(
+                "checkpoints",
+                &format!("fractions must be in (0, 1), got {f}"),
+            );
         }
         if let TaskWeighting::Fixed { weights } = &self.task_weighting {
             if weights.len() != n_tasks {
                 return bad(
                     "task_weighting.weights",
-                    &format!("needs {n_tasks} weights (one per task), got {}", weights.len()),
+                    &format!(
+                        "needs {n_tasks} weights (one per task), got {}",
+                        weights.len()
+                    ),
                 );
             }
             if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
@@ -342,13 +355,17 @@ pub struct AnalysisSpec {
 impl ExperimentConfig {
     /// Parse TOML text (the path is used in messages).
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text)
-            .map_err(|e| TrainError::ConfigParse { path: path.to_owned(), message: e.to_string() })
+        toml::from_str(text).map_err(|e| TrainError::ConfigParse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
     }
     /// Read and parse a TOML file (not validated; call [`ExperimentConfig::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TrainError::ConfigIo { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TrainError::ConfigIo {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_toml_str(&text, path)
     }
     /// Validate everything that can be checked without data.
@@ -382,7 +399,10 @@ impl ExperimentConfig {
             }
             e.model
                 .validate(n_tasks)
-                .map_err(|source| TrainError::Model { entry: e.name.clone(), source })?;
+                .map_err(|source| TrainError::Model {
+                    entry: e.name.clone(),
+                    source,
+                })?;
         }
         let known = |n: &str, key: &str| {
             if names.contains(n) {
@@ -405,6 +425,8 @@ impl ExperimentConfig {
     }
     /// Where results go.
     pub fn output_dir(&self) -> PathBuf {
-        self.output_dir.clone().unwrap_or_else(|| PathBuf::from("results").join(&self.name))
+        self.output_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(&self.name))
     }
 }

@@ -14,7 +14,9 @@ use tch::Tensor;
 use crate::config::{DataConfig, ExperimentConfig, TrainConfig};
 use crate::error::{Result, TrainError};
 use crate::manifest::{self, Manifest};
-use crate::records::{read_all_records, records_file, RecordWriter, RunRecord, Shard, RECORD_VERSION};
+use crate::records::{
+    read_all_records, records_file, RecordWriter, RunRecord, Shard, RECORD_VERSION,
+};
 use crate::trainer::{train_group, Progress, Status, TrainData};
 use adatt_models::ModelConfig;
 
@@ -142,13 +144,20 @@ pub fn run_grid_with_hook(
     std::fs::create_dir_all(&opts.out_dir).map_err(io(&opts.out_dir))?;
     tch::set_num_threads(opts.threads as i32);
 
-    let done: BTreeSet<String> =
-        read_all_records(&opts.out_dir)?.into_iter().map(|r| r.key).collect();
+    let done: BTreeSet<String> = read_all_records(&opts.out_dir)?
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
     let all = plan(cfg);
-    let mine: Vec<PlannedRun> =
-        all.into_iter().filter(|p| opts.shard.is_none_or(|s| s.owns(p.index))).collect();
+    let mine: Vec<PlannedRun> = all
+        .into_iter()
+        .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
+        .collect();
     let planned = mine.len();
-    let todo: Vec<PlannedRun> = mine.into_iter().filter(|p| !done.contains(&p.key)).collect();
+    let todo: Vec<PlannedRun> = mine
+        .into_iter()
+        .filter(|p| !done.contains(&p.key))
+        .collect();
     let skipped = planned - todo.len();
 
     // Save the resolved config beside the results.
@@ -222,7 +231,9 @@ pub fn run_grid_with_hook(
             );
             b
         });
-        let mut bars = Bars { run: run_bar.clone() };
+        let mut bars = Bars {
+            run: run_bar.clone(),
+        };
         let mut group_hook = hook.as_mut().map(|h| {
             let seeds = seeds.clone();
             move |step: usize, l: &Tensor| h(&seeds, step, l)
@@ -233,7 +244,9 @@ pub fn run_grid_with_hook(
             &cfg.train,
             &seeds,
             &mut bars,
-            group_hook.as_mut().map(|h| h as &mut dyn FnMut(usize, &Tensor) -> Option<Tensor>),
+            group_hook
+                .as_mut()
+                .map(|h| h as &mut dyn FnMut(usize, &Tensor) -> Option<Tensor>),
         )?;
         if let Some(b) = run_bar {
             b.finish_and_clear();
@@ -285,5 +298,12 @@ pub fn run_grid_with_hook(
     man.finished_at = Some(manifest::now_unix());
     man.wall_s = Some(wall_s);
     man.write(&manifest_path)?;
-    Ok(GridSummary { planned, skipped, trained, failed, records, wall_s })
+    Ok(GridSummary {
+        planned,
+        skipped,
+        trained,
+        failed,
+        records,
+        wall_s,
+    })
 }

@@ -18,8 +18,8 @@ pub mod study;
 pub mod trainer;
 
 pub use config::{
-    AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, InputMode, RunConfig, Seeds, Selection,
-    TaskWeighting, TrainConfig,
+    AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, InputMode,
+    RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
 };
 pub use error::{Result, TrainError};
 pub use grid::{config_hash, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary};

@@ -57,7 +57,9 @@ pub fn now_unix() -> u64 {
 /// libtorch's version string as seen at run time (from the linked library).
 pub fn libtorch_version() -> String {
     // torch.__version__ is not exposed by the C API; the build pins 2.11.0 (torch-sys checks it).
-    option_env!("ADATT_LIBTORCH_VERSION").unwrap_or("2.11.0").to_owned()
+    option_env!("ADATT_LIBTORCH_VERSION")
+        .unwrap_or("2.11.0")
+        .to_owned()
 }
 
 /// `git describe --always --dirty`.
@@ -66,7 +68,9 @@ pub fn git_revision() -> Option<String> {
         .args(["describe", "--always", "--dirty", "--abbrev=12"])
         .output()
         .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// A one-line description of this machine.
@@ -80,10 +84,16 @@ pub fn host_description() -> String {
                 .map(|s| s.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
+        })
         .and_then(|kb| kb.parse::<u64>().ok())
         .map(|kb| format!("{:.0} GiB", kb as f64 / 1048576.0))
         .unwrap_or_default();
@@ -93,10 +103,16 @@ pub fn host_description() -> String {
 impl Manifest {
     /// Write atomically (temp file + rename).
     pub fn write(&self, path: &Path) -> Result<()> {
-        let io = |source| TrainError::Io { path: path.to_owned(), source };
+        let io = |source| TrainError::Io {
+            path: path.to_owned(),
+            source,
+        };
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(self).expect("manifest serializes"))
-            .map_err(io)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_string_pretty(self).expect("manifest serializes"),
+        )
+        .map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
 }

@@ -16,12 +16,20 @@ pub const LOG_LOSS_CLAMP: f64 = 1e-7;
 /// equals the trapezoidal area scikit-learn's `roc_auc_score` computes. Returns NaN (and warns)
 /// when only one class is present or when a score is NaN.
 pub fn roc_auc(labels: &[f32], scores: &[f32]) -> f64 {
-    assert_eq!(labels.len(), scores.len(), "roc_auc: labels and scores differ in length");
+    assert_eq!(
+        labels.len(),
+        scores.len(),
+        "roc_auc: labels and scores differ in length"
+    );
     let n = labels.len();
     let n_pos = labels.iter().filter(|&&y| y > 0.5).count();
     let n_neg = n - n_pos;
     if n_pos == 0 || n_neg == 0 {
-        tracing::warn!(n, n_pos, "roc_auc: only one class present, AUC is undefined (NaN)");
+        tracing::warn!(
+            n,
+            n_pos,
+            "roc_auc: only one class present, AUC is undefined (NaN)"
+        );
         return f64::NAN;
     }
     if scores.iter().any(|s| s.is_nan()) {
@@ -41,7 +49,10 @@ pub fn roc_auc(labels: &[f32], scores: &[f32]) -> f64 {
         while j < n && scores[order[j] as usize] == s {
             j += 1;
         }
-        let pos_in_group = order[i..j].iter().filter(|&&k| labels[k as usize] > 0.5).count();
+        let pos_in_group = order[i..j]
+            .iter()
+            .filter(|&&k| labels[k as usize] > 0.5)
+            .count();
         let mid_rank = (i + 1 + j) as f64 / 2.0; // average of ranks i+1 ..= j
         rank_sum_pos += mid_rank * pos_in_group as f64;
         i = j;
@@ -62,7 +73,11 @@ pub fn binary_entropy(p: f64) -> f64 {
 /// Mean binary log loss (nats) of probabilities `probs` against 0/1 `labels`, with probabilities
 /// clamped to [LOG_LOSS_CLAMP, 1 − LOG_LOSS_CLAMP].
 pub fn log_loss(labels: &[f32], probs: &[f32]) -> f64 {
-    assert_eq!(labels.len(), probs.len(), "log_loss: labels and probs differ in length");
+    assert_eq!(
+        labels.len(),
+        probs.len(),
+        "log_loss: labels and probs differ in length"
+    );
     if labels.is_empty() {
         return f64::NAN;
     }
@@ -84,7 +99,10 @@ pub fn log_loss(labels: &[f32], probs: &[f32]) -> f64 {
 pub fn normalized_entropy(labels: &[f32], probs: &[f32], train_base_rate: f64) -> f64 {
     let h = binary_entropy(train_base_rate);
     if h == 0.0 {
-        tracing::warn!(train_base_rate, "normalized_entropy: degenerate base rate, NE is NaN");
+        tracing::warn!(
+            train_base_rate,
+            "normalized_entropy: degenerate base rate, NE is NaN"
+        );
         return f64::NAN;
     }
     log_loss(labels, probs) / h
@@ -92,7 +110,11 @@ pub fn normalized_entropy(labels: &[f32], probs: &[f32], train_base_rate: f64) -
 
 /// Mean squared error.
 pub fn mse(targets: &[f32], preds: &[f32]) -> f64 {
-    assert_eq!(targets.len(), preds.len(), "mse: targets and preds differ in length");
+    assert_eq!(
+        targets.len(),
+        preds.len(),
+        "mse: targets and preds differ in length"
+    );
     if targets.is_empty() {
         return f64::NAN;
     }

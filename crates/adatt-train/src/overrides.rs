@@ -22,7 +22,10 @@ pub struct Overrides {
 }
 
 fn bad(key: &str, message: String) -> TrainError {
-    TrainError::ConfigValue { key: key.into(), message }
+    TrainError::ConfigValue {
+        key: key.into(),
+        message,
+    }
 }
 
 fn nonempty(s: Option<&str>) -> Option<&str> {
@@ -43,7 +46,8 @@ impl Overrides {
                 if s.contains(',') {
                     let v: std::result::Result<Vec<u64>, _> =
                         s.split(',').map(|x| x.trim().parse::<u64>()).collect();
-                    v.map(Seeds::List).map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))
+                    v.map(Seeds::List)
+                        .map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))
                 } else {
                     let n: u64 = s.parse().map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))?;
                     if n == 0 {
@@ -71,7 +75,13 @@ impl Overrides {
         if replicas == Some(0) {
             return Err(bad("REPLICAS", "must be at least 1".into()));
         }
-        Ok(Overrides { seeds, protocol, threads, device, replicas })
+        Ok(Overrides {
+            seeds,
+            protocol,
+            threads,
+            device,
+            replicas,
+        })
     }
 
     /// Apply to a data and run config.
@@ -97,7 +107,9 @@ impl Overrides {
 /// Intra-op threads to use: `n`, or all cores for 0.
 pub fn resolve_threads(n: usize) -> usize {
     if n == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         n
     }

@@ -88,9 +88,9 @@ pub fn records_files(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with("runs") && n.ends_with(".jsonl")
-            })
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("runs") && n.ends_with(".jsonl"))
         })
         .collect();
     v.sort();
@@ -100,7 +100,10 @@ pub fn records_files(dir: &Path) -> Vec<PathBuf> {
 /// Read one records file. A final line without newline that does not parse (an interrupted
 /// write) is skipped with a warning; any other unparsable line is an error.
 pub fn read_records(path: &Path) -> Result<Vec<RunRecord>> {
-    let io = |source| TrainError::Io { path: path.to_owned(), source };
+    let io = |source| TrainError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -152,12 +155,19 @@ pub struct RecordWriter {
 impl RecordWriter {
     /// Open for append, first cutting off an interrupted (newline-less) last line.
     pub fn open(path: &Path) -> Result<Self> {
-        let io = |source| TrainError::Io { path: path.to_owned(), source };
+        let io = |source| TrainError::Io {
+            path: path.to_owned(),
+            source,
+        };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        let mut file =
-            OpenOptions::new().create(true).read(true).append(true).open(path).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         if len > 0 {
             let mut reader = BufReader::new(&file);
@@ -181,14 +191,20 @@ impl RecordWriter {
             }
             file.seek(SeekFrom::End(0)).map_err(io)?;
         }
-        Ok(RecordWriter { path: path.to_owned(), file })
+        Ok(RecordWriter {
+            path: path.to_owned(),
+            file,
+        })
     }
 
     /// Append one record as one line, written with one `write_all` and flushed to disk.
     pub fn append(&mut self, rec: &RunRecord) -> Result<()> {
         let mut line = serde_json::to_string(rec).expect("records serialize");
         line.push('\n');
-        let io = |source| TrainError::Io { path: self.path.clone(), source };
+        let io = |source| TrainError::Io {
+            path: self.path.clone(),
+            source,
+        };
         self.file.write_all(line.as_bytes()).map_err(io)?;
         self.file.sync_data().map_err(io)
     }

@@ -88,10 +88,14 @@ pub struct Choice {
 impl StudyConfig {
     /// Read and parse.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TrainError::ConfigIo { path: path.to_owned(), source })?;
-        toml::from_str(&text)
-            .map_err(|e| TrainError::ConfigParse { path: path.to_owned(), message: e.to_string() })
+        let text = std::fs::read_to_string(path).map_err(|source| TrainError::ConfigIo {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| TrainError::ConfigParse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
     }
 
     /// Output directory of the final phase: `output_dir`, else `results/<name>/` for the
@@ -106,7 +110,13 @@ impl StudyConfig {
         })
     }
 
-    fn base(&self, name: String, entries: Vec<Entry>, run: RunConfig, out: PathBuf) -> ExperimentConfig {
+    fn base(
+        &self,
+        name: String,
+        entries: Vec<Entry>,
+        run: RunConfig,
+        out: PathBuf,
+    ) -> ExperimentConfig {
         ExperimentConfig {
             name,
             description: self.description.clone(),
@@ -134,10 +144,22 @@ impl StudyConfig {
             .groups
             .iter()
             .filter(|g| g.candidates.len() > 1)
-            .flat_map(|g| g.candidates.iter().map(move |c| Self::candidate_entry(g, c)))
+            .flat_map(|g| {
+                g.candidates
+                    .iter()
+                    .map(move |c| Self::candidate_entry(g, c))
+            })
             .collect();
-        let run = RunConfig { seeds: self.tuning.seeds.clone(), ..self.run.clone() };
-        self.base(format!("{}-tuning", self.name), entries, run, self.output_dir().join("tuning"))
+        let run = RunConfig {
+            seeds: self.tuning.seeds.clone(),
+            ..self.run.clone()
+        };
+        self.base(
+            format!("{}-tuning", self.name),
+            entries,
+            run,
+            self.output_dir().join("tuning"),
+        )
     }
 
     /// Pick, per group, the candidate with the best mean validation AUC sum over its finished
@@ -149,7 +171,11 @@ impl StudyConfig {
         let mut out = Vec::new();
         for g in &self.groups {
             if g.candidates.len() == 1 {
-                out.push(Choice { group: g.name.clone(), chosen: g.candidates[0].label.clone(), scores: vec![] });
+                out.push(Choice {
+                    group: g.name.clone(),
+                    chosen: g.candidates[0].label.clone(),
+                    scores: vec![],
+                });
                 continue;
             }
             let mut scores = Vec::new();
@@ -159,9 +185,18 @@ impl StudyConfig {
                     .iter()
                     .filter(|r| r.entry == entry && r.is_ok() && keys.contains(&r.key))
                     .filter_map(|r| r.best.as_ref())
-                    .map(|b| b.valid.iter().map(|m| if m.auc.is_nan() { 0.0 } else { m.auc }).sum())
+                    .map(|b| {
+                        b.valid
+                            .iter()
+                            .map(|m| if m.auc.is_nan() { 0.0 } else { m.auc })
+                            .sum()
+                    })
                     .collect();
-                let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+                let mean = if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.iter().sum::<f64>() / v.len() as f64
+                };
                 scores.push((c.label.clone(), v.len(), mean));
             }
             let best = scores
@@ -172,7 +207,11 @@ impl StudyConfig {
                     key: format!("groups.{}", g.name),
                     message: "no finished tuning run for any candidate".into(),
                 })?;
-            out.push(Choice { group: g.name.clone(), chosen: best.0.clone(), scores: scores.clone() });
+            out.push(Choice {
+                group: g.name.clone(),
+                chosen: best.0.clone(),
+                scores: scores.clone(),
+            });
         }
         Ok(out)
     }
@@ -188,11 +227,25 @@ impl StudyConfig {
                     .find(|c| c.group == g.name)
                     .map(|c| c.chosen.as_str())
                     .unwrap_or(&g.candidates[0].label);
-                let c = g.candidates.iter().find(|c| c.label == label).unwrap_or(&g.candidates[0]);
-                Entry { name: g.name.clone(), setting: g.setting.clone(), model: c.model.clone(), paper: g.paper.clone() }
+                let c = g
+                    .candidates
+                    .iter()
+                    .find(|c| c.label == label)
+                    .unwrap_or(&g.candidates[0]);
+                Entry {
+                    name: g.name.clone(),
+                    setting: g.setting.clone(),
+                    model: c.model.clone(),
+                    paper: g.paper.clone(),
+                }
             })
             .collect();
-        let mut e = self.base(self.name.clone(), entries, self.run.clone(), self.output_dir());
+        let mut e = self.base(
+            self.name.clone(),
+            entries,
+            self.run.clone(),
+            self.output_dir(),
+        );
         e.analysis = self.analysis.clone();
         e
     }

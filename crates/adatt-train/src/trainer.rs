@@ -39,15 +39,28 @@ impl DeviceSplit {
         let n = s.n_rows as i64;
         let n_num = s.numeric_cols.len() as i64;
         let numeric = Tensor::from_slice(&s.numeric).view([n, n_num]).to(device);
-        let active = Tensor::from_slice(&s.active).view([n, s.n_cat as i64]).to(device);
+        let active = Tensor::from_slice(&s.active)
+            .view([n, s.n_cat as i64])
+            .to(device);
         let dense = match mode {
-            InputMode::Dense => {
-                Some(Tensor::from_slice(&s.dense).view([n, s.n_features as i64]).to(device))
-            }
+            InputMode::Dense => Some(
+                Tensor::from_slice(&s.dense)
+                    .view([n, s.n_features as i64])
+                    .to(device),
+            ),
             InputMode::Sparse => None,
         };
-        let labels = Tensor::from_slice(&s.labels).view([n, n_tasks as i64]).to(device);
-        DeviceSplit { n: s.n_rows, numeric, active, dense, labels, labels_host: s.labels.clone() }
+        let labels = Tensor::from_slice(&s.labels)
+            .view([n, n_tasks as i64])
+            .to(device);
+        DeviceSplit {
+            n: s.n_rows,
+            numeric,
+            active,
+            dense,
+            labels,
+            labels_host: s.labels.clone(),
+        }
     }
 
     /// Gather rows `idx` (i64 [R, b]) into model inputs (numeric, active, dense, labels), each [R, b, ·].
@@ -71,7 +84,9 @@ impl DeviceSplit {
         (
             self.numeric.narrow(0, start, len).unsqueeze(0),
             self.active.narrow(0, start, len).unsqueeze(0),
-            self.dense.as_ref().map(|d| d.narrow(0, start, len).unsqueeze(0)),
+            self.dense
+                .as_ref()
+                .map(|d| d.narrow(0, start, len).unsqueeze(0)),
         )
     }
 }
@@ -223,12 +238,21 @@ pub type LossHook<'a> = &'a mut dyn FnMut(usize, &Tensor) -> Option<Tensor>;
 
 /// Evaluate all replicas on a split: returns per replica the row-major [n, T] outputs
 /// (sigmoid probabilities for binary tasks, raw values for regression).
-pub fn predict(model: &Model, data: &TrainData, split: &DeviceSplit, chunk: usize) -> Vec<Vec<f32>> {
+pub fn predict(
+    model: &Model,
+    data: &TrainData,
+    split: &DeviceSplit,
+    chunk: usize,
+) -> Vec<Vec<f32>> {
     let _g = tch::no_grad_guard();
     let r = model.replicas();
     let t = data.n_tasks();
     let binary_mask = Tensor::from_slice(
-        &data.kinds.iter().map(|k| *k == MetricKind::Binary).collect::<Vec<_>>(),
+        &data
+            .kinds
+            .iter()
+            .map(|k| *k == MetricKind::Binary)
+            .collect::<Vec<_>>(),
     )
     .to(data.device)
     .view([1, 1, t as i64]);
@@ -239,7 +263,10 @@ pub fn predict(model: &Model, data: &TrainData, split: &DeviceSplit, chunk: usiz
         let (num, act, dense) = split.chunk(start, len);
         let logits = match (&data.mode, &dense) {
             (InputMode::Dense, Some(d)) => model.forward(&ModelInput::Dense(d)),
-            _ => model.forward(&ModelInput::Sparse { numeric: &num, active: &act }),
+            _ => model.forward(&ModelInput::Sparse {
+                numeric: &num,
+                active: &act,
+            }),
         };
         let y = logits.sigmoid().where_self(&binary_mask, &logits);
         outs.push(y.to_kind(Kind::Float));
@@ -258,15 +285,34 @@ fn evaluate(model: &Model, data: &TrainData, chunk: usize) -> Vec<SplitEval> {
     let v = predict(model, data, &data.valid, chunk);
     let t = predict(model, data, &data.test, chunk);
     let n_t = data.n_tasks();
-    let mv = evaluate_many(&v, &data.valid.labels_host, n_t, &data.kinds, &data.train_base_rates);
-    let mt = evaluate_many(&t, &data.test.labels_host, n_t, &data.kinds, &data.train_base_rates);
-    mv.into_iter().zip(mt).map(|(valid, test)| SplitEval { valid, test }).collect()
+    let mv = evaluate_many(
+        &v,
+        &data.valid.labels_host,
+        n_t,
+        &data.kinds,
+        &data.train_base_rates,
+    );
+    let mt = evaluate_many(
+        &t,
+        &data.test.labels_host,
+        n_t,
+        &data.kinds,
+        &data.train_base_rates,
+    );
+    mv.into_iter()
+        .zip(mt)
+        .map(|(valid, test)| SplitEval { valid, test })
+        .collect()
 }
 
 fn criterion(sel: Selection, e: &SplitEval) -> f64 {
     match sel {
         // np.nansum: NaN AUCs count as 0.
-        Selection::SumValidAuc => e.valid.iter().map(|m| if m.auc.is_nan() { 0.0 } else { m.auc }).sum(),
+        Selection::SumValidAuc => e
+            .valid
+            .iter()
+            .map(|m| if m.auc.is_nan() { 0.0 } else { m.auc })
+            .sum(),
         Selection::MeanValidNe => {
             -e.valid.iter().map(|m| m.ne).sum::<f64>() / e.valid.len().max(1) as f64
         }
@@ -292,7 +338,10 @@ fn dwa_update(history: &[Vec<f64>], epoch: usize, n_tasks: usize) -> Vec<f64> {
         })
         .collect();
     let denom: f64 = ratios.iter().map(|r| (r / temp).exp()).sum();
-    ratios.iter().map(|r| (k * (r / temp).exp() / denom).clamp(0.5, 1.5)).collect()
+    ratios
+        .iter()
+        .map(|r| (k * (r / temp).exp() / denom).clamp(0.5, 1.5))
+        .collect()
 }
 
 /// Train R replicas of `model_cfg` (one per seed) on `data` and evaluate them.
@@ -308,8 +357,12 @@ pub fn train_group(
     let device = data.device;
     let r = seeds.len();
     let t = data.n_tasks();
-    let model = Model::new(model_cfg, &data.spec, seeds, device)
-        .map_err(|source| crate::TrainError::Model { entry: model_cfg.label(), source })?;
+    let model = Model::new(model_cfg, &data.spec, seeds, device).map_err(|source| {
+        crate::TrainError::Model {
+            entry: model_cfg.label(),
+            source,
+        }
+    })?;
     let mut opt = tch::nn::Adam {
         beta1: cfg.beta1,
         beta2: cfg.beta2,
@@ -326,12 +379,21 @@ pub fn train_group(
     let mut ckpts: Vec<(usize, f64)> = cfg
         .checkpoints
         .iter()
-        .map(|f| (((f * total_steps as f64).round() as usize).clamp(1, total_steps), *f))
+        .map(|f| {
+            (
+                ((f * total_steps as f64).round() as usize).clamp(1, total_steps),
+                *f,
+            )
+        })
         .collect();
-    ckpts.sort_by(|a, b| a.0.cmp(&b.0));
+    ckpts.sort_by_key(|a| a.0);
 
     let regression_mask = Tensor::from_slice(
-        &data.kinds.iter().map(|k| *k == MetricKind::Regression).collect::<Vec<_>>(),
+        &data
+            .kinds
+            .iter()
+            .map(|k| *k == MetricKind::Regression)
+            .collect::<Vec<_>>(),
     )
     .to(device)
     .view([1, 1, t as i64]);
@@ -374,9 +436,13 @@ pub fn train_group(
             p.shuffle(g);
             perm.extend_from_slice(&p);
         }
-        let perm = Tensor::from_slice(&perm).view([r as i64, n as i64]).to(device);
+        let perm = Tensor::from_slice(&perm)
+            .view([r as i64, n as i64])
+            .to(device);
         let w_flat: Vec<f32> = weights.iter().flatten().map(|&w| w as f32).collect();
-        let w = Tensor::from_slice(&w_flat).view([r as i64, t as i64]).to(device);
+        let w = Tensor::from_slice(&w_flat)
+            .view([r as i64, t as i64])
+            .to(device);
         for (i, wr) in weights.iter().enumerate() {
             outcomes[i].task_weights.push(wr.clone());
         }
@@ -389,12 +455,17 @@ pub fn train_group(
             let (num, act, dense, y) = data.train.gather(&idx);
             let logits = match &dense {
                 Some(d) => model.forward(&ModelInput::Dense(d)),
-                None => model.forward(&ModelInput::Sparse { numeric: &num, active: &act }),
+                None => model.forward(&ModelInput::Sparse {
+                    numeric: &num,
+                    active: &act,
+                }),
             };
             let bce =
                 logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::None);
             let sq = (&logits - &y).square();
-            let per_task = sq.where_self(&regression_mask, &bce).mean_dim(1, false, Kind::Float);
+            let per_task = sq
+                .where_self(&regression_mask, &bce)
+                .mean_dim(1, false, Kind::Float);
             let weighted = &per_task * &w; // [R, T]
             let mut loss_r = weighted.sum_dim_intlist(1, false, Kind::Float); // [R]
             if let Some(h) = loss_hook.as_mut() {
@@ -411,7 +482,10 @@ pub fn train_group(
             progress.step(epoch, step, steps);
             while next_ckpt < ckpts.len() && ckpts[next_ckpt].0 == global_step {
                 let f = ckpts[next_ckpt].1;
-                for (i, e) in evaluate(&model, data, cfg.eval_batch).into_iter().enumerate() {
+                for (i, e) in evaluate(&model, data, cfg.eval_batch)
+                    .into_iter()
+                    .enumerate()
+                {
                     outcomes[i].checkpoints.push(CurvePoint {
                         epoch,
                         fraction: f,
@@ -431,7 +505,9 @@ pub fn train_group(
             mean_loss += l / r as f64;
             let o = &mut outcomes[i];
             if o.status == Status::Ok && !l.is_finite() {
-                o.status = Status::Failed { reason: format!("non-finite training loss ({l}) in epoch {epoch}") };
+                o.status = Status::Failed {
+                    reason: format!("non-finite training loss ({l}) in epoch {epoch}"),
+                };
             }
             if o.status == Status::Ok {
                 let score = criterion(cfg.selection, &e);
@@ -451,7 +527,8 @@ pub fn train_group(
         }
         progress.epoch(epoch, mean_loss);
         if matches!(cfg.task_weighting, TaskWeighting::Dwa) {
-            let lw = Vec::<f32>::try_from(&last_weighted.expect("at least one step").reshape([-1]))?;
+            let lw =
+                Vec::<f32>::try_from(&last_weighted.expect("at least one step").reshape([-1]))?;
             for i in 0..r {
                 dwa_hist[i].push((0..t).map(|k| lw[i * t + k] as f64).collect());
                 weights[i] = dwa_update(&dwa_hist[i], epoch, t);

@@ -15,7 +15,10 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/metrics/cases.json");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/metrics/cases.json"
+    );
     let text = std::fs::read_to_string(p)
         .unwrap_or_else(|e| panic!("{p}: {e}; run `make fixtures` to generate the sklearn oracle"));
     serde_json::from_str(&text).expect("fixture parses")
@@ -27,7 +30,12 @@ fn auc_equals_sklearn_to_1e12() {
     assert!(cs.len() >= 8);
     for c in &cs {
         let got = roc_auc(&c.labels, &c.scores);
-        assert!((got - c.auc).abs() < 1e-12, "{}: ours {got} vs sklearn {}", c.name, c.auc);
+        assert!(
+            (got - c.auc).abs() < 1e-12,
+            "{}: ours {got} vs sklearn {}",
+            c.name,
+            c.auc
+        );
     }
 }
 
@@ -35,7 +43,12 @@ fn auc_equals_sklearn_to_1e12() {
 fn log_loss_equals_sklearn_with_the_documented_clamp() {
     for c in &cases() {
         let got = log_loss(&c.labels, &c.scores);
-        assert!((got - c.log_loss).abs() < 1e-12 * c.log_loss.max(1.0), "{}: {got} vs {}", c.name, c.log_loss);
+        assert!(
+            (got - c.log_loss).abs() < 1e-12 * c.log_loss.max(1.0),
+            "{}: {got} vs {}",
+            c.name,
+            c.log_loss
+        );
     }
 }
 
@@ -43,8 +56,14 @@ fn log_loss_equals_sklearn_with_the_documented_clamp() {
 fn auc_hand_cases() {
     // 1 positive above 1 of 2 negatives, tie with the other -> (1 + 0.5)/2
     assert_eq!(roc_auc(&[0.0, 1.0, 0.0], &[0.2, 0.5, 0.5]), 0.75);
-    assert!(roc_auc(&[1.0, 1.0], &[0.1, 0.2]).is_nan(), "one class -> NaN");
-    assert!(roc_auc(&[0.0, 1.0], &[f32::NAN, 0.2]).is_nan(), "NaN score -> NaN");
+    assert!(
+        roc_auc(&[1.0, 1.0], &[0.1, 0.2]).is_nan(),
+        "one class -> NaN"
+    );
+    assert!(
+        roc_auc(&[0.0, 1.0], &[f32::NAN, 0.2]).is_nan(),
+        "NaN score -> NaN"
+    );
     // -0.0 and 0.0 tie, as in sklearn
     assert_eq!(roc_auc(&[0.0, 1.0], &[0.0, -0.0]), 0.5);
 }
@@ -64,7 +83,10 @@ fn normalized_entropy_hand_computed() {
     let want = (-(0.8f32 as f64).ln() - (1.0 - 0.4f32 as f64).ln()) / 2.0;
     assert!((l - want).abs() < 1e-15);
     assert!((normalized_entropy(&[1.0, 0.0], &[0.8, 0.4], 0.5) - want / 2f64.ln()).abs() < 1e-15);
-    assert!(normalized_entropy(&y, &p, 0.0).is_nan(), "degenerate base rate -> NaN");
+    assert!(
+        normalized_entropy(&y, &p, 0.0).is_nan(),
+        "degenerate base rate -> NaN"
+    );
     // clamp: p = 0 for a positive gives -ln(1e-7)
     assert!((log_loss(&[1.0], &[0.0]) - 16.118_095_650_958_32).abs() < 1e-9);
 }
@@ -79,8 +101,20 @@ fn mse_hand_computed() {
 fn evaluate_many_matches_single_calls() {
     let labels = vec![1.0, 0.5, 0.0, 1.5, 1.0, 2.5, 0.0, 0.0]; // [4 rows, 2 tasks]
     let out = vec![vec![0.9, 0.4, 0.2, 1.0, 0.7, 2.0, 0.1, 0.5]];
-    let m = evaluate_many(&out, &labels, 2, &[MetricKind::Binary, MetricKind::Regression], &[0.5, 0.5]);
-    assert_eq!(m[0][0].auc, roc_auc(&[1.0, 0.0, 1.0, 0.0], &[0.9, 0.2, 0.7, 0.1]));
-    assert_eq!(m[0][1].loss, mse(&[0.5, 1.5, 2.5, 0.0], &[0.4, 1.0, 2.0, 0.5]));
+    let m = evaluate_many(
+        &out,
+        &labels,
+        2,
+        &[MetricKind::Binary, MetricKind::Regression],
+        &[0.5, 0.5],
+    );
+    assert_eq!(
+        m[0][0].auc,
+        roc_auc(&[1.0, 0.0, 1.0, 0.0], &[0.9, 0.2, 0.7, 0.1])
+    );
+    assert_eq!(
+        m[0][1].loss,
+        mse(&[0.5, 1.5, 2.5, 0.0], &[0.4, 1.0, 2.0, 0.5])
+    );
     assert!(m[0][1].auc.is_nan());
 }

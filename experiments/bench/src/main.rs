@@ -67,8 +67,16 @@ struct Row {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.to_owned()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.to_owned())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|k| k.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }
@@ -89,7 +97,11 @@ fn train_flops_per_sample(m: &Model) -> f64 {
 fn bench_one(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<(f64, f64)> {
     let seeds: Vec<u64> = (0..r as u64).collect();
     let model = Model::new(&bm.model, &data.spec, &seeds, data.device)?;
-    let mut opt = tch::nn::Adam { wd: cfg.weight_decay, ..Default::default() }.build(model.var_store(), cfg.lr)?;
+    let mut opt = tch::nn::Adam {
+        wd: cfg.weight_decay,
+        ..Default::default()
+    }
+    .build(model.var_store(), cfg.lr)?;
     let n = data.train.n as i64;
     let b = cfg.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
@@ -97,7 +109,10 @@ fn bench_one(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> 
     let step = |opt: &mut tch::nn::Optimizer| {
         let logits = match (&data.mode, &dense) {
             (InputMode::Dense, Some(d)) => model.forward(&ModelInput::Dense(d)),
-            _ => model.forward(&ModelInput::Sparse { numeric: &num, active: &act }),
+            _ => model.forward(&ModelInput::Sparse {
+                numeric: &num,
+                active: &act,
+            }),
         };
         let l = logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean);
         opt.backward_step(&(l * r as f64));
@@ -121,10 +136,14 @@ fn bench_one(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> 
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     let a = Args::parse();
-    let text = std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
-    let cfg: BenchConfig = toml::from_str(&text).with_context(|| format!("parsing {}", a.config.display()))?;
+    let text = std::fs::read_to_string(&a.config)
+        .with_context(|| format!("reading {}", a.config.display()))?;
+    let cfg: BenchConfig =
+        toml::from_str(&text).with_context(|| format!("parsing {}", a.config.display()))?;
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
     let ds = adatt_data::load_census(&CensusConfig {
@@ -145,7 +164,11 @@ fn main() -> Result<()> {
         for &input in &cfg.inputs {
             let data = TrainData::new(&ds, input, device, 0);
             for bm in &cfg.models {
-                for &r in cfg.replicas.iter().filter(|&&r| a.max_replicas.is_none_or(|m| r <= m)) {
+                for &r in cfg
+                    .replicas
+                    .iter()
+                    .filter(|&&r| a.max_replicas.is_none_or(|m| r <= m))
+                {
                     let (sps, flops) = bench_one(&data, bm, &cfg, r)?;
                     let row = Row {
                         device: format!("{device:?}"),
@@ -174,8 +197,30 @@ fn main() -> Result<()> {
         cfg.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
     );
     for r in &rows {
-        writeln!(csv, "{},{},{:?},{},{:.1},{:.3},{:.2},{:.0}", r.device, r.model, r.input, r.replicas, r.samples_per_s_per_replica, r.s_per_replica_epoch, r.gflops, r.peak_mem_mib)?;
-        writeln!(md, "| {} | {} | {:?} | {} | {:.0} | {:.2} | {:.1} | {:.0} |", r.device, r.model, r.input, r.replicas, r.samples_per_s_per_replica, r.s_per_replica_epoch, r.gflops, r.peak_mem_mib)?;
+        writeln!(
+            csv,
+            "{},{},{:?},{},{:.1},{:.3},{:.2},{:.0}",
+            r.device,
+            r.model,
+            r.input,
+            r.replicas,
+            r.samples_per_s_per_replica,
+            r.s_per_replica_epoch,
+            r.gflops,
+            r.peak_mem_mib
+        )?;
+        writeln!(
+            md,
+            "| {} | {} | {:?} | {} | {:.0} | {:.2} | {:.1} | {:.0} |",
+            r.device,
+            r.model,
+            r.input,
+            r.replicas,
+            r.samples_per_s_per_replica,
+            r.s_per_replica_epoch,
+            r.gflops,
+            r.peak_mem_mib
+        )?;
     }
     std::fs::write(a.out.join("bench.csv"), csv)?;
     std::fs::write(a.out.join("bench.md"), md)?;

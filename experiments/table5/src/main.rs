@@ -78,7 +78,13 @@ fn main() -> Result<()> {
         .init();
     let a = Args::parse();
     let mut study = StudyConfig::load(&a.config)?;
-    let o = Overrides::parse(a.seeds.as_deref(), a.protocol.as_deref(), a.threads, a.device.as_deref(), a.replicas)?;
+    let o = Overrides::parse(
+        a.seeds.as_deref(),
+        a.protocol.as_deref(),
+        a.threads,
+        a.device.as_deref(),
+        a.replicas,
+    )?;
     o.apply(&mut study.data, &mut study.run);
     let out = study.output_dir();
 
@@ -87,11 +93,16 @@ fn main() -> Result<()> {
         grid(&tuning, a.shard)?;
     }
     let tuning_records = read_all_records(&tuning.output_dir())?;
-    let choices = study.choose(&tuning_records).context("choosing m_s from the tuning runs")?;
+    let choices = study
+        .choose(&tuning_records)
+        .context("choosing m_s from the tuning runs")?;
     let choices_md = StudyConfig::choices_md(&choices);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("tuning.md"), &choices_md)?;
-    std::fs::write(out.join("tuning.json"), serde_json::to_string_pretty(&choices)?)?;
+    std::fs::write(
+        out.join("tuning.json"),
+        serde_json::to_string_pretty(&choices)?,
+    )?;
     if a.phase == Phase::Tune {
         eprint!("{choices_md}");
         return Ok(());
@@ -106,7 +117,12 @@ fn main() -> Result<()> {
         study.data.protocol(),
         choices_md
     );
-    let files = adatt_analysis::analyze(&fin, &out, &format!("Table 5 ({} protocol)", study.data.protocol()), &notes)?;
+    let files = adatt_analysis::analyze(
+        &fin,
+        &out,
+        &format!("Table 5 ({} protocol)", study.data.protocol()),
+        &notes,
+    )?;
     for f in files {
         eprintln!("wrote {}", f.display());
     }
