@@ -176,7 +176,8 @@ fn main() -> Result<()> {
                         input,
                         replicas: r,
                         samples_per_s_per_replica: sps,
-                        s_per_replica_epoch: n_train / sps,
+                        // Wall time for all R replicas to see the training set once, divided by R.
+                        s_per_replica_epoch: n_train / (sps * r as f64),
                         gflops: sps * r as f64 * flops / 1e9,
                         peak_mem_mib: peak_rss_mib(),
                     };
