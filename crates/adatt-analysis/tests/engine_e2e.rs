@@ -144,7 +144,28 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         md.contains("| AdaTT-sp | tiny |") && md.contains("0.8700"),
         "{md}"
     );
-    assert!(a.path().join("manifest.json").exists() && a.path().join("config.toml").exists());
+    assert!(a.path().join("config.toml").exists());
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.path().join("manifest.json")).unwrap())
+            .unwrap();
+    assert!(
+        man["libtorch_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("2.11.0"),
+        "{man}"
+    );
+    assert_eq!(
+        (man["threads"].as_u64(), man["device"].as_str()),
+        (Some(1), Some("Cpu"))
+    );
+    assert_eq!(
+        (man["runs_trained"].as_u64(), man["runs_failed"].as_u64()),
+        (Some(4), Some(0))
+    );
+    assert!(
+        man["finished_at"].as_u64().is_some() && man["data_sha256"].as_object().unwrap().len() == 2
+    );
 }
 
 #[test]
