@@ -125,6 +125,34 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
     }
     // Different seeds differ.
     assert_ne!(ra[0].best, ra[1].best);
+    // The sparse first layer trains the same models (same records keys; float-rounding drift only).
+    let sp = tempfile::tempdir().unwrap();
+    let mut sparse = cfg.clone();
+    sparse.run.input = adatt_train::InputMode::Sparse;
+    run_grid(&sparse, ds, &opts(sp.path(), None, 2)).unwrap();
+    let rs = comparable(read_all_records(sp.path()).unwrap());
+    for (d, s) in ra.iter().zip(&rs) {
+        assert_eq!(
+            d.key, s.key,
+            "the input path is not part of a run's identity"
+        );
+        for (md, ms) in d
+            .best
+            .as_ref()
+            .unwrap()
+            .test
+            .iter()
+            .zip(&s.best.as_ref().unwrap().test)
+        {
+            assert!(
+                (md.auc - ms.auc).abs() < 5e-4,
+                "{}: dense {} vs sparse {}",
+                d.entry,
+                md.auc,
+                ms.auc
+            );
+        }
+    }
     // Analysis writes tables and figures.
     let files = adatt_analysis::analyze(&cfg, a.path(), "tiny", "").unwrap();
     for f in [
@@ -210,7 +238,7 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
     let cfg = config();
     let data = TrainData::new(
         ds,
-        cfg.train.input,
+        cfg.run.input,
         tch::Device::Cpu,
         cfg.train.max_train_rows,
     );
@@ -220,7 +248,7 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
     // (R=1) kernels are amplified by training; the drift stays below 5e-4 AUC.
     let mut short = cfg.train.clone();
     short.epochs = 1;
-    let short_data = TrainData::new(ds, short.input, tch::Device::Cpu, 512);
+    let short_data = TrainData::new(ds, cfg.run.input, tch::Device::Cpu, 512);
     for (data, train, tol) in [(&short_data, &short, 1e-6), (&data, &cfg.train, 5e-4)] {
         let both = train_group(data, model, train, &[3, 4], &mut (), None).unwrap();
         for (i, seed) in [3u64, 4].into_iter().enumerate() {

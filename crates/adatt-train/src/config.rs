@@ -92,15 +92,17 @@ pub enum Selection {
     MeanValidNe,
 }
 
-/// How the first layer reads the input.
+/// How the first layer reads the input. Both compute the same function (outputs agree to 3e-8);
+/// which is faster depends on the device and sizes (see docs/performance.md), so this is an
+/// execution setting (`[run]`), not part of a run's identity.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum InputMode {
-    /// Numeric part + gather of the active one-hot rows (exact, fast).
+    /// Plain dense matmul over the full feature vector (fastest on CPU at the Table 5 sizes).
     #[default]
-    Sparse,
-    /// Plain dense matmul over the full feature vector.
     Dense,
+    /// Numeric part + embedding-bag of the active one-hot rows.
+    Sparse,
 }
 
 /// Where to run.
@@ -164,12 +166,6 @@ pub struct TrainConfig {
     /// Extra evaluations at these fractions of the training stream (0 < f < 1), recorded as a curve.
     #[serde(default)]
     pub checkpoints: Vec<f64>,
-    /// First-layer input path.
-    #[serde(default)]
-    pub input: InputMode,
-    /// Rows per evaluation chunk.
-    #[serde(default = "d_eval_batch")]
-    pub eval_batch: usize,
     /// Keep at most this many training rows (0 = all); for smoke tests.
     #[serde(default)]
     pub max_train_rows: usize,
@@ -211,9 +207,6 @@ impl TrainConfig {
         }
         if !(0.0..1.0).contains(&self.beta1) || !(0.0..1.0).contains(&self.beta2) {
             return bad("beta1/beta2", "must be in [0, 1)");
-        }
-        if self.eval_batch == 0 {
-            return bad("eval_batch", "must be at least 1");
         }
         if let Some(f) = self.checkpoints.iter().find(|f| !(**f > 0.0 && **f < 1.0)) {
             return bad(
@@ -264,7 +257,8 @@ impl Seeds {
     }
 }
 
-/// How runs are executed.
+/// How runs are executed. Nothing here is part of a run's identity (record key): these settings
+/// change results at most at float-rounding level (replica batching, thread count, input path).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
@@ -279,6 +273,12 @@ pub struct RunConfig {
     /// Intra-op threads (0 = number of cores).
     #[serde(default)]
     pub threads: usize,
+    /// First-layer input path.
+    #[serde(default)]
+    pub input: InputMode,
+    /// Rows per evaluation chunk.
+    #[serde(default = "d_eval_batch")]
+    pub eval_batch: usize,
 }
 
 fn d_replicas() -> usize {
@@ -371,6 +371,12 @@ impl ExperimentConfig {
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
         self.train.validate(n_tasks)?;
+        if self.run.eval_batch == 0 {
+            return Err(TrainError::ConfigValue {
+                key: "run.eval_batch".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         if self.run.replicas == 0 {
             return Err(TrainError::ConfigValue {
                 key: "run.replicas".into(),

@@ -192,7 +192,8 @@ pub fn run_grid_with_hook(
 
     let records = records_file(&opts.out_dir, opts.shard);
     let mut writer = RecordWriter::open(&records)?;
-    let data = TrainData::new(ds, cfg.train.input, opts.device, cfg.train.max_train_rows);
+    let mut data = TrainData::new(ds, cfg.run.input, opts.device, cfg.train.max_train_rows);
+    data.eval_batch = cfg.run.eval_batch;
 
     let show = opts.progress && std::io::stderr().is_terminal();
     let multi = MultiProgress::new();

@@ -105,6 +105,8 @@ pub struct TrainData {
     pub spec: InputSpec,
     /// Input path.
     pub mode: InputMode,
+    /// Rows per evaluation chunk (default 8192).
+    pub eval_batch: usize,
     /// Splits.
     pub train: DeviceSplit,
     /// Validation.
@@ -145,6 +147,7 @@ impl TrainData {
                 n_tasks: t,
             },
             mode,
+            eval_batch: 8192,
             train: DeviceSplit::new(train, t, mode, device),
             valid: DeviceSplit::new(&ds.valid, t, mode, device),
             test: DeviceSplit::new(&ds.test, t, mode, device),
@@ -482,7 +485,7 @@ pub fn train_group(
             progress.step(epoch, step, steps);
             while next_ckpt < ckpts.len() && ckpts[next_ckpt].0 == global_step {
                 let f = ckpts[next_ckpt].1;
-                for (i, e) in evaluate(&model, data, cfg.eval_batch)
+                for (i, e) in evaluate(&model, data, data.eval_batch)
                     .into_iter()
                     .enumerate()
                 {
@@ -498,7 +501,7 @@ pub fn train_group(
             }
         }
         let losses = Vec::<f32>::try_from(&(loss_sum / steps as f64).to(Device::Cpu))?;
-        let evals = evaluate(&model, data, cfg.eval_batch);
+        let evals = evaluate(&model, data, data.eval_batch);
         let mut mean_loss = 0.0;
         for (i, e) in evals.into_iter().enumerate() {
             let l = losses[i] as f64;

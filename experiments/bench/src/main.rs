@@ -62,6 +62,7 @@ struct Row {
     s_per_replica_epoch: f64,
     gflops: f64,
     peak_mem_mib: f64,
+    breakdown: Breakdown,
 }
 
 fn peak_rss_mib() -> f64 {
@@ -94,7 +95,19 @@ fn train_flops_per_sample(m: &Model) -> f64 {
     6.0 * macs as f64
 }
 
-fn bench_one(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<(f64, f64)> {
+/// Milliseconds per step of: forward only, forward + backward, and the full step (+ Adam).
+struct Breakdown {
+    fwd_ms: f64,
+    fwd_bwd_ms: f64,
+    step_ms: f64,
+}
+
+fn bench_one(
+    data: &TrainData,
+    bm: &BenchModel,
+    cfg: &BenchConfig,
+    r: usize,
+) -> Result<(f64, f64, Breakdown)> {
     let seeds: Vec<u64> = (0..r as u64).collect();
     let model = Model::new(&bm.model, &data.spec, &seeds, data.device)?;
     let mut opt = tch::nn::Adam {
@@ -106,7 +119,7 @@ fn bench_one(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> 
     let b = cfg.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
     let (num, act, dense, y) = data.train.gather(&idx);
-    let step = |opt: &mut tch::nn::Optimizer| {
+    let loss = || {
         let logits = match (&data.mode, &dense) {
             (InputMode::Dense, Some(d)) => model.forward(&ModelInput::Dense(d)),
             _ => model.forward(&ModelInput::Sparse {
@@ -114,25 +127,46 @@ fn bench_one(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> 
                 active: &act,
             }),
         };
-        let l = logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean);
-        opt.backward_step(&(l * r as f64));
+        logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean)
+            * r as f64
     };
-    for _ in 0..cfg.warmup_steps {
-        step(&mut opt);
-    }
-    if let Device::Cuda(_) = data.device {
-        tch::Cuda::synchronize(0);
-    }
-    let t = Instant::now();
-    for _ in 0..cfg.steps {
-        step(&mut opt);
-    }
-    if let Device::Cuda(_) = data.device {
-        tch::Cuda::synchronize(0);
-    }
-    let secs = t.elapsed().as_secs_f64();
-    let samples_per_replica = (cfg.steps * cfg.batch_size) as f64;
-    Ok((samples_per_replica / secs, train_flops_per_sample(&model)))
+    let sync = || {
+        if let Device::Cuda(_) = data.device {
+            tch::Cuda::synchronize(0);
+        }
+    };
+    // Seconds per call of `f`, after warm-up.
+    let timed = |f: &mut dyn FnMut()| {
+        for _ in 0..cfg.warmup_steps {
+            f();
+        }
+        sync();
+        let t = Instant::now();
+        for _ in 0..cfg.steps {
+            f();
+        }
+        sync();
+        t.elapsed().as_secs_f64() / cfg.steps as f64
+    };
+    let fwd = timed(&mut || {
+        let _g = tch::no_grad_guard();
+        let _ = loss();
+    });
+    let fwd_bwd = timed(&mut || {
+        opt.zero_grad();
+        loss().backward();
+    });
+    let step = timed(&mut || opt.backward_step(&loss()));
+    let bd = Breakdown {
+        fwd_ms: fwd * 1e3,
+        fwd_bwd_ms: fwd_bwd * 1e3,
+        step_ms: step * 1e3,
+    };
+    Ok((
+        cfg.batch_size as f64 / step,
+        train_flops_per_sample(&model),
+        bd,
+    ))
 }
 
 fn main() -> Result<()> {
@@ -169,7 +203,7 @@ fn main() -> Result<()> {
                     .iter()
                     .filter(|&&r| a.max_replicas.is_none_or(|m| r <= m))
                 {
-                    let (sps, flops) = bench_one(&data, bm, &cfg, r)?;
+                    let (sps, flops, bd) = bench_one(&data, bm, &cfg, r)?;
                     let row = Row {
                         device: format!("{device:?}"),
                         model: bm.name.clone(),
@@ -180,10 +214,12 @@ fn main() -> Result<()> {
                         s_per_replica_epoch: n_train / (sps * r as f64),
                         gflops: sps * r as f64 * flops / 1e9,
                         peak_mem_mib: peak_rss_mib(),
+                        breakdown: bd,
                     };
                     eprintln!(
-                        "{:<8} {:<16} {:<7?} R={:<4} {:>10.0} samples/s/replica {:>7.2} s/replica-epoch {:>7.1} GFLOP/s",
-                        row.device, row.model, row.input, r, sps, row.s_per_replica_epoch, row.gflops
+                        "{:<8} {:<16} {:<7?} R={:<4} {:>10.0} samples/s/replica {:>7.2} s/replica-epoch {:>7.1} GFLOP/s | ms/step fwd {:.1} fwd+bwd {:.1} +adam {:.1}",
+                        row.device, row.model, row.input, r, sps, row.s_per_replica_epoch, row.gflops,
+                        row.breakdown.fwd_ms, row.breakdown.fwd_bwd_ms, row.breakdown.step_ms
                     );
                     rows.push(row);
                 }
@@ -192,9 +228,9 @@ fn main() -> Result<()> {
     }
     std::fs::create_dir_all(&a.out)?;
     let host = adatt_train::manifest::host_description();
-    let mut csv = String::from("device,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib\n");
+    let mut csv = String::from("device,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
     let mut md = format!(
-        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads; batch {}; {} timed steps after {} warm-up; Census train = {} rows.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n",
+        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads; batch {}; {} timed steps after {} warm-up; Census train = {} rows.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
         cfg.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
     );
     for r in &rows {
