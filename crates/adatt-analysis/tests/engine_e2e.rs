@@ -101,6 +101,12 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         assert_eq!(r.status, Status::Ok);
         assert_eq!(r.epochs.len(), 2);
         assert_eq!(r.checkpoints.len(), 1);
+        // 8192 rows / batch 256 = 32 steps per epoch; the 0.25 checkpoint is step 16 of 64.
+        assert_eq!(
+            (r.checkpoints[0].epoch, r.checkpoints[0].examples),
+            (0, 16 * 256)
+        );
+        assert_eq!((r.epochs[0].examples, r.epochs[1].examples), (8192, 16384));
         assert_eq!(r.tasks, vec!["education", "income", "never_married"]);
         let best = r.best.as_ref().unwrap();
         let e = r.best_epoch.unwrap();

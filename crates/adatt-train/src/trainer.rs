@@ -492,7 +492,7 @@ pub fn train_group(
                     outcomes[i].checkpoints.push(CurvePoint {
                         epoch,
                         fraction: f,
-                        examples: (global_step * bs).min((epoch + 1) * n) as u64,
+                        examples: (epoch * n + ((step + 1) * bs).min(n)) as u64,
                         train_loss: None,
                         eval: e,
                     });
