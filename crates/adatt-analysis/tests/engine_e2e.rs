@@ -13,7 +13,12 @@ use tch::Tensor;
 fn dataset() -> &'static Dataset {
     static DS: OnceLock<Dataset> = OnceLock::new();
     DS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income");
+        // Run-time CARGO_MANIFEST_DIR: the checkout this test runs for, even if the binary was
+        // built in another checkout sharing the target dir.
+        let dir = Path::new(
+            &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+        )
+        .join("../../data/census-income");
         adatt_data::load_census(&CensusConfig {
             data_dir: dir,
             protocol: Protocol::Clean,

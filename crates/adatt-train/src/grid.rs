@@ -111,11 +111,13 @@ impl Progress for Bars {
             b.inc(1);
         }
     }
-    fn epoch(&mut self, epoch: usize, mean_loss: f64) {
+    fn epoch(&mut self, epoch: usize, mean_loss: f64, train_s: f64, eval_s: f64) {
         if let Some(b) = &self.run {
-            b.set_message(format!("loss {mean_loss:.4}"));
+            b.set_message(format!(
+                "loss {mean_loss:.4}, train {train_s:.1} s, eval {eval_s:.1} s"
+            ));
         } else {
-            tracing::info!(epoch = epoch + 1, mean_loss, "epoch done");
+            tracing::info!(epoch = epoch + 1, mean_loss, train_s, eval_s, "epoch done");
         }
     }
 }

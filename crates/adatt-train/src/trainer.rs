@@ -230,8 +230,9 @@ pub struct GroupOutcome {
 pub trait Progress {
     /// Called after every training step with (epoch, step in epoch, steps per epoch).
     fn step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
-    /// Called at each epoch end with the mean loss over replicas.
-    fn epoch(&mut self, _epoch: usize, _mean_loss: f64) {}
+    /// Called at each epoch end with the mean loss over replicas and the seconds spent in the
+    /// epoch's training steps and in its end-of-epoch evaluation.
+    fn epoch(&mut self, _epoch: usize, _mean_loss: f64, _train_s: f64, _eval_s: f64) {}
 }
 impl Progress for () {}
 
@@ -449,6 +450,7 @@ pub fn train_group(
         for (i, wr) in weights.iter().enumerate() {
             outcomes[i].task_weights.push(wr.clone());
         }
+        let epoch_start = Instant::now();
         let mut loss_sum = Tensor::zeros([r as i64], (Kind::Float, device));
         let mut last_weighted = None;
         for step in 0..steps {
@@ -501,7 +503,10 @@ pub fn train_group(
             }
         }
         let losses = Vec::<f32>::try_from(&(loss_sum / steps as f64).to(Device::Cpu))?;
+        let train_s = epoch_start.elapsed().as_secs_f64();
+        let eval_start = Instant::now();
         let evals = evaluate(&model, data, data.eval_batch);
+        let eval_s = eval_start.elapsed().as_secs_f64();
         let mut mean_loss = 0.0;
         for (i, e) in evals.into_iter().enumerate() {
             let l = losses[i] as f64;
@@ -528,7 +533,7 @@ pub fn train_group(
                 eval: e,
             });
         }
-        progress.epoch(epoch, mean_loss);
+        progress.epoch(epoch, mean_loss, train_s, eval_s);
         if matches!(cfg.task_weighting, TaskWeighting::Dwa) {
             let lw =
                 Vec::<f32>::try_from(&last_weighted.expect("at least one step").reshape([-1]))?;

@@ -15,11 +15,11 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/metrics/cases.json"
-    );
-    let text = std::fs::read_to_string(p)
+    // Run-time CARGO_MANIFEST_DIR: the checkout this test runs for, even if the binary was built
+    // in another checkout sharing the target dir.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests");
+    let p = format!("{dir}/../../fixtures/metrics/cases.json");
+    let text = std::fs::read_to_string(&p)
         .unwrap_or_else(|e| panic!("{p}: {e}; run `make fixtures` to generate the sklearn oracle"));
     serde_json::from_str(&text).expect("fixture parses")
 }

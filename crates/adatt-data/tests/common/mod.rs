@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 /// The repository root (the tests run from the crate directory).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // Read at run time, not compile time: a test binary built in another checkout that shares
+    // the target dir (CI's fresh clone) must still look in the checkout it runs for.
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+    .join("../..")
 }
 
 /// Reads a fixture file under `fixtures/`, with a clear message when it is missing.

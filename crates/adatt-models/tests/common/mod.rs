@@ -8,7 +8,11 @@ use adatt_models::{InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
 use tch::{Device, Kind, Tensor};
 
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models")
+    // Run-time value (see adatt-data's tests/common): the checkout this test runs for.
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+    .join("../../fixtures/models")
 }
 
 /// One golden case written by scripts/fixtures/models_golden.py.
