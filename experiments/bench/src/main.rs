@@ -234,30 +234,33 @@ fn main() -> Result<()> {
         cfg.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
     );
     for r in &rows {
-        writeln!(
-            csv,
-            "{},{},{:?},{},{:.1},{:.3},{:.2},{:.0}",
-            r.device,
-            r.model,
-            r.input,
-            r.replicas,
-            r.samples_per_s_per_replica,
-            r.s_per_replica_epoch,
-            r.gflops,
-            r.peak_mem_mib
-        )?;
-        writeln!(
-            md,
-            "| {} | {} | {:?} | {} | {:.0} | {:.2} | {:.1} | {:.0} |",
-            r.device,
-            r.model,
-            r.input,
-            r.replicas,
-            r.samples_per_s_per_replica,
-            r.s_per_replica_epoch,
-            r.gflops,
-            r.peak_mem_mib
-        )?;
+        // One list of cells per row, written to both files, so the columns cannot diverge.
+        let b = &r.breakdown;
+        let cells = [
+            r.device.clone(),
+            r.model.clone(),
+            format!("{:?}", r.input),
+            r.replicas.to_string(),
+            format!("{:.1}", r.samples_per_s_per_replica),
+            format!("{:.3}", r.s_per_replica_epoch),
+            format!("{:.2}", r.gflops),
+            format!("{:.0}", r.peak_mem_mib),
+            format!("{:.2}", b.fwd_ms),
+            format!("{:.2}", b.fwd_bwd_ms),
+            format!("{:.2}", b.step_ms),
+        ];
+        let quoted: Vec<String> = cells
+            .iter()
+            .map(|c| {
+                if c.contains(',') {
+                    format!("\"{c}\"")
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        writeln!(csv, "{}", quoted.join(","))?;
+        writeln!(md, "| {} |", cells.join(" | "))?;
     }
     std::fs::write(a.out.join("bench.csv"), csv)?;
     std::fs::write(a.out.join("bench.md"), md)?;
