@@ -181,6 +181,8 @@ fn load_model_file(path: &Path) -> Result<(ModelConfig, InputSpec)> {
 }
 
 fn main() -> Result<()> {
+    // Before any libtorch or rayon thread exists, so that every worker inherits it.
+    adatt_train::runtime::init();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -80,6 +80,7 @@ pub(crate) struct InputBank {
     replicas: i64,
     n_features: i64,
     numeric_cols: Tensor,
+    numeric_cols_host: Vec<usize>,
     n_num: i64,
     n_cat: i64,
     /// `r * D` per replica, `[R, 1, 1]` (index offsets into the replica-flattened weight).
@@ -119,6 +120,7 @@ impl InputBank {
             replicas: r,
             n_features: d,
             numeric_cols: Tensor::from_slice(&cols).to_device(dev),
+            numeric_cols_host: numeric_cols.to_vec(),
             n_num: cols.len() as i64,
             n_cat: n_cat as i64,
             replica_offsets: (Tensor::arange(r, (Kind::Int64, dev)) * d).view([r, 1, 1]),
@@ -190,6 +192,59 @@ impl InputBank {
                 Ok(y.expand([r, batch, out], false))
             }
         }
+    }
+}
+
+impl InputBank {
+    /// Whether [`InputBank::forward_kernel`] applies: sparse input on the CPU.
+    pub fn kernel_applies(&self, x: &ModelInput) -> bool {
+        matches!(x, ModelInput::Sparse { .. }) && self.bank.w.device() == Device::Cpu
+    }
+
+    /// The sparse CPU kernel's forward ([`crate::kernels::sparse`]): `[R, B, O]`, outside autograd.
+    pub fn forward_kernel(&self, numeric: &Tensor, active: &Tensor) -> Result<Tensor, ModelError> {
+        let r = self.replicas;
+        let bn = check_lead(numeric, "numeric input", r, self.n_num, Kind::Float)?;
+        let ba = check_lead(active, "active input", r, self.n_cat, Kind::Int64)?;
+        if bn != ba {
+            return Err(ModelError::Input(format!(
+                "numeric batch {bn} != active batch {ba}"
+            )));
+        }
+        let _g = tch::no_grad_guard();
+        crate::kernels::sparse::forward(
+            &self.bank.w.squeeze_dim(1),
+            &self.bank.b,
+            numeric,
+            &self.numeric_cols_host,
+            active,
+        )
+    }
+
+    /// Accumulates the weight and bias gradients for `grad_y [R, B, O]` of
+    /// [`InputBank::forward_kernel`] into `.grad` of the bank's variables.
+    pub fn backward_kernel(
+        &self,
+        grad_y: &Tensor,
+        numeric: &Tensor,
+        active: &Tensor,
+    ) -> Result<(), ModelError> {
+        let (w, b) = (&self.bank.w, &self.bank.b);
+        if !w.grad().defined() || !b.grad().defined() {
+            // Give both variables a (zero) .grad: libtorch creates it on the first backward.
+            (w.sum(Kind::Float) * 0.0 + b.sum(Kind::Float) * 0.0).backward();
+        }
+        let _g = tch::no_grad_guard();
+        let mut gw = w.grad().squeeze_dim(1);
+        let mut gb = b.grad();
+        crate::kernels::sparse::backward(
+            grad_y,
+            numeric,
+            &self.numeric_cols_host,
+            active,
+            &mut gw,
+            &mut gb,
+        )
     }
 }
 

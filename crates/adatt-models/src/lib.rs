@@ -55,15 +55,24 @@
 //!   and `self_exp_weights` do not exist.
 //! - The sparse first layer computes `numeric · W[numeric_cols] + Σ_active W[active]` (an
 //!   embedding bag), the same math as the dense `x · W` for one-hot inputs.
+//!
+//! ## Training fast on a CPU
+//! [`Model::forward`] is differentiable through libtorch on any device. For training, use
+//! [`Model::forward_train`] + [`Model::backward_input`]: with sparse input on the CPU, the
+//! input bank runs the hand-written kernels of `kernels::sparse` (the one module besides
+//! `adatt_train::runtime` with `unsafe`), outside autograd, and `backward_input` writes its
+//! gradients after `loss.backward()`. [`Model::forward_eval`] (no gradients) uses the same
+//! forward kernel.
 
 mod arch;
 mod bank;
 mod config;
 mod error;
+pub mod kernels;
 mod model;
 mod params;
 
 pub use bank::ModelInput;
 pub use config::{InputSpec, ModelConfig, NativeFusion};
 pub use error::ModelError;
-pub use model::Model;
+pub use model::{InputTape, Model};

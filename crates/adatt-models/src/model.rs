@@ -11,6 +11,13 @@ use crate::config::{InputSpec, ModelConfig};
 use crate::error::ModelError;
 use crate::params::{draw_init, read_slice, write_slice, Builder, Entry};
 
+/// What [`Model::backward_input`] needs from a [`Model::forward_train`] call.
+pub struct InputTape {
+    y0: Tensor,
+    numeric: Tensor,
+    active: Tensor,
+}
+
 /// A multi-task model with `R = seeds.len()` replicas (see the crate docs for the layout).
 pub struct Model {
     cfg: ModelConfig,
@@ -96,6 +103,53 @@ impl Model {
     pub fn f_forward(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
         let y0 = self.input.forward(x)?;
         Ok(self.towers.forward(&self.body.forward(&y0, None)))
+    }
+
+    /// Logits for training, plus the tape that [`Model::backward_input`] needs after
+    /// `loss.backward()`. With sparse input on the CPU the input bank runs outside autograd
+    /// (see the crate docs): without the `backward_input` call its variables get no gradient.
+    /// Otherwise this is [`Model::f_forward`] and the tape is `None`.
+    pub fn forward_train(&self, x: &ModelInput) -> Result<(Tensor, Option<InputTape>), ModelError> {
+        match x {
+            ModelInput::Sparse { numeric, active } if self.input.kernel_applies(x) => {
+                let y0 = self
+                    .input
+                    .forward_kernel(numeric, active)?
+                    .set_requires_grad(true);
+                let logits = self.towers.forward(&self.body.forward(&y0, None));
+                let tape = InputTape {
+                    y0,
+                    numeric: numeric.shallow_clone(),
+                    active: active.shallow_clone(),
+                };
+                Ok((logits, Some(tape)))
+            }
+            _ => Ok((self.f_forward(x)?, None)),
+        }
+    }
+
+    /// Completes the backward pass of [`Model::forward_train`]: accumulates the input bank's
+    /// weight and bias gradients from the tape's output gradient. Call after `loss.backward()`.
+    pub fn backward_input(&self, tape: InputTape) -> Result<(), ModelError> {
+        let g = tape.y0.grad();
+        if !g.defined() {
+            return Err(ModelError::Input(
+                "backward_input before backward: the tape's output has no gradient".into(),
+            ));
+        }
+        self.input.backward_kernel(&g, &tape.numeric, &tape.active)
+    }
+
+    /// Logits without gradients (evaluation); uses the sparse CPU kernel where it applies.
+    pub fn forward_eval(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
+        let _g = tch::no_grad_guard();
+        match x {
+            ModelInput::Sparse { numeric, active } if self.input.kernel_applies(x) => {
+                let y0 = self.input.forward_kernel(numeric, active)?;
+                Ok(self.towers.forward(&self.body.forward(&y0, None)))
+            }
+            _ => self.f_forward(x),
+        }
     }
 
     /// AdaTT / AdaTT-sp only: per fusion level the fused expert weights `[R, B, units, experts]`

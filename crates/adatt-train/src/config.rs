@@ -98,11 +98,25 @@ pub enum Selection {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum InputMode {
-    /// Plain dense matmul over the full feature vector (fastest on CPU at the Table 5 sizes).
+    /// `sparse` on the CPU, `dense` on CUDA (the faster of the two on each, docs/performance.md).
     #[default]
+    Auto,
+    /// Plain dense matmul over the full feature vector.
     Dense,
-    /// Numeric part + embedding-bag of the active one-hot rows.
+    /// Numeric part + the active one-hot rows: the hand-written kernels on the CPU
+    /// (`adatt_models::kernels::sparse`), libtorch's embedding-bag on CUDA.
     Sparse,
+}
+
+impl InputMode {
+    /// The mode used on `device` (`Auto` resolved).
+    pub fn resolve(self, device: tch::Device) -> InputMode {
+        match (self, device) {
+            (InputMode::Auto, tch::Device::Cpu) => InputMode::Sparse,
+            (InputMode::Auto, _) => InputMode::Dense,
+            (m, _) => m,
+        }
+    }
 }
 
 /// Where to run.

@@ -37,6 +37,12 @@ pub enum TrainError {
         /// The cause.
         source: adatt_models::ModelError,
     },
+    /// A shard process could not start or failed.
+    #[error("parallel jobs: {0}")]
+    Jobs(String),
+    /// A kernel (sparse first layer, fused Adam) rejected its tensors.
+    #[error("kernel: {0}")]
+    Kernel(#[source] adatt_models::ModelError),
     /// Loading data failed.
     #[error(transparent)]
     Data(#[from] adatt_data::DataError),

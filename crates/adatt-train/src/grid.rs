@@ -138,6 +138,8 @@ pub fn run_grid_with_hook(
     mut hook: Option<GroupHook<'_>>,
 ) -> Result<GridSummary> {
     let started = Instant::now();
+    // Binaries set this first thing; here it covers library callers (see `runtime`).
+    crate::runtime::init();
     cfg.validate(ds.task_names.len())?;
     let io = |path: &std::path::Path| {
         let path = path.to_owned();

@@ -2,18 +2,24 @@
 //!
 //! * [`config`]: the experiment TOML schema (`deny_unknown_fields`), validated with key names.
 //! * [`trainer`]: the one training loop; R seeds train together as replicas of one model.
+//! * [`optim`]: Adam (fused single-pass step on CPU).
 //! * [`metrics`]: exact f64 metrics (AUC as scikit-learn, NE, MSE), parallel with rayon.
 //! * [`grid`]: entries × seeds → runs; resume by record key; `--shard k/N`.
+//! * [`jobs`]: a grid as N shard processes (one intra-op thread each).
 //! * [`records`]: append-only JSONL records (one line per run, never half a line).
 //! * [`manifest`]: provenance of each invocation.
+//! * [`runtime`]: process set-up (flush denormals, keep freed memory): `unsafe` FFI.
 
 pub mod config;
 pub mod error;
 pub mod grid;
+pub mod jobs;
 pub mod manifest;
 pub mod metrics;
+pub mod optim;
 pub mod overrides;
 pub mod records;
+pub mod runtime;
 pub mod study;
 pub mod trainer;
 
@@ -23,6 +29,7 @@ pub use config::{
 };
 pub use error::{Result, TrainError};
 pub use grid::{config_hash, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary};
+pub use jobs::{resolve_jobs, run_shards};
 pub use overrides::{resolve_threads, Overrides};
 pub use records::{read_all_records, RunRecord, Shard};
 pub use study::{Choice, StudyConfig};

@@ -11,12 +11,12 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::nn::OptimizerConfig;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::config::{InputMode, Selection, TaskWeighting, TrainConfig};
 use crate::error::Result;
 use crate::metrics::{evaluate_many, MetricKind, TaskMetrics};
+use crate::optim::{Adam, AdamConfig, AdamImpl};
 
 /// ChaCha stream used for the shuffle order (the model's init uses its own stream 0 inside the
 /// models crate), so shuffles never depend on libtorch's RNG.
@@ -42,13 +42,13 @@ impl DeviceSplit {
         let active = Tensor::from_slice(&s.active)
             .view([n, s.n_cat as i64])
             .to(device);
-        let dense = match mode {
+        let dense = match mode.resolve(device) {
             InputMode::Dense => Some(
                 Tensor::from_slice(&s.dense)
                     .view([n, s.n_features as i64])
                     .to(device),
             ),
-            InputMode::Sparse => None,
+            InputMode::Sparse | InputMode::Auto => None,
         };
         let labels = Tensor::from_slice(&s.labels)
             .view([n, n_tasks as i64])
@@ -146,7 +146,7 @@ impl TrainData {
                 n_cat: train.n_cat,
                 n_tasks: t,
             },
-            mode,
+            mode: mode.resolve(device),
             eval_batch: 8192,
             train: DeviceSplit::new(train, t, mode, device),
             valid: DeviceSplit::new(&ds.valid, t, mode, device),
@@ -265,13 +265,16 @@ pub fn predict(
     while start < split.n as i64 {
         let len = (chunk as i64).min(split.n as i64 - start);
         let (num, act, dense) = split.chunk(start, len);
-        let logits = match (&data.mode, &dense) {
-            (InputMode::Dense, Some(d)) => model.forward(&ModelInput::Dense(d)),
-            _ => model.forward(&ModelInput::Sparse {
+        let input = match &dense {
+            Some(d) => ModelInput::Dense(d),
+            None => ModelInput::Sparse {
                 numeric: &num,
                 active: &act,
-            }),
+            },
         };
+        let logits = model
+            .forward_eval(&input)
+            .unwrap_or_else(|e| panic!("evaluation forward: {e}"));
         let y = logits.sigmoid().where_self(&binary_mask, &logits);
         outs.push(y.to_kind(Kind::Float));
         start += len;
@@ -367,14 +370,17 @@ pub fn train_group(
             source,
         }
     })?;
-    let mut opt = tch::nn::Adam {
-        beta1: cfg.beta1,
-        beta2: cfg.beta2,
-        wd: cfg.weight_decay,
-        eps: cfg.eps,
-        amsgrad: false,
-    }
-    .build(model.var_store(), cfg.lr)?;
+    let mut opt = Adam::new(
+        model.var_store().trainable_variables(),
+        AdamConfig {
+            lr: cfg.lr,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: cfg.eps,
+            weight_decay: cfg.weight_decay,
+        },
+        AdamImpl::Auto,
+    );
 
     let n = data.train.n;
     let bs = cfg.batch_size.min(n);
@@ -458,13 +464,16 @@ pub fn train_group(
             let len = (bs as i64).min(n as i64 - start);
             let idx = perm.narrow(1, start, len);
             let (num, act, dense, y) = data.train.gather(&idx);
-            let logits = match &dense {
-                Some(d) => model.forward(&ModelInput::Dense(d)),
-                None => model.forward(&ModelInput::Sparse {
+            let input = match &dense {
+                Some(d) => ModelInput::Dense(d),
+                None => ModelInput::Sparse {
                     numeric: &num,
                     active: &act,
-                }),
+                },
             };
+            let (logits, tape) = model
+                .forward_train(&input)
+                .map_err(crate::TrainError::Kernel)?;
             let bce =
                 logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::None);
             let sq = (&logits - &y).square();
@@ -478,7 +487,14 @@ pub fn train_group(
                     loss_r = l;
                 }
             }
-            opt.backward_step(&loss_r.sum(Kind::Float));
+            opt.zero_grad();
+            loss_r.sum(Kind::Float).backward();
+            if let Some(tape) = tape {
+                model
+                    .backward_input(tape)
+                    .map_err(crate::TrainError::Kernel)?;
+            }
+            opt.step()?;
             loss_sum += loss_r.detach();
             if step + 1 == steps {
                 last_weighted = Some(weighted.detach().to(Device::Cpu));

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use adatt_data::{CensusConfig, Protocol};
 use adatt_models::{Model, ModelConfig, ModelInput};
+use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
 use adatt_train::{resolve_threads, InputMode, TrainData};
 use anyhow::{Context, Result};
 use clap::Parser;
-use tch::nn::OptimizerConfig;
 use tch::{Device, Kind, Reduction, Tensor};
 
 #[derive(Parser)]
@@ -110,25 +110,40 @@ fn bench_one(
 ) -> Result<(f64, f64, Breakdown)> {
     let seeds: Vec<u64> = (0..r as u64).collect();
     let model = Model::new(&bm.model, &data.spec, &seeds, data.device)?;
-    let mut opt = tch::nn::Adam {
-        wd: cfg.weight_decay,
-        ..Default::default()
-    }
-    .build(model.var_store(), cfg.lr)?;
+    let mut opt = Adam::new(
+        model.var_store().trainable_variables(),
+        AdamConfig {
+            lr: cfg.lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: cfg.weight_decay,
+        },
+        AdamImpl::Auto,
+    );
     let n = data.train.n as i64;
     let b = cfg.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
     let (num, act, dense, y) = data.train.gather(&idx);
-    let loss = || {
-        let logits = match (&data.mode, &dense) {
-            (InputMode::Dense, Some(d)) => model.forward(&ModelInput::Dense(d)),
-            _ => model.forward(&ModelInput::Sparse {
-                numeric: &num,
-                active: &act,
-            }),
-        };
+    let input = match &dense {
+        Some(d) => ModelInput::Dense(d),
+        None => ModelInput::Sparse {
+            numeric: &num,
+            active: &act,
+        },
+    };
+    let bce = |logits: Tensor| {
         logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean)
             * r as f64
+    };
+    // The trainer's step: forward_train, backward, the input bank's kernel backward.
+    let fwd_bwd = |opt: &mut Adam| {
+        opt.zero_grad();
+        let (logits, tape) = model.forward_train(&input).expect("forward");
+        bce(logits).backward();
+        if let Some(t) = tape {
+            model.backward_input(t).expect("input backward");
+        }
     };
     let sync = || {
         if let Device::Cuda(_) = data.device {
@@ -149,17 +164,16 @@ fn bench_one(
         t.elapsed().as_secs_f64() / cfg.steps as f64
     };
     let fwd = timed(&mut || {
-        let _g = tch::no_grad_guard();
-        let _ = loss();
+        let _ = bce(model.forward_eval(&input).expect("forward"));
     });
-    let fwd_bwd = timed(&mut || {
-        opt.zero_grad();
-        loss().backward();
+    let fwd_bwd_s = timed(&mut || fwd_bwd(&mut opt));
+    let step = timed(&mut || {
+        fwd_bwd(&mut opt);
+        opt.step().expect("Adam step");
     });
-    let step = timed(&mut || opt.backward_step(&loss()));
     let bd = Breakdown {
         fwd_ms: fwd * 1e3,
-        fwd_bwd_ms: fwd_bwd * 1e3,
+        fwd_bwd_ms: fwd_bwd_s * 1e3,
         step_ms: step * 1e3,
     };
     Ok((
@@ -170,6 +184,8 @@ fn bench_one(
 }
 
 fn main() -> Result<()> {
+    // Before any libtorch or rayon thread exists, so that every worker inherits it.
+    adatt_train::runtime::init();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .init();
@@ -207,7 +223,7 @@ fn main() -> Result<()> {
                     let row = Row {
                         device: format!("{device:?}"),
                         model: bm.name.clone(),
-                        input,
+                        input: input.resolve(device),
                         replicas: r,
                         samples_per_s_per_replica: sps,
                         // Wall time for all R replicas to see the training set once, divided by R.

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use adatt_train::{
-    load_data, read_all_records, resolve_threads, run_grid, ExperimentConfig, GridOptions,
-    Overrides, Shard, StudyConfig,
+    load_data, read_all_records, resolve_jobs, resolve_threads, run_grid, run_shards,
+    ExperimentConfig, GridOptions, Overrides, Shard, StudyConfig,
 };
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
@@ -18,6 +18,12 @@ enum Phase {
     Tune,
     /// Only the analysis, from the records.
     Analyze,
+    /// Internal (shard processes of `--jobs`): only the tuning grid.
+    #[value(hide = true)]
+    GridTune,
+    /// Internal (shard processes of `--jobs`): only the final grid (tuning must be complete).
+    #[value(hide = true)]
+    GridFinal,
 }
 
 #[derive(Parser)]
@@ -47,6 +53,52 @@ struct Args {
     /// Only this slice k/N of each grid.
     #[arg(long)]
     shard: Option<Shard>,
+    /// Shard processes per grid, each with THREADS/JOBS intra-op threads (0 = auto: one per
+    /// core on the CPU, 1 on CUDA). Ignored with --shard.
+    #[arg(long, env = "JOBS", default_value_t = 0)]
+    jobs: usize,
+}
+
+impl Args {
+    /// The arguments of shard process `shard` for `phase`.
+    fn child(&self, phase: &str, shard: Shard, threads: usize) -> Vec<String> {
+        let mut v = vec![
+            "--config".to_owned(),
+            self.config.display().to_string(),
+            "--phase".to_owned(),
+            phase.to_owned(),
+            "--shard".to_owned(),
+            format!("{}/{}", shard.k, shard.n),
+            "--threads".to_owned(),
+            threads.to_string(),
+        ];
+        for (flag, val) in [
+            ("--seeds", self.seeds.clone()),
+            ("--protocol", self.protocol.clone()),
+            ("--device", self.device.clone()),
+            ("--replicas", self.replicas.map(|r| r.to_string())),
+        ] {
+            if let Some(val) = val {
+                v.extend([flag.to_owned(), val]);
+            }
+        }
+        v
+    }
+}
+
+/// One grid phase: in this process (`--shard`, or one job), or as `jobs` shard processes.
+fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str) -> Result<()> {
+    let device = cfg.run.device.resolve()?;
+    let jobs = resolve_jobs(a.jobs, device);
+    if a.shard.is_some() || jobs <= 1 {
+        return grid(cfg, a.shard);
+    }
+    let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
+    eprintln!(
+        "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
+        cfg.name
+    );
+    run_shards(jobs, |s| a.child(phase, s, per_job)).with_context(|| format!("grid {}", cfg.name))
 }
 
 fn grid(cfg: &ExperimentConfig, shard: Option<Shard>) -> Result<()> {
@@ -69,6 +121,8 @@ fn grid(cfg: &ExperimentConfig, shard: Option<Shard>) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    // Before any libtorch or rayon thread exists, so that every worker inherits it.
+    adatt_train::runtime::init();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -89,8 +143,10 @@ fn main() -> Result<()> {
     let out = study.output_dir();
 
     let tuning = study.tuning_experiment();
-    if a.phase != Phase::Analyze {
-        grid(&tuning, a.shard)?;
+    match a.phase {
+        Phase::All | Phase::Tune => grid_phase(&a, &tuning, "grid-tune")?,
+        Phase::GridTune => return grid(&tuning, a.shard),
+        Phase::Analyze | Phase::GridFinal => {}
     }
     let tuning_records = read_all_records(&tuning.output_dir())?;
     let choices = study
@@ -103,13 +159,16 @@ fn main() -> Result<()> {
         out.join("tuning.json"),
         serde_json::to_string_pretty(&choices)?,
     )?;
+    if a.phase == Phase::GridFinal {
+        return grid(&study.final_experiment(&choices), a.shard);
+    }
     if a.phase == Phase::Tune {
         eprint!("{choices_md}");
         return Ok(());
     }
     let fin = study.final_experiment(&choices);
     if a.phase == Phase::All {
-        grid(&fin, a.shard)?;
+        grid_phase(&a, &fin, "grid-final")?;
     }
     let notes = format!(
         "{}\n\nProtocol `{}`. Shared experts m_s tuned on validation (mean validation AUC sum over the tuning seeds):\n\n{}",

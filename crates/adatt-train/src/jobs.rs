@@ -1,0 +1,61 @@
+//! Process-parallel grids: `N` shard processes with one intra-op thread each.
+//!
+//! On a 2-core CPU two processes with one libtorch thread each trained 1.6× more steps per
+//! second than one process with two threads (docs/performance.md): at batch 512 most ops are
+//! too small to split well across threads, and libgomp's idle workers spin between ops. Threads
+//! inside one process did not give the gain (measured: 19 ms per step each, the same total), so
+//! the unit of parallelism is a process running `--shard k/N` of the grid; records of all
+//! shards merge on read ([`crate::records::read_all_records`]).
+
+use std::process::Command;
+
+use tch::Device;
+
+use crate::error::{Result, TrainError};
+use crate::records::Shard;
+
+/// Number of shard processes for `jobs` (0 = auto: one per core on the CPU, 1 on CUDA).
+pub fn resolve_jobs(jobs: usize, device: Device) -> usize {
+    match (jobs, device) {
+        (0, Device::Cpu) => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        (0, _) => 1,
+        (j, _) => j,
+    }
+}
+
+/// Runs this executable `jobs` times at once, child `k` with `args(Shard { k, n: jobs })`, and
+/// waits for all of them. Fails if any child fails (after all have finished), naming each.
+pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<()> {
+    let exe = std::env::current_exe().map_err(|e| TrainError::Jobs(format!("current_exe: {e}")))?;
+    let mut children = Vec::with_capacity(jobs);
+    for k in 1..=jobs {
+        let shard = Shard { k, n: jobs };
+        let a = args(shard);
+        tracing::info!(shard = %format!("{k}/{jobs}"), args = ?a, "starting shard process");
+        let child = Command::new(&exe)
+            .args(&a)
+            .spawn()
+            .map_err(|e| TrainError::Jobs(format!("starting {} {a:?}: {e}", exe.display())))?;
+        children.push((shard, child));
+    }
+    let mut failed = Vec::new();
+    for (shard, mut child) in children {
+        match child.wait() {
+            Ok(s) if s.success() => {}
+            Ok(s) => failed.push(format!("shard {}/{}: {s}", shard.k, shard.n)),
+            Err(e) => failed.push(format!("shard {}/{}: {e}", shard.k, shard.n)),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(TrainError::Jobs(format!(
+            "{} of {jobs} shard processes failed ({}); their finished runs are recorded, rerun \
+             to resume",
+            failed.len(),
+            failed.join("; ")
+        )))
+    }
+}
