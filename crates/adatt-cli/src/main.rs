@@ -223,12 +223,13 @@ fn main() -> Result<()> {
             cfg.validate(ds.task_names.len())
                 .with_context(|| format!("config {}", common.config.display()))?;
             let out_dir = cfg.output_dir();
+            let device = cfg.run.device.resolve()?;
             let opts = GridOptions {
                 out_dir: out_dir.clone(),
                 shard,
-                device: cfg.run.device.resolve()?,
+                device,
                 threads: resolve_threads(cfg.run.threads),
-                replicas: cfg.run.replicas,
+                replicas: cfg.run.resolve_replicas(device),
                 command_line: std::env::args().collect(),
                 progress: true,
             };

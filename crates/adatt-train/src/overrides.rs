@@ -72,9 +72,6 @@ impl Overrides {
                 o => Err(bad("DEVICE", format!("`{o}`: expected cpu, cuda or auto"))),
             })
             .transpose()?;
-        if replicas == Some(0) {
-            return Err(bad("REPLICAS", "must be at least 1".into()));
-        }
         Ok(Overrides {
             seeds,
             protocol,
@@ -131,9 +128,11 @@ mod tests {
             Overrides::parse(Some("x"), None, None, None, None),
             Overrides::parse(None, Some("dirty"), None, None, None),
             Overrides::parse(None, None, None, Some("tpu"), None),
-            Overrides::parse(None, None, None, None, Some(0)),
         ] {
             assert!(e.is_err());
         }
+        // REPLICAS=0 means auto (see `RunConfig::resolve_replicas`).
+        let o = Overrides::parse(None, None, None, None, Some(0)).unwrap();
+        assert_eq!(o.replicas, Some(0));
     }
 }

@@ -5,6 +5,10 @@ use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
+/// The tests draw from libtorch's global RNG (`manual_seed`), which the test harness's threads
+/// share: hold this for the whole test.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const SHAPES: [&[i64]; 3] = [&[3, 1, 70, 33], &[3, 1, 33], &[40_000]];
 
 fn store() -> nn::VarStore {
@@ -33,6 +37,7 @@ fn sorted(vs: &nn::VarStore) -> Vec<Tensor> {
 
 #[test]
 fn matches_libtorch_adam_with_weight_decay() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     let cfg = AdamConfig {
         lr: 1e-2,
         beta1: 0.9,
@@ -98,6 +103,7 @@ fn store_param(i: usize) -> Tensor {
 
 #[test]
 fn parameters_without_gradient_are_left_alone() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     let vs = store();
     let params = sorted(&vs);
     let before: Vec<Tensor> = params.iter().map(|p| p.detach().copy()).collect();

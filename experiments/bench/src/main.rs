@@ -9,7 +9,7 @@ use std::time::Instant;
 use adatt_data::{CensusConfig, Protocol};
 use adatt_models::{Model, ModelConfig, ModelInput};
 use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
-use adatt_train::{resolve_threads, InputMode, TrainData};
+use adatt_train::{resolve_jobs, resolve_threads, InputMode, TrainData};
 use anyhow::{Context, Result};
 use clap::Parser;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -31,6 +31,59 @@ struct Args {
     /// Only replica counts up to this (e.g. 10 for a quick run).
     #[arg(long)]
     max_replicas: Option<usize>,
+    /// CPU: measure with this many processes at once, each with THREADS/JOBS intra-op threads
+    /// (as `table5 --jobs` trains); 0 = one per core. CUDA rows always use one process.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
+    #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
+    one: Option<Vec<usize>>,
+}
+
+/// What one process measured for one configuration.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Measured {
+    samples_per_s_per_replica: f64,
+    flops_per_sample: f64,
+    peak_mem_mib: f64,
+    fwd_ms: f64,
+    fwd_bwd_ms: f64,
+    step_ms: f64,
+}
+
+/// Runs `jobs` copies of this binary at once on one configuration and collects their results.
+fn measure_in_processes(
+    a: &Args,
+    jobs: usize,
+    threads: usize,
+    idx: [usize; 3],
+) -> Result<Vec<Measured>> {
+    let exe = std::env::current_exe()?;
+    let children: Vec<_> = (0..jobs)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .arg("--config")
+                .arg(&a.config)
+                .args(["--threads", &threads.to_string(), "--one"])
+                .args(idx.iter().map(|i| i.to_string()))
+                .stderr(std::process::Stdio::inherit())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .context("starting a bench process")
+        })
+        .collect::<Result<_>>()?;
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "a bench process failed: {}",
+                out.status
+            );
+            serde_json::from_slice(&out.stdout).context("parsing a bench process's result")
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -55,6 +108,7 @@ struct BenchModel {
 
 struct Row {
     device: String,
+    jobs: usize,
     model: String,
     input: InputMode,
     replicas: usize,
@@ -209,32 +263,77 @@ fn main() -> Result<()> {
     if a.devices != "cpu" && tch::Cuda::is_available() {
         devices.push(Device::Cuda(0));
     }
+    if let Some(one) = &a.one {
+        // Child of `--jobs`: one CPU measurement, as JSON on stdout.
+        let (input, bm, r) = (cfg.inputs[one[0]], &cfg.models[one[1]], one[2]);
+        let data = TrainData::new(&ds, input, Device::Cpu, 0);
+        let (sps, flops, bd) = bench_one(&data, bm, &cfg, r)?;
+        let m = Measured {
+            samples_per_s_per_replica: sps,
+            flops_per_sample: flops,
+            peak_mem_mib: peak_rss_mib(),
+            fwd_ms: bd.fwd_ms,
+            fwd_bwd_ms: bd.fwd_bwd_ms,
+            step_ms: bd.step_ms,
+        };
+        println!("{}", serde_json::to_string(&m)?);
+        return Ok(());
+    }
     let mut rows = Vec::new();
     for &device in &devices {
-        for &input in &cfg.inputs {
-            let data = TrainData::new(&ds, input, device, 0);
-            for bm in &cfg.models {
+        let jobs = match device {
+            Device::Cpu => resolve_jobs(a.jobs, device),
+            _ => 1,
+        };
+        for (ii, &input) in cfg.inputs.iter().enumerate() {
+            let data = (jobs == 1).then(|| TrainData::new(&ds, input, device, 0));
+            for (mi, bm) in cfg.models.iter().enumerate() {
                 for &r in cfg
                     .replicas
                     .iter()
                     .filter(|&&r| a.max_replicas.is_none_or(|m| r <= m))
                 {
-                    let (sps, flops, bd) = bench_one(&data, bm, &cfg, r)?;
+                    let ms: Vec<Measured> = match &data {
+                        Some(data) => {
+                            let (sps, flops, bd) = bench_one(data, bm, &cfg, r)?;
+                            vec![Measured {
+                                samples_per_s_per_replica: sps,
+                                flops_per_sample: flops,
+                                peak_mem_mib: peak_rss_mib(),
+                                fwd_ms: bd.fwd_ms,
+                                fwd_bwd_ms: bd.fwd_bwd_ms,
+                                step_ms: bd.step_ms,
+                            }]
+                        }
+                        None => {
+                            measure_in_processes(&a, jobs, (threads / jobs).max(1), [ii, mi, r])?
+                        }
+                    };
+                    let n = ms.len() as f64;
+                    let mean = |f: fn(&Measured) -> f64| ms.iter().map(f).sum::<f64>() / n;
+                    // All processes together: replica-samples per second.
+                    let total_sps: f64 = ms.iter().map(|m| m.samples_per_s_per_replica).sum();
                     let row = Row {
                         device: format!("{device:?}"),
+                        jobs,
                         model: bm.name.clone(),
                         input: input.resolve(device),
                         replicas: r,
-                        samples_per_s_per_replica: sps,
-                        // Wall time for all R replicas to see the training set once, divided by R.
-                        s_per_replica_epoch: n_train / (sps * r as f64),
-                        gflops: sps * r as f64 * flops / 1e9,
-                        peak_mem_mib: peak_rss_mib(),
-                        breakdown: bd,
+                        samples_per_s_per_replica: mean(|m| m.samples_per_s_per_replica),
+                        // Wall time for the training set to be seen once per replica, divided by
+                        // the replicas trained at once (R per process, all processes).
+                        s_per_replica_epoch: n_train / (total_sps * r as f64),
+                        gflops: total_sps * r as f64 * ms[0].flops_per_sample / 1e9,
+                        peak_mem_mib: ms.iter().map(|m| m.peak_mem_mib).fold(0.0, f64::max),
+                        breakdown: Breakdown {
+                            fwd_ms: mean(|m| m.fwd_ms),
+                            fwd_bwd_ms: mean(|m| m.fwd_bwd_ms),
+                            step_ms: mean(|m| m.step_ms),
+                        },
                     };
                     eprintln!(
-                        "{:<8} {:<16} {:<7?} R={:<4} {:>10.0} samples/s/replica {:>7.2} s/replica-epoch {:>7.1} GFLOP/s | ms/step fwd {:.1} fwd+bwd {:.1} +adam {:.1}",
-                        row.device, row.model, row.input, r, sps, row.s_per_replica_epoch, row.gflops,
+                        "{:<8} jobs={} {:<16} {:<7?} R={:<4} {:>10.0} samples/s/replica {:>7.2} s/replica-epoch {:>7.1} GFLOP/s | ms/step fwd {:.1} fwd+bwd {:.1} +adam {:.1}",
+                        row.device, jobs, row.model, row.input, r, row.samples_per_s_per_replica, row.s_per_replica_epoch, row.gflops,
                         row.breakdown.fwd_ms, row.breakdown.fwd_bwd_ms, row.breakdown.step_ms
                     );
                     rows.push(row);
@@ -244,9 +343,9 @@ fn main() -> Result<()> {
     }
     std::fs::create_dir_all(&a.out)?;
     let host = adatt_train::manifest::host_description();
-    let mut csv = String::from("device,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
+    let mut csv = String::from("device,jobs,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
     let mut md = format!(
-        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads; batch {}; {} timed steps after {} warm-up; Census train = {} rows.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up; Census train = {} rows.\nsamples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         cfg.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
     );
     for r in &rows {
@@ -254,6 +353,7 @@ fn main() -> Result<()> {
         let b = &r.breakdown;
         let cells = [
             r.device.clone(),
+            r.jobs.to_string(),
             r.model.clone(),
             format!("{:?}", r.input),
             r.replicas.to_string(),

@@ -103,12 +103,13 @@ fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str) -> Result<()> {
 
 fn grid(cfg: &ExperimentConfig, shard: Option<Shard>) -> Result<()> {
     let ds = load_data(&cfg.data).context("loading data")?;
+    let device = cfg.run.device.resolve()?;
     let opts = GridOptions {
         out_dir: cfg.output_dir(),
         shard,
-        device: cfg.run.device.resolve()?,
+        device,
         threads: resolve_threads(cfg.run.threads),
-        replicas: cfg.run.replicas,
+        replicas: cfg.run.resolve_replicas(device),
         command_line: std::env::args().collect(),
         progress: true,
     };
