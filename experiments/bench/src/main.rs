@@ -32,9 +32,10 @@ struct Args {
     #[arg(long)]
     max_replicas: Option<usize>,
     /// CPU: measure with this many processes at once, each with THREADS/JOBS intra-op threads
-    /// (as `table5 --jobs` trains); 0 = one per core. CUDA rows always use one process.
-    #[arg(long, default_value_t = 1)]
-    jobs: usize,
+    /// (as `table5 --jobs` trains); 0 = one per core. Overrides the config's `jobs` list. CUDA
+    /// rows always use one process.
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
     #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
     one: Option<Vec<usize>>,
@@ -96,7 +97,14 @@ struct BenchConfig {
     lr: f64,
     weight_decay: f64,
     inputs: Vec<InputMode>,
+    /// Process counts to measure on the CPU (0 = one per core).
+    #[serde(default = "one_job")]
+    jobs: Vec<usize>,
     models: Vec<BenchModel>,
+}
+
+fn one_job() -> Vec<usize> {
+    vec![1]
 }
 
 #[derive(serde::Deserialize)]
@@ -204,6 +212,12 @@ fn bench_one(
             tch::Cuda::synchronize(0);
         }
     };
+    // Above R = 10 a step already averages over R replicas: time proportionally fewer steps.
+    let steps = if r > 10 {
+        (cfg.steps * 10 / r).max(5)
+    } else {
+        cfg.steps
+    };
     // Seconds per call of `f`, after warm-up.
     let timed = |f: &mut dyn FnMut()| {
         for _ in 0..cfg.warmup_steps {
@@ -211,11 +225,11 @@ fn bench_one(
         }
         sync();
         let t = Instant::now();
-        for _ in 0..cfg.steps {
+        for _ in 0..steps {
             f();
         }
         sync();
-        t.elapsed().as_secs_f64() / cfg.steps as f64
+        t.elapsed().as_secs_f64() / steps as f64
     };
     let fwd = timed(&mut || {
         let _ = bce(model.forward_eval(&input).expect("forward"));
@@ -280,11 +294,17 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let mut rows = Vec::new();
-    for &device in &devices {
-        let jobs = match device {
-            Device::Cpu => resolve_jobs(a.jobs, device),
-            _ => 1,
+    let job_counts: Vec<usize> = match a.jobs {
+        Some(j) => vec![j],
+        None => cfg.jobs.clone(),
+    };
+    for (&device, jobs) in devices.iter().flat_map(|d| {
+        let js: Vec<usize> = match d {
+            Device::Cpu => job_counts.iter().map(|&j| resolve_jobs(j, *d)).collect(),
+            _ => vec![1],
         };
+        js.into_iter().map(move |j| (d, j))
+    }) {
         for (ii, &input) in cfg.inputs.iter().enumerate() {
             let data = (jobs == 1).then(|| TrainData::new(&ds, input, device, 0));
             for (mi, bm) in cfg.models.iter().enumerate() {
@@ -345,7 +365,7 @@ fn main() -> Result<()> {
     let host = adatt_train::manifest::host_description();
     let mut csv = String::from("device,jobs,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
     let mut md = format!(
-        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up; Census train = {} rows.\nsamples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up (steps × 10 / R, at least 5, above R = 10); Census train = {} rows.\nsamples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         cfg.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
     );
     for r in &rows {
