@@ -61,6 +61,18 @@ pub fn plan(cfg: &ExperimentConfig) -> Vec<PlannedRun> {
     out
 }
 
+/// Sorts planned runs for execution: seeds in blocks of `replicas`, every entry per block. With
+/// R = 1 (the CPU default) a grid stopped early has the same seeds for every entry, so its
+/// partial results are balanced and paired; with R = all seeds (GPU) it is entry by entry, as
+/// replica groups need. `plan` is entry-major, so a run's seed position is `index % n_seeds`.
+pub fn execution_order(todo: &mut [PlannedRun], n_seeds: usize, replicas: usize) {
+    let (n_seeds, block) = (n_seeds.max(1), replicas.max(1));
+    todo.sort_by_key(|p| {
+        let pos = p.index % n_seeds;
+        (pos / block, p.entry, pos)
+    });
+}
+
 /// Options of one grid invocation.
 #[derive(Clone, Debug)]
 pub struct GridOptions {
@@ -158,10 +170,11 @@ pub fn run_grid_with_hook(
         .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
         .collect();
     let planned = mine.len();
-    let todo: Vec<PlannedRun> = mine
+    let mut todo: Vec<PlannedRun> = mine
         .into_iter()
         .filter(|p| !done.contains(&p.key))
         .collect();
+    execution_order(&mut todo, cfg.run.seeds.to_vec().len(), opts.replicas);
     let skipped = planned - todo.len();
 
     // Save the resolved config beside the results.
@@ -311,4 +324,51 @@ pub fn run_grid_with_hook(
         records,
         wall_s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(entries: usize, seeds: usize) -> Vec<PlannedRun> {
+        (0..entries * seeds)
+            .map(|i| PlannedRun {
+                index: i,
+                entry: i / seeds,
+                seed: 100 + (i % seeds) as u64,
+                config_hash: String::new(),
+                key: format!("{i}"),
+            })
+            .collect()
+    }
+
+    fn order(v: &[PlannedRun]) -> Vec<(usize, u64)> {
+        v.iter().map(|p| (p.entry, p.seed)).collect()
+    }
+
+    #[test]
+    fn one_replica_goes_seed_by_seed_and_all_seeds_go_entry_by_entry() {
+        let mut v = runs(2, 3);
+        execution_order(&mut v, 3, 1);
+        let want = [(0, 100), (1, 100), (0, 101), (1, 101), (0, 102), (1, 102)];
+        assert_eq!(order(&v), want);
+        execution_order(&mut v, 3, 3);
+        let want = [(0, 100), (0, 101), (0, 102), (1, 100), (1, 101), (1, 102)];
+        assert_eq!(order(&v), want);
+        // blocks of 2: seeds {100, 101} of every entry, then {102}
+        execution_order(&mut v, 3, 2);
+        let want = [(0, 100), (0, 101), (1, 100), (1, 101), (0, 102), (1, 102)];
+        assert_eq!(order(&v), want);
+    }
+
+    #[test]
+    fn a_shard_keeps_the_order_of_its_own_runs() {
+        let shard = Shard { k: 2, n: 2 };
+        let mut v: Vec<PlannedRun> = runs(2, 4)
+            .into_iter()
+            .filter(|p| shard.owns(p.index))
+            .collect();
+        execution_order(&mut v, 4, 1);
+        assert_eq!(order(&v), [(0, 101), (1, 101), (0, 103), (1, 103)]);
+    }
 }

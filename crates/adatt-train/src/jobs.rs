@@ -28,7 +28,7 @@ pub fn resolve_jobs(jobs: usize, device: Device) -> usize {
 /// Runs this executable `jobs` times at once, child `k` with `args(Shard { k, n: jobs })`, and
 /// waits for all of them. Fails if any child fails (after all have finished), naming each.
 pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<()> {
-    let exe = std::env::current_exe().map_err(|e| TrainError::Jobs(format!("current_exe: {e}")))?;
+    let exe = current_exe()?;
     let mut children = Vec::with_capacity(jobs);
     for k in 1..=jobs {
         let shard = Shard { k, n: jobs };
@@ -58,4 +58,15 @@ pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<()
             failed.join("; ")
         )))
     }
+}
+
+/// This executable's path. If it was rebuilt while running (Linux then reports
+/// `<path> (deleted)`), the shard processes run the new build at the same path.
+fn current_exe() -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().map_err(|e| TrainError::Jobs(format!("current_exe: {e}")))?;
+    let s = exe.to_string_lossy();
+    Ok(match s.strip_suffix(" (deleted)") {
+        Some(live) => std::path::PathBuf::from(live),
+        None => exe,
+    })
 }
