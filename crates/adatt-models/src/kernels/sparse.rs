@@ -16,13 +16,13 @@
 //! weight and bias gradients. Results equal the dense path up to float summation order (tested
 //! to 1e-5 in `tests/sparse_kernels.rs`).
 //!
-//! The row loops are compiled twice: for the x86-64 baseline and, picked at run time, with
-//! AVX2 + FMA.
+//! The row loops are compiled three times, for the x86-64 baseline, AVX2 + FMA and AVX-512F,
+//! and picked at run time ([`super::isa`]).
 
 use rayon::prelude::*;
 use tch::{Device, Kind, Tensor};
 
-use super::{for_chunks, has_avx2_fma, view, view_mut};
+use super::{for_chunks, isa, view, view_mut, Isa};
 use crate::error::ModelError;
 
 /// Shapes shared by forward and backward.
@@ -202,6 +202,22 @@ fn forward_rows_avx2(
     forward_rows(dm, w, bias, num, act, cols, first_row, out)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+fn forward_rows_avx512(
+    dm: Dims,
+    w: &[f32],
+    bias: &[f32],
+    num: &[f32],
+    act: &[i64],
+    cols: &[usize],
+    first_row: usize,
+    out: &mut [f32],
+) {
+    forward_rows(dm, w, bias, num, act, cols, first_row, out)
+}
+
 /// Rows of output per rayon task.
 const ROWS_PER_TASK: usize = 64;
 
@@ -229,18 +245,22 @@ pub(crate) fn forward(
     );
     {
         let ov = view_mut(&mut out, "output")?;
-        let avx2 = has_avx2_fma();
+        let isa = isa();
         for_chunks(ov, dm.o * ROWS_PER_TASK, |t, chunk| {
             let first = t * ROWS_PER_TASK;
-            if avx2 {
+            match isa {
+                // SAFETY (both arms): `isa()` only returns what the CPU supports.
                 #[cfg(target_arch = "x86_64")]
                 #[allow(unsafe_code)]
-                // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
-                unsafe {
+                Isa::Avx512 => unsafe {
+                    forward_rows_avx512(dm, wv, bv, nv, av, numeric_cols, first, chunk)
+                },
+                #[cfg(target_arch = "x86_64")]
+                #[allow(unsafe_code)]
+                Isa::Avx2 => unsafe {
                     forward_rows_avx2(dm, wv, bv, nv, av, numeric_cols, first, chunk)
-                }
-            } else {
-                forward_rows(dm, wv, bv, nv, av, numeric_cols, first, chunk)
+                },
+                _ => forward_rows(dm, wv, bv, nv, av, numeric_cols, first, chunk),
             }
         });
     }
@@ -332,6 +352,12 @@ fn backward_rows_avx2(dm: Dims, g: &[f32], csr: &[Csr], first_row: usize, dw: &m
     backward_rows(dm, g, csr, first_row, dw)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn backward_rows_avx512(dm: Dims, g: &[f32], csr: &[Csr], first_row: usize, dw: &mut [f32]) {
+    backward_rows(dm, g, csr, first_row, dw)
+}
+
 /// Accumulates the level-0 gradients into `grad_w [R, D, O]` and `grad_b` (R·O elements) from
 /// `grad_y [R, B, O]` and the forward's inputs.
 pub(crate) fn backward(
@@ -366,21 +392,21 @@ pub(crate) fn backward(
         (0..dm.r).map(one).collect()
     };
     let rows_per_task = 32;
-    let avx2 = has_avx2_fma();
+    let isa = isa();
     for_chunks(
         view_mut(grad_w, "weight gradient")?,
         dm.o * rows_per_task,
         |t, chunk| {
             let first = t * rows_per_task;
-            if avx2 {
+            match isa {
+                // SAFETY (both arms): `isa()` only returns what the CPU supports.
                 #[cfg(target_arch = "x86_64")]
                 #[allow(unsafe_code)]
-                // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
-                unsafe {
-                    backward_rows_avx2(dm, gv, &csr, first, chunk)
-                }
-            } else {
-                backward_rows(dm, gv, &csr, first, chunk)
+                Isa::Avx512 => unsafe { backward_rows_avx512(dm, gv, &csr, first, chunk) },
+                #[cfg(target_arch = "x86_64")]
+                #[allow(unsafe_code)]
+                Isa::Avx2 => unsafe { backward_rows_avx2(dm, gv, &csr, first, chunk) },
+                _ => backward_rows(dm, gv, &csr, first, chunk),
             }
         },
     );
