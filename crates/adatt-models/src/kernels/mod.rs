@@ -83,12 +83,10 @@ impl Isa {
 
     /// Whether this CPU can run it.
     pub fn supported(self) -> bool {
-        match (self, Isa::detect()) {
-            (Isa::Baseline, _) => true,
-            (Isa::Avx2, Isa::Avx2 | Isa::Avx512) => true,
-            (Isa::Avx512, Isa::Avx512) => true,
-            _ => false,
-        }
+        matches!(
+            (self, Isa::detect()),
+            (Isa::Baseline, _) | (Isa::Avx2, Isa::Avx2 | Isa::Avx512) | (Isa::Avx512, Isa::Avx512)
+        )
     }
 }
 
