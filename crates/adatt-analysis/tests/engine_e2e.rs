@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use adatt_data::{CensusConfig, Dataset, Protocol};
 use adatt_train::{
-    read_all_records, run_grid, run_grid_with_hook, train_group, ExperimentConfig, GridOptions,
-    RunRecord, Shard, Status, TrainData, TrainError,
+    consolidate_records, read_all_records, run_grid, run_grid_with_hook, train_group,
+    ExperimentConfig, GridOptions, RunRecord, Shard, Status, TrainData, TrainError,
 };
 use tch::Tensor;
 
@@ -240,6 +240,15 @@ fn resume_after_interruption_and_shards_merge_to_the_unsharded_result() {
         assert_eq!(s.trained, 2);
     }
     assert!(sh.path().join("runs.shard-1-of-2.jsonl").exists());
+    assert_eq!(comparable(read_all_records(sh.path()).unwrap()), want);
+    // Consolidation leaves one runs.jsonl with the same records.
+    assert_eq!(consolidate_records(sh.path()).unwrap(), want.len());
+    let left: Vec<String> = std::fs::read_dir(sh.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("runs"))
+        .collect();
+    assert_eq!(left, ["runs.jsonl"]);
     assert_eq!(comparable(read_all_records(sh.path()).unwrap()), want);
 }
 

@@ -146,6 +146,39 @@ pub fn read_all_records(dir: &Path) -> Result<Vec<RunRecord>> {
     Ok(by_key.into_values().collect())
 }
 
+/// Merges every records file in `dir` into `runs.jsonl` (one line per key) and removes the shard
+/// files. Call only when no process is writing to `dir` (e.g. after all shard processes of a grid
+/// have exited). Crash-safe: the merged file is written beside, synced and renamed over
+/// `runs.jsonl` before any shard file is removed, and readers merge duplicates anyway.
+/// Returns the number of records.
+pub fn consolidate_records(dir: &Path) -> Result<usize> {
+    let files = records_files(dir);
+    let merged = dir.join("runs.jsonl");
+    if files.iter().all(|f| f == &merged) {
+        return Ok(read_all_records(dir)?.len());
+    }
+    let records = read_all_records(dir)?;
+    let tmp = dir.join("runs.jsonl.merging");
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| TrainError::Io { path, source }
+    };
+    {
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        for r in &records {
+            let mut line = serde_json::to_string(r).expect("records serialize");
+            line.push('\n');
+            f.write_all(line.as_bytes()).map_err(io(&tmp))?;
+        }
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, &merged).map_err(io(&merged))?;
+    for f in files.iter().filter(|f| *f != &merged) {
+        std::fs::remove_file(f).map_err(io(f))?;
+    }
+    Ok(records.len())
+}
+
 /// Appends records to one file.
 pub struct RecordWriter {
     path: PathBuf,

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use adatt_train::{
-    load_data, read_all_records, resolve_jobs, resolve_threads, run_grid, run_shards,
-    ExperimentConfig, GridOptions, Overrides, Shard, StudyConfig,
+    consolidate_records, load_data, read_all_records, resolve_jobs, resolve_threads, run_grid,
+    run_shards, ExperimentConfig, GridOptions, Overrides, Shard, StudyConfig,
 };
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
@@ -87,18 +87,33 @@ impl Args {
 }
 
 /// One grid phase: in this process (`--shard`, or one job), or as `jobs` shard processes.
+/// Once the whole grid has run (not a `--shard` slice), its records are merged into one
+/// `runs.jsonl`.
 fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str) -> Result<()> {
     let device = cfg.run.device.resolve()?;
     let jobs = resolve_jobs(a.jobs, device);
-    if a.shard.is_some() || jobs <= 1 {
+    if a.shard.is_some() {
         return grid(cfg, a.shard);
     }
-    let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
+    if jobs <= 1 {
+        grid(cfg, None)?;
+    } else {
+        let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
+        eprintln!(
+            "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
+            cfg.name
+        );
+        run_shards(jobs, |s| a.child(phase, s, per_job))
+            .with_context(|| format!("grid {}", cfg.name))?;
+    }
+    let n = consolidate_records(&cfg.output_dir())
+        .with_context(|| format!("merging the records of {}", cfg.name))?;
     eprintln!(
-        "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
-        cfg.name
+        "{}: {n} records in {}/runs.jsonl",
+        cfg.name,
+        cfg.output_dir().display()
     );
-    run_shards(jobs, |s| a.child(phase, s, per_job)).with_context(|| format!("grid {}", cfg.name))
+    Ok(())
 }
 
 fn grid(cfg: &ExperimentConfig, shard: Option<Shard>) -> Result<()> {
