@@ -210,7 +210,7 @@ pub fn run_grid_with_hook(
     let records = records_file(&opts.out_dir, opts.shard);
     let mut writer = RecordWriter::open(&records)?;
     let mut data = TrainData::new(ds, cfg.run.input, opts.device, cfg.train.max_train_rows);
-    data.eval_batch = cfg.run.eval_batch;
+    data.eval_batch = cfg.run.resolve_eval_batch(opts.device);
 
     let show = opts.progress && std::io::stderr().is_terminal();
     let multi = MultiProgress::new();

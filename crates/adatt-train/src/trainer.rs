@@ -105,7 +105,7 @@ pub struct TrainData {
     pub spec: InputSpec,
     /// Input path.
     pub mode: InputMode,
-    /// Rows per evaluation chunk (default 8192).
+    /// Rows per evaluation chunk (default 1024; `RunConfig::resolve_eval_batch`).
     pub eval_batch: usize,
     /// Splits.
     pub train: DeviceSplit,
@@ -147,7 +147,7 @@ impl TrainData {
                 n_tasks: t,
             },
             mode: mode.resolve(device),
-            eval_batch: 8192,
+            eval_batch: 1024,
             train: DeviceSplit::new(train, t, mode, device),
             valid: DeviceSplit::new(&ds.valid, t, mode, device),
             test: DeviceSplit::new(&ds.test, t, mode, device),
