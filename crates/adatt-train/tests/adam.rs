@@ -10,6 +10,15 @@ use tch::{nn, Device, Kind, Tensor};
 /// share: hold this for the whole test.
 static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// lr 1e-2 so that parameters move visibly in a few steps.
+const CFG: AdamConfig = AdamConfig {
+    lr: 1e-2,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weight_decay: 0.01,
+};
+
 const SHAPES: [&[i64]; 3] = [&[3, 1, 70, 33], &[3, 1, 33], &[40_000]];
 
 fn store() -> nn::VarStore {
@@ -49,13 +58,7 @@ fn matches_libtorch_adam_with_weight_decay() {
 }
 
 fn matches_libtorch_adam(isa: Isa) {
-    let cfg = AdamConfig {
-        lr: 1e-2,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.01,
-    };
+    let cfg = CFG;
     let reference = store();
     let mut opt_ref = nn::Adam {
         beta1: cfg.beta1,
@@ -121,13 +124,7 @@ fn parameters_without_gradient_are_left_alone() {
     let vs = store();
     let params = sorted(&vs);
     let before: Vec<Tensor> = params.iter().map(|p| p.detach().copy()).collect();
-    let cfg = AdamConfig {
-        lr: 1e-2,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.01,
-    };
+    let cfg = CFG;
     let mut opt = Adam::new(
         params.iter().map(Tensor::shallow_clone).collect(),
         cfg,

@@ -52,6 +52,19 @@ struct Measured {
     step_ms: f64,
 }
 
+/// One configuration measured in this process.
+fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<Measured> {
+    let (sps, flops, bd) = bench_one(data, bm, cfg, r)?;
+    Ok(Measured {
+        samples_per_s_per_replica: sps,
+        flops_per_sample: flops,
+        peak_mem_mib: peak_rss_mib(),
+        fwd_ms: bd.fwd_ms,
+        fwd_bwd_ms: bd.fwd_bwd_ms,
+        step_ms: bd.step_ms,
+    })
+}
+
 /// Runs `jobs` copies of this binary at once on one configuration and collects their results.
 fn measure_in_processes(
     a: &Args,
@@ -281,15 +294,7 @@ fn main() -> Result<()> {
         // Child of `--jobs`: one CPU measurement, as JSON on stdout.
         let (input, bm, r) = (cfg.inputs[one[0]], &cfg.models[one[1]], one[2]);
         let data = TrainData::new(&ds, input, Device::Cpu, 0);
-        let (sps, flops, bd) = bench_one(&data, bm, &cfg, r)?;
-        let m = Measured {
-            samples_per_s_per_replica: sps,
-            flops_per_sample: flops,
-            peak_mem_mib: peak_rss_mib(),
-            fwd_ms: bd.fwd_ms,
-            fwd_bwd_ms: bd.fwd_bwd_ms,
-            step_ms: bd.step_ms,
-        };
+        let m = measure(&data, bm, &cfg, r)?;
         println!("{}", serde_json::to_string(&m)?);
         return Ok(());
     }
@@ -314,17 +319,7 @@ fn main() -> Result<()> {
                     .filter(|&&r| a.max_replicas.is_none_or(|m| r <= m))
                 {
                     let ms: Vec<Measured> = match &data {
-                        Some(data) => {
-                            let (sps, flops, bd) = bench_one(data, bm, &cfg, r)?;
-                            vec![Measured {
-                                samples_per_s_per_replica: sps,
-                                flops_per_sample: flops,
-                                peak_mem_mib: peak_rss_mib(),
-                                fwd_ms: bd.fwd_ms,
-                                fwd_bwd_ms: bd.fwd_bwd_ms,
-                                step_ms: bd.step_ms,
-                            }]
-                        }
+                        Some(data) => vec![measure(data, bm, &cfg, r)?],
                         None => {
                             measure_in_processes(&a, jobs, (threads / jobs).max(1), [ii, mi, r])?
                         }

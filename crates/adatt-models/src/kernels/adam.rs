@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 use tch::Tensor;
 
-use super::{isa, view, view_mut, Isa};
+use super::{isa, view, view_mut};
 use crate::error::ModelError;
 
 /// Hyperparameters of one step (`step` counts from 1).
@@ -46,17 +46,13 @@ fn update(s: Scalars, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn update_avx2(s: Scalars, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-    update(s, p, g, m, v)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn update_avx512(s: Scalars, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-    update(s, p, g, m, v)
-}
+isa_dispatch!(update_isa => update(
+    s: Scalars,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+));
 
 /// Elements per rayon task.
 const CHUNK: usize = 1 << 14;
@@ -114,15 +110,8 @@ pub fn adam_step(
     let m = view_mut(exp_avg, "exp_avg")?;
     let v = view_mut(exp_avg_sq, "exp_avg_sq")?;
     let isa = isa();
-    let run = |(((p, g), m), v): (((&mut [f32], &[f32]), &mut [f32]), &mut [f32])| match isa {
-        // SAFETY (both arms): `isa()` only returns what the CPU supports.
-        #[cfg(target_arch = "x86_64")]
-        #[allow(unsafe_code)]
-        Isa::Avx512 => unsafe { update_avx512(s, p, g, m, v) },
-        #[cfg(target_arch = "x86_64")]
-        #[allow(unsafe_code)]
-        Isa::Avx2 => unsafe { update_avx2(s, p, g, m, v) },
-        _ => update(s, p, g, m, v),
+    let run = |(((p, g), m), v): (((&mut [f32], &[f32]), &mut [f32]), &mut [f32])| {
+        update_isa(isa, s, p, g, m, v)
     };
     if tch::get_num_threads() > 1 {
         p.par_chunks_mut(CHUNK)

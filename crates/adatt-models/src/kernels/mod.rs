@@ -2,6 +2,40 @@
 //! fused Adam step ([`adam`]). With `adatt_train::runtime`, this is the only code with `unsafe`:
 //! the two view functions below and the calls into AVX2-compiled loops.
 
+/// `isa_dispatch!(name => body(arg: Type, ...))` defines `name(isa, arg, ...)`, which runs `body`
+/// compiled for `isa`: AVX-512F, AVX2 + FMA or the baseline. `body` must be `#[inline(always)]`
+/// so that each copy is compiled with its target features. This macro holds the only calls into
+/// target-feature code.
+macro_rules! isa_dispatch {
+    ($name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?)) => {
+        #[allow(clippy::too_many_arguments)]
+        fn $name(isa: $crate::kernels::Isa, $($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            #[allow(clippy::too_many_arguments)]
+            fn avx512($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            fn avx2($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            match isa {
+                // SAFETY (both arms): `isa()` and `force_isa` only yield what the CPU supports.
+                #[cfg(target_arch = "x86_64")]
+                #[allow(unsafe_code)]
+                $crate::kernels::Isa::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                #[allow(unsafe_code)]
+                $crate::kernels::Isa::Avx2 => unsafe { avx2($($arg),*) },
+                _ => $body($($arg),*),
+            }
+        }
+    };
+}
+
 pub mod adam;
 pub(crate) mod sparse;
 

@@ -22,7 +22,7 @@
 use rayon::prelude::*;
 use tch::{Device, Kind, Tensor};
 
-use super::{for_chunks, isa, view, view_mut, Isa};
+use super::{for_chunks, isa, view, view_mut};
 use crate::error::ModelError;
 
 /// Shapes shared by forward and backward.
@@ -144,6 +144,24 @@ fn slice_sum(acc: &mut [f32], terms: impl Iterator<Item = (f32, usize)>, src: &[
     }
 }
 
+/// `row (+)= Σ v · src[at..]` over `terms(t0)` = (v, at) pairs for the tile starting at column
+/// `t0`, tile by tile.
+#[inline(always)]
+fn row_sum<I: Iterator<Item = (f32, usize)>>(
+    row: &mut [f32],
+    terms: impl Fn(usize) -> I,
+    src: &[f32],
+) {
+    for (ti, tile) in row.chunks_mut(TILE).enumerate() {
+        let t0 = ti * TILE;
+        if tile.len() == TILE {
+            tile_sum::<TILE>(tile, terms(t0), src);
+        } else {
+            slice_sum(tile, terms(t0), src);
+        }
+    }
+}
+
 /// Output rows `first_row..` of the forward (rows of the flattened `[R * B, O]` output).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -175,21 +193,11 @@ fn forward_rows(
                         .map(move |&a| (1.0, a as usize * o + t0)),
                 )
         };
-        for (ti, tile) in row.chunks_mut(TILE).enumerate() {
-            let t0 = ti * TILE;
-            if tile.len() == TILE {
-                tile_sum::<TILE>(tile, terms(t0), wr);
-            } else {
-                slice_sum(tile, terms(t0), wr);
-            }
-        }
+        row_sum(row, terms, wr);
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-fn forward_rows_avx2(
+isa_dispatch!(forward_rows_isa => forward_rows(
     dm: Dims,
     w: &[f32],
     bias: &[f32],
@@ -198,25 +206,7 @@ fn forward_rows_avx2(
     cols: &[usize],
     first_row: usize,
     out: &mut [f32],
-) {
-    forward_rows(dm, w, bias, num, act, cols, first_row, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-fn forward_rows_avx512(
-    dm: Dims,
-    w: &[f32],
-    bias: &[f32],
-    num: &[f32],
-    act: &[i64],
-    cols: &[usize],
-    first_row: usize,
-    out: &mut [f32],
-) {
-    forward_rows(dm, w, bias, num, act, cols, first_row, out)
-}
+));
 
 /// Rows of output per rayon task.
 const ROWS_PER_TASK: usize = 64;
@@ -248,20 +238,7 @@ pub(crate) fn forward(
         let isa = isa();
         for_chunks(ov, dm.o * ROWS_PER_TASK, |t, chunk| {
             let first = t * ROWS_PER_TASK;
-            match isa {
-                // SAFETY (both arms): `isa()` only returns what the CPU supports.
-                #[cfg(target_arch = "x86_64")]
-                #[allow(unsafe_code)]
-                Isa::Avx512 => unsafe {
-                    forward_rows_avx512(dm, wv, bv, nv, av, numeric_cols, first, chunk)
-                },
-                #[cfg(target_arch = "x86_64")]
-                #[allow(unsafe_code)]
-                Isa::Avx2 => unsafe {
-                    forward_rows_avx2(dm, wv, bv, nv, av, numeric_cols, first, chunk)
-                },
-                _ => forward_rows(dm, wv, bv, nv, av, numeric_cols, first, chunk),
-            }
+            forward_rows_isa(isa, dm, wv, bv, nv, av, numeric_cols, first, chunk);
         });
     }
     Ok(out)
@@ -335,28 +312,17 @@ fn backward_rows(dm: Dims, g: &[f32], csr: &[Csr], first_row: usize, dw: &mut [f
                 .zip(rows)
                 .map(move |(&v, &b)| (v, b as usize * o + t0))
         };
-        for (ti, tile) in row.chunks_mut(TILE).enumerate() {
-            let t0 = ti * TILE;
-            if tile.len() == TILE {
-                tile_sum::<TILE>(tile, terms(t0), gr);
-            } else {
-                slice_sum(tile, terms(t0), gr);
-            }
-        }
+        row_sum(row, terms, gr);
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn backward_rows_avx2(dm: Dims, g: &[f32], csr: &[Csr], first_row: usize, dw: &mut [f32]) {
-    backward_rows(dm, g, csr, first_row, dw)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn backward_rows_avx512(dm: Dims, g: &[f32], csr: &[Csr], first_row: usize, dw: &mut [f32]) {
-    backward_rows(dm, g, csr, first_row, dw)
-}
+isa_dispatch!(backward_rows_isa => backward_rows(
+    dm: Dims,
+    g: &[f32],
+    csr: &[Csr],
+    first_row: usize,
+    dw: &mut [f32],
+));
 
 /// Accumulates the level-0 gradients into `grad_w [R, D, O]` and `grad_b` (R·O elements) from
 /// `grad_y [R, B, O]` and the forward's inputs.
@@ -398,16 +364,7 @@ pub(crate) fn backward(
         dm.o * rows_per_task,
         |t, chunk| {
             let first = t * rows_per_task;
-            match isa {
-                // SAFETY (both arms): `isa()` only returns what the CPU supports.
-                #[cfg(target_arch = "x86_64")]
-                #[allow(unsafe_code)]
-                Isa::Avx512 => unsafe { backward_rows_avx512(dm, gv, &csr, first, chunk) },
-                #[cfg(target_arch = "x86_64")]
-                #[allow(unsafe_code)]
-                Isa::Avx2 => unsafe { backward_rows_avx2(dm, gv, &csr, first, chunk) },
-                _ => backward_rows(dm, gv, &csr, first, chunk),
-            }
+            backward_rows_isa(isa, dm, gv, &csr, first, chunk);
         },
     );
     let o = dm.o;
