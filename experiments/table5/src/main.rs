@@ -165,6 +165,14 @@ fn main() -> Result<()> {
         Phase::Analyze | Phase::GridFinal => {}
     }
     let tuning_records = read_all_records(&tuning.output_dir())?;
+    if a.phase == Phase::Analyze && tuning_records.is_empty() {
+        eprintln!(
+            "protocol {}: no tuning runs recorded in {}, nothing to analyze yet (run `make table5`)",
+            study.data.protocol(),
+            tuning.output_dir().display()
+        );
+        return Ok(());
+    }
     let choices = study
         .choose(&tuning_records)
         .context("choosing m_s from the tuning runs")?;
