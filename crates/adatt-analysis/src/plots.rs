@@ -98,12 +98,14 @@ fn draw_distributions<DB: DrawingBackend>(
         let mut chart = ChartBuilder::on(area)
             .caption(&p.task, ("sans-serif", 22))
             .margin(12)
-            .x_label_area_size(70)
+            .x_label_area_size(110)
             .y_label_area_size(60)
             .build_cartesian_2d(-0.5f64..(k as f64 - 0.5), (lo - pad)..(hi + pad))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .y_labels(8)
             .x_labels(k.max(1))
             .x_label_formatter(&|x: &f64| {
                 let i = x.round();
@@ -113,7 +115,12 @@ fn draw_distributions<DB: DrawingBackend>(
                     String::new()
                 }
             })
-            .x_label_style(("sans-serif", 12))
+            // Vertical model names, so that ten of them fit under a panel.
+            .x_label_style(
+                ("sans-serif", 12)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
             .y_desc(y_desc)
             .y_label_formatter(&|y: &f64| format!("{y:.3}"))
             .draw()?;
@@ -153,8 +160,9 @@ pub fn distributions(
     panels: &[Distribution],
     y_desc: &str,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
-    let w = 420 * panels.len().max(1) as u32;
-    both!(stem, (w, 520), |root: &DrawingArea<_, Shift>| {
+    let k = panels.iter().map(|p| p.groups.len()).max().unwrap_or(1) as u32;
+    let w = (120 + 40 * k).max(420) * panels.len().max(1) as u32;
+    both!(stem, (w, 600), |root: &DrawingArea<_, Shift>| {
         draw_distributions(root, panels, y_desc)
     })
 }
