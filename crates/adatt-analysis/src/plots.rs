@@ -53,7 +53,8 @@ macro_rules! both {
     }};
 }
 
-const PALETTE: [RGBColor; 8] = [
+/// Matplotlib's tab10: ten distinct colours, one per Table 5 row.
+const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -62,6 +63,8 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// Per task: per entry the per-seed values and the paper value.
@@ -223,6 +226,7 @@ fn draw_lines<DB: DrawingBackend>(
             .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
             .x_desc(x_desc)
             .y_desc(y_desc)
             .y_label_formatter(&|y: &f64| format!("{y:.3}"))
