@@ -462,3 +462,49 @@ impl ExperimentConfig {
             .unwrap_or_else(|| PathBuf::from("results").join(&self.name))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn auto_run_settings_resolve_per_device() {
+        // (replicas, eval_batch, input) as configured -> resolved on CPU and on CUDA
+        let cases = [
+            (
+                (0, 0, InputMode::Auto),
+                (1, 1024, InputMode::Sparse),
+                (100, 16384, InputMode::Dense),
+            ),
+            (
+                (7, 333, InputMode::Dense),
+                (7, 333, InputMode::Dense),
+                (7, 333, InputMode::Dense),
+            ),
+            (
+                (2, 9, InputMode::Sparse),
+                (2, 9, InputMode::Sparse),
+                (2, 9, InputMode::Sparse),
+            ),
+        ];
+        for ((r, e, i), cpu, cuda) in cases {
+            let run = RunConfig {
+                seeds: Seeds::Range { start: 0, count: 1 },
+                replicas: r,
+                device: DeviceChoice::Cpu,
+                threads: 0,
+                input: i,
+                eval_batch: e,
+            };
+            for (dev, want) in [(Device::Cpu, cpu), (Device::Cuda(0), cuda)] {
+                let got = (
+                    run.resolve_replicas(dev),
+                    run.resolve_eval_batch(dev),
+                    run.input.resolve(dev),
+                );
+                assert_eq!(got, want, "{dev:?}");
+            }
+        }
+    }
+}

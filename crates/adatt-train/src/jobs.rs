@@ -70,3 +70,17 @@ fn current_exe() -> Result<std::path::PathBuf> {
         None => exe,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_jobs_are_one_per_core_on_cpu_and_one_on_cuda() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(resolve_jobs(0, Device::Cpu), cores);
+        assert_eq!(resolve_jobs(0, Device::Cuda(0)), 1);
+        assert_eq!(resolve_jobs(3, Device::Cpu), 3);
+        assert_eq!(resolve_jobs(3, Device::Cuda(0)), 3);
+    }
+}
