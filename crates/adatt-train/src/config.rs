@@ -294,7 +294,7 @@ pub struct RunConfig {
     pub input: InputMode,
     /// Rows per evaluation chunk; 0 = auto: 1024 on the CPU (activations stay in L2: 0.30 s
     /// against 0.39 s with 8192 per validation pass of AdaTT-sp (6), docs/performance.md),
-    /// 16384 on CUDA.
+    /// 4096 on CUDA (with R = 100 replicas one level-0 activation is then 1.3 GB).
     #[serde(default = "d_eval_batch")]
     pub eval_batch: usize,
 }
@@ -308,7 +308,7 @@ impl RunConfig {
     pub fn resolve_eval_batch(&self, device: tch::Device) -> usize {
         match (self.eval_batch, device) {
             (0, tch::Device::Cpu) => 1024,
-            (0, _) => 16384,
+            (0, _) => 4096,
             (b, _) => b,
         }
     }
@@ -475,7 +475,7 @@ mod tests {
             (
                 (0, 0, InputMode::Auto),
                 (1, 1024, InputMode::Sparse),
-                (100, 16384, InputMode::Dense),
+                (100, 4096, InputMode::Dense),
             ),
             (
                 (7, 333, InputMode::Dense),
