@@ -111,7 +111,7 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
             (r.checkpoints[0].epoch, r.checkpoints[0].examples),
             (0, 16 * 256)
         );
-        assert_eq!((r.epochs[0].examples, r.epochs[1].examples), (8192, 4096));
+        assert_eq!((r.epochs[0].examples, r.epochs[1].examples), (8192, 16384));
         assert_eq!(r.tasks, vec!["education", "income", "never_married"]);
         let best = r.best.as_ref().unwrap();
         let e = r.best_epoch.unwrap();
