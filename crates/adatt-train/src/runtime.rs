@@ -62,12 +62,10 @@ const FTZ_DAZ: u32 = 0x8040;
 pub fn flush_denormals() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let mut csr: u32 = 0;
-        // SAFETY: stmxcsr/ldmxcsr only read and write the 32-bit value behind the pointer and the
-        // MXCSR register; setting FTZ/DAZ cannot fault (the reserved bits are kept as read).
+        let csr = read_mxcsr() | FTZ_DAZ;
+        // SAFETY: ldmxcsr only reads the 32-bit value behind the pointer into MXCSR; setting
+        // FTZ/DAZ cannot fault (the reserved bits are kept as read).
         unsafe {
-            std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack, preserves_flags));
-            csr |= FTZ_DAZ;
             std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, preserves_flags, readonly));
         }
         true
@@ -79,19 +77,25 @@ pub fn flush_denormals() -> bool {
 }
 
 /// Whether the calling thread flushes denormals.
-#[allow(unsafe_code)]
 pub fn flushing_denormals() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let mut csr: u32 = 0;
-        // SAFETY: as above, a 32-bit store of MXCSR into a local.
-        unsafe {
-            std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack, preserves_flags));
-        }
-        csr & FTZ_DAZ == FTZ_DAZ
+        read_mxcsr() & FTZ_DAZ == FTZ_DAZ
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         false
     }
+}
+
+/// The calling thread's MXCSR.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn read_mxcsr() -> u32 {
+    let mut csr: u32 = 0;
+    // SAFETY: stmxcsr only stores the 32-bit MXCSR into the local behind the pointer.
+    unsafe {
+        std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack, preserves_flags));
+    }
+    csr
 }
