@@ -6,7 +6,8 @@
 //! gradients in place rather than dropping them, so the sparse first layer's gradients
 //! (written by `Model::backward_input`) always have a buffer to land in.
 
-use adatt_models::kernels::adam::{adam_step, AdamStep};
+use adatt_models::kernels::adam::adam_step;
+pub use adatt_models::kernels::adam::AdamConfig;
 use tch::{Device, Tensor};
 
 use crate::error::Result;
@@ -18,16 +19,6 @@ pub enum AdamImpl {
     Auto,
     /// libtorch tensor ops everywhere (the CUDA path; on CPU, for tests).
     TensorOps,
-}
-
-/// Hyperparameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdamConfig {
-    pub lr: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub weight_decay: f64,
 }
 
 /// The optimizer state.
@@ -70,14 +61,6 @@ impl Adam {
     pub fn step(&mut self) -> Result<()> {
         let _g = tch::no_grad_guard();
         self.step += 1;
-        let h = AdamStep {
-            lr: self.cfg.lr,
-            beta1: self.cfg.beta1,
-            beta2: self.cfg.beta2,
-            eps: self.cfg.eps,
-            weight_decay: self.cfg.weight_decay,
-            step: self.step,
-        };
         for ((p, m), v) in self
             .params
             .iter()
@@ -89,10 +72,10 @@ impl Adam {
                 continue;
             }
             if self.imp == AdamImpl::Auto && p.device() == Device::Cpu {
-                adam_step(&mut p.shallow_clone(), &g, m, v, &h)
+                adam_step(&mut p.shallow_clone(), &g, m, v, &self.cfg, self.step)
                     .map_err(crate::TrainError::Kernel)?;
             } else {
-                tensor_ops_step(p, &g, m, v, &h);
+                tensor_ops_step(p, &g, m, v, &self.cfg, self.step);
             }
         }
         Ok(())
@@ -100,19 +83,24 @@ impl Adam {
 }
 
 /// libtorch's `Adam::step` for one parameter, op for op.
-fn tensor_ops_step(p: &Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, h: &AdamStep) {
+fn tensor_ops_step(
+    p: &Tensor,
+    g: &Tensor,
+    m: &mut Tensor,
+    v: &mut Tensor,
+    h: &AdamConfig,
+    step: u64,
+) {
     let g = if h.weight_decay != 0.0 {
         g + p * h.weight_decay
     } else {
         g.shallow_clone()
     };
-    let bc1 = 1.0 - h.beta1.powi(h.step as i32);
-    let bc2 = 1.0 - h.beta2.powi(h.step as i32);
+    let (step_size, bc2_sqrt) = h.bias_corrections(step);
     let _ = m.g_mul_scalar_(h.beta1).g_add_(&(&g * (1.0 - h.beta1)));
     let _ = v
         .g_mul_scalar_(h.beta2)
         .g_add_(&(&g * &g * (1.0 - h.beta2)));
-    let denom = v.sqrt() / bc2.sqrt() + h.eps;
-    let step_size = h.lr / bc1;
+    let denom = v.sqrt() / bc2_sqrt + h.eps;
     let _ = p.shallow_clone().g_sub_(&(&*m / denom * step_size));
 }

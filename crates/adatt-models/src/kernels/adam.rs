@@ -12,15 +12,24 @@ use tch::Tensor;
 use super::{isa, view, view_mut};
 use crate::error::ModelError;
 
-/// Hyperparameters of one step (`step` counts from 1).
+/// Adam's hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdamStep {
+pub struct AdamConfig {
     pub lr: f64,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
     pub weight_decay: f64,
-    pub step: u64,
+}
+
+impl AdamConfig {
+    /// For step `step` (counting from 1): the step size `lr / (1 - β1^t)` and the divisor
+    /// `sqrt(1 - β2^t)` of `sqrt(v)`, as libtorch computes them (in f64).
+    pub fn bias_corrections(&self, step: u64) -> (f64, f64) {
+        let bc1 = 1.0 - self.beta1.powi(step as i32);
+        let bc2 = 1.0 - self.beta2.powi(step as i32);
+        (self.lr / bc1, bc2.sqrt())
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -64,7 +73,8 @@ pub fn adam_step(
     grad: &Tensor,
     exp_avg: &mut Tensor,
     exp_avg_sq: &mut Tensor,
-    h: &AdamStep,
+    h: &AdamConfig,
+    step: u64,
 ) -> Result<(), ModelError> {
     let n = param.numel();
     for (t, what) in [
@@ -90,11 +100,10 @@ pub fn adam_step(
             ));
         }
     }
-    if h.step == 0 {
+    if step == 0 {
         return Err(ModelError::Input("Adam: steps count from 1".into()));
     }
-    let bc1 = 1.0 - h.beta1.powi(h.step as i32);
-    let bc2 = 1.0 - h.beta2.powi(h.step as i32);
+    let (step_size, bc2_sqrt) = h.bias_corrections(step);
     let s = Scalars {
         b1: h.beta1 as f32,
         omb1: (1.0 - h.beta1) as f32,
@@ -102,8 +111,8 @@ pub fn adam_step(
         omb2: (1.0 - h.beta2) as f32,
         wd: h.weight_decay as f32,
         eps: h.eps as f32,
-        step_size: (h.lr / bc1) as f32,
-        bc2_sqrt: bc2.sqrt() as f32,
+        step_size: step_size as f32,
+        bc2_sqrt: bc2_sqrt as f32,
     };
     let g = view::<f32>(grad, "gradient")?;
     let p = view_mut(param, "parameter")?;
