@@ -146,6 +146,13 @@ pub fn read_all_records(dir: &Path) -> Result<Vec<RunRecord>> {
     Ok(by_key.into_values().collect())
 }
 
+/// A record as one JSONL line, newline included.
+fn record_line(r: &RunRecord) -> String {
+    let mut line = serde_json::to_string(r).expect("records serialize");
+    line.push('\n');
+    line
+}
+
 /// Merges every records file in `dir` into `runs.jsonl` (one line per key) and removes the shard
 /// files. Call only when no process is writing to `dir` (e.g. after all shard processes of a grid
 /// have exited). Crash-safe: the merged file is written beside, synced and renamed over
@@ -166,9 +173,7 @@ pub fn consolidate_records(dir: &Path) -> Result<usize> {
     {
         let mut f = File::create(&tmp).map_err(io(&tmp))?;
         for r in &records {
-            let mut line = serde_json::to_string(r).expect("records serialize");
-            line.push('\n');
-            f.write_all(line.as_bytes()).map_err(io(&tmp))?;
+            f.write_all(record_line(r).as_bytes()).map_err(io(&tmp))?;
         }
         f.sync_all().map_err(io(&tmp))?;
     }
@@ -232,8 +237,7 @@ impl RecordWriter {
 
     /// Append one record as one line, written with one `write_all` and flushed to disk.
     pub fn append(&mut self, rec: &RunRecord) -> Result<()> {
-        let mut line = serde_json::to_string(rec).expect("records serialize");
-        line.push('\n');
+        let line = record_line(rec);
         let io = |source| TrainError::Io {
             path: self.path.clone(),
             source,
