@@ -303,13 +303,20 @@ fn d_replicas() -> usize {
     0
 }
 
+/// Rows per evaluation chunk for `eval_batch = 0` (see [`RunConfig::eval_batch`]).
+pub fn auto_eval_batch(device: tch::Device) -> usize {
+    match device {
+        tch::Device::Cpu => 1024,
+        _ => 4096,
+    }
+}
+
 impl RunConfig {
     /// Rows per evaluation chunk on `device` (`0` resolved).
     pub fn resolve_eval_batch(&self, device: tch::Device) -> usize {
-        match (self.eval_batch, device) {
-            (0, tch::Device::Cpu) => 1024,
-            (0, _) => 4096,
-            (b, _) => b,
+        match self.eval_batch {
+            0 => auto_eval_batch(device),
+            b => b,
         }
     }
 

@@ -22,6 +22,19 @@ use crate::optim::{Adam, AdamConfig, AdamImpl};
 /// models crate), so shuffles never depend on libtorch's RNG.
 pub const SHUFFLE_STREAM: u64 = 1;
 
+/// The model input for rows gathered from a [`DeviceSplit`]: dense where the split holds the
+/// dense matrix, else sparse.
+pub fn model_input<'a>(
+    numeric: &'a Tensor,
+    active: &'a Tensor,
+    dense: Option<&'a Tensor>,
+) -> ModelInput<'a> {
+    match dense {
+        Some(d) => ModelInput::Dense(d),
+        None => ModelInput::Sparse { numeric, active },
+    }
+}
+
 /// A dataset split resident on the training device.
 pub struct DeviceSplit {
     /// Rows.
@@ -42,14 +55,12 @@ impl DeviceSplit {
         let active = Tensor::from_slice(&s.active)
             .view([n, s.n_cat as i64])
             .to(device);
-        let dense = match mode.resolve(device) {
-            InputMode::Dense => Some(
-                Tensor::from_slice(&s.dense)
-                    .view([n, s.n_features as i64])
-                    .to(device),
-            ),
-            InputMode::Sparse | InputMode::Auto => None,
-        };
+        // `mode` is resolved (`TrainData::new`): only the dense path needs the dense matrix.
+        let dense = (mode == InputMode::Dense).then(|| {
+            Tensor::from_slice(&s.dense)
+                .view([n, s.n_features as i64])
+                .to(device)
+        });
         let labels = Tensor::from_slice(&s.labels)
             .view([n, n_tasks as i64])
             .to(device);
@@ -105,7 +116,7 @@ pub struct TrainData {
     pub spec: InputSpec,
     /// Input path.
     pub mode: InputMode,
-    /// Rows per evaluation chunk (default 1024; `RunConfig::resolve_eval_batch`).
+    /// Rows per evaluation chunk (default: `config::auto_eval_batch`).
     pub eval_batch: usize,
     /// Splits.
     pub train: DeviceSplit,
@@ -119,6 +130,7 @@ impl TrainData {
     /// Move a dataset to `device` (keeping at most `max_train_rows` training rows if > 0).
     pub fn new(ds: &Dataset, mode: InputMode, device: Device, max_train_rows: usize) -> Self {
         let t = ds.task_names.len();
+        let mode = mode.resolve(device);
         let train_split;
         let train = if max_train_rows > 0 && max_train_rows < ds.train.n_rows {
             let rows: Vec<usize> = (0..max_train_rows).collect();
@@ -146,8 +158,8 @@ impl TrainData {
                 n_cat: train.n_cat,
                 n_tasks: t,
             },
-            mode: mode.resolve(device),
-            eval_batch: 1024,
+            mode,
+            eval_batch: crate::config::auto_eval_batch(device),
             train: DeviceSplit::new(train, t, mode, device),
             valid: DeviceSplit::new(&ds.valid, t, mode, device),
             test: DeviceSplit::new(&ds.test, t, mode, device),
@@ -265,13 +277,7 @@ pub fn predict(
     while start < split.n as i64 {
         let len = (chunk as i64).min(split.n as i64 - start);
         let (num, act, dense) = split.chunk(start, len);
-        let input = match &dense {
-            Some(d) => ModelInput::Dense(d),
-            None => ModelInput::Sparse {
-                numeric: &num,
-                active: &act,
-            },
-        };
+        let input = model_input(&num, &act, dense.as_ref());
         let logits = model
             .forward_eval(&input)
             .unwrap_or_else(|e| panic!("evaluation forward: {e}"));
@@ -464,13 +470,7 @@ pub fn train_group(
             let len = (bs as i64).min(n as i64 - start);
             let idx = perm.narrow(1, start, len);
             let (num, act, dense, y) = data.train.gather(&idx);
-            let input = match &dense {
-                Some(d) => ModelInput::Dense(d),
-                None => ModelInput::Sparse {
-                    numeric: &num,
-                    active: &act,
-                },
-            };
+            let input = model_input(&num, &act, dense.as_ref());
             let (logits, tape) = model
                 .forward_train(&input)
                 .map_err(crate::TrainError::Kernel)?;

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use adatt_data::{CensusConfig, Protocol};
-use adatt_models::{Model, ModelConfig, ModelInput};
+use adatt_models::{Model, ModelConfig};
 use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
+use adatt_train::trainer::model_input;
 use adatt_train::{resolve_jobs, resolve_threads, InputMode, TrainData};
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -50,19 +51,6 @@ struct Measured {
     fwd_ms: f64,
     fwd_bwd_ms: f64,
     step_ms: f64,
-}
-
-/// One configuration measured in this process.
-fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<Measured> {
-    let (sps, flops, bd) = bench_one(data, bm, cfg, r)?;
-    Ok(Measured {
-        samples_per_s_per_replica: sps,
-        flops_per_sample: flops,
-        peak_mem_mib: peak_rss_mib(),
-        fwd_ms: bd.fwd_ms,
-        fwd_bwd_ms: bd.fwd_bwd_ms,
-        step_ms: bd.step_ms,
-    })
 }
 
 /// Runs `jobs` copies of this binary at once on one configuration and collects their results.
@@ -177,12 +165,8 @@ struct Breakdown {
     step_ms: f64,
 }
 
-fn bench_one(
-    data: &TrainData,
-    bm: &BenchModel,
-    cfg: &BenchConfig,
-    r: usize,
-) -> Result<(f64, f64, Breakdown)> {
+/// One configuration measured in this process.
+fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<Measured> {
     let seeds: Vec<u64> = (0..r as u64).collect();
     let model = Model::new(&bm.model, &data.spec, &seeds, data.device)?;
     let mut opt = Adam::new(
@@ -200,13 +184,7 @@ fn bench_one(
     let b = cfg.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
     let (num, act, dense, y) = data.train.gather(&idx);
-    let input = match &dense {
-        Some(d) => ModelInput::Dense(d),
-        None => ModelInput::Sparse {
-            numeric: &num,
-            active: &act,
-        },
-    };
+    let input = model_input(&num, &act, dense.as_ref());
     let bce = |logits: Tensor| {
         logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean)
             * r as f64
@@ -252,16 +230,14 @@ fn bench_one(
         fwd_bwd(&mut opt);
         opt.step().expect("Adam step");
     });
-    let bd = Breakdown {
+    Ok(Measured {
+        samples_per_s_per_replica: cfg.batch_size as f64 / step,
+        flops_per_sample: train_flops_per_sample(&model),
+        peak_mem_mib: peak_rss_mib(),
         fwd_ms: fwd * 1e3,
         fwd_bwd_ms: fwd_bwd_s * 1e3,
         step_ms: step * 1e3,
-    };
-    Ok((
-        cfg.batch_size as f64 / step,
-        train_flops_per_sample(&model),
-        bd,
-    ))
+    })
 }
 
 fn main() -> Result<()> {
