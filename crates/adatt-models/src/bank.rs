@@ -138,6 +138,21 @@ impl InputBank {
         Ok(())
     }
 
+    /// Shapes, kinds and device of a sparse input; returns the batch size.
+    fn check_sparse(&self, numeric: &Tensor, active: &Tensor) -> Result<i64, ModelError> {
+        let r = self.replicas;
+        let bn = check_lead(numeric, "numeric input", r, self.n_num, Kind::Float)?;
+        let ba = check_lead(active, "active input", r, self.n_cat, Kind::Int64)?;
+        self.check_device(numeric, "numeric input")?;
+        self.check_device(active, "active input")?;
+        if bn != ba {
+            return Err(ModelError::Input(format!(
+                "numeric batch {bn} != active batch {ba}"
+            )));
+        }
+        Ok(bn)
+    }
+
     /// `[R, B, O]` pre-activations of the level-0 bank.
     pub fn forward(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
         let r = self.replicas;
@@ -150,16 +165,7 @@ impl InputBank {
                 Ok(x.matmul(&w) + b)
             }
             ModelInput::Sparse { numeric, active } => {
-                let bn = check_lead(numeric, "numeric input", r, self.n_num, Kind::Float)?;
-                let ba = check_lead(active, "active input", r, self.n_cat, Kind::Int64)?;
-                self.check_device(numeric, "numeric input")?;
-                self.check_device(active, "active input")?;
-                if bn != ba {
-                    return Err(ModelError::Input(format!(
-                        "numeric batch {bn} != active batch {ba}"
-                    )));
-                }
-                let batch = bn;
+                let batch = self.check_sparse(numeric, active)?;
                 let out = w.size()[2];
                 // out-of-place sums only: `b` is the bias variable itself
                 let mut terms: Vec<Tensor> = Vec::with_capacity(2);
@@ -203,14 +209,7 @@ impl InputBank {
 
     /// The sparse CPU kernel's forward ([`crate::kernels::sparse`]): `[R, B, O]`, outside autograd.
     pub fn forward_kernel(&self, numeric: &Tensor, active: &Tensor) -> Result<Tensor, ModelError> {
-        let r = self.replicas;
-        let bn = check_lead(numeric, "numeric input", r, self.n_num, Kind::Float)?;
-        let ba = check_lead(active, "active input", r, self.n_cat, Kind::Int64)?;
-        if bn != ba {
-            return Err(ModelError::Input(format!(
-                "numeric batch {bn} != active batch {ba}"
-            )));
-        }
+        self.check_sparse(numeric, active)?;
         let _g = tch::no_grad_guard();
         crate::kernels::sparse::forward(
             &self.bank.w.squeeze_dim(1),

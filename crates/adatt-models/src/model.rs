@@ -102,7 +102,12 @@ impl Model {
     /// [`Model::forward`] returning an error for bad inputs.
     pub fn f_forward(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
         let y0 = self.input.forward(x)?;
-        Ok(self.towers.forward(&self.body.forward(&y0, None)))
+        Ok(self.head(&y0))
+    }
+
+    /// Logits from the input bank's pre-activations `y0 [R, B, O]`: body, then towers.
+    fn head(&self, y0: &Tensor) -> Tensor {
+        self.towers.forward(&self.body.forward(y0, None))
     }
 
     /// Logits for training, plus the tape that [`Model::backward_input`] needs after
@@ -116,7 +121,7 @@ impl Model {
                     .input
                     .forward_kernel(numeric, active)?
                     .set_requires_grad(true);
-                let logits = self.towers.forward(&self.body.forward(&y0, None));
+                let logits = self.head(&y0);
                 let tape = InputTape {
                     y0,
                     numeric: numeric.shallow_clone(),
@@ -146,7 +151,7 @@ impl Model {
         match x {
             ModelInput::Sparse { numeric, active } if self.input.kernel_applies(x) => {
                 let y0 = self.input.forward_kernel(numeric, active)?;
-                Ok(self.towers.forward(&self.body.forward(&y0, None)))
+                Ok(self.head(&y0))
             }
             _ => self.f_forward(x),
         }
