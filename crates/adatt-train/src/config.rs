@@ -194,9 +194,6 @@ fn d_beta2() -> f64 {
 fn d_eps() -> f64 {
     1e-8
 }
-fn d_eval_batch() -> usize {
-    0
-}
 
 impl TrainConfig {
     /// Check ranges; the error names the key.
@@ -281,7 +278,7 @@ pub struct RunConfig {
     /// Seeds trained together as replicas of one batched model; 0 = auto: 1 on the CPU (where
     /// each replica's weights then stay in L2, the fastest there: docs/performance.md), 100 on
     /// CUDA (large batched matmuls fill the device).
-    #[serde(default = "d_replicas")]
+    #[serde(default)]
     pub replicas: usize,
     /// Device.
     #[serde(default)]
@@ -295,12 +292,8 @@ pub struct RunConfig {
     /// Rows per evaluation chunk; 0 = auto: 1024 on the CPU (activations stay in L2: 0.30 s
     /// against 0.39 s with 8192 per validation pass of AdaTT-sp (6), docs/performance.md),
     /// 4096 on CUDA (with R = 100 replicas one level-0 activation is then 1.3 GB).
-    #[serde(default = "d_eval_batch")]
+    #[serde(default)]
     pub eval_batch: usize,
-}
-
-fn d_replicas() -> usize {
-    0
 }
 
 /// Rows per evaluation chunk for `eval_batch = 0` (see [`RunConfig::eval_batch`]).
