@@ -374,3 +374,26 @@ fn main() -> Result<()> {
     eprintln!("wrote {}/bench.{{md,csv}}", a.out.display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped `configs/bench.toml` parses with this binary's schema, and every model in it
+    /// is a valid 3-task model.
+    #[test]
+    fn shipped_bench_config_parses() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/bench.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cfg: BenchConfig = toml::from_str(&text).unwrap();
+        assert!(!cfg.replicas.is_empty() && cfg.replicas.iter().all(|&r| r > 0));
+        assert!(cfg.steps > 0 && cfg.batch_size > 0 && !cfg.inputs.is_empty());
+        assert!(!cfg.models.is_empty());
+        for m in &cfg.models {
+            m.model
+                .validate(3)
+                .unwrap_or_else(|e| panic!("bench model {}: {e}", m.name));
+        }
+    }
+}
