@@ -83,6 +83,17 @@ pub struct Choice {
     pub chosen: String,
     /// Per candidate: (label, finished tuning runs, mean validation AUC sum).
     pub scores: Vec<(String, usize, f64)>,
+    /// Tuning runs planned per candidate (the tuning seeds); 0 for a single-candidate group.
+    /// A candidate with fewer finished runs makes the choice provisional.
+    #[serde(default)]
+    pub planned_runs: usize,
+}
+
+impl Choice {
+    /// Whether every candidate has all its planned tuning runs.
+    pub fn is_final(&self) -> bool {
+        self.scores.iter().all(|s| s.1 >= self.planned_runs)
+    }
 }
 
 impl StudyConfig {
@@ -175,6 +186,7 @@ impl StudyConfig {
                     group: g.name.clone(),
                     chosen: g.candidates[0].label.clone(),
                     scores: vec![],
+                    planned_runs: 0,
                 });
                 continue;
             }
@@ -211,6 +223,7 @@ impl StudyConfig {
                 group: g.name.clone(),
                 chosen: best.0.clone(),
                 scores: scores.clone(),
+                planned_runs: self.tuning.seeds.to_vec().len(),
             });
         }
         Ok(out)
@@ -251,20 +264,120 @@ impl StudyConfig {
     }
 
     /// Markdown of the tuning choices.
+    /// The tuning table: per candidate its finished runs (of those planned), mean validation AUC
+    /// sum and whether it was chosen. While some planned runs are missing, the choices are
+    /// marked provisional and a note under the table says how many runs are recorded.
     pub fn choices_md(choices: &[Choice]) -> String {
         let mut s = String::from("| group | candidate | tuning runs | mean validation AUC sum | chosen |\n|---|---|---|---|---|\n");
+        let (mut done, mut planned) = (0, 0);
         for c in choices {
+            let mark = if c.is_final() { "yes" } else { "provisional" };
             for (label, n, mean) in &c.scores {
+                done += (*n).min(c.planned_runs);
+                planned += c.planned_runs;
                 s.push_str(&format!(
-                    "| {} | {} | {} | {:.4} | {} |\n",
+                    "| {} | {} | {} of {} | {:.4} | {} |\n",
                     c.group,
                     label,
                     n,
+                    c.planned_runs,
                     mean,
-                    if *label == c.chosen { "yes" } else { "" }
+                    if *label == c.chosen { mark } else { "" }
                 ));
             }
         }
+        if done < planned {
+            s.push_str(&format!(
+                "\n**Tuning incomplete: {done} of {planned} runs recorded.** The choices are provisional; \
+                 `make table5` finishes the tuning before the final grid uses them.\n"
+            ));
+        }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn study() -> StudyConfig {
+        StudyConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/table5.toml"))
+            .unwrap()
+    }
+
+    /// A finished tuning record whose three validation AUCs sum to `valid_sum`.
+    fn record(entry: &str, p: &crate::grid::PlannedRun, valid_sum: f64) -> RunRecord {
+        let m = |auc: f64| serde_json::json!({ "auc": auc, "ne": 0.5, "loss": 0.3 });
+        serde_json::from_value(serde_json::json!({
+            "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
+            "entry": entry, "setting": "", "model": "", "model_config": {}, "protocol": "paper",
+            "seed": p.seed, "tasks": ["a", "b", "c"], "status": "ok", "best_epoch": 9,
+            "best": { "valid": [m(valid_sum / 3.0), m(valid_sum / 3.0), m(valid_sum / 3.0)],
+                      "test": [m(0.9), m(0.9), m(0.9)] },
+            "epochs": [], "checkpoints": [], "task_weights": [], "group_wall_s": 1.0,
+            "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
+        }))
+        .unwrap()
+    }
+
+    /// Records for every planned tuning run: candidates whose label ends in "=3" score 2.8,
+    /// the others 2.7; `keep(entry, seed)` drops runs to simulate an unfinished tuning.
+    fn records(s: &StudyConfig, keep: impl Fn(&str, u64) -> bool) -> Vec<RunRecord> {
+        let tuning = s.tuning_experiment();
+        crate::plan(&tuning)
+            .iter()
+            .filter_map(|p| {
+                let entry = &tuning.entries[p.entry].name;
+                let score = if entry.ends_with("=3]") { 2.8 } else { 2.7 };
+                keep(entry, p.seed).then(|| record(entry, p, score))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn complete_tuning_picks_the_best_mean_and_is_final() {
+        let s = study();
+        let choices = s.choose(&records(&s, |_, _| true)).unwrap();
+        let ple6 = choices.iter().find(|c| c.group == "PLE (6)").unwrap();
+        assert_eq!(ple6.chosen, "m_s=3");
+        assert_eq!(ple6.planned_runs, 5);
+        assert!(ple6.scores.iter().all(|sc| sc.1 == 5));
+        assert!(choices.iter().all(Choice::is_final));
+        let md = StudyConfig::choices_md(&choices);
+        assert!(
+            md.contains("| PLE (6) | m_s=3 | 5 of 5 | 2.8000 | yes |"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("provisional") && !md.contains("incomplete"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn unfinished_tuning_is_marked_provisional_with_its_count() {
+        let s = study();
+        // PLE (6) m_s=3 has only seed 1000 so far
+        let recs = records(&s, |e, seed| !(e == "PLE (6) [m_s=3]" && seed != 1000));
+        let choices = s.choose(&recs).unwrap();
+        let ple6 = choices.iter().find(|c| c.group == "PLE (6)").unwrap();
+        assert!(!ple6.is_final());
+        assert!(choices
+            .iter()
+            .filter(|c| c.group != "PLE (6)")
+            .all(Choice::is_final));
+        let md = StudyConfig::choices_md(&choices);
+        assert!(
+            md.contains("| PLE (6) | m_s=3 | 1 of 5 | 2.8000 | provisional |"),
+            "{md}"
+        );
+        let total = s.tuning_experiment().entries.len() * 5;
+        assert!(
+            md.contains(&format!(
+                "Tuning incomplete: {} of {total} runs recorded.",
+                total - 4
+            )),
+            "{md}"
+        );
     }
 }
