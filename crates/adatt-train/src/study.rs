@@ -263,10 +263,9 @@ impl StudyConfig {
         e
     }
 
-    /// Markdown of the tuning choices.
-    /// The tuning table: per candidate its finished runs (of those planned), mean validation AUC
-    /// sum and whether it was chosen. While some planned runs are missing, the choices are
-    /// marked provisional and a note under the table says how many runs are recorded.
+    /// The tuning table as Markdown: per candidate its finished runs (of those planned), mean
+    /// validation AUC sum and whether it was chosen. While some planned runs are missing, the
+    /// choices are marked provisional and a note under the table says how many runs are recorded.
     pub fn choices_md(choices: &[Choice]) -> String {
         let mut s = String::from("| group | candidate | tuning runs | mean validation AUC sum | chosen |\n|---|---|---|---|---|\n");
         let (mut done, mut planned) = (0, 0);
