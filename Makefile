@@ -52,6 +52,9 @@ fixtures: setup
 
 test: setup fmt clippy fixtures
 	cargo test --workspace --all-targets
+	# The model tests again on one intra-op thread, where `gate_cols` takes its other softmax
+	# layout (the one `make table5` trains with): golden outputs, sparse kernels, replicas.
+	OMP_NUM_THREADS=1 cargo test -p adatt-models --tests
 
 data-summary: build
 	$(BIN)/adatt data-summary

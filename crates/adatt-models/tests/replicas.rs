@@ -290,3 +290,15 @@ fn wrong_device_or_shape_is_an_error() {
         })
         .is_err());
 }
+
+/// `make test` runs the model tests a second time with `OMP_NUM_THREADS=1`, so that they cover
+/// the softmax layout `gate_cols` uses on one thread; this checks that the variable reaches
+/// libtorch's intra-op thread count.
+#[test]
+fn intra_op_threads_follow_omp_num_threads() {
+    let threads = tch::get_num_threads();
+    match std::env::var("OMP_NUM_THREADS") {
+        Ok(v) => assert_eq!(threads.to_string(), v.trim(), "OMP_NUM_THREADS={v}"),
+        Err(_) => assert!(threads >= 1, "libtorch reports {threads} threads"),
+    }
+}

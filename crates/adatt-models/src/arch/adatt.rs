@@ -12,7 +12,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, Cols};
+use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
 use crate::bank::{Bank, InputBank, Stack};
 use crate::config::{InputSpec, NativeFusion};
 use crate::params::Builder;
@@ -230,21 +230,21 @@ impl Adatt {
         for (l, lv) in self.levels.iter().enumerate() {
             let (first, gates) = match &lv.task_bank {
                 None => {
-                    let y = y0.unsqueeze(1); // [R, 1, B, O0]
-                    (
-                        expert_cols(&y, 0, e, lv.h1),
-                        gate_cols(&y, e * lv.h1, lv.units, e),
-                    )
+                    let y = split_cols(&y0.unsqueeze(1), &[e * lv.h1, lv.units * e]);
+                    (expert_cols(&y[0], e, lv.h1), gate_cols(&y[1], lv.units, e))
                 }
                 Some(tb) => {
                     let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + E]
-                    let mut experts = expert_cols(&yt, 0, m_t, lv.h1);
-                    let mut gates = gate_cols(&yt, m_t * lv.h1, 1, e);
+                    let yt = split_cols(&yt, &[m_t * lv.h1, e]);
+                    let mut experts = expert_cols(&yt[0], m_t, lv.h1);
+                    let mut gates = gate_cols(&yt[1], 1, e);
                     if let Some(sb) = &lv.shared_bank {
+                        let shared_gate = if lv.units > t { e } else { 0 };
                         let ys = sb.forward(&x.narrow(1, t, 1));
-                        experts = Tensor::cat(&[experts, expert_cols(&ys, 0, m_s, lv.h1)], 1);
+                        let ys = split_cols(&ys, &[m_s * lv.h1, shared_gate]);
+                        experts = Tensor::cat(&[experts, expert_cols(&ys[0], m_s, lv.h1)], 1);
                         if lv.units > t {
-                            gates = Tensor::cat(&[gates, gate_cols(&ys, m_s * lv.h1, 1, e)], 2);
+                            gates = Tensor::cat(&[gates, gate_cols(&ys[1], 1, e)], 2);
                         }
                     }
                     (experts, gates)

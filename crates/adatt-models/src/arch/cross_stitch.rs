@@ -76,7 +76,7 @@ impl CrossStitch {
         let mut x = Tensor::new();
         for lv in &self.levels {
             let first = match &lv.first {
-                None => expert_cols(&y0.unsqueeze(1), 0, self.t, lv.h1),
+                None => expert_cols(&y0.unsqueeze(1), self.t, lv.h1),
                 Some(fb) => fb.forward(&x).relu(),
             };
             let experts = lv.rest.forward(&first); // [R, T, B, h]

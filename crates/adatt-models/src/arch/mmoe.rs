@@ -10,7 +10,7 @@
 
 use tch::Tensor;
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, Cols};
+use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
 use crate::bank::{Bank, InputBank, Stack};
 use crate::config::InputSpec;
 use crate::params::Builder;
@@ -84,15 +84,19 @@ impl Mmoe {
     }
 
     pub fn forward(&self, y0: &Tensor) -> Tensor {
-        let y = y0.unsqueeze(1); // [R, 1, B, O0]
+        // [R, 1, B, O0] = level-0 experts, then every level's gates (all read the raw input)
+        let widths: Vec<i64> = std::iter::once(self.e * self.levels[0].h1)
+            .chain(self.levels.iter().map(|lv| lv.gates * self.e))
+            .collect();
+        let y = split_cols(&y0.unsqueeze(1), &widths);
         let mut x = Tensor::new();
-        for lv in &self.levels {
+        for (l, lv) in self.levels.iter().enumerate() {
             let first = match &lv.first {
-                None => expert_cols(&y, 0, self.e, lv.h1),
+                None => expert_cols(&y[0], self.e, lv.h1),
                 Some(fb) => fb.forward(&x).relu(),
             };
             let experts = lv.rest.forward(&first); // [R, E, B, h]
-            let gates = gate_cols(&y, lv.gate_col, lv.gates, self.e); // [R, B, G, E]
+            let gates = gate_cols(&y[l + 1], lv.gates, self.e); // [R, B, G, E]
             x = mix(&gates, &experts);
         }
         x

@@ -10,9 +10,9 @@
 //! task bank (U = T, `[m_t*h1 | m_t+m_s]`) and a shared bank (U = 1, `[m_s*h1 | E if shared
 //! gate]`); later expert layers = one stack with U = E.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, Cols};
+use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
 use crate::bank::{Bank, InputBank, Stack};
 use crate::config::InputSpec;
 use crate::params::Builder;
@@ -126,39 +126,46 @@ impl Ple {
         for lv in &self.levels {
             let (first, task_gates, shared_gate) = match &lv.task_bank {
                 None => {
-                    let y = y0.unsqueeze(1);
-                    let sg = lv
-                        .shared_gate
-                        .then(|| gate_cols(&y, e * lv.h1 + t * g, 1, e));
+                    let sg_width = if lv.shared_gate { e } else { 0 };
+                    let y = split_cols(&y0.unsqueeze(1), &[e * lv.h1, t * g, sg_width]);
                     (
-                        expert_cols(&y, 0, e, lv.h1),
-                        gate_cols(&y, e * lv.h1, t, g),
-                        sg,
+                        expert_cols(&y[0], e, lv.h1),
+                        gate_cols(&y[1], t, g),
+                        lv.shared_gate.then(|| gate_cols(&y[2], 1, e)),
                     )
                 }
                 Some(tb) => {
                     let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + g]
-                    let mut experts = expert_cols(&yt, 0, m_t, lv.h1);
-                    let gates = gate_cols(&yt, m_t * lv.h1, 1, g);
+                    let yt = split_cols(&yt, &[m_t * lv.h1, g]);
+                    let mut experts = expert_cols(&yt[0], m_t, lv.h1);
+                    let gates = gate_cols(&yt[1], 1, g);
                     let mut sg = None;
                     if let Some(sb) = &lv.shared_bank {
+                        let sg_width = if lv.shared_gate { e } else { 0 };
                         let ys = sb.forward(&x.narrow(1, t, 1));
-                        experts = Tensor::cat(&[experts, expert_cols(&ys, 0, m_s, lv.h1)], 1);
-                        sg = lv.shared_gate.then(|| gate_cols(&ys, m_s * lv.h1, 1, e));
+                        let ys = split_cols(&ys, &[m_s * lv.h1, sg_width]);
+                        experts = Tensor::cat(&[experts, expert_cols(&ys[0], m_s, lv.h1)], 1);
+                        sg = lv.shared_gate.then(|| gate_cols(&ys[1], 1, e));
                     }
                     (experts, gates, sg)
                 }
             };
+            // on one thread `gate_cols` returns permuted views, on which PLE's einsums ran 23%
+            // slower per step (measured, PLE (6) with m_s = 3), so its gates are made contiguous
+            let task_gates = task_gates.contiguous();
             let experts = lv.rest.forward(&first); // [R, E, B, h]
             let s = experts.size();
             let (r, batch, h) = (s[0], s[2], s[3]);
             // task units: own experts + shared experts
             let own = experts.narrow(1, 0, t * m_t).reshape([r, t, m_t, batch, h]);
-            let own_part = Tensor::einsum(
-                "rbtk,rtkbh->rtbh",
-                &[task_gates.narrow(3, 0, m_t), own],
-                None::<&[i64]>,
-            );
+            // Σ_k gate[r, b, t, k] · own[r, t, k, b, h] as a broadcast product and a sum over k:
+            // as an einsum, libtorch ran it as R·T·B tiny matrix products (contraction m_t ≤ 3),
+            // below the size where it calls BLAS, in a scalar loop
+            let gk = task_gates
+                .narrow(3, 0, m_t)
+                .permute([0, 2, 3, 1])
+                .unsqueeze(-1);
+            let own_part = (own * gk).sum_dim_intlist(2, false, Kind::Float);
             let out = if m_s > 0 {
                 let shared_part = Tensor::einsum(
                     "rbts,rsbh->rtbh",
@@ -173,7 +180,7 @@ impl Ple {
                 own_part
             };
             x = match shared_gate {
-                Some(sg) => Tensor::cat(&[out, mix(&sg, &experts)], 1),
+                Some(sg) => Tensor::cat(&[out, mix(&sg.contiguous(), &experts)], 1),
                 None => out,
             };
         }

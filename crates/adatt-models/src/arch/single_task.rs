@@ -34,6 +34,6 @@ impl SingleTask {
 
     pub fn forward(&self, y0: &Tensor) -> Tensor {
         self.rest
-            .forward(&expert_cols(&y0.unsqueeze(1), 0, self.t, self.h1))
+            .forward(&expert_cols(&y0.unsqueeze(1), self.t, self.h1))
     }
 }
