@@ -124,9 +124,10 @@ impl Ple {
         let g = m_t + m_s;
         let mut x = Tensor::new();
         for lv in &self.levels {
+            // the shared gate's logit columns (after the experts' of its bank)
+            let sg_width = if lv.shared_gate { e } else { 0 };
             let (first, task_gates, shared_gate) = match &lv.task_bank {
                 None => {
-                    let sg_width = if lv.shared_gate { e } else { 0 };
                     let y = split_cols(&y0.unsqueeze(1), &[e * lv.h1, t * g, sg_width]);
                     (
                         expert_cols(&y[0], e, lv.h1),
@@ -141,7 +142,6 @@ impl Ple {
                     let gates = gate_cols(&yt[1], 1, g);
                     let mut sg = None;
                     if let Some(sb) = &lv.shared_bank {
-                        let sg_width = if lv.shared_gate { e } else { 0 };
                         let ys = sb.forward(&x.narrow(1, t, 1));
                         let ys = split_cols(&ys, &[m_s * lv.h1, sg_width]);
                         experts = Tensor::cat(&[experts, expert_cols(&ys[0], m_s, lv.h1)], 1);
