@@ -1,9 +1,10 @@
 //! Analysis of run records: aggregation over seeds (mean, std, Student-t 95% CI), paired t-tests
 //! and MTL gain, and the writers every experiment uses (`summary.csv`, `table.md`,
-//! `comparisons.csv`, figures as PNG + SVG). [`analyze`] regenerates everything from the records
-//! alone, without training.
+//! `comparisons.csv`, `manifest.json`, figures as PNG + SVG). [`analyze`] regenerates everything
+//! from the records alone, without training.
 
 pub mod plots;
+pub mod provenance;
 pub mod report;
 pub mod stats;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use adatt_train::{read_all_records, ExperimentConfig};
 
+pub use provenance::{Provenance, StageRef};
 pub use report::{build_report, Cell, ComparisonRow, Metric, Report};
 
 /// Errors of the analysis step.
@@ -27,6 +29,9 @@ pub enum AnalysisError {
         /// Cause.
         source: std::io::Error,
     },
+    /// Inputs that contradict each other (e.g. two versions of a data file).
+    #[error("{0}")]
+    Inconsistent(String),
     /// A figure could not be drawn.
     #[error("figure {path}: {message}")]
     Plot {
@@ -47,16 +52,42 @@ fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
         })
 }
 
-/// Regenerate tables and figures of `cfg` from the records in `dir`. Returns the files written.
+/// Regenerate tables, figures and `manifest.json` of `cfg` from the records in `dir`. Returns
+/// the files written.
 pub fn analyze(
     cfg: &ExperimentConfig,
     dir: &Path,
     title: &str,
     notes: &str,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
+    analyze_with(cfg, dir, title, notes, &[])
+}
+
+/// [`analyze`], where the result also depends on `earlier` grids (e.g. a tuning grid that chose
+/// the configs of `cfg`): their runs count in `manifest.json`'s compute and provenance.
+pub fn analyze_with(
+    cfg: &ExperimentConfig,
+    dir: &Path,
+    title: &str,
+    notes: &str,
+    earlier: &[StageRef<'_>],
+) -> Result<Vec<PathBuf>, AnalysisError> {
     let records = read_all_records(dir)?;
     let report = build_report(cfg, &records);
+    let mut stages = earlier.to_vec();
+    stages.push(StageRef {
+        name: if earlier.is_empty() { "grid" } else { "final" },
+        cfg,
+        dir,
+    });
+    let prov = provenance::provenance(&cfg.name, &cfg.data.protocol().to_string(), &stages)?;
     let mut out = Vec::new();
+    let p = dir.join("manifest.json");
+    write(
+        &p,
+        &serde_json::to_string_pretty(&prov).expect("provenance serializes"),
+    )?;
+    out.push(p);
     let p = dir.join("summary.csv");
     write(&p, &report::summary_csv(&report))?;
     out.push(p);
@@ -64,7 +95,14 @@ pub fn analyze(
     write(&p, &report::comparisons_csv(&report))?;
     out.push(p);
     let p = dir.join("table.md");
-    write(&p, &report::table_md(&report, title, notes))?;
+    write(
+        &p,
+        &format!(
+            "{}\n{}",
+            report::table_md(&report, title, notes),
+            provenance::markdown(&prov)
+        ),
+    )?;
     out.push(p);
     let p = dir.join("summary.json");
     write(

@@ -184,9 +184,39 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         "{md}"
     );
     assert!(a.path().join("config.toml").exists());
-    let man: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.path().join("manifest.json")).unwrap())
-            .unwrap();
+    let json = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(a.path().join(f)).unwrap()).unwrap()
+    };
+    // manifest.json: the records' compute and provenance. Two replicas per group, so each
+    // group's wall time counts once.
+    let prov = json("manifest.json");
+    let recs = read_all_records(a.path()).unwrap();
+    let groups: f64 = recs.iter().map(|r| r.group_wall_s).sum::<f64>() / 2.0;
+    let stage = &prov["stages"][0];
+    assert_eq!(
+        (
+            stage["runs_planned"].as_u64(),
+            stage["runs_ok"].as_u64(),
+            stage["runs_missing"].as_u64(),
+            stage["jobs"].as_u64(),
+            prov["complete"].as_bool()
+        ),
+        (Some(4), Some(4), Some(0), Some(1), Some(true)),
+        "{prov}"
+    );
+    assert!(groups > 0.0 && (prov["wall_s"].as_f64().unwrap() - groups).abs() < 1e-9);
+    let rev = recs[0]
+        .git_revision
+        .clone()
+        .expect("runs record the code revision");
+    assert!(recs.iter().all(|r| r.git_revision.as_ref() == Some(&rev)));
+    assert_eq!(stage["code_revisions"][&rev].as_u64(), Some(4), "{prov}");
+    let machine = format!("{} | Cpu, 1 thread(s)", recs[0].host.as_ref().unwrap());
+    assert_eq!(stage["machines"][&machine].as_u64(), Some(4), "{prov}");
+    assert_eq!(prov["data_sha256"].as_object().unwrap().len(), 2);
+    assert!(md.contains("## Compute and provenance"), "{md}");
+    // invocation.json: what the invocation did.
+    let man = json("invocation.json");
     assert!(
         man["libtorch_version"]
             .as_str()
@@ -250,6 +280,19 @@ fn resume_after_interruption_and_shards_merge_to_the_unsharded_result() {
         .collect();
     assert_eq!(left, ["runs.jsonl"]);
     assert_eq!(comparable(read_all_records(sh.path()).unwrap()), want);
+    // Two shards ran side by side: the records' wall time is half their process time.
+    adatt_analysis::analyze(&cfg, sh.path(), "t", "").unwrap();
+    let prov: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sh.path().join("manifest.json")).unwrap())
+            .unwrap();
+    let process: f64 = read_all_records(sh.path())
+        .unwrap()
+        .iter()
+        .map(|r| r.group_wall_s)
+        .sum();
+    assert_eq!(prov["stages"][0]["jobs"].as_u64(), Some(2), "{prov}");
+    assert!((prov["process_s"].as_f64().unwrap() - process).abs() < 1e-9);
+    assert!((prov["wall_s"].as_f64().unwrap() - process / 2.0).abs() < 1e-9);
 }
 
 #[test]

@@ -67,6 +67,16 @@ pub enum TrainError {
         /// serde's message.
         message: String,
     },
+    /// An invocation manifest does not parse.
+    #[error("{path}:{line}: corrupt invocation manifest: {message}")]
+    CorruptManifest {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// serde's message.
+        message: String,
+    },
     /// A bad `--shard k/N` argument.
     #[error("invalid shard `{0}`: expected k/N with 1 <= k <= N")]
     Shard(String),

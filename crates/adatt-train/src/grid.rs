@@ -182,10 +182,9 @@ pub fn run_grid_with_hook(
     std::fs::write(&cfg_path, toml::to_string(cfg).expect("config serializes"))
         .map_err(io(&cfg_path))?;
     let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
-    let manifest_path = opts.out_dir.join(match &shard_tag {
-        None => "manifest.json".to_owned(),
-        Some(t) => format!("manifest.shard-{t}.json"),
-    });
+    let manifest_path = opts
+        .out_dir
+        .join(manifest::invocation_file_name(shard_tag.as_deref()));
     let mut man = Manifest {
         experiment: cfg.name.clone(),
         git_revision: manifest::git_revision(),
@@ -297,6 +296,8 @@ pub fn run_grid_with_hook(
                 device: format!("{:?}", opts.device),
                 threads: opts.threads,
                 finished_at: manifest::now_unix(),
+                git_revision: man.git_revision.clone(),
+                host: Some(man.host.clone()),
             };
             writer.append(&rec)?;
             trained += 1;

@@ -1,4 +1,6 @@
-//! `manifest.json`: what produced a results directory.
+//! Invocation manifests (`invocation.json`, `invocation.shard-K-of-N.json`): what one grid
+//! invocation ran, on which machine and code. The analysis step folds them, with the provenance
+//! each run record carries, into the directory's `manifest.json`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +14,7 @@ use crate::error::{Result, TrainError};
 pub struct Manifest {
     /// Experiment name.
     pub experiment: String,
-    /// `git describe --always --dirty` of the working tree, if available.
+    /// [`git_revision`] of the code, if available.
     pub git_revision: Option<String>,
     /// Crate version of tch.
     pub tch_version: String,
@@ -62,15 +64,68 @@ pub fn libtorch_version() -> String {
         .to_owned()
 }
 
-/// `git describe --always --dirty`.
+/// `git describe --always --abbrev=12` of the checkout, with `-dirty` when a tracked file outside
+/// `results/` differs from HEAD. Results written by a run do not make its code dirty.
 pub fn git_revision() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["describe", "--always", "--dirty", "--abbrev=12"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let rev = git(&["describe", "--always", "--abbrev=12"])?;
+    let changed = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ":(top)",
+        ":(top,exclude)results",
+    ])?;
+    Some(if changed.is_empty() {
+        rev
+    } else {
+        format!("{rev}-dirty")
+    })
+}
+
+/// File name of an invocation manifest: `invocation.json`, or `invocation.shard-K-of-N.json`
+/// for a shard (`shard` = `K-of-N`).
+pub fn invocation_file_name(shard: Option<&str>) -> String {
+    match shard {
+        None => "invocation.json".to_owned(),
+        Some(t) => format!("invocation.shard-{t}.json"),
+    }
+}
+
+/// Every invocation manifest in `dir`, in file-name order.
+pub fn read_invocations(dir: &Path) -> Result<Vec<Manifest>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("invocation") && n.ends_with(".json"))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|source| TrainError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            serde_json::from_str(&text).map_err(|e| TrainError::CorruptManifest {
+                path: p.clone(),
+                line: e.line(),
+                message: e.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// A one-line description of this machine.

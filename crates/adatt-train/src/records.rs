@@ -63,6 +63,14 @@ pub struct RunRecord {
     pub threads: usize,
     /// Unix time the record was written.
     pub finished_at: u64,
+    /// `git describe` of the code that trained the run (see [`crate::manifest::git_revision`]);
+    /// absent in records written before this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_revision: Option<String>,
+    /// The machine that trained the run ([`crate::manifest::host_description`]); absent in
+    /// records written before this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl RunRecord {

@@ -200,11 +200,17 @@ fn main() -> Result<()> {
         study.data.protocol(),
         choices_md
     );
-    let files = adatt_analysis::analyze(
+    let tuning_dir = tuning.output_dir();
+    let files = adatt_analysis::analyze_with(
         &fin,
         &out,
         &format!("Table 5 ({} protocol)", study.data.protocol()),
         &notes,
+        &[adatt_analysis::StageRef {
+            name: "tuning",
+            cfg: &tuning,
+            dir: &tuning_dir,
+        }],
     )?;
     for f in files {
         eprintln!("wrote {}", f.display());
