@@ -25,51 +25,6 @@ pub struct StageRef<'a> {
     pub dir: &'a Path,
 }
 
-/// One invocation manifest, without the config (saved beside the results as `config.toml`).
-#[derive(Clone, Debug, Serialize)]
-pub struct Invocation {
-    /// Shard `K-of-N`, if any.
-    pub shard: Option<String>,
-    /// Code revision.
-    pub git_revision: Option<String>,
-    /// Machine.
-    pub host: String,
-    /// Device.
-    pub device: String,
-    /// Intra-op threads.
-    pub threads: usize,
-    /// Start (unix seconds).
-    pub started_at: u64,
-    /// End (unix seconds), if it finished.
-    pub finished_at: Option<u64>,
-    /// Wall time (s), if it finished.
-    pub wall_s: Option<f64>,
-    /// Runs it trained.
-    pub runs_trained: usize,
-    /// Runs it found recorded.
-    pub runs_skipped: usize,
-    /// Failed runs among those it trained.
-    pub runs_failed: usize,
-}
-
-impl From<Manifest> for Invocation {
-    fn from(m: Manifest) -> Self {
-        Self {
-            shard: m.shard,
-            git_revision: m.git_revision,
-            host: m.host,
-            device: m.device,
-            threads: m.threads,
-            started_at: m.started_at,
-            finished_at: m.finished_at,
-            wall_s: m.wall_s,
-            runs_trained: m.runs_trained,
-            runs_skipped: m.runs_skipped,
-            runs_failed: m.runs_failed,
-        }
-    }
-}
-
 /// The records of one grid and the compute they took.
 #[derive(Clone, Debug, Serialize)]
 pub struct Stage {
@@ -101,8 +56,9 @@ pub struct Stage {
     pub first_finished_at: Option<u64>,
     /// See `first_finished_at`.
     pub last_finished_at: Option<u64>,
-    /// The latest invocation manifest of each shard.
-    pub invocations: Vec<Invocation>,
+    /// The latest invocation manifest of each shard, without its `config` (saved beside the
+    /// results as `config.toml`).
+    pub invocations: Vec<serde_json::Value>,
 }
 
 /// The directory's `manifest.json`.
@@ -190,7 +146,16 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
         machines,
         first_finished_at: mine.iter().map(|r| r.finished_at).min(),
         last_finished_at: mine.iter().map(|r| r.finished_at).max(),
-        invocations: manifests.iter().cloned().map(Invocation::from).collect(),
+        invocations: manifests
+            .iter()
+            .map(|m| {
+                let mut v = serde_json::to_value(m).expect("manifest serializes");
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("config");
+                }
+                v
+            })
+            .collect(),
     };
     Ok((stage, manifests))
 }

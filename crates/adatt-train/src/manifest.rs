@@ -100,18 +100,7 @@ pub fn invocation_file_name(shard: Option<&str>) -> String {
 
 /// Every invocation manifest in `dir`, in file-name order.
 pub fn read_invocations(dir: &Path) -> Result<Vec<Manifest>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("invocation") && n.ends_with(".json"))
-        })
-        .collect();
-    paths.sort();
+    let paths = crate::records::files_named(dir, "invocation", ".json");
     paths
         .iter()
         .map(|p| {

@@ -90,6 +90,12 @@ pub fn records_file(dir: &Path, shard: Option<Shard>) -> PathBuf {
 
 /// All records files in `dir` (`runs.jsonl` and every shard's), sorted by name.
 pub fn records_files(dir: &Path) -> Vec<PathBuf> {
+    files_named(dir, "runs", ".jsonl")
+}
+
+/// The files in `dir` whose names start with `prefix` and end with `suffix`, sorted by name
+/// (none if `dir` does not exist).
+pub(crate) fn files_named(dir: &Path, prefix: &str, suffix: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -98,7 +104,7 @@ pub fn records_files(dir: &Path) -> Vec<PathBuf> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("runs") && n.ends_with(".jsonl"))
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
         })
         .collect();
     v.sort();
