@@ -91,7 +91,8 @@ pub fn paired_t(a: &[f64], b: &[f64]) -> Paired {
         }
     } else {
         let dist = StudentsT::new(0.0, 1.0, (s.n - 1) as f64).expect("df >= 1");
-        2.0 * (1.0 - dist.cdf(t.abs()))
+        // The lower tail directly: 1 - cdf(|t|) cancels to 0 below about 1e-16.
+        2.0 * dist.cdf(-t.abs())
     };
     Paired {
         n: s.n,
@@ -124,6 +125,17 @@ mod tests {
         let p = paired_t(&[1.0, 2.0, 3.0, 4.0, 5.0], &[1.1, 1.9, 3.5, 4.2, 5.6]);
         assert!((p.t - (-2.017_991_366_836_466)).abs() < 1e-12, "{}", p.t);
         assert!((p.p - 0.113_757_804_828_625_73).abs() < 1e-9, "{}", p.p);
+        // A far tail: scipy.stats.ttest_rel(range(1, 11), [0.0, 1.01, 1.98, 3.0, 3.99, 5.02, 6.0,
+        // 7.01, 7.98, 9.0]) -> t=246.0153457318713, p=1.541511876800506e-18.
+        let a: Vec<f64> = (1..=10).map(f64::from).collect();
+        let b = [0.0, 1.01, 1.98, 3.0, 3.99, 5.02, 6.0, 7.01, 7.98, 9.0];
+        let p = paired_t(&a, &b);
+        assert!((p.t / 246.015_345_731_871_3 - 1.0).abs() < 1e-12, "{}", p.t);
+        assert!(
+            (p.p / 1.541_511_876_800_506e-18 - 1.0).abs() < 1e-6,
+            "{}",
+            p.p
+        );
         assert!(summarize(&[]).mean.is_nan());
         assert!(summarize(&[1.0]).ci95.is_nan());
     }
