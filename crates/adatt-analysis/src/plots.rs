@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::AnalysisError;
 
@@ -109,24 +110,28 @@ fn draw_distributions<DB: DrawingBackend>(
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .y_labels(8)
-            .x_labels(k.max(1))
-            .x_label_formatter(&|x: &f64| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                    names[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
-            // Vertical model names, so that ten of them fit under a panel.
-            .x_label_style(
-                ("sans-serif", 12)
-                    .into_font()
-                    .transform(FontTransform::Rotate90),
-            )
+            // Model names are drawn below, vertically, so that ten fit under a panel.
+            .x_labels(0)
             .y_desc(y_desc)
             .y_label_formatter(&|y: &f64| format!("{y:.3}"))
             .draw()?;
+        // Anchored at their first letter: the mesh centres its labels on the tick, which puts
+        // half of a vertical name inside the plot.
+        let name_style = TextStyle::from(
+            ("sans-serif", 12)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .pos(Pos::new(HPos::Left, VPos::Center));
+        let base = root.get_base_pixel();
+        for (i, name) in names.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(i as f64, lo - pad));
+            root.draw(&Text::new(
+                name.clone(),
+                (x - base.0, y - base.1 + 6),
+                name_style.clone(),
+            ))?;
+        }
         for (i, (_, vals, paper)) in p.groups.iter().enumerate() {
             let c = PALETTE[i % PALETTE.len()];
             let x0 = i as f64;

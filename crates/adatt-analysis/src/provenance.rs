@@ -56,6 +56,9 @@ pub struct Stage {
     pub first_finished_at: Option<u64>,
     /// See `first_finished_at`.
     pub last_finished_at: Option<u64>,
+    /// The machines of the invocation manifests (they name the machine of records that predate
+    /// the record's own `host` field, when those were made on one machine).
+    pub invocation_hosts: Vec<String>,
     /// The latest invocation manifest of each shard, without its `config` (saved beside the
     /// results as `config.toml`).
     pub invocations: Vec<serde_json::Value>,
@@ -146,6 +149,12 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
         machines,
         first_finished_at: mine.iter().map(|r| r.finished_at).min(),
         last_finished_at: mine.iter().map(|r| r.finished_at).max(),
+        invocation_hosts: manifests
+            .iter()
+            .map(|m| m.host.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         invocations: manifests
             .iter()
             .map(|m| {
@@ -252,9 +261,15 @@ pub fn markdown(p: &Provenance) -> String {
             .collect::<Vec<_>>()
             .join("; ")
     };
+    let hosts: BTreeSet<&str> = p
+        .stages
+        .iter()
+        .flat_map(|s| s.invocation_hosts.iter().map(String::as_str))
+        .collect();
     md.push_str(&format!(
-        "Machines: {}. Code revisions: {}.\n",
+        "Machines of the runs: {}. Machines of the invocations: {}. Code revisions: {}.\n",
         list(&machines),
+        hosts.into_iter().collect::<Vec<_>>().join("; "),
         list(&revisions)
     ));
     md
