@@ -79,6 +79,7 @@ pub fn analyze_with(
         name: if earlier.is_empty() { "grid" } else { "final" },
         cfg,
         dir,
+        records: &records,
     });
     let prov = provenance::provenance(&cfg.name, &cfg.data.protocol().to_string(), &stages)?;
     let mut out = Vec::new();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use adatt_train::manifest::{read_invocations, Manifest};
-use adatt_train::{plan, read_all_records, ExperimentConfig, RunRecord};
+use adatt_train::{plan, ExperimentConfig, RunRecord};
 use serde::Serialize;
 
 use crate::AnalysisError;
@@ -21,8 +21,10 @@ pub struct StageRef<'a> {
     pub name: &'a str,
     /// The grid's config (its plan says which records count).
     pub cfg: &'a ExperimentConfig,
-    /// Its results directory.
+    /// Its results directory (for the invocation manifests).
     pub dir: &'a Path,
+    /// Its records, as read from `dir` (the caller has them already).
+    pub records: &'a [RunRecord],
 }
 
 /// The records of one grid and the compute they took.
@@ -43,6 +45,8 @@ pub struct Stage {
     /// Process-seconds of training and evaluation: the sum over recorded runs of their replica
     /// group's wall time divided by the group's size.
     pub process_s: f64,
+    /// Wall time of this stage as the records measure it: `process_s / jobs`.
+    pub wall_s: f64,
     /// Shard processes that ran side by side: the largest N of the invocations' `K-of-N`
     /// (1 when unsharded).
     pub jobs: usize,
@@ -108,8 +112,8 @@ fn shard_count(shard: Option<&str>) -> usize {
 pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
     let planned = plan(s.cfg);
     let keys: BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
-    let records = read_all_records(s.dir)?;
-    let mine: Vec<&RunRecord> = records
+    let mine: Vec<&RunRecord> = s
+        .records
         .iter()
         .filter(|r| keys.contains(r.key.as_str()))
         .collect();
@@ -128,6 +132,12 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
     }
     let manifests = read_invocations(s.dir)?;
     let ok = mine.iter().filter(|r| r.is_ok()).count();
+    let process_s: f64 = mine.iter().map(|r| share(r)).sum();
+    let jobs = manifests
+        .iter()
+        .map(|m| shard_count(m.shard.as_deref()))
+        .max()
+        .unwrap_or(1);
     let stage = Stage {
         name: s.name.to_owned(),
         dir: s.dir.display().to_string(),
@@ -135,12 +145,9 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
         runs_ok: ok,
         runs_failed: mine.len() - ok,
         runs_missing: planned.len() - mine.len(),
-        process_s: mine.iter().map(|r| share(r)).sum(),
-        jobs: manifests
-            .iter()
-            .map(|m| shard_count(m.shard.as_deref()))
-            .max()
-            .unwrap_or(1),
+        process_s,
+        wall_s: process_s / jobs as f64,
+        jobs,
         mean_run_s: per_entry
             .into_iter()
             .map(|(k, (s, n))| (k, s / n as f64))
@@ -200,7 +207,7 @@ pub fn provenance(
         experiment: experiment.to_owned(),
         protocol: protocol.to_owned(),
         process_s: out.iter().map(|s| s.process_s).sum(),
-        wall_s: out.iter().map(|s| s.process_s / s.jobs as f64).sum(),
+        wall_s: out.iter().map(|s| s.wall_s).sum(),
         complete: out.iter().all(|s| s.runs_missing == 0),
         stages: out,
         data_sha256,
@@ -225,7 +232,7 @@ pub fn markdown(p: &Provenance) -> String {
             s.runs_failed,
             h(s.process_s),
             s.jobs,
-            h(s.process_s / s.jobs as f64)
+            h(s.wall_s)
         ));
     }
     md.push_str(&format!(
@@ -239,24 +246,17 @@ pub fn markdown(p: &Provenance) -> String {
             "not all planned runs are recorded yet"
         }
     ));
-    let machines: BTreeMap<&str, usize> =
-        p.stages
-            .iter()
-            .flat_map(|s| &s.machines)
-            .fold(BTreeMap::new(), |mut m, (k, n)| {
+    // Run counts summed over the stages, as "key (n runs); ...".
+    let list = |counts: fn(&Stage) -> &BTreeMap<String, usize>| {
+        let total = p.stages.iter().flat_map(counts).fold(
+            BTreeMap::<&str, usize>::new(),
+            |mut m, (k, n)| {
                 *m.entry(k.as_str()).or_insert(0) += n;
                 m
-            });
-    let revisions: BTreeMap<&str, usize> =
-        p.stages
+            },
+        );
+        total
             .iter()
-            .flat_map(|s| &s.code_revisions)
-            .fold(BTreeMap::new(), |mut m, (k, n)| {
-                *m.entry(k.as_str()).or_insert(0) += n;
-                m
-            });
-    let list = |m: &BTreeMap<&str, usize>| {
-        m.iter()
             .map(|(k, n)| format!("{k} ({n} runs)"))
             .collect::<Vec<_>>()
             .join("; ")
@@ -268,9 +268,9 @@ pub fn markdown(p: &Provenance) -> String {
         .collect();
     md.push_str(&format!(
         "Machines of the runs: {}. Machines of the invocations: {}. Code revisions: {}.\n",
-        list(&machines),
+        list(|s| &s.machines),
         hosts.into_iter().collect::<Vec<_>>().join("; "),
-        list(&revisions)
+        list(|s| &s.code_revisions)
     ));
     md
 }

@@ -164,12 +164,13 @@ fn main() -> Result<()> {
         Phase::GridTune => return grid(&tuning, a.shard),
         Phase::Analyze | Phase::GridFinal => {}
     }
-    let tuning_records = read_all_records(&tuning.output_dir())?;
+    let tuning_dir = tuning.output_dir();
+    let tuning_records = read_all_records(&tuning_dir)?;
     if a.phase == Phase::Analyze && tuning_records.is_empty() {
         eprintln!(
             "protocol {}: no tuning runs recorded in {}, nothing to analyze yet (run `make table5`)",
             study.data.protocol(),
-            tuning.output_dir().display()
+            tuning_dir.display()
         );
         return Ok(());
     }
@@ -200,7 +201,6 @@ fn main() -> Result<()> {
         study.data.protocol(),
         choices_md
     );
-    let tuning_dir = tuning.output_dir();
     let files = adatt_analysis::analyze_with(
         &fin,
         &out,
@@ -210,6 +210,7 @@ fn main() -> Result<()> {
             name: "tuning",
             cfg: &tuning,
             dir: &tuning_dir,
+            records: &tuning_records,
         }],
     )?;
     for f in files {
