@@ -52,37 +52,68 @@ fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
         })
 }
 
-/// Regenerate tables, figures and `manifest.json` of `cfg` from the records in `dir`. Returns
-/// the files written.
+/// Where an analysis reads and writes.
+#[derive(Clone, Copy, Debug)]
+pub struct Dirs<'a> {
+    /// The grid's results directory, with its records and invocation manifests.
+    pub records: &'a Path,
+    /// Where the tables, figures, `manifest.json` and `config.toml` go: `records` for the
+    /// config's own seeds, a subdirectory for a seed override (see
+    /// [`adatt_train::seeds_subdir`]), so that a partial look never overwrites the full result.
+    pub report: &'a Path,
+}
+
+impl<'a> Dirs<'a> {
+    /// Records and report in one directory.
+    pub fn same(dir: &'a Path) -> Self {
+        Dirs {
+            records: dir,
+            report: dir,
+        }
+    }
+}
+
+/// Regenerate tables, figures, `manifest.json` and `config.toml` of `cfg` from the records in
+/// `dirs.records`, into `dirs.report`. Returns the files written.
 pub fn analyze(
     cfg: &ExperimentConfig,
-    dir: &Path,
+    dirs: Dirs<'_>,
     title: &str,
     notes: &str,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
-    analyze_with(cfg, dir, title, notes, &[])
+    analyze_with(cfg, dirs, title, notes, &[])
 }
 
 /// [`analyze`], where the result also depends on `earlier` grids (e.g. a tuning grid that chose
 /// the configs of `cfg`): their runs count in `manifest.json`'s compute and provenance.
 pub fn analyze_with(
     cfg: &ExperimentConfig,
-    dir: &Path,
+    dirs: Dirs<'_>,
     title: &str,
     notes: &str,
     earlier: &[StageRef<'_>],
 ) -> Result<Vec<PathBuf>, AnalysisError> {
-    let records = read_all_records(dir)?;
+    let records = read_all_records(dirs.records)?;
+    let dir = dirs.report;
+    std::fs::create_dir_all(dir).map_err(|source| AnalysisError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let report = build_report(cfg, &records);
     let mut stages = earlier.to_vec();
     stages.push(StageRef {
         name: if earlier.is_empty() { "grid" } else { "final" },
         cfg,
-        dir,
+        dir: dirs.records,
         records: &records,
     });
     let prov = provenance::provenance(&cfg.name, &cfg.data.protocol().to_string(), &stages)?;
     let mut out = Vec::new();
+    // The config this report describes (the grid saves the one it last trained with beside
+    // the records; after a seed override that is not this one).
+    let p = dir.join("config.toml");
+    write(&p, &toml::to_string(cfg).expect("config serializes"))?;
+    out.push(p);
     let p = dir.join("manifest.json");
     write(
         &p,

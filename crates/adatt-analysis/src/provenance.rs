@@ -45,11 +45,14 @@ pub struct Stage {
     /// Process-seconds of training and evaluation: the sum over recorded runs of their replica
     /// group's wall time divided by the group's size.
     pub process_s: f64,
-    /// Wall time of this stage as the records measure it: `process_s / jobs`.
+    /// Wall time of this stage as the records measure it: the length of the union of the
+    /// recorded runs' intervals `[finished_at - group_wall_s, finished_at]`, i.e. the time during
+    /// which at least one run was training or evaluating. Pauses between invocations do not
+    /// count; however many processes or threads ran, the time counts once.
     pub wall_s: f64,
-    /// Shard processes that ran side by side: the largest N of the invocations' `K-of-N`
-    /// (1 when unsharded).
-    pub jobs: usize,
+    /// `process_s / wall_s`: how many runs were in progress on average (2 for two shard
+    /// processes side by side; 0 without records).
+    pub parallelism: f64,
     /// Mean process-seconds per run, by entry.
     pub mean_run_s: BTreeMap<String, f64>,
     /// Recorded runs by code revision ([`UNRECORDED`] for records older than the field).
@@ -79,10 +82,10 @@ pub struct Provenance {
     pub stages: Vec<Stage>,
     /// Sum of the stages' process-seconds.
     pub process_s: f64,
-    /// Wall time of the whole job as the records measure it: the sum over stages of
-    /// process-seconds divided by that stage's jobs. It is what one uninterrupted invocation on
-    /// the recorded machine takes for training and evaluation (shards are dealt round-robin, so
-    /// they are balanced); process start-up, data loading and the analysis are not included.
+    /// Wall time of the whole job as the records measure it: the union of the intervals of all
+    /// stages' runs (see [`Stage::wall_s`]). It is the time the job spent training and
+    /// evaluating, summed over the invocations that made it; process start-up, data loading and
+    /// the analysis are not included.
     pub wall_s: f64,
     /// Whether every planned run of every stage is recorded.
     pub complete: bool,
@@ -101,22 +104,44 @@ fn machine(r: &RunRecord) -> String {
     )
 }
 
-fn shard_count(shard: Option<&str>) -> usize {
-    shard
-        .and_then(|s| s.split("-of-").nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1)
+/// The interval during which a record's replica group trained and evaluated (unix seconds).
+fn interval(r: &RunRecord) -> (f64, f64) {
+    let end = r.finished_at as f64;
+    (end - r.group_wall_s.max(0.0), end)
+}
+
+/// Length of the union of `intervals` (each `(start, end)`, `start <= end`).
+pub fn union_length(mut intervals: Vec<(f64, f64)>) -> f64 {
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut total = 0.0;
+    let mut open: Option<(f64, f64)> = None;
+    for (s, e) in intervals {
+        open = match open {
+            Some((os, oe)) if s <= oe => Some((os, oe.max(e))),
+            Some((os, oe)) => {
+                total += oe - os;
+                Some((s, e))
+            }
+            None => Some((s, e)),
+        };
+    }
+    total + open.map_or(0.0, |(s, e)| e - s)
+}
+
+/// The records of `s` that its config plans.
+fn counted<'a>(s: &StageRef<'a>) -> Vec<&'a RunRecord> {
+    let planned = plan(s.cfg);
+    let keys: BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    s.records
+        .iter()
+        .filter(|r| keys.contains(r.key.as_str()))
+        .collect()
 }
 
 /// Fold the records and invocation manifests of one grid.
 pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
     let planned = plan(s.cfg);
-    let keys: BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
-    let mine: Vec<&RunRecord> = s
-        .records
-        .iter()
-        .filter(|r| keys.contains(r.key.as_str()))
-        .collect();
+    let mine = counted(&s);
     let share = |r: &RunRecord| r.group_wall_s / r.group_replicas.max(1) as f64;
     let mut per_entry: BTreeMap<String, (f64, usize)> = BTreeMap::new();
     let mut code_revisions = BTreeMap::new();
@@ -133,11 +158,7 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
     let manifests = read_invocations(s.dir)?;
     let ok = mine.iter().filter(|r| r.is_ok()).count();
     let process_s: f64 = mine.iter().map(|r| share(r)).sum();
-    let jobs = manifests
-        .iter()
-        .map(|m| shard_count(m.shard.as_deref()))
-        .max()
-        .unwrap_or(1);
+    let wall_s = union_length(mine.iter().map(|r| interval(r)).collect());
     let stage = Stage {
         name: s.name.to_owned(),
         dir: s.dir.display().to_string(),
@@ -146,8 +167,12 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
         runs_failed: mine.len() - ok,
         runs_missing: planned.len() - mine.len(),
         process_s,
-        wall_s: process_s / jobs as f64,
-        jobs,
+        wall_s,
+        parallelism: if wall_s > 0.0 {
+            process_s / wall_s
+        } else {
+            0.0
+        },
         mean_run_s: per_entry
             .into_iter()
             .map(|(k, (s, n))| (k, s / n as f64))
@@ -207,7 +232,13 @@ pub fn provenance(
         experiment: experiment.to_owned(),
         protocol: protocol.to_owned(),
         process_s: out.iter().map(|s| s.process_s).sum(),
-        wall_s: out.iter().map(|s| s.wall_s).sum(),
+        wall_s: union_length(
+            stages
+                .iter()
+                .flat_map(|s| counted(s))
+                .map(interval)
+                .collect(),
+        ),
         complete: out.iter().all(|s| s.runs_missing == 0),
         stages: out,
         data_sha256,
@@ -220,25 +251,25 @@ pub fn markdown(p: &Provenance) -> String {
     let h = |s: f64| s / 3600.0;
     let mut md = String::from("## Compute and provenance\n\n");
     md.push_str(
-        "| stage | runs recorded / planned | failed | process-hours | processes | wall hours |\n",
+        "| stage | runs recorded / planned | failed | process-hours | wall hours | runs in parallel (mean) |\n",
     );
     md.push_str("|---|---|---|---|---|---|\n");
     for s in &p.stages {
         md.push_str(&format!(
-            "| {} | {} / {} | {} | {:.2} | {} | {:.2} |\n",
+            "| {} | {} / {} | {} | {:.2} | {:.2} | {:.2} |\n",
             s.name,
             s.runs_ok + s.runs_failed,
             s.runs_planned,
             s.runs_failed,
             h(s.process_s),
-            s.jobs,
-            h(s.wall_s)
+            h(s.wall_s),
+            s.parallelism
         ));
     }
     md.push_str(&format!(
-        "\nWall time from the records: **{:.2} h** ({}): the sum over recorded runs of their \
-         training and evaluation time, divided by the processes that ran side by side; start-up \
-         and analysis are not included.\n",
+        "\nWall time from the records: **{:.2} h** ({}): the time during which at least one \
+         recorded run was training or evaluating (each record gives its interval); pauses \
+         between invocations, start-up and the analysis are not included.\n",
         h(p.wall_s),
         if p.complete {
             "every planned run recorded"
@@ -273,4 +304,29 @@ pub fn markdown(p: &Provenance) -> String {
         list(|s| &s.code_revisions)
     ));
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::union_length;
+
+    #[test]
+    fn union_length_counts_overlaps_once_and_gaps_not_at_all() {
+        // (intervals, union length), worked out by hand
+        let cases: [(&[(f64, f64)], f64); 6] = [
+            (&[], 0.0),
+            (&[(3.0, 5.0)], 2.0),
+            // two shards side by side: 10 s of wall, 20 s of process time
+            (&[(0.0, 10.0), (0.0, 10.0)], 10.0),
+            // overlapping, then a pause of 5 s, then one more run
+            (&[(0.0, 10.0), (5.0, 15.0), (20.0, 30.0)], 25.0),
+            // unsorted, one nested in another, one touching
+            (&[(20.0, 30.0), (0.0, 10.0), (2.0, 4.0), (10.0, 12.0)], 22.0),
+            // the same interval from every replica of a group
+            (&[(1.0, 2.5), (1.0, 2.5), (1.0, 2.5)], 1.5),
+        ];
+        for (iv, want) in cases {
+            assert_eq!(union_length(iv.to_vec()), want, "{iv:?}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use adatt_analysis::Dirs;
 use adatt_data::{CensusConfig, Dataset, Protocol};
 use adatt_train::{
     consolidate_records, read_all_records, run_grid, run_grid_with_hook, train_group,
@@ -63,6 +64,9 @@ fn config() -> ExperimentConfig {
     ExperimentConfig::from_toml_str(CONFIG, Path::new("tiny.toml")).expect("config parses")
 }
 
+/// The code revision the grids of these tests stamp on their records.
+const REVISION: &str = "0123456789ab-test";
+
 fn opts(dir: &Path, shard: Option<Shard>, replicas: usize) -> GridOptions {
     GridOptions {
         out_dir: dir.to_owned(),
@@ -72,6 +76,7 @@ fn opts(dir: &Path, shard: Option<Shard>, replicas: usize) -> GridOptions {
         replicas,
         command_line: vec!["test".into()],
         progress: false,
+        code_revision: Some(REVISION.into()),
     }
 }
 
@@ -165,7 +170,7 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         }
     }
     // Analysis writes tables and figures.
-    let files = adatt_analysis::analyze(&cfg, a.path(), "tiny", "").unwrap();
+    let files = adatt_analysis::analyze(&cfg, Dirs::same(a.path()), "tiny", "").unwrap();
     for f in [
         "summary.csv",
         "table.md",
@@ -178,17 +183,92 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         assert!(files.contains(&p), "{f} not reported");
         assert!(std::fs::metadata(&p).unwrap().len() > 100, "{f} is empty");
     }
+    // summary.csv against the records: n and the mean test AUC of every cell.
+    let recs = read_all_records(a.path()).unwrap();
+    let summary = std::fs::read_to_string(a.path().join("summary.csv")).unwrap();
+    let cells = |csv: &str| -> Vec<(String, String, u64, f64)> {
+        csv.lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (
+                    f[1].to_owned(),
+                    f[5].to_owned(),
+                    f[6].parse().unwrap(),
+                    f[8].parse().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let got = cells(&summary);
+    assert_eq!(got.len(), 2 * 3, "{summary}");
+    for (entry, task, n, mean) in &got {
+        let t = recs[0].tasks.iter().position(|x| x == task).unwrap();
+        let v: Vec<f64> = recs
+            .iter()
+            .filter(|r| &r.entry == entry)
+            .map(|r| r.best.as_ref().unwrap().test[t].auc)
+            .collect();
+        let want = v.iter().sum::<f64>() / v.len() as f64;
+        assert_eq!(*n, 2, "{entry} {task}");
+        assert!(
+            (mean - want).abs() < 1e-6,
+            "{entry} {task}: {mean} vs {want}"
+        );
+    }
     let md = std::fs::read_to_string(a.path().join("table.md")).unwrap();
+    let adatt_income = got
+        .iter()
+        .find(|c| c.0 == "AdaTT-sp" && c.1 == "income")
+        .unwrap()
+        .3;
     assert!(
-        md.contains("| AdaTT-sp | tiny |") && md.contains("0.8700"),
+        md.contains("| AdaTT-sp | tiny |") && md.contains(&format!("{adatt_income:.4} ±")),
         "{md}"
     );
     assert!(a.path().join("config.toml").exists());
+    // A seed subset reads the same records but writes its report elsewhere, and leaves the full
+    // report as it was.
+    let mut one = cfg.clone();
+    one.run.seeds = adatt_train::Seeds::List(vec![1]);
+    let sub_name = adatt_train::seeds_subdir(&cfg.run.seeds, &one.run.seeds).unwrap();
+    assert_eq!(sub_name, "seeds-1");
+    let sub = a.path().join(&sub_name);
+    adatt_analysis::analyze(
+        &one,
+        Dirs {
+            records: a.path(),
+            report: &sub,
+        },
+        "tiny",
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(a.path().join("summary.csv")).unwrap(),
+        summary
+    );
+    let sub_cells = cells(&std::fs::read_to_string(sub.join("summary.csv")).unwrap());
+    assert_eq!(sub_cells.len(), 6);
+    for (entry, task, n, mean) in &sub_cells {
+        let t = recs[0].tasks.iter().position(|x| x == task).unwrap();
+        let r = recs
+            .iter()
+            .find(|r| &r.entry == entry && r.seed == 1)
+            .unwrap();
+        assert_eq!(*n, 1);
+        assert!((mean - r.best.as_ref().unwrap().test[t].auc).abs() < 1e-6);
+    }
+    assert!(std::fs::read_to_string(sub.join("config.toml"))
+        .unwrap()
+        .contains("seeds = [1]"));
     let json = |f: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(a.path().join(f)).unwrap()).unwrap()
     };
     // manifest.json: the records' compute and provenance. Two replicas per group, so each
-    // group's wall time counts once.
+    // group's wall time counts once in the process time. The groups ran one after the other,
+    // so the wall time is their sum, less at most 1 s per group where whole-second
+    // `finished_at` stamps make neighbours overlap.
     let prov = json("manifest.json");
     let recs = read_all_records(a.path()).unwrap();
     let groups: f64 = recs.iter().map(|r| r.group_wall_s).sum::<f64>() / 2.0;
@@ -198,19 +278,25 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
             stage["runs_planned"].as_u64(),
             stage["runs_ok"].as_u64(),
             stage["runs_missing"].as_u64(),
-            stage["jobs"].as_u64(),
             prov["complete"].as_bool()
         ),
-        (Some(4), Some(4), Some(0), Some(1), Some(true)),
+        (Some(4), Some(4), Some(0), Some(true)),
         "{prov}"
     );
-    assert!(groups > 0.0 && (prov["wall_s"].as_f64().unwrap() - groups).abs() < 1e-9);
-    let rev = recs[0]
-        .git_revision
-        .clone()
-        .expect("runs record the code revision");
-    assert!(recs.iter().all(|r| r.git_revision.as_ref() == Some(&rev)));
-    assert_eq!(stage["code_revisions"][&rev].as_u64(), Some(4), "{prov}");
+    assert!(groups > 0.0 && (prov["process_s"].as_f64().unwrap() - groups).abs() < 1e-9);
+    let wall = prov["wall_s"].as_f64().unwrap();
+    assert!(
+        wall <= groups + 1e-9 && wall >= groups - 2.0,
+        "{wall} vs {groups}"
+    );
+    assert!(recs
+        .iter()
+        .all(|r| r.git_revision.as_deref() == Some(REVISION)));
+    assert_eq!(
+        stage["code_revisions"][REVISION].as_u64(),
+        Some(4),
+        "{prov}"
+    );
     let machine = format!("{} | Cpu, 1 thread(s)", recs[0].host.as_ref().unwrap());
     assert_eq!(stage["machines"][&machine].as_u64(), Some(4), "{prov}");
     assert_eq!(prov["data_sha256"].as_object().unwrap().len(), 2);
@@ -280,19 +366,43 @@ fn resume_after_interruption_and_shards_merge_to_the_unsharded_result() {
         .collect();
     assert_eq!(left, ["runs.jsonl"]);
     assert_eq!(comparable(read_all_records(sh.path()).unwrap()), want);
-    // Two shards ran side by side: the records' wall time is half their process time.
-    adatt_analysis::analyze(&cfg, sh.path(), "t", "").unwrap();
+    // Wall time is the union of the runs' intervals, whatever the shard count. Give the four
+    // records known intervals: two shards side by side over [100, 125] (runs [100, 110] then
+    // [110, 125], and [100, 112]), then, after a pause, one run over [1000, 1008].
+    let mut recs = read_all_records(sh.path()).unwrap();
+    for (r, (end, wall)) in
+        recs.iter_mut()
+            .zip([(110, 10.0), (125, 15.0), (112, 12.0), (1008, 8.0)])
+    {
+        r.finished_at = end;
+        r.group_wall_s = wall;
+    }
+    let lines: String = recs
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
+    std::fs::write(sh.path().join("runs.jsonl"), lines).unwrap();
+    adatt_analysis::analyze(&cfg, Dirs::same(sh.path()), "t", "").unwrap();
     let prov: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sh.path().join("manifest.json")).unwrap())
             .unwrap();
-    let process: f64 = read_all_records(sh.path())
-        .unwrap()
-        .iter()
-        .map(|r| r.group_wall_s)
-        .sum();
-    assert_eq!(prov["stages"][0]["jobs"].as_u64(), Some(2), "{prov}");
-    assert!((prov["process_s"].as_f64().unwrap() - process).abs() < 1e-9);
-    assert!((prov["wall_s"].as_f64().unwrap() - process / 2.0).abs() < 1e-9);
+    let stage = &prov["stages"][0];
+    let num = |v: &serde_json::Value| v.as_f64().unwrap();
+    assert_eq!(
+        (
+            num(&prov["process_s"]),
+            num(&prov["wall_s"]),
+            num(&stage["wall_s"]),
+            num(&stage["parallelism"])
+        ),
+        (45.0, 33.0, 33.0, 45.0 / 33.0),
+        "{prov}"
+    );
+    let md = std::fs::read_to_string(sh.path().join("table.md")).unwrap();
+    assert!(
+        md.contains("| grid | 4 / 4 | 0 | 0.01 | 0.01 | 1.36 |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -355,6 +465,32 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
     );
 }
 
+/// DWA is wired into the loss: with weights fixed at 1 for the first two epochs it trains
+/// exactly like equal weighting, and from the third epoch its weights (in DWA's [0.5, 1.5])
+/// move away from 1 and change the training.
+#[test]
+fn dwa_weights_apply_from_the_third_epoch() {
+    let ds = dataset();
+    let cfg = config();
+    let data = TrainData::new(ds, cfg.run.input, tch::Device::Cpu, 2048);
+    let model = &cfg.entries[1].model;
+    let mut dwa = cfg.train.clone();
+    dwa.epochs = 3;
+    assert_eq!(dwa.task_weighting, adatt_train::TaskWeighting::Dwa);
+    let mut equal = dwa.clone();
+    equal.task_weighting = adatt_train::TaskWeighting::Equal;
+    let d = &train_group(&data, model, &dwa, &[3], &mut (), None).unwrap().runs[0];
+    let e = &train_group(&data, model, &equal, &[3], &mut (), None).unwrap().runs[0];
+    assert_eq!(d.epochs[..2], e.epochs[..2]);
+    assert_eq!(d.task_weights[..2], [vec![1.0; 3], vec![1.0; 3]]);
+    let w = &d.task_weights[2];
+    assert!(
+        w.iter().all(|x| (0.5..=1.5).contains(x)) && w.iter().any(|x| (x - 1.0).abs() > 1e-4),
+        "{w:?}"
+    );
+    assert_ne!(d.epochs[2].train_loss, e.epochs[2].train_loss);
+}
+
 #[test]
 fn a_nan_run_is_recorded_as_failed_and_counted() {
     let ds = dataset();
@@ -372,7 +508,7 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
     let failed: Vec<_> = recs.iter().filter(|r| !r.is_ok()).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].seed, 1);
-    let files = adatt_analysis::analyze(&cfg, dir.path(), "t", "").unwrap();
+    let files = adatt_analysis::analyze(&cfg, Dirs::same(dir.path()), "t", "").unwrap();
     assert!(!files.is_empty());
     let csv = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
     let row = csv.lines().nth(1).unwrap();
@@ -394,7 +530,14 @@ fn bad_configs_are_rejected_with_the_key_and_nothing_is_written() {
     for (from, to, key) in [
         ("lr = 5e-3", "lr = -1e-3", "train.lr"),
         ("batch_size = 256", "batch_size = 0", "train.batch_size"),
+        ("seeds = [0, 1]", "seeds = [0, 1, 0]", "seed 0 is listed twice"),
+        (
+            "bottom = [32, 16], tower = [8] }",
+            "bottom = [32, 16], tower = [8] }\n[[entries]]\nname = \"SB again\"\nsetting = \"tiny\"\nmodel = { kind = \"shared_bottom\", bottom = [32, 16], tower = [8] }",
+            "entries `SB` and `SB again` have the same model",
+        ),
     ] {
+        assert!(CONFIG.contains(from), "{from}");
         let cfg = parse(&CONFIG.replace(from, to)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");

@@ -135,8 +135,11 @@ struct RunArgs {
 }
 
 impl RunArgs {
-    fn load(&self) -> Result<ExperimentConfig> {
+    /// The config with the overrides applied, and the directory its analysis goes to (a
+    /// `seeds-…` subdirectory of the results for a seed override; see `seeds_subdir`).
+    fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
         let mut cfg = ExperimentConfig::load(&self.config)?;
+        let configured_seeds = cfg.run.seeds.clone();
         let o = Overrides::parse(
             self.seeds.as_deref(),
             self.protocol.as_deref(),
@@ -151,7 +154,11 @@ impl RunArgs {
         if let Some(o) = &self.out {
             cfg.output_dir = Some(o.clone());
         }
-        Ok(cfg)
+        let report = match adatt_train::seeds_subdir(&configured_seeds, &cfg.run.seeds) {
+            Some(sub) => cfg.output_dir().join(sub),
+            None => cfg.output_dir(),
+        };
+        Ok((cfg, report))
     }
 }
 
@@ -218,11 +225,16 @@ fn main() -> Result<()> {
             shard,
             no_analysis,
         } => {
-            let cfg = common.load()?;
+            let (cfg, report_dir) = common.load()?;
             let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
             cfg.validate(ds.task_names.len())
                 .with_context(|| format!("config {}", common.config.display()))?;
             let out_dir = cfg.output_dir();
+            // A `--shard` is one of several writers by design; a whole grid is the only one.
+            let _lock = match shard {
+                None => Some(adatt_train::lock_results_dir(&out_dir)?),
+                Some(_) => None,
+            };
             let device = cfg.run.device.resolve()?;
             let opts = GridOptions {
                 out_dir: out_dir.clone(),
@@ -232,6 +244,7 @@ fn main() -> Result<()> {
                 replicas: cfg.run.resolve_replicas(device),
                 command_line: std::env::args().collect(),
                 progress: true,
+                code_revision: adatt_train::manifest::git_revision(),
             };
             let s = adatt_train::run_grid(&cfg, &ds, &opts)
                 .with_context(|| format!("running {}", common.config.display()))?;
@@ -246,16 +259,23 @@ fn main() -> Result<()> {
                 s.records.display()
             );
             if !no_analysis {
-                let files = adatt_analysis::analyze(&cfg, &out_dir, &cfg.name, &cfg.description)?;
+                let dirs = adatt_analysis::Dirs {
+                    records: &out_dir,
+                    report: &report_dir,
+                };
+                let files = adatt_analysis::analyze(&cfg, dirs, &cfg.name, &cfg.description)?;
                 for f in files {
                     eprintln!("wrote {}", f.display());
                 }
             }
         }
         Cmd::Analyze { common } => {
-            let cfg = common.load()?;
-            let dir = cfg.output_dir();
-            let files = adatt_analysis::analyze(&cfg, &dir, &cfg.name, &cfg.description)?;
+            let (cfg, report_dir) = common.load()?;
+            let dirs = adatt_analysis::Dirs {
+                records: &cfg.output_dir(),
+                report: &report_dir,
+            };
+            let files = adatt_analysis::analyze(&cfg, dirs, &cfg.name, &cfg.description)?;
             for f in files {
                 eprintln!("wrote {}", f.display());
             }

@@ -34,6 +34,22 @@ fn default_split_seed() -> u32 {
 }
 
 impl DataConfig {
+    /// What of the data config changes a run's numbers, for the record key: everything but
+    /// `data_dir` (the files are sha256-checked on load, wherever they are). The directory is
+    /// replaced by its default, so keys made before this normalisation stay the same.
+    pub fn identity(&self) -> DataConfig {
+        match self {
+            DataConfig::Census {
+                protocol,
+                split_seed,
+                ..
+            } => DataConfig::Census {
+                data_dir: default_census_dir(),
+                protocol: *protocol,
+                split_seed: *split_seed,
+            },
+        }
+    }
     /// The census loader config, if this is census.
     pub fn census(&self) -> CensusConfig {
         match self {
@@ -409,10 +425,18 @@ impl ExperimentConfig {
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
         self.train.validate(n_tasks)?;
-        if self.run.seeds.to_vec().is_empty() {
+        let seeds = self.run.seeds.to_vec();
+        if seeds.is_empty() {
             return Err(TrainError::ConfigValue {
                 key: "run.seeds".into(),
                 message: "no seeds".into(),
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(s) = seeds.iter().find(|s| !seen.insert(**s)) {
+            return Err(TrainError::ConfigValue {
+                key: "run.seeds".into(),
+                message: format!("seed {s} is listed twice"),
             });
         }
         if self.entries.is_empty() {
@@ -435,6 +459,19 @@ impl ExperimentConfig {
                     entry: e.name.clone(),
                     source,
                 })?;
+        }
+        // A run's record key is its config hash and seed, without the entry name: two entries
+        // with the same model would share their records.
+        for (i, a) in self.entries.iter().enumerate() {
+            if let Some(b) = self.entries[..i].iter().find(|b| b.model == a.model) {
+                return Err(TrainError::ConfigValue {
+                    key: "entries.model".into(),
+                    message: format!(
+                        "entries `{}` and `{}` have the same model; they would be the same runs",
+                        b.name, a.name
+                    ),
+                });
+            }
         }
         let known = |n: &str, key: &str| {
             if names.contains(n) {

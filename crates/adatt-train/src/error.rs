@@ -37,6 +37,11 @@ pub enum TrainError {
         /// The cause.
         source: adatt_models::ModelError,
     },
+    /// Another process is writing to this results directory.
+    #[error(
+        "{0} is in use by another run (it holds {0}/.lock); wait for it to finish, or stop it"
+    )]
+    Locked(PathBuf),
     /// A shard process could not start or failed.
     #[error("parallel jobs: {0}")]
     Jobs(String),

@@ -20,9 +20,9 @@ use crate::records::{
 use crate::trainer::{train_group, Progress, Status, TrainData};
 use adatt_models::ModelConfig;
 
-/// Hash of what changes a run's numbers except the seed.
+/// Hash of what changes a run's numbers except the seed (see [`DataConfig::identity`]).
 pub fn config_hash(data: &DataConfig, train: &TrainConfig, model: &ModelConfig) -> String {
-    let v = serde_json::json!({ "data": data, "train": train, "model": model });
+    let v = serde_json::json!({ "data": data.identity(), "train": train, "model": model });
     let digest = Sha256::digest(serde_json::to_vec(&v).expect("configs serialize"));
     hex::encode(&digest[..8])
 }
@@ -88,6 +88,10 @@ pub struct GridOptions {
     pub replicas: usize,
     /// Command line for the manifest.
     pub command_line: Vec<String>,
+    /// Code revision stamped on the manifest and every record. Shard processes get their
+    /// parent's ([`manifest::git_revision`] taken once, at its start), so that all shards of
+    /// one invocation agree even if the checkout changes while they start.
+    pub code_revision: Option<String>,
     /// Draw progress bars (only if stderr is a terminal).
     pub progress: bool,
 }
@@ -176,6 +180,19 @@ pub fn run_grid_with_hook(
         .collect();
     execution_order(&mut todo, cfg.run.seeds.to_vec().len(), opts.replicas);
     let skipped = planned - todo.len();
+    let records = records_file(&opts.out_dir, opts.shard);
+    if todo.is_empty() {
+        // Nothing to train: leave the config and the invocation manifests of the invocations
+        // that trained the records as they are (they give the records' provenance).
+        return Ok(GridSummary {
+            planned,
+            skipped,
+            trained: 0,
+            failed: 0,
+            records,
+            wall_s: started.elapsed().as_secs_f64(),
+        });
+    }
 
     // Save the resolved config beside the results.
     let cfg_path = opts.out_dir.join("config.toml");
@@ -187,7 +204,7 @@ pub fn run_grid_with_hook(
         .join(manifest::invocation_file_name(shard_tag.as_deref()));
     let mut man = Manifest {
         experiment: cfg.name.clone(),
-        git_revision: manifest::git_revision(),
+        git_revision: opts.code_revision.clone(),
         tch_version: "0.24".into(),
         libtorch_version: manifest::libtorch_version(),
         device: format!("{:?}", opts.device),
@@ -206,7 +223,6 @@ pub fn run_grid_with_hook(
     };
     man.write(&manifest_path)?;
 
-    let records = records_file(&opts.out_dir, opts.shard);
     let mut writer = RecordWriter::open(&records)?;
     let mut data = TrainData::new(ds, cfg.run.input, opts.device, cfg.train.max_train_rows);
     data.eval_batch = cfg.run.resolve_eval_batch(opts.device);

@@ -6,6 +6,7 @@
 //! * [`metrics`]: exact f64 metrics (AUC as scikit-learn, NE, MSE), parallel with rayon.
 //! * [`grid`]: entries × seeds → runs; resume by record key; `--shard k/N`.
 //! * [`jobs`]: a grid as N shard processes (one intra-op thread each).
+//! * [`lock`]: one writing invocation per results directory.
 //! * [`records`]: append-only JSONL records (one line per run, never half a line).
 //! * [`manifest`]: provenance of each invocation.
 //! * [`runtime`]: process set-up (flush denormals, keep freed memory): `unsafe` FFI.
@@ -14,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod grid;
 pub mod jobs;
+pub mod lock;
 pub mod manifest;
 pub mod metrics;
 pub mod optim;
@@ -30,7 +32,8 @@ pub use config::{
 pub use error::{Result, TrainError};
 pub use grid::{config_hash, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary};
 pub use jobs::{resolve_jobs, run_shards};
-pub use overrides::{resolve_threads, Overrides};
+pub use lock::{lock_results_dir, DirLock};
+pub use overrides::{resolve_threads, seeds_subdir, Overrides};
 pub use records::{consolidate_records, read_all_records, RunRecord, Shard};
 pub use study::{Choice, StudyConfig};
 pub use trainer::{train_group, GroupOutcome, RunOutcome, Status, TrainData};

@@ -101,6 +101,34 @@ impl Overrides {
     }
 }
 
+/// Where the analysis of a seed override goes: `None` when `used` are the config's own seeds,
+/// else a subdirectory name such as `seeds-0-4` (seeds 0..5) or `seeds-1_5-7` (1, 5, 6, 7).
+/// Records are keyed by config and seed, so an override shares the results directory's records
+/// (and adds to them), but its tables must not overwrite the full run's.
+pub fn seeds_subdir(configured: &Seeds, used: &Seeds) -> Option<String> {
+    let mut v = used.to_vec();
+    if v == configured.to_vec() {
+        return None;
+    }
+    v.sort_unstable();
+    v.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        while j + 1 < v.len() && v[j + 1] == v[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j == i {
+            v[i].to_string()
+        } else {
+            format!("{}-{}", v[i], v[j])
+        });
+        i = j + 1;
+    }
+    Some(format!("seeds-{}", parts.join("_")))
+}
+
 /// Intra-op threads to use: `n`, or all cores for 0.
 pub fn resolve_threads(n: usize) -> usize {
     if n == 0 {
@@ -134,5 +162,25 @@ mod tests {
         // REPLICAS=0 means auto (see `RunConfig::resolve_replicas`).
         let o = Overrides::parse(None, None, None, None, Some(0)).unwrap();
         assert_eq!(o.replicas, Some(0));
+    }
+
+    #[test]
+    fn a_seed_override_names_its_own_report_directory() {
+        let hundred = Seeds::Range {
+            start: 0,
+            count: 100,
+        };
+        let range = |start, count| Seeds::Range { start, count };
+        let cases = [
+            (range(0, 100), None),
+            (Seeds::List((0..100).collect()), None),
+            (range(0, 5), Some("seeds-0-4")),
+            (range(7, 1), Some("seeds-7")),
+            (Seeds::List(vec![7, 1, 5, 6]), Some("seeds-1_5-7")),
+            (Seeds::List(vec![0, 1, 2, 9, 10]), Some("seeds-0-2_9-10")),
+        ];
+        for (used, want) in cases {
+            assert_eq!(seeds_subdir(&hundred, &used).as_deref(), want, "{used:?}");
+        }
     }
 }

@@ -78,6 +78,57 @@ impl RunRecord {
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
     }
+
+    /// Checks what the analysis indexes by task: every metric list has one entry per task,
+    /// every weight list too, and a finished run has its best epoch among its epochs.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let n = self.tasks.len();
+        let split = |what: &str, e: &SplitEval| {
+            if e.valid.len() != n || e.test.len() != n {
+                Err(format!(
+                    "{what} has {} validation and {} test metrics for {n} tasks",
+                    e.valid.len(),
+                    e.test.len()
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(b) = &self.best {
+            split("`best`", b)?;
+        }
+        for (i, c) in self.epochs.iter().enumerate() {
+            split(&format!("`epochs[{i}]`"), &c.eval)?;
+        }
+        for (i, c) in self.checkpoints.iter().enumerate() {
+            split(&format!("`checkpoints[{i}]`"), &c.eval)?;
+        }
+        if let Some((i, w)) = self
+            .task_weights
+            .iter()
+            .enumerate()
+            .find(|(_, w)| w.len() != n)
+        {
+            return Err(format!(
+                "`task_weights[{i}]` has {} weights for {n} tasks",
+                w.len()
+            ));
+        }
+        if self.is_ok() {
+            match (self.best_epoch, &self.best) {
+                (Some(e), Some(_)) if e < self.epochs.len() => {}
+                _ => {
+                    return Err(format!(
+                        "status ok, but best_epoch {:?} is not one of its {} epochs or `best` \
+                         is missing",
+                        self.best_epoch,
+                        self.epochs.len()
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Records file name for a shard (None = unsharded).
@@ -131,7 +182,14 @@ pub fn read_records(path: &Path) -> Result<Vec<RunRecord>> {
             continue;
         }
         match serde_json::from_str::<RunRecord>(line) {
-            Ok(r) => out.push(r),
+            Ok(r) => {
+                r.check().map_err(|message| TrainError::CorruptRecord {
+                    path: path.to_owned(),
+                    line: i + 1,
+                    message: format!("record {}: {message}", r.key),
+                })?;
+                out.push(r)
+            }
             Err(e) => {
                 if i + 1 == lines.len() && !complete {
                     tracing::warn!(path = %path.display(), "skipping interrupted last record line");
@@ -288,5 +346,89 @@ impl Shard {
     /// Whether the run with grid index `i` belongs to this shard (round robin).
     pub fn owns(&self, i: usize) -> bool {
         i % self.n == self.k - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One finished run's record line (3 tasks, 2 epochs, best epoch 1).
+    fn line(key: &str) -> serde_json::Value {
+        let m = serde_json::json!({ "auc": 0.9, "ne": 0.5, "loss": 0.3 });
+        let eval = serde_json::json!({ "valid": [m, m, m], "test": [m, m, m] });
+        let point = |epoch: usize| {
+            serde_json::json!({ "epoch": epoch, "fraction": (epoch + 1) as f64 / 2.0,
+                                "examples": 10 * (epoch + 1), "train_loss": 0.4, "eval": eval })
+        };
+        serde_json::json!({
+            "version": 1, "key": key, "config_hash": "h", "experiment": "t", "entry": "e",
+            "setting": "", "model": "", "model_config": {}, "protocol": "paper", "seed": 0,
+            "tasks": ["a", "b", "c"], "status": "ok", "best_epoch": 1, "best": eval,
+            "epochs": [point(0), point(1)], "checkpoints": [], "task_weights": [[1, 1, 1]],
+            "group_wall_s": 1.0, "group_replicas": 1, "device": "cpu", "threads": 1,
+            "finished_at": 0
+        })
+    }
+
+    fn write(lines: &[String]) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("runs.jsonl");
+        std::fs::write(&p, lines.concat()).unwrap();
+        (d, p)
+    }
+
+    fn corrupt_line(r: Result<Vec<RunRecord>>) -> (usize, String) {
+        match r {
+            Err(TrainError::CorruptRecord { line, message, .. }) => (line, message),
+            other => panic!("expected CorruptRecord, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_file_reads_and_an_interrupted_last_line_is_skipped() {
+        let a = line("a").to_string() + "\n";
+        let b = line("b").to_string();
+        let (_d, p) = write(&[a.clone(), b[..b.len() / 2].to_owned()]);
+        let recs = read_records(&p).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].key, "a");
+        let (_d, p) = write(&[a, b + "\n"]);
+        assert_eq!(read_records(&p).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bad_lines_are_errors_naming_the_line() {
+        let a = line("a").to_string() + "\n";
+        // unparsable line in the middle
+        let (_d, p) = write(&[a.clone(), "{\"key\": \n".into(), a.clone()]);
+        assert_eq!(corrupt_line(read_records(&p)).0, 2);
+        // parses, but the analysis could not index it by task
+        let mut cases: Vec<(serde_json::Value, &str)> = Vec::new();
+        let mut v = line("two-tests");
+        v["best"]["test"].as_array_mut().unwrap().pop();
+        cases.push((v, "`best` has 3 validation and 2 test metrics for 3 tasks"));
+        let mut v = line("short-epoch");
+        v["epochs"][1]["eval"]["valid"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        cases.push((v, "`epochs[1]` has 2 validation and 3 test metrics"));
+        let mut v = line("weights");
+        v["task_weights"][0] = serde_json::json!([1, 1]);
+        cases.push((v, "`task_weights[0]` has 2 weights for 3 tasks"));
+        let mut v = line("best-epoch");
+        v["best_epoch"] = serde_json::json!(2);
+        cases.push((v, "best_epoch Some(2) is not one of its 2 epochs"));
+        for (v, want) in cases {
+            let key = v["key"].as_str().unwrap().to_owned();
+            let (_d, p) = write(&[a.clone(), v.to_string() + "\n"]);
+            let (l, message) = corrupt_line(read_records(&p));
+            assert_eq!(l, 2, "{key}");
+            assert!(
+                message.contains(&format!("record {key}: ")) && message.contains(want),
+                "{key}: {message}"
+            );
+        }
     }
 }

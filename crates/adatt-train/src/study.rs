@@ -84,15 +84,26 @@ pub struct Choice {
     /// Per candidate: (label, finished tuning runs, mean validation AUC sum).
     pub scores: Vec<(String, usize, f64)>,
     /// Tuning runs planned per candidate (the tuning seeds); 0 for a single-candidate group.
-    /// A candidate with fewer finished runs makes the choice provisional.
+    /// A candidate with fewer recorded runs (finished or failed) makes the choice provisional.
     #[serde(default)]
     pub planned_runs: usize,
+    /// Per candidate (in `scores` order): tuning runs recorded as failed. They are not retried
+    /// and do not count in the mean; `tuning.md` names them.
+    #[serde(default)]
+    pub failed_runs: Vec<usize>,
 }
 
 impl Choice {
-    /// Whether every candidate has all its planned tuning runs.
+    /// Whether every candidate has all its planned tuning runs recorded (finished or failed).
     pub fn is_final(&self) -> bool {
-        self.scores.iter().all(|s| s.1 >= self.planned_runs)
+        self.scores
+            .iter()
+            .enumerate()
+            .all(|(i, s)| s.1 + self.failed_runs.get(i).copied().unwrap_or(0) >= self.planned_runs)
+    }
+    /// Tuning runs recorded as failed, over all candidates.
+    pub fn failed(&self) -> usize {
+        self.failed_runs.iter().sum()
     }
 }
 
@@ -187,12 +198,20 @@ impl StudyConfig {
                     chosen: g.candidates[0].label.clone(),
                     scores: vec![],
                     planned_runs: 0,
+                    failed_runs: vec![],
                 });
                 continue;
             }
             let mut scores = Vec::new();
+            let mut failed_runs = Vec::new();
             for c in &g.candidates {
                 let entry = Self::candidate_entry(g, c).name;
+                failed_runs.push(
+                    tuning_records
+                        .iter()
+                        .filter(|r| r.entry == entry && !r.is_ok() && keys.contains(&r.key))
+                        .count(),
+                );
                 let v: Vec<f64> = tuning_records
                     .iter()
                     .filter(|r| r.entry == entry && r.is_ok() && keys.contains(&r.key))
@@ -224,6 +243,7 @@ impl StudyConfig {
                 chosen: best.0.clone(),
                 scores: scores.clone(),
                 planned_runs: self.tuning.seeds.to_vec().len(),
+                failed_runs,
             });
         }
         Ok(out)
@@ -268,18 +288,25 @@ impl StudyConfig {
     /// choices are marked provisional and a note under the table says how many runs are recorded.
     pub fn choices_md(choices: &[Choice]) -> String {
         let mut s = String::from("| group | candidate | tuning runs | mean validation AUC sum | chosen |\n|---|---|---|---|---|\n");
-        let (mut done, mut planned) = (0, 0);
+        let (mut done, mut planned, mut failed) = (0, 0, 0);
         for c in choices {
             let mark = if c.is_final() { "yes" } else { "provisional" };
-            for (label, n, mean) in &c.scores {
-                done += (*n).min(c.planned_runs);
+            for (i, (label, n, mean)) in c.scores.iter().enumerate() {
+                let f = c.failed_runs.get(i).copied().unwrap_or(0);
+                done += (*n + f).min(c.planned_runs);
                 planned += c.planned_runs;
+                failed += f;
                 s.push_str(&format!(
-                    "| {} | {} | {} of {} | {:.4} | {} |\n",
+                    "| {} | {} | {} of {}{} | {:.4} | {} |\n",
                     c.group,
                     label,
                     n,
                     c.planned_runs,
+                    if f > 0 {
+                        format!(" ({f} failed)")
+                    } else {
+                        String::new()
+                    },
                     mean,
                     if *label == c.chosen { mark } else { "" }
                 ));
@@ -291,6 +318,12 @@ impl StudyConfig {
                  `make table5` finishes the tuning before the final grid uses them.\n"
             ));
         }
+        if failed > 0 {
+            s.push_str(&format!(
+                "\n**{failed} tuning run(s) failed** (their records say why). They are not \
+                 retried; the means are over the finished runs only.\n"
+            ));
+        }
         s
     }
 }
@@ -298,6 +331,7 @@ impl StudyConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trainer::Status;
 
     fn study() -> StudyConfig {
         StudyConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/table5.toml"))
@@ -376,6 +410,38 @@ mod tests {
                 "Tuning incomplete: {} of {total} runs recorded.",
                 total - 4
             )),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn failed_tuning_runs_are_recorded_not_missing_and_are_named() {
+        let s = study();
+        let mut recs = records(&s, |_, _| true);
+        // PLE (6) m_s=3 failed at seeds 1001 and 1002 (non-finite loss)
+        for r in recs
+            .iter_mut()
+            .filter(|r| r.entry == "PLE (6) [m_s=3]" && (r.seed == 1001 || r.seed == 1002))
+        {
+            r.status = Status::Failed {
+                reason: "non-finite loss".into(),
+            };
+            r.best = None;
+        }
+        let choices = s.choose(&recs).unwrap();
+        let ple6 = choices.iter().find(|c| c.group == "PLE (6)").unwrap();
+        let (label, n, mean) = &ple6.scores[1];
+        assert_eq!((label.as_str(), *n), ("m_s=3", 3));
+        assert!((mean - 2.8).abs() < 1e-12, "{mean}");
+        assert_eq!((ple6.failed_runs.clone(), ple6.failed()), (vec![0, 2], 2));
+        assert!(choices.iter().all(Choice::is_final));
+        let md = StudyConfig::choices_md(&choices);
+        assert!(
+            md.contains("| PLE (6) | m_s=3 | 3 of 5 (2 failed) | 2.8000 | yes |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**2 tuning run(s) failed**") && !md.contains("incomplete"),
             "{md}"
         );
     }

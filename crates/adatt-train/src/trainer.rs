@@ -1,7 +1,8 @@
 //! The one training loop. R replicas (one per seed) of one model configuration train together
 //! through the model's replica dimension: each replica has its own initialisation and its own
 //! shuffle order, and the total loss is the sum of the replicas' losses, so each replica's
-//! gradient (and Adam update, which is elementwise) is exactly that of a separate run.
+//! gradient (and Adam update, which is elementwise) is mathematically that of a separate run;
+//! batched ops may round differently from R = 1 (ARCHITECTURE.md, "Replicas never interact").
 
 use std::time::Instant;
 

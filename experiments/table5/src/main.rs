@@ -57,11 +57,20 @@ struct Args {
     /// core on the CPU, 1 on CUDA). Ignored with --shard.
     #[arg(long, env = "JOBS", default_value_t = 0)]
     jobs: usize,
+    /// Internal: the code revision to stamp on records (shard processes get their parent's).
+    #[arg(long, hide = true)]
+    code_revision: Option<String>,
 }
 
 impl Args {
     /// The arguments of shard process `shard` for `phase`.
-    fn child(&self, phase: &str, shard: Shard, threads: usize) -> Vec<String> {
+    fn child(
+        &self,
+        phase: &str,
+        shard: Shard,
+        threads: usize,
+        revision: Option<&str>,
+    ) -> Vec<String> {
         let mut v = vec![
             "--config".to_owned(),
             self.config.display().to_string(),
@@ -77,6 +86,7 @@ impl Args {
             ("--protocol", self.protocol.clone()),
             ("--device", self.device.clone()),
             ("--replicas", self.replicas.map(|r| r.to_string())),
+            ("--code-revision", revision.map(str::to_owned)),
         ] {
             if let Some(val) = val {
                 v.extend([flag.to_owned(), val]);
@@ -89,21 +99,21 @@ impl Args {
 /// One grid phase: in this process (`--shard`, or one job), or as `jobs` shard processes.
 /// Once the whole grid has run (not a `--shard` slice), its records are merged into one
 /// `runs.jsonl`.
-fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str) -> Result<()> {
+fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str, revision: Option<&str>) -> Result<()> {
     let device = cfg.run.device.resolve()?;
     let jobs = resolve_jobs(a.jobs, device);
     if a.shard.is_some() {
-        return grid(cfg, a.shard);
+        return grid(cfg, a.shard, revision);
     }
     if jobs <= 1 {
-        grid(cfg, None)?;
+        grid(cfg, None, revision)?;
     } else {
         let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
         eprintln!(
             "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
             cfg.name
         );
-        run_shards(jobs, |s| a.child(phase, s, per_job))
+        run_shards(jobs, |s| a.child(phase, s, per_job, revision))
             .with_context(|| format!("grid {}", cfg.name))?;
     }
     let n = consolidate_records(&cfg.output_dir())
@@ -116,7 +126,7 @@ fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str) -> Result<()> {
     Ok(())
 }
 
-fn grid(cfg: &ExperimentConfig, shard: Option<Shard>) -> Result<()> {
+fn grid(cfg: &ExperimentConfig, shard: Option<Shard>, revision: Option<&str>) -> Result<()> {
     let ds = load_data(&cfg.data).context("loading data")?;
     let device = cfg.run.device.resolve()?;
     let opts = GridOptions {
@@ -127,6 +137,7 @@ fn grid(cfg: &ExperimentConfig, shard: Option<Shard>) -> Result<()> {
         replicas: cfg.run.resolve_replicas(device),
         command_line: std::env::args().collect(),
         progress: true,
+        code_revision: revision.map(str::to_owned),
     };
     let s = run_grid(cfg, &ds, &opts).with_context(|| format!("grid {}", cfg.name))?;
     eprintln!(
@@ -148,6 +159,7 @@ fn main() -> Result<()> {
         .init();
     let a = Args::parse();
     let mut study = StudyConfig::load(&a.config)?;
+    let configured_seeds = study.run.seeds.clone();
     let o = Overrides::parse(
         a.seeds.as_deref(),
         a.protocol.as_deref(),
@@ -157,11 +169,27 @@ fn main() -> Result<()> {
     )?;
     o.apply(&mut study.data, &mut study.run);
     let out = study.output_dir();
+    // Records are shared; a seed override's tables go to their own subdirectory.
+    let report_dir = match adatt_train::seeds_subdir(&configured_seeds, &study.run.seeds) {
+        Some(sub) => out.join(sub),
+        None => out.clone(),
+    };
+    // Taken once, here: every shard process stamps the same revision on its records.
+    let revision = a
+        .code_revision
+        .clone()
+        .or_else(adatt_train::manifest::git_revision);
+    let revision = revision.as_deref();
 
+    // One writing invocation per protocol's results (shard processes are its children).
+    let _lock = match (a.phase, a.shard) {
+        (Phase::All | Phase::Tune, None) => Some(adatt_train::lock_results_dir(&out)?),
+        _ => None,
+    };
     let tuning = study.tuning_experiment();
     match a.phase {
-        Phase::All | Phase::Tune => grid_phase(&a, &tuning, "grid-tune")?,
-        Phase::GridTune => return grid(&tuning, a.shard),
+        Phase::All | Phase::Tune => grid_phase(&a, &tuning, "grid-tune", revision)?,
+        Phase::GridTune => return grid(&tuning, a.shard, revision),
         Phase::Analyze | Phase::GridFinal => {}
     }
     let tuning_dir = tuning.output_dir();
@@ -178,6 +206,14 @@ fn main() -> Result<()> {
         .choose(&tuning_records)
         .context("choosing m_s from the tuning runs")?;
     let choices_md = StudyConfig::choices_md(&choices);
+    let failed: usize = choices.iter().map(|c| c.failed()).sum();
+    if failed > 0 {
+        eprintln!(
+            "warning: {failed} tuning run(s) failed; m_s is chosen from the finished runs \
+             (see {})",
+            out.join("tuning.md").display()
+        );
+    }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("tuning.md"), &choices_md)?;
     std::fs::write(
@@ -185,7 +221,7 @@ fn main() -> Result<()> {
         serde_json::to_string_pretty(&choices)?,
     )?;
     if a.phase == Phase::GridFinal {
-        return grid(&study.final_experiment(&choices), a.shard);
+        return grid(&study.final_experiment(&choices), a.shard, revision);
     }
     if a.phase == Phase::Tune {
         eprint!("{choices_md}");
@@ -193,7 +229,7 @@ fn main() -> Result<()> {
     }
     let fin = study.final_experiment(&choices);
     if a.phase == Phase::All {
-        grid_phase(&a, &fin, "grid-final")?;
+        grid_phase(&a, &fin, "grid-final", revision)?;
     }
     let notes = format!(
         "{}\n\nProtocol `{}`. Shared experts m_s tuned on validation (mean validation AUC sum over the tuning seeds):\n\n{}",
@@ -203,7 +239,10 @@ fn main() -> Result<()> {
     );
     let files = adatt_analysis::analyze_with(
         &fin,
-        &out,
+        adatt_analysis::Dirs {
+            records: &out,
+            report: &report_dir,
+        },
         &format!("Table 5 ({} protocol)", study.data.protocol()),
         &notes,
         &[adatt_analysis::StageRef {

@@ -1,0 +1,66 @@
+//! One writer per results directory. A grid's parent process holds an exclusive lock on
+//! `<dir>/.lock` while its shards append records, because it merges and removes their files when
+//! they finish ([`crate::consolidate_records`]): a second invocation on the same directory would
+//! remove files the first one's shards are still writing.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Result, TrainError};
+
+/// Held lock on a results directory; released when dropped (or when the process exits).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl DirLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Takes the lock of `dir` (created if needed) without waiting; fails with a message naming the
+/// directory when another process holds it.
+pub fn lock_results_dir(dir: &Path) -> Result<DirLock> {
+    let path = dir.join(".lock");
+    let io = |source| TrainError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock { _file: file, path }),
+        Err(TryLockError::WouldBlock) => Err(TrainError::Locked(dir.to_owned())),
+        Err(TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_same_directory_fails_until_the_first_is_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let first = lock_results_dir(d.path()).unwrap();
+        assert!(first.path().exists());
+        match lock_results_dir(d.path()) {
+            Err(TrainError::Locked(p)) => assert_eq!(p, d.path()),
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        // another directory is independent
+        let e = tempfile::tempdir().unwrap();
+        lock_results_dir(e.path()).unwrap();
+        drop(first);
+        lock_results_dir(d.path()).unwrap();
+    }
+}
