@@ -465,30 +465,37 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
     );
 }
 
-/// DWA is wired into the loss: with weights fixed at 1 for the first two epochs it trains
-/// exactly like equal weighting, and from the third epoch its weights (in DWA's [0.5, 1.5])
-/// move away from 1 and change the training.
+/// DWA is wired into the loss. As in the framework, the weights are 1 while the epoch that just
+/// ended is 0 or 1, so the first three epochs train exactly like equal weighting; the weights of
+/// the fourth (in DWA's [0.5, 1.5]) move away from 1 and change the training.
 #[test]
-fn dwa_weights_apply_from_the_third_epoch() {
+fn dwa_weights_apply_from_the_fourth_epoch() {
     let ds = dataset();
     let cfg = config();
     let data = TrainData::new(ds, cfg.run.input, tch::Device::Cpu, 2048);
     let model = &cfg.entries[1].model;
     let mut dwa = cfg.train.clone();
-    dwa.epochs = 3;
+    dwa.epochs = 4;
     assert_eq!(dwa.task_weighting, adatt_train::TaskWeighting::Dwa);
     let mut equal = dwa.clone();
     equal.task_weighting = adatt_train::TaskWeighting::Equal;
-    let d = &train_group(&data, model, &dwa, &[3], &mut (), None).unwrap().runs[0];
-    let e = &train_group(&data, model, &equal, &[3], &mut (), None).unwrap().runs[0];
-    assert_eq!(d.epochs[..2], e.epochs[..2]);
-    assert_eq!(d.task_weights[..2], [vec![1.0; 3], vec![1.0; 3]]);
-    let w = &d.task_weights[2];
+    let d = &train_group(&data, model, &dwa, &[3], &mut (), None)
+        .unwrap()
+        .runs[0];
+    let e = &train_group(&data, model, &equal, &[3], &mut (), None)
+        .unwrap()
+        .runs[0];
+    assert_eq!(d.epochs[..3], e.epochs[..3]);
+    assert_eq!(
+        d.task_weights[..3],
+        [vec![1.0; 3], vec![1.0; 3], vec![1.0; 3]]
+    );
+    let w = &d.task_weights[3];
     assert!(
         w.iter().all(|x| (0.5..=1.5).contains(x)) && w.iter().any(|x| (x - 1.0).abs() > 1e-4),
         "{w:?}"
     );
-    assert_ne!(d.epochs[2].train_loss, e.epochs[2].train_loss);
+    assert_ne!(d.epochs[3].train_loss, e.epochs[3].train_loss);
 }
 
 #[test]
