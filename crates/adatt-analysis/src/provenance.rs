@@ -128,20 +128,16 @@ pub fn union_length(mut intervals: Vec<(f64, f64)>) -> f64 {
     total + open.map_or(0.0, |(s, e)| e - s)
 }
 
-/// The records of `s` that its config plans.
-fn counted<'a>(s: &StageRef<'a>) -> Vec<&'a RunRecord> {
+/// Fold the records and invocation manifests of one grid. Also returns the intervals of its
+/// counted runs, for the wall time of the whole job.
+fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>, Vec<(f64, f64)>), AnalysisError> {
     let planned = plan(s.cfg);
     let keys: BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
-    s.records
+    let mine: Vec<&RunRecord> = s
+        .records
         .iter()
         .filter(|r| keys.contains(r.key.as_str()))
-        .collect()
-}
-
-/// Fold the records and invocation manifests of one grid.
-pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
-    let planned = plan(s.cfg);
-    let mine = counted(&s);
+        .collect();
     let share = |r: &RunRecord| r.group_wall_s / r.group_replicas.max(1) as f64;
     let mut per_entry: BTreeMap<String, (f64, usize)> = BTreeMap::new();
     let mut code_revisions = BTreeMap::new();
@@ -158,7 +154,8 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
     let manifests = read_invocations(s.dir)?;
     let ok = mine.iter().filter(|r| r.is_ok()).count();
     let process_s: f64 = mine.iter().map(|r| share(r)).sum();
-    let wall_s = union_length(mine.iter().map(|r| interval(r)).collect());
+    let intervals: Vec<(f64, f64)> = mine.iter().map(|r| interval(r)).collect();
+    let wall_s = union_length(intervals.clone());
     let stage = Stage {
         name: s.name.to_owned(),
         dir: s.dir.display().to_string(),
@@ -198,7 +195,7 @@ pub fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>), AnalysisError> {
             })
             .collect(),
     };
-    Ok((stage, manifests))
+    Ok((stage, manifests, intervals))
 }
 
 /// The provenance of a result made of `stages` (in the order they run).
@@ -210,8 +207,10 @@ pub fn provenance(
     let mut out = Vec::new();
     let mut data_sha256 = BTreeMap::new();
     let mut libtorch = BTreeSet::new();
+    let mut intervals = Vec::new();
     for s in stages {
-        let (st, manifests) = stage(*s)?;
+        let (st, manifests, iv) = stage(*s)?;
+        intervals.extend(iv);
         for m in manifests {
             for (file, sha) in m.data_sha256 {
                 if let Some(prev) = data_sha256.insert(file.clone(), sha.clone()) {
@@ -232,13 +231,7 @@ pub fn provenance(
         experiment: experiment.to_owned(),
         protocol: protocol.to_owned(),
         process_s: out.iter().map(|s| s.process_s).sum(),
-        wall_s: union_length(
-            stages
-                .iter()
-                .flat_map(|s| counted(s))
-                .map(interval)
-                .collect(),
-        ),
+        wall_s: union_length(intervals),
         complete: out.iter().all(|s| s.runs_missing == 0),
         stages: out,
         data_sha256,

@@ -154,10 +154,7 @@ impl RunArgs {
         if let Some(o) = &self.out {
             cfg.output_dir = Some(o.clone());
         }
-        let report = match adatt_train::seeds_subdir(&configured_seeds, &cfg.run.seeds) {
-            Some(sub) => cfg.output_dir().join(sub),
-            None => cfg.output_dir(),
-        };
+        let report = adatt_train::report_dir(&cfg.output_dir(), &configured_seeds, &cfg.run.seeds);
         Ok((cfg, report))
     }
 }

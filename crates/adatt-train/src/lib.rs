@@ -33,7 +33,7 @@ pub use error::{Result, TrainError};
 pub use grid::{config_hash, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary};
 pub use jobs::{resolve_jobs, run_shards};
 pub use lock::{lock_results_dir, DirLock};
-pub use overrides::{resolve_threads, seeds_subdir, Overrides};
+pub use overrides::{report_dir, resolve_threads, seeds_subdir, Overrides};
 pub use records::{consolidate_records, read_all_records, RunRecord, Shard};
 pub use study::{Choice, StudyConfig};
 pub use trainer::{train_group, GroupOutcome, RunOutcome, Status, TrainData};

@@ -1,6 +1,8 @@
 //! Command-line / environment overrides shared by every binary (`SEEDS=`, `PROTOCOL=`,
 //! `THREADS=`, `DEVICE=`, `REPLICAS=`).
 
+use std::path::{Path, PathBuf};
+
 use adatt_data::Protocol;
 
 use crate::config::{DataConfig, DeviceChoice, RunConfig, Seeds};
@@ -127,6 +129,15 @@ pub fn seeds_subdir(configured: &Seeds, used: &Seeds) -> Option<String> {
         i = j + 1;
     }
     Some(format!("seeds-{}", parts.join("_")))
+}
+
+/// The directory a grid's analysis writes to: `records_dir` itself for the config's own seeds,
+/// else its [`seeds_subdir`].
+pub fn report_dir(records_dir: &Path, configured: &Seeds, used: &Seeds) -> PathBuf {
+    match seeds_subdir(configured, used) {
+        Some(sub) => records_dir.join(sub),
+        None => records_dir.to_owned(),
+    }
 }
 
 /// Intra-op threads to use: `n`, or all cores for 0.

@@ -99,7 +99,11 @@ impl Choice {
         self.scores
             .iter()
             .enumerate()
-            .all(|(i, s)| s.1 + self.failed_runs.get(i).copied().unwrap_or(0) >= self.planned_runs)
+            .all(|(i, s)| s.1 + self.failed_of(i) >= self.planned_runs)
+    }
+    /// Failed tuning runs of candidate `i` (0 in choices saved before the field existed).
+    fn failed_of(&self, i: usize) -> usize {
+        self.failed_runs.get(i).copied().unwrap_or(0)
     }
     /// Tuning runs recorded as failed, over all candidates.
     pub fn failed(&self) -> usize {
@@ -206,15 +210,13 @@ impl StudyConfig {
             let mut failed_runs = Vec::new();
             for c in &g.candidates {
                 let entry = Self::candidate_entry(g, c).name;
-                failed_runs.push(
-                    tuning_records
-                        .iter()
-                        .filter(|r| r.entry == entry && !r.is_ok() && keys.contains(&r.key))
-                        .count(),
-                );
-                let v: Vec<f64> = tuning_records
+                let (ok, failed): (Vec<&RunRecord>, Vec<&RunRecord>) = tuning_records
                     .iter()
-                    .filter(|r| r.entry == entry && r.is_ok() && keys.contains(&r.key))
+                    .filter(|r| r.entry == entry && keys.contains(&r.key))
+                    .partition(|r| r.is_ok());
+                failed_runs.push(failed.len());
+                let v: Vec<f64> = ok
+                    .iter()
                     .filter_map(|r| r.best.as_ref())
                     .map(|b| {
                         b.valid
@@ -292,7 +294,7 @@ impl StudyConfig {
         for c in choices {
             let mark = if c.is_final() { "yes" } else { "provisional" };
             for (i, (label, n, mean)) in c.scores.iter().enumerate() {
-                let f = c.failed_runs.get(i).copied().unwrap_or(0);
+                let f = c.failed_of(i);
                 done += (*n + f).min(c.planned_runs);
                 planned += c.planned_runs;
                 failed += f;

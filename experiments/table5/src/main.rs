@@ -170,10 +170,7 @@ fn main() -> Result<()> {
     o.apply(&mut study.data, &mut study.run);
     let out = study.output_dir();
     // Records are shared; a seed override's tables go to their own subdirectory.
-    let report_dir = match adatt_train::seeds_subdir(&configured_seeds, &study.run.seeds) {
-        Some(sub) => out.join(sub),
-        None => out.clone(),
-    };
+    let report_dir = adatt_train::report_dir(&out, &configured_seeds, &study.run.seeds);
     // Taken once, here: every shard process stamps the same revision on its records.
     let revision = a
         .code_revision
