@@ -12,7 +12,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
+use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, task_and_shared_units, Cols};
 use crate::bank::{Bank, InputBank, Stack};
 use crate::config::{InputSpec, NativeFusion};
 use crate::params::Builder;
@@ -234,13 +234,14 @@ impl Adatt {
                     (expert_cols(&y[0], e, lv.h1), gate_cols(&y[1], lv.units, e))
                 }
                 Some(tb) => {
-                    let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + E]
+                    let (x_task, x_shared) = task_and_shared_units(&x, t, lv.shared_bank.is_some());
+                    let yt = tb.forward(&x_task); // [R, T, B, m_t*h1 + E]
                     let yt = split_cols(&yt, &[m_t * lv.h1, e]);
                     let mut experts = expert_cols(&yt[0], m_t, lv.h1);
                     let mut gates = gate_cols(&yt[1], 1, e);
-                    if let Some(sb) = &lv.shared_bank {
+                    if let (Some(sb), Some(xs)) = (&lv.shared_bank, &x_shared) {
                         let shared_gate = if lv.units > t { e } else { 0 };
-                        let ys = sb.forward(&x.narrow(1, t, 1));
+                        let ys = sb.forward(xs);
                         let ys = split_cols(&ys, &[m_s * lv.h1, shared_gate]);
                         experts = Tensor::cat(&[experts, expert_cols(&ys[0], m_s, lv.h1)], 1);
                         if lv.units > t {

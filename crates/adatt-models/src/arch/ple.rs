@@ -12,7 +12,9 @@
 
 use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
+use super::{
+    expert_cols, expert_mlp, gate_cols, mix, split_at, split_cols, task_and_shared_units, Cols,
+};
 use crate::bank::{Bank, InputBank, Stack};
 use crate::config::InputSpec;
 use crate::params::Builder;
@@ -136,13 +138,14 @@ impl Ple {
                     )
                 }
                 Some(tb) => {
-                    let yt = tb.forward(&x.narrow(1, 0, t)); // [R, T, B, m_t*h1 + g]
+                    let (x_task, x_shared) = task_and_shared_units(&x, t, lv.shared_bank.is_some());
+                    let yt = tb.forward(&x_task); // [R, T, B, m_t*h1 + g]
                     let yt = split_cols(&yt, &[m_t * lv.h1, g]);
                     let mut experts = expert_cols(&yt[0], m_t, lv.h1);
                     let gates = gate_cols(&yt[1], 1, g);
                     let mut sg = None;
-                    if let Some(sb) = &lv.shared_bank {
-                        let ys = sb.forward(&x.narrow(1, t, 1));
+                    if let (Some(sb), Some(xs)) = (&lv.shared_bank, &x_shared) {
+                        let ys = sb.forward(xs);
                         let ys = split_cols(&ys, &[m_s * lv.h1, sg_width]);
                         experts = Tensor::cat(&[experts, expert_cols(&ys[0], m_s, lv.h1)], 1);
                         sg = lv.shared_gate.then(|| gate_cols(&ys[1], 1, e));
@@ -157,27 +160,24 @@ impl Ple {
             let s = experts.size();
             let (r, batch, h) = (s[0], s[2], s[3]);
             // task units: own experts + shared experts
-            let own = experts.narrow(1, 0, t * m_t).reshape([r, t, m_t, batch, h]);
+            let (own, gates_own, shared) = if m_s > 0 {
+                let (own, shared) = split_at(&experts, 1, t * m_t);
+                let (gates_own, gates_shared) = split_at(&task_gates, 3, m_t);
+                (own, gates_own, Some((gates_shared, shared)))
+            } else {
+                (experts.shallow_clone(), task_gates, None)
+            };
+            let own = own.reshape([r, t, m_t, batch, h]);
             // Σ_k gate[r, b, t, k] · own[r, t, k, b, h] as a broadcast product and a sum over k:
             // as an einsum, libtorch ran it as R·T·B tiny matrix products (contraction m_t ≤ 3),
             // below the size where it calls BLAS, in a scalar loop
-            let gk = task_gates
-                .narrow(3, 0, m_t)
-                .permute([0, 2, 3, 1])
-                .unsqueeze(-1);
+            let gk = gates_own.permute([0, 2, 3, 1]).unsqueeze(-1);
             let own_part = (own * gk).sum_dim_intlist(2, false, Kind::Float);
-            let out = if m_s > 0 {
-                let shared_part = Tensor::einsum(
-                    "rbts,rsbh->rtbh",
-                    &[
-                        task_gates.narrow(3, m_t, m_s),
-                        experts.narrow(1, t * m_t, m_s),
-                    ],
-                    None::<&[i64]>,
-                );
-                own_part + shared_part
-            } else {
-                own_part
+            let out = match shared {
+                Some((gs, sh)) => {
+                    own_part + Tensor::einsum("rbts,rsbh->rtbh", &[gs, sh], None::<&[i64]>)
+                }
+                None => own_part,
             };
             x = match shared_gate {
                 Some(sg) => Tensor::cat(&[out, mix(&sg.contiguous(), &experts)], 1),
