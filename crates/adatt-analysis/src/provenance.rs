@@ -104,10 +104,20 @@ fn machine(r: &RunRecord) -> String {
     )
 }
 
-/// The interval during which a record's replica group trained and evaluated (unix seconds).
-fn interval(r: &RunRecord) -> (f64, f64) {
-    let end = r.finished_at as f64;
-    (end - r.group_wall_s.max(0.0), end)
+/// The length of the union of `records`' intervals `[finished_at - group_wall_s, finished_at]`
+/// (see [`Stage::wall_s`]). The ends are taken relative to the earliest `finished_at` before
+/// they become floats: as unix seconds (about 1.8e9) an f64 is only exact to 2.4e-7 s.
+fn records_wall_s(records: &[&RunRecord]) -> f64 {
+    let base = records.iter().map(|r| r.finished_at).min().unwrap_or(0);
+    union_length(
+        records
+            .iter()
+            .map(|r| {
+                let end = (r.finished_at - base) as f64;
+                (end - r.group_wall_s.max(0.0), end)
+            })
+            .collect(),
+    )
 }
 
 /// Length of the union of `intervals` (each `(start, end)`, `start <= end`).
@@ -128,9 +138,9 @@ pub fn union_length(mut intervals: Vec<(f64, f64)>) -> f64 {
     total + open.map_or(0.0, |(s, e)| e - s)
 }
 
-/// Fold the records and invocation manifests of one grid. Also returns the intervals of its
-/// counted runs, for the wall time of the whole job.
-fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>, Vec<(f64, f64)>), AnalysisError> {
+/// Fold the records and invocation manifests of one grid. Also returns its counted records, for
+/// the wall time of the whole job.
+fn stage<'a>(s: StageRef<'a>) -> Result<(Stage, Vec<Manifest>, Vec<&'a RunRecord>), AnalysisError> {
     let planned = plan(s.cfg);
     let keys: BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
     let mine: Vec<&RunRecord> = s
@@ -154,8 +164,7 @@ fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>, Vec<(f64, f64)>), Ana
     let manifests = read_invocations(s.dir)?;
     let ok = mine.iter().filter(|r| r.is_ok()).count();
     let process_s: f64 = mine.iter().map(|r| share(r)).sum();
-    let intervals: Vec<(f64, f64)> = mine.iter().map(|r| interval(r)).collect();
-    let wall_s = union_length(intervals.clone());
+    let wall_s = records_wall_s(&mine);
     let stage = Stage {
         name: s.name.to_owned(),
         dir: s.dir.display().to_string(),
@@ -195,7 +204,7 @@ fn stage(s: StageRef<'_>) -> Result<(Stage, Vec<Manifest>, Vec<(f64, f64)>), Ana
             })
             .collect(),
     };
-    Ok((stage, manifests, intervals))
+    Ok((stage, manifests, mine))
 }
 
 /// The provenance of a result made of `stages` (in the order they run).
@@ -207,10 +216,10 @@ pub fn provenance(
     let mut out = Vec::new();
     let mut data_sha256 = BTreeMap::new();
     let mut libtorch = BTreeSet::new();
-    let mut intervals = Vec::new();
+    let mut counted = Vec::new();
     for s in stages {
-        let (st, manifests, iv) = stage(*s)?;
-        intervals.extend(iv);
+        let (st, manifests, mine) = stage(*s)?;
+        counted.extend(mine);
         for m in manifests {
             for (file, sha) in m.data_sha256 {
                 if let Some(prev) = data_sha256.insert(file.clone(), sha.clone()) {
@@ -231,7 +240,7 @@ pub fn provenance(
         experiment: experiment.to_owned(),
         protocol: protocol.to_owned(),
         process_s: out.iter().map(|s| s.process_s).sum(),
-        wall_s: union_length(intervals),
+        wall_s: records_wall_s(&counted),
         complete: out.iter().all(|s| s.runs_missing == 0),
         stages: out,
         data_sha256,
