@@ -10,10 +10,12 @@ pub mod stats;
 
 use std::path::{Path, PathBuf};
 
-use adatt_train::{read_all_records, ExperimentConfig};
+use adatt_train::{read_all_records, ExperimentConfig, RunRecord};
 
 pub use provenance::{Provenance, StageRef};
-pub use report::{build_report, Cell, ComparisonRow, Metric, Report};
+pub use report::{
+    build_report, records_by_entry, terminal_table, Cell, ComparisonRow, Metric, Report,
+};
 
 /// Errors of the analysis step.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,20 @@ pub enum AnalysisError {
     /// Inputs that contradict each other (e.g. two versions of a data file).
     #[error("{0}")]
     Inconsistent(String),
+    /// The results directory has no record of any planned run (a mistyped `output_dir`, or
+    /// nothing trained yet).
+    #[error(
+        "{dir}: no records of any of the {planned} planned runs of `{experiment}` (is the output \
+         directory right? has the grid run?)"
+    )]
+    NoRecords {
+        /// The records directory.
+        dir: PathBuf,
+        /// Experiment name.
+        experiment: String,
+        /// Planned runs.
+        planned: usize,
+    },
     /// A figure could not be drawn.
     #[error("figure {path}: {message}")]
     Plot {
@@ -43,13 +59,28 @@ pub enum AnalysisError {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|source| AnalysisError::Io {
-            path: path.to_owned(),
-            source,
-        })
+    plots::write_atomic(path, text.as_bytes())
+}
+
+/// Writes `config.toml` of a report: `cfg`, unless the file there already describes the same
+/// experiment and differs only in how runs were executed (`[run]` device, threads, replicas,
+/// input, eval_batch: they never change a number). Then it is left as it is, so that
+/// re-analysing unchanged records rewrites no file.
+fn write_config(path: &Path, cfg: &ExperimentConfig) -> Result<(), AnalysisError> {
+    let same_experiment = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| toml::from_str::<ExperimentConfig>(&text).ok())
+        .is_some_and(|mut old| {
+            old.run = adatt_train::RunConfig {
+                seeds: old.run.seeds.clone(),
+                ..cfg.run.clone()
+            };
+            old == *cfg
+        });
+    if same_experiment {
+        return Ok(());
+    }
+    write(path, &toml::to_string(cfg).expect("config serializes"))
 }
 
 /// Where an analysis reads and writes.
@@ -94,6 +125,15 @@ pub fn analyze_with(
     earlier: &[StageRef<'_>],
 ) -> Result<Vec<PathBuf>, AnalysisError> {
     let records = read_all_records(dirs.records)?;
+    let planned = adatt_train::plan(cfg);
+    let keys: std::collections::BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    if !records.iter().any(|r| keys.contains(r.key.as_str())) {
+        return Err(AnalysisError::NoRecords {
+            dir: dirs.records.to_owned(),
+            experiment: cfg.name.clone(),
+            planned: planned.len(),
+        });
+    }
     let dir = dirs.report;
     std::fs::create_dir_all(dir).map_err(|source| AnalysisError::Io {
         path: dir.to_owned(),
@@ -112,7 +152,7 @@ pub fn analyze_with(
     // The config this report describes (the grid saves the one it last trained with beside
     // the records; after a seed override that is not this one).
     let p = dir.join("config.toml");
-    write(&p, &toml::to_string(cfg).expect("config serializes"))?;
+    write_config(&p, cfg)?;
     out.push(p);
     let p = dir.join("manifest.json");
     write(
@@ -143,13 +183,12 @@ pub fn analyze_with(
     )?;
     out.push(p);
 
-    let plan = adatt_train::plan(cfg);
-    let keys: std::collections::BTreeSet<&str> = plan.iter().map(|p| p.key.as_str()).collect();
-    let recs: Vec<_> = records
-        .iter()
-        .filter(|r| keys.contains(r.key.as_str()) && r.is_ok())
+    // The finished runs of each entry, selected by key (see `report::records_by_entry`).
+    let per_entry: Vec<Vec<&RunRecord>> = report::records_by_entry(cfg, &records)
+        .into_iter()
+        .map(|v| v.into_iter().filter(|r| r.is_ok()).collect())
         .collect();
-    if recs.is_empty() {
+    if per_entry.iter().all(Vec::is_empty) {
         return Ok(out);
     }
     // AUC distributions, one panel per task.
@@ -162,10 +201,10 @@ pub fn analyze_with(
             groups: cfg
                 .entries
                 .iter()
-                .map(|e| {
-                    let vals = recs
+                .zip(&per_entry)
+                .map(|(e, mine)| {
+                    let vals = mine
                         .iter()
-                        .filter(|r| r.entry == e.name)
                         .filter_map(|r| Metric::TestAuc.of(r, t))
                         .collect();
                     (
@@ -192,8 +231,8 @@ pub fn analyze_with(
             series: cfg
                 .entries
                 .iter()
-                .map(|e| {
-                    let mine: Vec<_> = recs.iter().filter(|r| r.entry == e.name).collect();
+                .zip(&per_entry)
+                .map(|(e, mine)| {
                     let epochs = mine.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
                     let points = (0..epochs)
                         .filter_map(|ep| {

@@ -1,8 +1,16 @@
 //! Figures with plotters, each written as PNG and SVG: AUC distributions per model (paper value
 //! marked), training curves, heatmaps and line plots for sweeps.
+//!
+//! Every file is written atomically (see [`write_atomic`]): a figure is rendered into hidden
+//! temporary files beside its targets and renamed into place only once both the PNG and the SVG
+//! are complete, so a failure (a full disk, a drawing error, a panic) leaves the previous figure
+//! as it was and no partial file behind.
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use adatt_train::atomic::TempFile;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -32,24 +40,44 @@ fn perr<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> AnalysisError + '_ {
     }
 }
 
-/// Render with `$draw(root)` into `<stem>.png` and `<stem>.svg`; returns both paths.
+fn ioerr(path: &Path) -> impl Fn(io::Error) -> AnalysisError + '_ {
+    move |source| AnalysisError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` atomically ([`adatt_train::atomic`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AnalysisError> {
+    Ok(adatt_train::atomic::write(path, bytes)?)
+}
+
+/// Render with `$draw(root)` into `<stem>.png` and `<stem>.svg`; returns both paths. Both are
+/// rendered into temporary files first and renamed into place only when both are complete.
 macro_rules! both {
     ($stem:expr, $size:expr, $draw:expr) => {{
         ensure_font();
         let png = $stem.with_extension("png");
         let svg = $stem.with_extension("svg");
+        let (png_tmp, file) = TempFile::beside(&png).map_err(ioerr(&png))?;
+        drop(file);
         {
-            let root = BitMapBackend::new(&png, $size).into_drawing_area();
+            let root = BitMapBackend::new(png_tmp.path(), $size).into_drawing_area();
             root.fill(&WHITE).map_err(perr(&png))?;
             $draw(&root).map_err(perr(&png))?;
             root.present().map_err(perr(&png))?;
         }
+        png_tmp.sync().map_err(ioerr(&png))?;
+        let mut text = String::new();
         {
-            let root = SVGBackend::new(&svg, $size).into_drawing_area();
+            let root = SVGBackend::with_string(&mut text, $size).into_drawing_area();
             root.fill(&WHITE).map_err(perr(&svg))?;
             $draw(&root).map_err(perr(&svg))?;
             root.present().map_err(perr(&svg))?;
         }
+        let svg_tmp = adatt_train::atomic::stage(&svg, |f| f.write_all(text.as_bytes()))?;
+        png_tmp.persist(&png).map_err(ioerr(&png))?;
+        svg_tmp.persist(&svg).map_err(ioerr(&svg))?;
         Ok(vec![png, svg])
     }};
 }
@@ -77,12 +105,17 @@ pub struct Distribution {
     pub groups: Vec<(String, Vec<f64>, Option<f64>)>,
 }
 
+/// Height of the key below the distribution panels.
+const KEY_HEIGHT: u32 = 44;
+
 fn draw_distributions<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     panels: &[Distribution],
     y_desc: &str,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let areas = root.split_evenly((1, panels.len().max(1)));
+    let (_, h) = root.dim_in_pixel();
+    let (top, key) = root.split_vertically(h.saturating_sub(KEY_HEIGHT));
+    let areas = top.split_evenly((1, panels.len().max(1)));
     for (area, p) in areas.iter().zip(panels) {
         let k = p.groups.len();
         let all: Vec<f64> = p
@@ -123,10 +156,10 @@ fn draw_distributions<DB: DrawingBackend>(
                 .transform(FontTransform::Rotate90),
         )
         .pos(Pos::new(HPos::Left, VPos::Center));
-        let base = root.get_base_pixel();
+        let base = top.get_base_pixel();
         for (i, name) in names.iter().enumerate() {
             let (x, y) = chart.backend_coord(&(i as f64, lo - pad));
-            root.draw(&Text::new(
+            top.draw(&Text::new(
                 name.clone(),
                 (x - base.0, y - base.1 + 6),
                 name_style.clone(),
@@ -159,18 +192,92 @@ fn draw_distributions<DB: DrawingBackend>(
             }
         }
     }
+    let has_paper = panels
+        .iter()
+        .any(|p| p.groups.iter().any(|g| g.2.is_some()));
+    draw_distribution_key(&key, has_paper)
+}
+
+/// The key below the distribution panels: what the dots, the bar and the cross mean, drawn with
+/// the same marks as the panels, centred on one line.
+fn draw_distribution_key<DB: DrawingBackend>(
+    key: &DrawingArea<DB, Shift>,
+    has_paper: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    #[derive(Clone, Copy)]
+    enum Mark {
+        Dots,
+        Bar,
+        Cross,
+    }
+    let mut items = vec![
+        (Mark::Dots, "one seed (colour = model)"),
+        (Mark::Bar, "mean over seeds"),
+    ];
+    if has_paper {
+        items.push((Mark::Cross, "paper value"));
+    }
+    let font =
+        TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    const ICON: i32 = 30;
+    const GAP: i32 = 8;
+    const SEP: i32 = 36;
+    let widths = items
+        .iter()
+        .map(|(_, t)| key.estimate_text_size(t, &font).map(|(w, _)| w as i32))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total: i32 =
+        widths.iter().map(|w| ICON + GAP + w).sum::<i32>() + SEP * (items.len() as i32 - 1);
+    let (w, h) = key.dim_in_pixel();
+    let y = h as i32 / 2;
+    let mut x = ((w as i32 - total) / 2).max(16);
+    // A thin frame around the key separates it from the rotated model names above.
+    key.draw(&Rectangle::new(
+        [(x - 12, y - 14), (x + total + 12, y + 14)],
+        BLACK.mix(0.4).stroke_width(1),
+    ))?;
+    for ((mark, text), tw) in items.iter().zip(&widths) {
+        let cx = x + ICON / 2;
+        match mark {
+            Mark::Dots => {
+                for (i, dx) in [-8, 0, 8].into_iter().enumerate() {
+                    let dy = [3, -3, 1][i];
+                    key.draw(&Circle::new(
+                        (cx + dx, y + dy),
+                        3,
+                        PALETTE[i].mix(0.7).filled(),
+                    ))?;
+                }
+            }
+            Mark::Bar => key.draw(&PathElement::new(
+                vec![(cx - 12, y), (cx + 12, y)],
+                BLACK.stroke_width(3),
+            ))?,
+            Mark::Cross => key.draw(&Cross::new((cx, y), 6, RED.stroke_width(3)))?,
+        }
+        key.draw(&Text::new(
+            text.to_string(),
+            (x + ICON + GAP, y),
+            font.clone(),
+        ))?;
+        x += ICON + GAP + tw + SEP;
+    }
     Ok(())
 }
 
-/// AUC distributions per entry, one panel per task; black bar = our mean, red cross = paper.
+/// AUC distributions per entry, one panel per task; coloured dots = one seed each, black bar =
+/// our mean, red cross = paper. A key below the panels says so.
 pub fn distributions(
     stem: &Path,
     panels: &[Distribution],
     y_desc: &str,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
     let k = panels.iter().map(|p| p.groups.len()).max().unwrap_or(1) as u32;
-    let w = (120 + 40 * k).max(420) * panels.len().max(1) as u32;
-    both!(stem, (w, 600), |root: &DrawingArea<_, Shift>| {
+    let w = ((120 + 40 * k).max(420) * panels.len().max(1) as u32).max(640);
+    both!(stem, (w, 600 + KEY_HEIGHT), |root: &DrawingArea<
+        _,
+        Shift,
+    >| {
         draw_distributions(root, panels, y_desc)
     })
 }
@@ -192,6 +299,12 @@ pub struct LinePanel {
     /// Series.
     pub series: Vec<Series>,
 }
+
+/// Series with at most this many points get a marker on each point.
+const MARKER_MAX_POINTS: usize = 20;
+
+/// At most this many labelled ticks on an integer x axis.
+const MAX_INT_TICKS: usize = 11;
 
 fn draw_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -216,10 +329,19 @@ fn draw_lines<DB: DrawingBackend>(
         };
         let (x0, x1) = fold(|p| p.0);
         let (y0, y1) = fold(|p| p.1);
-        let (x0, x1) = if x0.is_finite() && x1 > x0 {
-            (x0, x1)
-        } else {
+        // Epochs (and other counts): ticks at whole numbers only, labelled without decimals.
+        let integral = !pts.is_empty() && pts.iter().all(|(x, _)| x.fract() == 0.0);
+        let (x0, x1) = if !x0.is_finite() {
             (0.0, 1.0)
+        } else if integral {
+            // Room for the markers at both ends.
+            let pad = ((x1 - x0) * 0.02).max(0.3);
+            (x0 - pad, x1 + pad)
+        } else if x1 > x0 {
+            let pad = (x1 - x0) * 0.02;
+            (x0 - pad, x1 + pad)
+        } else {
+            (x0 - 0.5, x0 + 0.5)
         };
         let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
         let pad = ((y1 - y0) * 0.08).max(1e-4);
@@ -229,21 +351,48 @@ fn draw_lines<DB: DrawingBackend>(
             .x_label_area_size(45)
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
+        // With at most as many ticks as there are whole numbers in the range, plotters' steps
+        // (1, 2, 5 times a power of ten) cannot go below 1.
+        let whole = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
+        let int_label = |x: &f64| {
+            if (x - x.round()).abs() < 1e-9 {
+                format!("{:.0}", x.round())
+            } else {
+                String::new()
+            }
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(TRANSPARENT)
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .y_label_formatter(&|y: &f64| format!("{y:.3}"))
-            .draw()?;
+            .y_label_formatter(&|y: &f64| format!("{y:.3}"));
+        if integral {
+            mesh.x_labels(whole.min(MAX_INT_TICKS))
+                .x_label_formatter(&int_label);
+        }
+        mesh.draw()?;
         for (i, s) in p.series.iter().enumerate() {
             let c = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?
-                .label(s.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
+            let finite = s
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite());
+            let markers = finite.clone().count() <= MARKER_MAX_POINTS;
+            let drawn =
+                chart.draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?;
+            drawn.label(s.label.clone()).legend(move |(x, y)| {
+                let line = PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2));
+                let style = if markers {
+                    c.filled()
+                } else {
+                    TRANSPARENT.filled()
+                };
+                let dot = Circle::new((9, 0), 3, style);
+                EmptyElement::at((x, y)) + line + dot
+            });
+            if markers {
+                chart.draw_series(finite.map(|&p| Circle::new(p, 3, c.filled())))?;
+            }
         }
         chart
             .configure_series_labels()
@@ -352,4 +501,190 @@ pub fn heatmaps(stem: &Path, maps: &[Heatmap]) -> Result<Vec<PathBuf>, AnalysisE
         (w, 420),
         |root: &DrawingArea<_, Shift>| draw_heatmaps(root, maps)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// Names in `dir` that look like temporary files.
+    fn temps(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp"))
+            .collect()
+    }
+
+    fn maybe_fail<DB: DrawingBackend>(
+        root: &DrawingArea<DB, Shift>,
+        fail: bool,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        if fail {
+            return Err(DrawingAreaErrorKind::LayoutError);
+        }
+        root.draw(&Circle::new((10, 10), 5, RED.filled()))
+    }
+
+    /// A figure whose `fail_at`-th drawing (1: PNG, 2: SVG) fails.
+    fn figure(stem: &Path, fail_at: u32) -> Result<Vec<PathBuf>, AnalysisError> {
+        let calls = Cell::new(0);
+        both!(stem, (60, 40), |root: &DrawingArea<_, Shift>| {
+            calls.set(calls.get() + 1);
+            maybe_fail(root, calls.get() == fail_at)
+        })
+    }
+
+    #[test]
+    fn failed_figure_keeps_previous_png_and_svg() {
+        let d = tempfile::tempdir().unwrap();
+        let stem = d.path().join("fig");
+        let files = figure(&stem, 0).unwrap();
+        assert_eq!(
+            files,
+            vec![stem.with_extension("png"), stem.with_extension("svg")]
+        );
+        let png = std::fs::read(&files[0]).unwrap();
+        let svg = std::fs::read(&files[1]).unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        assert!(String::from_utf8_lossy(&svg).contains("</svg>"));
+        for fail_at in [1, 2] {
+            let err = figure(&stem, fail_at).unwrap_err();
+            assert!(matches!(err, AnalysisError::Plot { .. }), "{err:?}");
+            // The PNG was complete when the SVG failed, yet neither was replaced.
+            assert_eq!(std::fs::read(&files[0]).unwrap(), png);
+            assert_eq!(std::fs::read(&files[1]).unwrap(), svg);
+            assert!(temps(d.path()).is_empty(), "{:?}", temps(d.path()));
+        }
+    }
+
+    #[test]
+    fn figure_that_cannot_be_put_in_place_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let stem = d.path().join("fig");
+        // A directory where the PNG should go: the rename fails (even as root).
+        std::fs::create_dir(stem.with_extension("png")).unwrap();
+        std::fs::write(stem.with_extension("svg"), "old").unwrap();
+        let err = figure(&stem, 0).unwrap_err();
+        assert!(matches!(err, AnalysisError::Io { .. }), "{err:?}");
+        assert_eq!(
+            std::fs::read_to_string(stem.with_extension("svg")).unwrap(),
+            "old"
+        );
+        assert!(temps(d.path()).is_empty(), "{:?}", temps(d.path()));
+    }
+
+    /// The texts of an SVG.
+    fn svg_texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let t = &t[t.find('>')? + 1..];
+                Some(t[..t.find("</text>")?].trim().to_string())
+            })
+            .collect()
+    }
+
+    fn lines_svg(panels: &[LinePanel]) -> String {
+        ensure_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (460, 420)).into_drawing_area();
+            draw_lines(&root, panels, "epoch", "mean validation AUC").unwrap();
+            root.present().unwrap();
+        }
+        svg
+    }
+
+    fn curve(label: &str, epochs: usize) -> Series {
+        Series {
+            label: label.into(),
+            points: (1..=epochs)
+                .map(|e| (e as f64, 0.7 + 0.01 * (e as f64).sqrt()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn epoch_axis_has_integer_ticks_only() {
+        for epochs in [2, 3, 5, 10, 11, 17, 40, 200] {
+            let panel = LinePanel {
+                title: "income".into(),
+                series: vec![curve("adatt", epochs), curve("mmoe", epochs)],
+            };
+            let texts = svg_texts(&lines_svg(&[panel]));
+            let numbers: Vec<&String> = texts.iter().filter(|t| t.parse::<f64>().is_ok()).collect();
+            let ints: Vec<i64> = numbers.iter().filter_map(|t| t.parse().ok()).collect();
+            // Every other number is a y label with three decimals.
+            for t in &numbers {
+                assert!(
+                    t.parse::<i64>().is_ok() || t.split('.').nth(1).map(str::len) == Some(3),
+                    "{epochs} epochs: tick label {t:?}"
+                );
+            }
+            assert!(ints.len() >= 2, "{epochs} epochs: {ints:?}");
+            // Within the padded range (2% of the span on either side).
+            let slack = (epochs as i64 - 1) / 50;
+            assert!(
+                ints.iter()
+                    .all(|&e| e >= 1 - slack && e <= epochs as i64 + slack),
+                "{epochs} epochs: {ints:?}"
+            );
+            if epochs <= MAX_INT_TICKS {
+                assert_eq!(ints, (1..=epochs as i64).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn short_series_get_markers_long_ones_do_not() {
+        let count = |epochs| {
+            let panel = LinePanel {
+                title: "t".into(),
+                series: vec![curve("a", epochs), curve("b", epochs)],
+            };
+            let svg = lines_svg(&[panel]);
+            // Transparent marks (the legend's dot of a long series) are not written.
+            svg.matches("<circle").count()
+        };
+        // One per point, one per legend entry.
+        assert_eq!(count(10), 2 * 10 + 2);
+        assert_eq!(count(MARKER_MAX_POINTS), 2 * MARKER_MAX_POINTS + 2);
+        assert_eq!(count(MARKER_MAX_POINTS + 1), 0);
+    }
+
+    fn distributions_svg(panels: &[Distribution]) -> String {
+        ensure_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (900, 644)).into_drawing_area();
+            draw_distributions(&root, panels, "test AUC").unwrap();
+            root.present().unwrap();
+        }
+        svg
+    }
+
+    #[test]
+    fn distributions_have_a_key() {
+        let panel = |paper: Option<f64>| Distribution {
+            task: "income".into(),
+            groups: vec![
+                ("adatt".into(), vec![0.94, 0.95, 0.945], paper),
+                ("mmoe".into(), vec![0.93, 0.94], None),
+            ],
+        };
+        let texts = svg_texts(&distributions_svg(&[panel(Some(0.9512))]));
+        for t in [
+            "one seed (colour = model)",
+            "mean over seeds",
+            "paper value",
+        ] {
+            assert!(texts.iter().any(|x| x == t), "{t:?} missing in {texts:?}");
+        }
+        // No paper values, no paper entry in the key.
+        let texts = svg_texts(&distributions_svg(&[panel(None)]));
+        assert!(texts.iter().any(|x| x == "mean over seeds"));
+        assert!(!texts.iter().any(|x| x.contains("paper")), "{texts:?}");
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use adatt_train::manifest::{read_invocations, Manifest};
-use adatt_train::{plan, ExperimentConfig, RunRecord};
+use adatt_train::{plan, ExperimentConfig, RunRecord, UnixTime};
 use serde::Serialize;
 
 use crate::AnalysisError;
@@ -59,10 +59,10 @@ pub struct Stage {
     pub code_revisions: BTreeMap<String, usize>,
     /// Recorded runs by machine: host, device and intra-op threads.
     pub machines: BTreeMap<String, usize>,
-    /// First and last time a counted record was written (unix seconds).
-    pub first_finished_at: Option<u64>,
+    /// First and last time a counted run finished (unix seconds).
+    pub first_finished_at: Option<UnixTime>,
     /// See `first_finished_at`.
-    pub last_finished_at: Option<u64>,
+    pub last_finished_at: Option<UnixTime>,
     /// The machines of the invocation manifests (they name the machine of records that predate
     /// the record's own `host` field, when those were made on one machine).
     pub invocation_hosts: Vec<String>,
@@ -108,16 +108,33 @@ fn machine(r: &RunRecord) -> String {
 /// (see [`Stage::wall_s`]). The ends are taken relative to the earliest `finished_at` before
 /// they become floats: as unix seconds (about 1.8e9) an f64 is only exact to 2.4e-7 s.
 fn records_wall_s(records: &[&RunRecord]) -> f64 {
-    let base = records.iter().map(|r| r.finished_at).min().unwrap_or(0);
+    let base = records
+        .iter()
+        .map(|r| r.finished_at.0)
+        .fold(f64::INFINITY, f64::min);
     union_length(
         records
             .iter()
             .map(|r| {
-                let end = (r.finished_at - base) as f64;
+                let end = r.finished_at.0 - base;
                 (end - r.group_wall_s.max(0.0), end)
             })
             .collect(),
     )
+}
+
+fn earliest(records: &[&RunRecord]) -> Option<UnixTime> {
+    records
+        .iter()
+        .map(|r| r.finished_at)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+fn latest(records: &[&RunRecord]) -> Option<UnixTime> {
+    records
+        .iter()
+        .map(|r| r.finished_at)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
 }
 
 /// Length of the union of `intervals` (each `(start, end)`, `start <= end`).
@@ -142,20 +159,21 @@ pub fn union_length(mut intervals: Vec<(f64, f64)>) -> f64 {
 /// the wall time of the whole job.
 fn stage<'a>(s: StageRef<'a>) -> Result<(Stage, Vec<Manifest>, Vec<&'a RunRecord>), AnalysisError> {
     let planned = plan(s.cfg);
-    let keys: BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
-    let mine: Vec<&RunRecord> = s
-        .records
-        .iter()
-        .filter(|r| keys.contains(r.key.as_str()))
-        .collect();
+    let by_entry = crate::report::records_by_entry(s.cfg, s.records);
+    let mine: Vec<&RunRecord> = by_entry.iter().flatten().copied().collect();
     let share = |r: &RunRecord| r.group_wall_s / r.group_replicas.max(1) as f64;
     let mut per_entry: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for (e, recs) in s.cfg.entries.iter().zip(&by_entry) {
+        if !recs.is_empty() {
+            per_entry.insert(
+                e.name.clone(),
+                (recs.iter().map(|r| share(r)).sum(), recs.len()),
+            );
+        }
+    }
     let mut code_revisions = BTreeMap::new();
     let mut machines = BTreeMap::new();
     for r in &mine {
-        let e = per_entry.entry(r.entry.clone()).or_default();
-        e.0 += share(r);
-        e.1 += 1;
         *code_revisions
             .entry(r.git_revision.clone().unwrap_or_else(|| UNRECORDED.into()))
             .or_insert(0) += 1;
@@ -185,8 +203,8 @@ fn stage<'a>(s: StageRef<'a>) -> Result<(Stage, Vec<Manifest>, Vec<&'a RunRecord
             .collect(),
         code_revisions,
         machines,
-        first_finished_at: mine.iter().map(|r| r.finished_at).min(),
-        last_finished_at: mine.iter().map(|r| r.finished_at).max(),
+        first_finished_at: earliest(&mine),
+        last_finished_at: latest(&mine),
         invocation_hosts: manifests
             .iter()
             .map(|m| m.host.clone())

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use adatt_train::{ExperimentConfig, RunRecord};
+use adatt_train::{ExperimentConfig, RunRecord, Status};
 use serde::Serialize;
 
 use crate::stats::{paired_t, summarize, Paired, Stat};
@@ -55,6 +55,8 @@ pub struct Cell {
     pub test_ne: Stat,
     /// Runs that failed (non-finite loss).
     pub failed: usize,
+    /// Runs that diverged (`adatt_train::divergence`); like failed runs, not in the means.
+    pub diverged: usize,
     /// The paper's value, if any.
     pub paper: Option<f64>,
     /// Ours − paper.
@@ -93,28 +95,49 @@ pub struct Report {
     pub planned: usize,
 }
 
+/// The records of `cfg`'s grid per entry (in entry order), selected by record key: an entry's
+/// records are those of its model config and seeds, whatever entry name they were recorded
+/// under. Records of other configs in the same directory (e.g. from an edited config) are in
+/// no entry.
+pub fn records_by_entry<'a>(
+    cfg: &ExperimentConfig,
+    records: &'a [RunRecord],
+) -> Vec<Vec<&'a RunRecord>> {
+    adatt_train::entry_keys(cfg)
+        .iter()
+        .map(|keys| records.iter().filter(|r| keys.contains(&r.key)).collect())
+        .collect()
+}
+
 /// The ok records of one entry, by seed.
-fn by_seed<'a>(recs: &[&'a RunRecord], entry: &str) -> BTreeMap<u64, &'a RunRecord> {
-    recs.iter()
-        .filter(|r| r.entry == entry && r.is_ok())
+fn by_seed<'a>(mine: &[&'a RunRecord]) -> BTreeMap<u64, &'a RunRecord> {
+    mine.iter()
+        .filter(|r| r.is_ok())
         .map(|r| (r.seed, *r))
         .collect()
 }
 
-/// Aggregate the records that belong to `cfg`'s current grid (records of other configs in the
-/// same directory, e.g. from an edited config, are ignored).
+/// Aggregate the records that belong to `cfg`'s current grid (see [`records_by_entry`]).
 pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
     let plan = adatt_train::plan(cfg);
-    let keys: BTreeSet<&str> = plan.iter().map(|p| p.key.as_str()).collect();
-    let recs: Vec<&RunRecord> = records
+    let per_entry = records_by_entry(cfg, records);
+    let n_records: usize = per_entry.iter().map(Vec::len).sum();
+    let tasks: Vec<String> = per_entry
         .iter()
-        .filter(|r| keys.contains(r.key.as_str()))
-        .collect();
-    let tasks: Vec<String> = recs.first().map(|r| r.tasks.clone()).unwrap_or_default();
+        .flatten()
+        .next()
+        .map(|r| r.tasks.clone())
+        .unwrap_or_default();
     let mut cells = Vec::new();
-    for e in &cfg.entries {
-        let mine: Vec<&RunRecord> = recs.iter().copied().filter(|r| r.entry == e.name).collect();
-        let failed = mine.iter().filter(|r| !r.is_ok()).count();
+    for (e, mine) in cfg.entries.iter().zip(&per_entry) {
+        let failed = mine
+            .iter()
+            .filter(|r| matches!(r.status, Status::Failed { .. }))
+            .count();
+        let diverged = mine
+            .iter()
+            .filter(|r| matches!(r.status, Status::Diverged { .. }))
+            .count();
         let ok: Vec<&RunRecord> = mine.iter().copied().filter(|r| r.is_ok()).collect();
         for (t, task) in tasks.iter().enumerate() {
             let col = |m: Metric| -> Stat {
@@ -132,15 +155,22 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
                 valid_auc: col(Metric::ValidAuc),
                 test_ne: col(Metric::TestNe),
                 failed,
+                diverged,
                 paper,
                 diff: paper.map(|p| test_auc.mean - p),
             });
         }
     }
+    let index = |name: &str| {
+        cfg.entries
+            .iter()
+            .position(|e| e.name == name)
+            .expect("validated configs compare their own entries")
+    };
     let mut comparisons = Vec::new();
     let mut pair = |kind: &str, a: &str, b: &str| {
-        let sa = by_seed(&recs, a);
-        let sb = by_seed(&recs, b);
+        let sa = by_seed(&per_entry[index(a)]);
+        let sb = by_seed(&per_entry[index(b)]);
         for (t, task) in tasks.iter().enumerate() {
             let mut xa = Vec::new();
             let mut xb = Vec::new();
@@ -178,7 +208,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
         tasks,
         cells,
         comparisons,
-        records: recs.len(),
+        records: n_records,
         planned: plan.len(),
     }
 }
@@ -199,6 +229,21 @@ fn signed4(x: f64) -> String {
     }
 }
 
+/// Fewest runs for which a 95% CI is shown: with n = 2 the Student t quantile is 12.7, and the
+/// interval (e.g. ± 1.69 on an AUC) says nothing; with n = 1 it is undefined.
+pub const MIN_CI_N: usize = 3;
+
+/// A CI half-width as `± 0.0012`, or why there is none.
+fn ci_text(ci: f64, n: usize) -> String {
+    if n == 0 {
+        "–".into()
+    } else if n < MIN_CI_N || !ci.is_finite() {
+        format!("no CI (n = {n})")
+    } else {
+        format!("± {}", f4(ci))
+    }
+}
+
 fn p_value(p: f64) -> String {
     if !p.is_finite() {
         "–".into()
@@ -212,7 +257,7 @@ fn p_value(p: f64) -> String {
 /// `summary.csv`: one row per cell.
 pub fn summary_csv(r: &Report) -> String {
     let mut s = String::from(
-        "experiment,entry,setting,model,protocol,task,n,failed,test_auc_mean,test_auc_std,test_auc_ci95,valid_auc_mean,test_ne_mean,paper,diff\n",
+        "experiment,entry,setting,model,protocol,task,n,failed,diverged,test_auc_mean,test_auc_std,test_auc_ci95,valid_auc_mean,test_ne_mean,paper,diff\n",
     );
     let q = |x: &str| {
         if x.contains(',') || x.contains('"') {
@@ -225,7 +270,7 @@ pub fn summary_csv(r: &Report) -> String {
         let opt = |o: Option<f64>| o.map(|v| format!("{v:.6}")).unwrap_or_default();
         writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{}",
+            "{},{},{},{},{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{}",
             q(&r.experiment),
             q(&c.entry),
             q(&c.setting),
@@ -234,6 +279,7 @@ pub fn summary_csv(r: &Report) -> String {
             c.task,
             c.test_auc.n,
             c.failed,
+            c.diverged,
             c.test_auc.mean,
             c.test_auc.std,
             c.test_auc.ci95,
@@ -271,7 +317,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
     }
     writeln!(
         s,
-        "Test AUC at the best validation epoch: mean ± 95% CI over n seeds (Student t); `paper` is the paper's value, `Δ` ours − paper. {} of {} planned runs recorded.\n",
+        "Test AUC at the best validation epoch: mean ± 95% CI over n seeds (Student t; no CI below n = {MIN_CI_N}); `paper` is the paper's value, `Δ` ours − paper. {} of {} planned runs recorded. `failed`: training loss became non-finite; `diverged`: loss per task above `train.divergence.max_task_loss` or validation AUC never off 0.5 ± `train.divergence.chance_margin` (`adatt_train::divergence`); neither is in the means.\n",
         r.records, r.planned
     )
     .expect("write");
@@ -281,8 +327,8 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         write!(header, " {t} (ours) | paper | Δ |").expect("write");
         rule.push_str("---|---|---|");
     }
-    header.push_str(" n | failed |");
-    rule.push_str("---|---|");
+    header.push_str(" n | failed | diverged |");
+    rule.push_str("---|---|---|");
     s.push_str(&header);
     s.push('\n');
     s.push_str(&rule);
@@ -297,15 +343,20 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         for x in &row {
             write!(
                 s,
-                " {} ± {} | {} | {} |",
+                " {} {} | {} | {} |",
                 f4(x.test_auc.mean),
-                f4(x.test_auc.ci95),
+                ci_text(x.test_auc.ci95, x.test_auc.n),
                 x.paper.map(f4).unwrap_or_else(|| "–".into()),
                 x.diff.map(signed4).unwrap_or_else(|| "–".into())
             )
             .expect("write");
         }
-        writeln!(s, " {} | {} |", row[0].test_auc.n, row[0].failed).expect("write");
+        writeln!(
+            s,
+            " {} | {} | {} |",
+            row[0].test_auc.n, row[0].failed, row[0].diverged
+        )
+        .expect("write");
     }
     if !r.comparisons.is_empty() {
         s.push_str("\n## Paired comparisons (test AUC, per-seed differences, paired t-test)\n\n");
@@ -315,7 +366,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         for c in &r.comparisons {
             writeln!(
                 s,
-                "| {}{} | {} | {} | {} | {} | ± {} | {} |",
+                "| {}{} | {} | {} | {} | {} | {} | {} |",
                 c.a,
                 if c.kind == "mtl_gain" {
                     " (MTL gain)"
@@ -326,11 +377,53 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
                 c.task,
                 c.test.n,
                 signed4(c.test.mean_diff),
-                f4(c.test.ci95),
+                ci_text(c.test.ci95, c.test.n),
                 p_value(c.test.p)
             )
             .expect("write");
         }
     }
+    s
+}
+
+/// A short results table for the terminal: per entry its runs and mean test AUC per task.
+pub fn terminal_table(r: &Report) -> String {
+    let width = r
+        .cells
+        .iter()
+        .map(|c| c.entry.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = format!("{:<width$}  {:>4}  {:>6}", "entry", "n", "failed");
+    for t in &r.tasks {
+        write!(s, "  {t:>14}").expect("write");
+    }
+    s.push('\n');
+    let mut seen = BTreeSet::new();
+    for c in &r.cells {
+        if !seen.insert(c.entry.clone()) {
+            continue;
+        }
+        let row: Vec<&Cell> = r.cells.iter().filter(|x| x.entry == c.entry).collect();
+        write!(
+            s,
+            "{:<width$}  {:>4}  {:>6}",
+            c.entry,
+            c.test_auc.n,
+            c.failed + c.diverged
+        )
+        .expect("write");
+        for x in row {
+            write!(s, "  {:>14}", f4(x.test_auc.mean)).expect("write");
+        }
+        s.push('\n');
+    }
+    write!(
+        s,
+        "(mean test AUC over the finished runs; {} of {} planned runs recorded)",
+        r.records, r.planned
+    )
+    .expect("write");
     s
 }

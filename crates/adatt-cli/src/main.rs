@@ -5,8 +5,12 @@
 //! * `adatt analyze --config C.toml` — regenerate tables and figures from the records only.
 //! * `adatt weights init|check` and `adatt forward` — weight exchange with the official PyTorch
 //!   code (`CentralTaskArch.state_dict()` names) and forward on a safetensors input.
+//!
+//! Exit codes: 0 success, 1 error (one line on stderr), 3 a grid recorded failed or diverged
+//! runs (`--retry-failed` trains them again).
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use adatt_data::{load_census, CensusConfig, Protocol};
 use adatt_models::{InputSpec, Model, ModelConfig, ModelInput};
@@ -53,6 +57,9 @@ enum Cmd {
         /// Skip the analysis step.
         #[arg(long)]
         no_analysis: bool,
+        /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
+        #[arg(long)]
+        retry_failed: bool,
     },
     /// Regenerate tables and figures from the records (no training).
     Analyze {
@@ -115,31 +122,34 @@ struct RunArgs {
     #[arg(long)]
     config: PathBuf,
     /// Override the seeds: a count N (seeds 0..N) or a list "0,1,5".
-    #[arg(long, env = "SEEDS")]
+    #[arg(long, env = "ADATT_SEEDS")]
     seeds: Option<String>,
     /// Override the data protocol.
-    #[arg(long, env = "PROTOCOL")]
+    #[arg(long, env = "ADATT_PROTOCOL")]
     protocol: Option<String>,
-    /// Override the output directory.
+    /// Override the output directory (may be anywhere; a config's own `output_dir` must stay
+    /// inside the project).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Intra-op threads (default: config, else all cores).
-    #[arg(long, env = "THREADS")]
+    #[arg(long, env = "ADATT_THREADS")]
     threads: Option<usize>,
     /// Device: cpu, cuda or auto.
-    #[arg(long, env = "DEVICE")]
+    #[arg(long, env = "ADATT_DEVICE")]
     device: Option<String>,
     /// Replicas per group.
-    #[arg(long, env = "REPLICAS")]
+    #[arg(long, env = "ADATT_REPLICAS")]
     replicas: Option<usize>,
 }
 
 impl RunArgs {
-    /// The config with the overrides applied, and the directory its analysis goes to (a
-    /// `seeds-…` subdirectory of the results for a seed override; see `seeds_subdir`).
+    /// The config with the overrides applied and validated (model configs included, before
+    /// any data is loaded), and the directory its analysis goes to (a `seeds-…` subdirectory
+    /// of the results for a seed override; see `seeds_subdir`).
     fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
         let mut cfg = ExperimentConfig::load(&self.config)?;
         let configured_seeds = cfg.run.seeds.clone();
+        let in_config = || format!("config {}", self.config.display());
         let o = Overrides::parse(
             self.seeds.as_deref(),
             self.protocol.as_deref(),
@@ -151,6 +161,8 @@ impl RunArgs {
         if let (Some(p), None, None) = (o.protocol, &self.out, &cfg.output_dir) {
             cfg.output_dir = Some(PathBuf::from("results").join(&cfg.name).join(p.to_string()));
         }
+        cfg.validate(cfg.data.n_tasks()).with_context(in_config)?;
+        // An explicit --out may point anywhere (checked after the config's own output_dir).
         if let Some(o) = &self.out {
             cfg.output_dir = Some(o.clone());
         }
@@ -184,17 +196,14 @@ fn load_model_file(path: &Path) -> Result<(ModelConfig, InputSpec)> {
     Ok((f.model, spec))
 }
 
-fn main() -> Result<()> {
-    // Before any libtorch or rayon thread exists, so that every worker inherits it.
-    adatt_train::runtime::init();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+fn main() -> ExitCode {
+    adatt_train::term::init();
     let cli = Cli::parse();
+    adatt_train::term::finish(run(cli))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let mut code = ExitCode::SUCCESS;
     match cli.cmd {
         Cmd::DataSummary { protocol, data_dir } => {
             let ps: &[Protocol] = match protocol {
@@ -221,11 +230,10 @@ fn main() -> Result<()> {
             common,
             shard,
             no_analysis,
+            retry_failed,
         } => {
             let (cfg, report_dir) = common.load()?;
             let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
-            cfg.validate(ds.task_names.len())
-                .with_context(|| format!("config {}", common.config.display()))?;
             let out_dir = cfg.output_dir();
             // A `--shard` is one of several writers by design; a whole grid is the only one.
             let _lock = match shard {
@@ -242,40 +250,27 @@ fn main() -> Result<()> {
                 command_line: std::env::args().collect(),
                 progress: true,
                 code_revision: adatt_train::manifest::git_revision(),
+                retry_failed,
             };
             let s = adatt_train::run_grid(&cfg, &ds, &opts)
                 .with_context(|| format!("running {}", common.config.display()))?;
             eprintln!(
-                "{}: {} runs planned, {} already recorded, {} trained ({} failed) in {:.1} s -> {}",
+                "{}: {} trained ({} failed, {} diverged) in {:.1} s -> {}",
                 cfg.name,
-                s.planned,
-                s.skipped,
                 s.trained,
                 s.failed,
+                s.diverged,
                 s.wall_s,
                 s.records.display()
             );
+            code = s.exit_code();
             if !no_analysis {
-                let dirs = adatt_analysis::Dirs {
-                    records: &out_dir,
-                    report: &report_dir,
-                };
-                let files = adatt_analysis::analyze(&cfg, dirs, &cfg.name, &cfg.description)?;
-                for f in files {
-                    eprintln!("wrote {}", f.display());
-                }
+                analyze(&cfg, &out_dir, &report_dir)?;
             }
         }
         Cmd::Analyze { common } => {
             let (cfg, report_dir) = common.load()?;
-            let dirs = adatt_analysis::Dirs {
-                records: &cfg.output_dir(),
-                report: &report_dir,
-            };
-            let files = adatt_analysis::analyze(&cfg, dirs, &cfg.name, &cfg.description)?;
-            for f in files {
-                eprintln!("wrote {}", f.display());
-            }
+            analyze(&cfg, &cfg.output_dir(), &report_dir)?;
         }
         Cmd::Weights { cmd } => match cmd {
             WeightsCmd::Init { model, seed, out } => {
@@ -347,5 +342,21 @@ fn main() -> Result<()> {
             eprintln!("wrote {} ({:?})", out.display(), y.size());
         }
     }
+    Ok(code)
+}
+
+/// Writes the tables and figures of `cfg` from the records, then prints the short results
+/// table.
+fn analyze(cfg: &ExperimentConfig, records: &Path, report: &Path) -> Result<()> {
+    let dirs = adatt_analysis::Dirs { records, report };
+    let files = adatt_analysis::analyze(cfg, dirs, &cfg.name, &cfg.description)?;
+    for f in &files {
+        eprintln!("wrote {}", f.display());
+    }
+    let recs = adatt_train::read_all_records(records)?;
+    eprintln!(
+        "{}",
+        adatt_analysis::terminal_table(&adatt_analysis::build_report(cfg, &recs))
+    );
     Ok(())
 }

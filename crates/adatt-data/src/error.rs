@@ -8,44 +8,74 @@ use std::path::PathBuf;
 /// row-level variants give the 1-based line number in the decompressed file.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The file does not exist.
+    /// The file does not exist. `dir` is the directory that was searched (the one given,
+    /// e.g. `--data-dir` or the config's `data_dir`), `dir_exists` whether it exists at all.
     #[error(
-        "data file not found: {}; the Census-Income files belong in data/census-income/ \
-         (see data/census-income/README.md)",
-        path.display()
+        "data file not found: {} (looked in {}{}); the Census-Income (KDD) files come from the \
+         UCI Machine Learning Repository, see data/census-income/README.md in the adatt-rs \
+         repository for where to get them and their sha256",
+        path.display(),
+        dir.display(),
+        if *dir_exists { "" } else { ", which does not exist" }
     )]
-    MissingFile { path: PathBuf },
+    MissingFile {
+        path: PathBuf,
+        dir: PathBuf,
+        dir_exists: bool,
+    },
 
     /// Any other I/O failure while reading the file.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
 
-    /// The sha256 of the compressed file is not the expected one.
-    #[error("checksum mismatch for {file}: expected sha256 {expected}, got {got}")]
+    /// The file exists but holds no bytes at all.
+    #[error(
+        "{file} is empty (0 bytes); it should be a gzip-compressed Census-Income file, \
+         see data/census-income/README.md"
+    )]
+    EmptyFile { file: String },
+
+    /// The file is not a complete, valid gzip stream. `truncated`: the stream ends early
+    /// (an interrupted download or copy); otherwise the bytes are not gzip or are corrupt.
+    /// Reported before the checksum, which such a file cannot match either.
+    #[error(
+        "{file} {}; replace it with the complete file, see data/census-income/README.md",
+        if *truncated {
+            "is truncated: its gzip stream ends early (incomplete download or copy?)"
+        } else {
+            "is not a valid gzip file (corrupt or not gzip-compressed)"
+        }
+    )]
+    Gzip {
+        file: String,
+        truncated: bool,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file is a complete, valid gzip stream, but the sha256 of its (compressed) bytes
+    /// is not the expected one: different content from the UCI file.
+    #[error(
+        "checksum mismatch for {file}: it is a complete gzip file, but its content differs \
+         from the expected Census-Income file (expected sha256 {expected}, got {got}); \
+         see data/census-income/README.md"
+    )]
     Checksum {
         file: String,
         expected: String,
         got: String,
     },
 
-    /// The file is not a complete, valid gzip stream (e.g. truncated).
-    #[error("gzip error in {file}: {source}")]
-    Gzip {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
-
     /// The file decompressed to something that is not UTF-8 text.
     #[error("{file} is not UTF-8 text (first bad byte at offset {offset})")]
     NotText { file: String, offset: usize },
 
-    /// The file has no data rows.
-    #[error("{file} has no data rows")]
+    /// The file is a valid gzip stream, but it decompresses to no data rows.
+    #[error("{file} has no data rows (a valid gzip file with nothing in it)")]
     Empty { file: String },
 
     /// A line does not have the expected 42 comma-separated fields.

@@ -398,6 +398,9 @@ impl fmt::Display for DataSummary {
 
 /// Loads the Census-Income data set from `cfg.data_dir`, verifying the sha256 of both files
 /// against [`TRAIN_SHA256`] and [`TEST_SHA256`] before use. Nothing is written to disk.
+///
+/// Errors name the files under `cfg.data_dir` as given; a missing, empty, truncated or
+/// corrupt file is reported as such, not as a checksum mismatch (see [`RawTable::read`]).
 pub fn load_census(cfg: &CensusConfig) -> Result<Dataset, DataError> {
     load_census_files(
         &cfg.data_dir.join(TRAIN_FILE),

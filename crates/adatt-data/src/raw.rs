@@ -1,4 +1,4 @@
-//! Reading one raw Census-Income file: checksum, gunzip, field-count validation, CSV parse.
+//! Reading one raw Census-Income file: gunzip, checksum, field-count validation, CSV parse.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -100,21 +100,42 @@ impl std::fmt::Debug for RawTable {
 }
 
 impl RawTable {
-    /// Reads `path`, verifies the sha256 of its (compressed) bytes against `expected_sha256`
-    /// when given, decompresses it, checks that every line has [`N_FIELDS`] fields, and parses
-    /// it with polars into 42 string columns. Nothing is written to disk.
+    /// Reads `path`, decompresses it, verifies the sha256 of its (compressed) bytes against
+    /// `expected_sha256` when given, checks that every line has [`N_FIELDS`] fields, and
+    /// parses it with polars into 42 string columns. Nothing is written to disk.
+    ///
+    /// The failures are told apart in this order, each naming `path` as given: the file does
+    /// not exist ([`DataError::MissingFile`], with the directory searched), it has 0 bytes
+    /// ([`DataError::EmptyFile`]), it is not a complete gzip stream ([`DataError::Gzip`],
+    /// `truncated` when the stream ends early), and only then, for a complete gzip file, a
+    /// sha256 other than the expected one ([`DataError::Checksum`]).
     pub fn read(path: &Path, expected_sha256: Option<&str>) -> Result<RawTable, DataError> {
         let file = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DataError::MissingFile {
-                path: path.to_path_buf(),
-            },
+            std::io::ErrorKind::NotFound => {
+                let dir = match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d,
+                    _ => Path::new("."),
+                };
+                DataError::MissingFile {
+                    path: path.to_path_buf(),
+                    dir: dir.to_path_buf(),
+                    dir_exists: dir.is_dir(),
+                }
+            }
             _ => DataError::Io {
                 path: path.to_path_buf(),
                 source: e,
             },
         })?;
+        if bytes.is_empty() {
+            return Err(DataError::EmptyFile { file });
+        }
         let sha256 = hex::encode(Sha256::digest(&bytes));
+        // Decompress before comparing checksums: a truncated or corrupt file cannot match
+        // either, and "checksum mismatch" would hide what is wrong with it.
+        let text = gunzip(&bytes, &file)?;
+        drop(bytes);
         if let Some(expected) = expected_sha256 {
             if !sha256.eq_ignore_ascii_case(expected) {
                 return Err(DataError::Checksum {
@@ -124,8 +145,6 @@ impl RawTable {
                 });
             }
         }
-        let text = gunzip(&bytes, &file)?;
-        drop(bytes);
         let n_rows = validate_lines(&text, &file)?;
         let df = parse_csv(text, &file)?;
         if df.height() != n_rows {
@@ -213,6 +232,9 @@ impl RawTable {
     }
 }
 
+/// The two bytes every gzip stream starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Decompresses a whole gzip stream; a truncated or corrupt stream is an error, never a
 /// partial result.
 fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
@@ -228,9 +250,18 @@ fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
         .read_to_end(&mut out)
         .map_err(|source| DataError::Gzip {
             file: file.to_string(),
+            truncated: is_truncation(bytes, &source),
             source,
         })?;
     Ok(out)
+}
+
+/// Whether a decompression failure means the gzip stream ends early: flate2 reports a stream
+/// cut inside its header, deflate data or trailer as `UnexpectedEof`. Bytes that do not start
+/// like gzip are never "truncated", they are not gzip at all.
+fn is_truncation(bytes: &[u8], err: &std::io::Error) -> bool {
+    let looks_like_gzip = GZIP_MAGIC.starts_with(&bytes[..bytes.len().min(GZIP_MAGIC.len())]);
+    err.kind() == std::io::ErrorKind::UnexpectedEof && looks_like_gzip
 }
 
 /// Checks that the text is UTF-8 and that every line has exactly [`N_FIELDS`] fields.

@@ -221,3 +221,181 @@ fn bad_number() {
         }
     }
 }
+
+// ---- load_census on a given data directory: which problem, in which file ----
+
+/// The bytes of a real UCI file.
+fn real_bytes(file: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("data/census-income").join(file)).unwrap()
+}
+
+/// A fresh data directory (not the default one) holding a copy of the real test file and,
+/// as the training file, `train` (no training file for `None`).
+fn given_dir(train: Option<&[u8]>) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("adatt-given-dir-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(dir.path().join(TEST_FILE), real_bytes(TEST_FILE)).unwrap();
+    if let Some(bytes) = train {
+        std::fs::write(dir.path().join(TRAIN_FILE), bytes).unwrap();
+    }
+    dir
+}
+
+fn load_dir(dir: &Path) -> Result<adatt_data::Dataset, DataError> {
+    load_census(&CensusConfig {
+        data_dir: dir.to_path_buf(),
+        protocol: Protocol::Clean,
+        split_seed: 1,
+    })
+}
+
+/// The message names `path` (in the given directory) and never the default directory
+/// (the README's path aside).
+fn assert_names_path(msg: &str, path: &Path) {
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(
+        !msg.replace("data/census-income/README.md", "")
+            .contains("data/census-income"),
+        "names the default directory: {msg}"
+    );
+}
+
+#[test]
+fn given_dir_missing_file_names_the_directory_searched() {
+    let dir = given_dir(None);
+    let want = dir.path().join(TRAIN_FILE);
+    match load_dir(dir.path()) {
+        Err(
+            e @ DataError::MissingFile {
+                dir_exists: true, ..
+            },
+        ) => {
+            let msg = e.to_string();
+            assert_names_path(&msg, &want);
+            assert!(msg.contains("not found"), "{msg}");
+            assert!(
+                msg.contains(&format!("looked in {})", dir.path().display())),
+                "{msg}"
+            );
+            assert!(msg.contains("data/census-income/README.md"), "{msg}");
+            assert!(!msg.contains("checksum"), "{msg}");
+            if let DataError::MissingFile { path, dir: d, .. } = &e {
+                assert_eq!(path, &want);
+                assert_eq!(d, dir.path());
+            }
+        }
+        other => panic!("expected MissingFile, got {other:?}"),
+    }
+    // a data directory that does not exist is named as such
+    let gone = dir.path().join("no-such-dir");
+    match load_dir(&gone) {
+        Err(
+            e @ DataError::MissingFile {
+                dir_exists: false, ..
+            },
+        ) => {
+            let msg = e.to_string();
+            assert_names_path(&msg, &gone.join(TRAIN_FILE));
+            assert!(
+                msg.contains(&format!(
+                    "looked in {}, which does not exist",
+                    gone.display()
+                )),
+                "{msg}"
+            );
+        }
+        other => panic!("expected MissingFile, got {other:?}"),
+    }
+}
+
+#[test]
+fn given_dir_empty_file_is_not_a_checksum_mismatch() {
+    let dir = given_dir(Some(&[]));
+    let want = dir.path().join(TRAIN_FILE);
+    match load_dir(dir.path()) {
+        Err(e @ DataError::EmptyFile { .. }) => {
+            let msg = e.to_string();
+            assert_names_path(&msg, &want);
+            assert!(msg.contains("is empty (0 bytes)"), "{msg}");
+            assert!(!msg.contains("checksum"), "{msg}");
+        }
+        other => panic!("expected EmptyFile, got {other:?}"),
+    }
+}
+
+#[test]
+fn given_dir_truncated_gzip_is_not_a_checksum_mismatch() {
+    let real = real_bytes(TRAIN_FILE);
+    // the real file's first half, and the real file without the last 4 bytes of its trailer
+    for cut in [real.len() / 2, real.len() - 4] {
+        let dir = given_dir(Some(&real[..cut]));
+        let want = dir.path().join(TRAIN_FILE);
+        match load_dir(dir.path()) {
+            Err(
+                e @ DataError::Gzip {
+                    truncated: true, ..
+                },
+            ) => {
+                let msg = e.to_string();
+                assert_names_path(&msg, &want);
+                assert!(msg.contains("is truncated"), "{msg}");
+                assert!(msg.contains("gzip stream ends early"), "{msg}");
+                assert!(!msg.contains("checksum"), "{msg}");
+                // the cause is printed once, by the error chain, not inside the message
+                let source = std::error::Error::source(&e).expect("a gzip error has a source");
+                assert!(!msg.contains(&source.to_string()), "{msg} / {source}");
+            }
+            other => panic!("cut at {cut}: expected a truncated Gzip error, got {other:?}"),
+        }
+    }
+    // bytes that are not gzip at all are not "truncated"
+    let dir = given_dir(Some(b"age, class_worker\n"));
+    match load_dir(dir.path()) {
+        Err(
+            e @ DataError::Gzip {
+                truncated: false, ..
+            },
+        ) => {
+            let msg = e.to_string();
+            assert_names_path(&msg, &dir.path().join(TRAIN_FILE));
+            assert!(msg.contains("is not a valid gzip file"), "{msg}");
+            assert!(!msg.contains("checksum"), "{msg}");
+        }
+        other => panic!("expected a non-truncated Gzip error, got {other:?}"),
+    }
+}
+
+#[test]
+fn given_dir_different_content_is_a_checksum_mismatch() {
+    let other = gz(&first_lines(TRAIN_FILE, 200));
+    let dir = given_dir(Some(&other));
+    let want = dir.path().join(TRAIN_FILE);
+    let got_sha = hex::encode(Sha256::digest(&other));
+    match load_dir(dir.path()) {
+        Err(e @ DataError::Checksum { .. }) => {
+            let msg = e.to_string();
+            assert_names_path(&msg, &want);
+            assert!(msg.contains("checksum mismatch"), "{msg}");
+            assert!(msg.contains("complete gzip file"), "{msg}");
+            assert!(msg.contains("content differs"), "{msg}");
+            assert!(
+                msg.contains(&format!("expected sha256 {}", adatt_data::TRAIN_SHA256)),
+                "{msg}"
+            );
+            assert!(msg.contains(&format!("got {got_sha}")), "{msg}");
+            if let DataError::Checksum {
+                file,
+                expected,
+                got,
+            } = &e
+            {
+                assert_eq!(file, &want.display().to_string());
+                assert_eq!(expected, adatt_data::TRAIN_SHA256);
+                assert_eq!(got, &got_sha);
+            }
+        }
+        other => panic!("expected Checksum, got {other:?}"),
+    }
+}

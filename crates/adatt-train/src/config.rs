@@ -1,10 +1,12 @@
 //! Experiment configuration (TOML, `deny_unknown_fields` everywhere): data, training
 //! hyperparameters, run settings and the model entries that, crossed with the seeds, form the grid.
 
-use std::path::{Path, PathBuf};
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
 
 use adatt_data::{CensusConfig, Protocol};
 use adatt_models::ModelConfig;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
@@ -68,6 +70,13 @@ impl DataConfig {
     pub fn protocol(&self) -> Protocol {
         match self {
             DataConfig::Census { protocol, .. } => *protocol,
+        }
+    }
+    /// Number of tasks of this data source (census: education, income, never_married), so that
+    /// model configs can be validated before the data is loaded.
+    pub fn n_tasks(&self) -> usize {
+        match self {
+            DataConfig::Census { .. } => adatt_data::TASK_NAMES.len(),
         }
     }
     /// Replace the protocol (the `PROTOCOL=` override).
@@ -199,6 +208,13 @@ pub struct TrainConfig {
     /// Keep at most this many training rows (0 = all); for smoke tests.
     #[serde(default)]
     pub max_train_rows: usize,
+    /// When a finished run counts as diverged ([`crate::divergence`]); left out of the saved
+    /// config and the record key while it is the default.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::divergence::Divergence::is_default"
+    )]
+    pub divergence: crate::divergence::Divergence,
 }
 
 fn d_beta1() -> f64 {
@@ -220,6 +236,9 @@ impl TrainConfig {
                 message: message.into(),
             })
         };
+        if let Err((key, message)) = self.divergence.validate() {
+            return Err(TrainError::ConfigValue { key, message });
+        }
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
         }
@@ -230,10 +249,21 @@ impl TrainConfig {
             return bad("lr", &format!("must be a positive number, got {}", self.lr));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("weight_decay", "must be >= 0");
+            return bad(
+                "weight_decay",
+                &format!("must be a number >= 0, got {}", self.weight_decay),
+            );
         }
-        if !(0.0..1.0).contains(&self.beta1) || !(0.0..1.0).contains(&self.beta2) {
-            return bad("beta1/beta2", "must be in [0, 1)");
+        for (key, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                return bad(key, &format!("must be in [0, 1), got {beta}"));
+            }
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return bad(
+                "eps",
+                &format!("must be a positive number, got {}", self.eps),
+            );
         }
         if let Some(f) = self.checkpoints.iter().find(|f| !(**f > 0.0 && **f < 1.0)) {
             return bad(
@@ -260,7 +290,11 @@ impl TrainConfig {
 }
 
 /// Seeds of a grid: a list or a range.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+///
+/// Serialized as before (untagged: a list, or a `{ start, count }` table), so saved
+/// `config.toml` files stay byte-identical; deserialized by hand so that a bad value gets a
+/// message saying what is wrong (toml adds the line and column).
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum Seeds {
     /// Explicit list.
@@ -275,12 +309,202 @@ pub enum Seeds {
 }
 
 impl Seeds {
-    /// Expand.
+    /// Expand. A range past `u64::MAX` (refused when parsed) stops there.
     pub fn to_vec(&self) -> Vec<u64> {
         match self {
             Seeds::List(v) => v.clone(),
-            Seeds::Range { start, count } => (*start..start + count).collect(),
+            Seeds::Range { start, count } => (*start..start.saturating_add(*count)).collect(),
         }
+    }
+}
+
+const SEEDS_EXPECTED: &str =
+    "a list of seeds like [0, 1, 5] or a range like { start = 0, count = 100 }";
+
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(SeedsVisitor)
+    }
+}
+
+struct SeedsVisitor;
+
+impl<'de> Visitor<'de> for SeedsVisitor {
+    type Value = Seeds;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(SEEDS_EXPECTED)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Seeds, A::Error> {
+        let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        while let Some(s) = seq.next_element_seed(SEED)? {
+            v.push(s);
+        }
+        Ok(Seeds::List(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Seeds, A::Error> {
+        let (mut start, mut count) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let (slot, kind) = match key.as_str() {
+                "start" => (&mut start, RANGE_START),
+                "count" => (&mut count, RANGE_COUNT),
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "unknown key `{other}` in the seeds range; \
+                         expected {{ start = 0, count = 100 }}"
+                    )))
+                }
+            };
+            if slot.is_some() {
+                return Err(de::Error::custom(format!(
+                    "`{key}` is given twice in the seeds range"
+                )));
+            }
+            *slot = Some(map.next_value_seed(kind)?);
+        }
+        let missing = |k: &str| {
+            de::Error::custom(format!(
+                "the seeds range needs `{k}`, like {{ start = 0, count = 100 }}"
+            ))
+        };
+        let start = start.ok_or_else(|| missing("start"))?;
+        let count = count.ok_or_else(|| missing("count"))?;
+        if count == 0 {
+            return Err(RANGE_COUNT.refuse(0));
+        }
+        if start.checked_add(count).is_none() {
+            return Err(de::Error::custom(format!(
+                "the seeds range {{ start = {start}, count = {count} }} goes past the largest \
+                 seed, {}",
+                u64::MAX - 1
+            )));
+        }
+        Ok(Seeds::Range { start, count })
+    }
+}
+
+/// A seed-like integer (no sign, no fraction), with what it is for the messages.
+#[derive(Clone, Copy)]
+struct Natural {
+    /// For serde's "invalid type: …, expected {what}".
+    what: &'static str,
+    /// For a number out of range: "{rule}, got {value}".
+    rule: &'static str,
+}
+
+const SEED: Natural = Natural {
+    what: "an integer >= 0 in the list of seeds",
+    rule: "seeds must be integers >= 0",
+};
+const RANGE_START: Natural = Natural {
+    what: "an integer >= 0 for `start` of the seeds range",
+    rule: "the seeds range's `start` must be an integer >= 0",
+};
+const RANGE_COUNT: Natural = Natural {
+    what: "an integer >= 1 for `count` of the seeds range",
+    rule: "the seeds range's `count` must be an integer >= 1",
+};
+
+impl Natural {
+    fn refuse<E: de::Error>(&self, got: impl fmt::Display) -> E {
+        E::custom(format!("{}, got {got}", self.rule))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Natural {
+    type Value = u64;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<u64, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Natural {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.what)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<u64, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<u64, E> {
+        u64::try_from(v).map_err(|_| self.refuse(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<u64, E> {
+        Err(self.refuse(v))
+    }
+}
+
+/// The most intra-op threads a config or an override may ask for: 4 × the cores of this machine.
+pub fn max_threads() -> (usize, usize) {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    (cores.saturating_mul(4), cores)
+}
+
+/// Refuse a thread count above [`max_threads`] (0 = all cores is fine); `key` names where the
+/// value came from in the message (`run.threads`, `--threads`, `THREADS`).
+pub fn check_threads(n: usize, key: &str) -> Result<()> {
+    let (cap, cores) = max_threads();
+    if n > cap {
+        return Err(TrainError::ConfigValue {
+            key: key.into(),
+            message: format!(
+                "must be at most {cap} (4 x the {cores} cores of this machine), got {n}; \
+                 0 means all cores"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Refuse an `output_dir` of a config file that would write outside the project: an absolute
+/// path, or one with a `..` component (`key` names the field). An explicit `--out` on the command
+/// line is the way to write elsewhere; binaries do not pass it through here.
+pub fn check_output_dir(dir: &Path, key: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(TrainError::ConfigValue {
+            key: key.into(),
+            message: format!(
+                "{why}, got {:?}; a config may only write inside the project (like \
+                 \"results/x\"); pass --out to write elsewhere",
+                dir.display().to_string()
+            ),
+        })
+    };
+    if dir.as_os_str().is_empty() {
+        return bad("must not be empty");
+    }
+    if dir.has_root()
+        || dir.is_absolute()
+        || matches!(dir.components().next(), Some(Component::Prefix(_)))
+    {
+        return bad("must be a relative path");
+    }
+    if dir.components().any(|c| c == Component::ParentDir) {
+        return bad("must not contain `..`");
+    }
+    Ok(())
+}
+
+/// Why `name` is not a plain file name (one path component, no control characters), if it is not.
+fn plain_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name == "." || name == ".." {
+        Some("`.` and `..` are not names")
+    } else if name.contains('/') || name.contains('\\') {
+        Some("it contains a path separator (`/` or `\\`)")
+    } else if name.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else {
+        None
     }
 }
 
@@ -321,6 +545,25 @@ pub fn auto_eval_batch(device: tch::Device) -> usize {
 }
 
 impl RunConfig {
+    /// Check the seeds (at least one, none twice) and the thread count; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        let seeds = self.seeds.to_vec();
+        if seeds.is_empty() {
+            return Err(TrainError::ConfigValue {
+                key: "run.seeds".into(),
+                message: "no seeds".into(),
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(s) = seeds.iter().find(|s| !seen.insert(**s)) {
+            return Err(TrainError::ConfigValue {
+                key: "run.seeds".into(),
+                message: format!("seed {s} is listed twice"),
+            });
+        }
+        check_threads(self.threads, "run.threads")
+    }
+
     /// Rows per evaluation chunk on `device` (`0` resolved).
     pub fn resolve_eval_batch(&self, device: tch::Device) -> usize {
         match self.eval_batch {
@@ -407,12 +650,17 @@ pub struct AnalysisSpec {
 }
 
 impl ExperimentConfig {
-    /// Parse TOML text (the path is used in messages).
+    /// Parse TOML text (the path is used in messages). Also refuses an `output_dir` outside the
+    /// project ([`check_output_dir`]): that is a rule for what a file may say, checked here and
+    /// not in [`ExperimentConfig::validate`], because an explicit `--out` replaces the field
+    /// before validation and may point anywhere.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|e| TrainError::ConfigParse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
+        let cfg: Self =
+            toml::from_str(text).map_err(|e| TrainError::config_parse(path, text, &e))?;
+        if let Some(dir) = &cfg.output_dir {
+            check_output_dir(dir, "output_dir")?;
+        }
+        Ok(cfg)
     }
     /// Read and parse a TOML file (not validated; call [`ExperimentConfig::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
@@ -424,21 +672,18 @@ impl ExperimentConfig {
     }
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
+        if let Some(why) = plain_name_problem(&self.name) {
+            return Err(TrainError::ConfigValue {
+                key: "name".into(),
+                message: format!(
+                    "must be a plain directory name (records go to results/<name>/), got {:?}: \
+                     {why}",
+                    self.name
+                ),
+            });
+        }
         self.train.validate(n_tasks)?;
-        let seeds = self.run.seeds.to_vec();
-        if seeds.is_empty() {
-            return Err(TrainError::ConfigValue {
-                key: "run.seeds".into(),
-                message: "no seeds".into(),
-            });
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        if let Some(s) = seeds.iter().find(|s| !seen.insert(**s)) {
-            return Err(TrainError::ConfigValue {
-                key: "run.seeds".into(),
-                message: format!("seed {s} is listed twice"),
-            });
-        }
+        self.run.validate()?;
         if self.entries.is_empty() {
             return Err(TrainError::ConfigValue {
                 key: "entries".into(),
@@ -446,7 +691,19 @@ impl ExperimentConfig {
             });
         }
         let mut names = std::collections::BTreeSet::new();
-        for e in &self.entries {
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.name.trim().is_empty() || e.name.chars().any(char::is_control) {
+                return Err(TrainError::ConfigValue {
+                    key: "entries.name".into(),
+                    message: format!(
+                        "must be a non-empty label without control characters, got {:?} \
+                         (entry {} of {})",
+                        e.name,
+                        i + 1,
+                        self.entries.len()
+                    ),
+                });
+            }
             if !names.insert(e.name.as_str()) {
                 return Err(TrainError::ConfigValue {
                     key: "entries.name".into(),

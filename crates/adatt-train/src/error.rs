@@ -85,9 +85,36 @@ pub enum TrainError {
     /// A bad `--shard k/N` argument.
     #[error("invalid shard `{0}`: expected k/N with 1 <= k <= N")]
     Shard(String),
+    /// The final grid of a study was asked for before its tuning grid is complete.
+    #[error(
+        "the tuning is not complete: {0}. The final grid trains only with choices from the \
+         complete tuning: run the tuning first (all its shards, or without --shard), then the \
+         final grid"
+    )]
+    TuningIncomplete(String),
     /// CUDA was requested but is not available.
     #[error("device `cuda` requested but libtorch sees no CUDA device")]
     NoCuda,
+}
+
+impl TrainError {
+    /// A TOML parse error of `text` (read from `path`) as one line: `line L, column C: what`.
+    /// (toml's own Display spans several lines, with a drawing of the offending line.)
+    pub fn config_parse(path: &std::path::Path, text: &str, e: &toml::de::Error) -> Self {
+        let message = match e.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("line {line}, column {column}: {}", e.message().trim())
+            }
+            None => e.message().trim().to_owned(),
+        };
+        TrainError::ConfigParse {
+            path: path.to_owned(),
+            message,
+        }
+    }
 }
 
 /// Result alias.

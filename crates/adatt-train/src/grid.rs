@@ -1,13 +1,12 @@
 //! Expanding an experiment into runs, skipping finished ones, sharding, and executing the rest in
 //! replica groups, appending one record per run.
 
-use std::collections::BTreeSet;
-use std::io::IsTerminal;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use adatt_data::Dataset;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tch::Tensor;
 
@@ -15,7 +14,7 @@ use crate::config::{DataConfig, ExperimentConfig, TrainConfig};
 use crate::error::{Result, TrainError};
 use crate::manifest::{self, Manifest};
 use crate::records::{
-    read_all_records, records_file, RecordWriter, RunRecord, Shard, RECORD_VERSION,
+    read_all_records, records_file, RecordWriter, RunRecord, Shard, UnixTime, RECORD_VERSION,
 };
 use crate::trainer::{train_group, Progress, Status, TrainData};
 use adatt_models::ModelConfig;
@@ -73,6 +72,17 @@ pub fn execution_order(todo: &mut [PlannedRun], n_seeds: usize, replicas: usize)
     });
 }
 
+/// The record keys of each entry of `cfg`, in entry order. Records are selected by key, never by
+/// their `entry` label: renaming an entry in the config keeps its records, and two entries
+/// whose names are swapped keep their own.
+pub fn entry_keys(cfg: &ExperimentConfig) -> Vec<BTreeSet<String>> {
+    let mut out = vec![BTreeSet::new(); cfg.entries.len()];
+    for p in plan(cfg) {
+        out[p.entry].insert(p.key);
+    }
+    out
+}
+
 /// Options of one grid invocation.
 #[derive(Clone, Debug)]
 pub struct GridOptions {
@@ -94,6 +104,8 @@ pub struct GridOptions {
     pub code_revision: Option<String>,
     /// Draw progress bars (only if stderr is a terminal).
     pub progress: bool,
+    /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
+    pub retry_failed: bool,
 }
 
 /// What an invocation did.
@@ -101,19 +113,38 @@ pub struct GridOptions {
 pub struct GridSummary {
     /// Runs in this shard of the grid.
     pub planned: usize,
-    /// Already recorded before.
+    /// Already recorded before (and not trained again).
     pub skipped: usize,
+    /// Of those, recorded as failed or diverged (not retried).
+    pub skipped_unfinished: usize,
     /// Trained now.
     pub trained: usize,
-    /// Of those, failed.
+    /// Of those, failed (non-finite loss).
     pub failed: usize,
+    /// Of those, diverged ([`crate::divergence`]).
+    pub diverged: usize,
     /// Records file written.
     pub records: PathBuf,
     /// Wall time (s).
     pub wall_s: f64,
 }
 
+impl GridSummary {
+    /// The process exit code for this grid: [`crate::term::EXIT_RUNS_FAILED`] when runs trained
+    /// now failed or diverged, else success.
+    pub fn exit_code(&self) -> std::process::ExitCode {
+        if self.failed + self.diverged > 0 {
+            std::process::ExitCode::from(crate::term::EXIT_RUNS_FAILED)
+        } else {
+            std::process::ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Progress of the grid (over the training steps of all runs to train, so that its ETA is
+/// sensible from the first steps) and of the current replica group (over an epoch's steps).
 struct Bars {
+    grid: Option<ProgressBar>,
     run: Option<ProgressBar>,
 }
 impl Progress for Bars {
@@ -126,6 +157,9 @@ impl Progress for Bars {
             }
             b.inc(1);
         }
+        if let Some(b) = &self.grid {
+            b.inc(1);
+        }
     }
     fn epoch(&mut self, epoch: usize, mean_loss: f64, train_s: f64, eval_s: f64) {
         if let Some(b) = &self.run {
@@ -133,9 +167,19 @@ impl Progress for Bars {
                 "loss {mean_loss:.4}, train {train_s:.1} s, eval {eval_s:.1} s"
             ));
         } else {
-            tracing::info!(epoch = epoch + 1, mean_loss, train_s, eval_s, "epoch done");
+            tracing::debug!(epoch = epoch + 1, mean_loss, train_s, eval_s, "epoch done");
         }
     }
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let b = crate::term::bars().add(ProgressBar::new(len));
+    b.set_style(
+        ProgressStyle::with_template(template)
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    b
 }
 
 /// Test hook: may replace the replica losses of a group (given its seeds) at a global step.
@@ -144,6 +188,36 @@ pub type GroupHook<'a> = &'a mut dyn FnMut(&[u64], usize, &Tensor) -> Option<Ten
 /// Run (the remaining part of) a grid and append records. See [`run_grid_with_hook`].
 pub fn run_grid(cfg: &ExperimentConfig, ds: &Dataset, opts: &GridOptions) -> Result<GridSummary> {
     run_grid_with_hook(cfg, ds, opts, None)
+}
+
+/// One line for a finished run: its test AUC per task at the best epoch, or why it did not
+/// finish well.
+fn run_line(done: usize, total: usize, entry: &str, rec: &RunRecord, wall_s: f64) -> String {
+    let head = format!("[{done}/{total}] {entry}, seed {}:", rec.seed);
+    match (&rec.status, &rec.best) {
+        (Status::Ok, Some(b)) => {
+            let aucs: Vec<String> = rec
+                .tasks
+                .iter()
+                .zip(&b.test)
+                .map(|(t, m)| format!("{t} {:.4}", m.auc))
+                .collect();
+            format!(
+                "{head} test AUC {} (best epoch {} of {}), {wall_s:.0} s",
+                aucs.join(", "),
+                rec.best_epoch.map_or(0, |e| e + 1),
+                rec.epochs.len()
+            )
+        }
+        (s, _) => format!(
+            "{head} {} ({})",
+            match s {
+                Status::Diverged { .. } => "DIVERGED",
+                _ => "FAILED",
+            },
+            s.reason().unwrap_or("no best epoch")
+        ),
+    }
 }
 
 /// Run a grid; `hook` lets tests inject a non-finite loss.
@@ -164,22 +238,44 @@ pub fn run_grid_with_hook(
     std::fs::create_dir_all(&opts.out_dir).map_err(io(&opts.out_dir))?;
     tch::set_num_threads(opts.threads as i32);
 
-    let done: BTreeSet<String> = read_all_records(&opts.out_dir)?
+    let recorded: BTreeMap<String, bool> = read_all_records(&opts.out_dir)?
         .into_iter()
-        .map(|r| r.key)
+        .map(|r| (r.key.clone(), r.is_ok()))
         .collect();
-    let all = plan(cfg);
-    let mine: Vec<PlannedRun> = all
+    let mine: Vec<PlannedRun> = plan(cfg)
         .into_iter()
         .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
         .collect();
     let planned = mine.len();
+    let unfinished = mine
+        .iter()
+        .filter(|p| recorded.get(&p.key) == Some(&false))
+        .count();
     let mut todo: Vec<PlannedRun> = mine
         .into_iter()
-        .filter(|p| !done.contains(&p.key))
+        .filter(|p| match recorded.get(&p.key) {
+            None => true,
+            Some(ok) => !ok && opts.retry_failed,
+        })
         .collect();
     execution_order(&mut todo, cfg.run.seeds.to_vec().len(), opts.replicas);
     let skipped = planned - todo.len();
+    let skipped_unfinished = if opts.retry_failed { 0 } else { unfinished };
+    let who = match opts.shard {
+        Some(s) => format!("{} (shard {}/{})", cfg.name, s.k, s.n),
+        None => cfg.name.clone(),
+    };
+    crate::term::line(format!(
+        "{who}: {planned} planned, {} recorded, {} to train{}",
+        planned - todo.len(),
+        todo.len(),
+        match (unfinished, opts.retry_failed) {
+            (0, _) => String::new(),
+            (n, true) => format!(" ({n} failed or diverged, trained again)"),
+            (n, false) =>
+                format!(" ({n} recorded as failed or diverged; --retry-failed trains them again)"),
+        }
+    ));
     let records = records_file(&opts.out_dir, opts.shard);
     if todo.is_empty() {
         // Nothing to train: leave the config and the invocation manifests of the invocations
@@ -187,17 +283,20 @@ pub fn run_grid_with_hook(
         return Ok(GridSummary {
             planned,
             skipped,
+            skipped_unfinished,
             trained: 0,
             failed: 0,
+            diverged: 0,
             records,
             wall_s: started.elapsed().as_secs_f64(),
         });
     }
 
     // Save the resolved config beside the results.
-    let cfg_path = opts.out_dir.join("config.toml");
-    std::fs::write(&cfg_path, toml::to_string(cfg).expect("config serializes"))
-        .map_err(io(&cfg_path))?;
+    crate::atomic::write(
+        &opts.out_dir.join("config.toml"),
+        toml::to_string(cfg).expect("config serializes").as_bytes(),
+    )?;
     let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
     let manifest_path = opts
         .out_dir
@@ -227,44 +326,32 @@ pub fn run_grid_with_hook(
     let mut data = TrainData::new(ds, cfg.run.input, opts.device, cfg.train.max_train_rows);
     data.eval_batch = cfg.run.resolve_eval_batch(opts.device);
 
-    let show = opts.progress && std::io::stderr().is_terminal();
-    let multi = MultiProgress::new();
+    let show = opts.progress && crate::term::stderr_is_terminal();
+    let n_train = data.train.n;
+    let steps_per_group =
+        n_train.div_ceil(cfg.train.batch_size.min(n_train).max(1)) * cfg.train.epochs;
+    let groups = replica_groups(&todo, opts.replicas);
+    let n_groups = groups.len();
     let grid_bar = show.then(|| {
-        let b = multi.add(ProgressBar::new(planned as u64));
-        b.set_style(
-            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} runs, ETA {eta}")
-                .expect("template")
-                .progress_chars("=> "),
+        let b = bar(
+            (steps_per_group * n_groups) as u64,
+            "{prefix:>10} [{bar:30}] {msg}, ETA {eta}",
         );
         b.set_prefix(cfg.name.clone());
-        b.set_position(skipped as u64);
+        b.set_message(format!("0/{} runs", todo.len()));
         b
     });
 
-    let mut trained = 0;
-    let mut failed = 0;
-    // Groups: consecutive runs of the same entry, up to `replicas` seeds each.
-    let mut i = 0;
-    while i < todo.len() {
-        let entry = todo[i].entry;
-        let mut j = i;
-        while j < todo.len() && todo[j].entry == entry && j - i < opts.replicas {
-            j += 1;
-        }
-        let group = &todo[i..j];
+    let (mut trained, mut failed, mut diverged) = (0, 0, 0);
+    for range in groups {
+        let group = &todo[range];
+        let entry = group[0].entry;
         let seeds: Vec<u64> = group.iter().map(|p| p.seed).collect();
         let e = &cfg.entries[entry];
-        tracing::info!(entry = %e.name, seeds = ?seeds, "training group");
-        let run_bar = show.then(|| {
-            let b = multi.add(ProgressBar::new(1));
-            b.set_style(
-                ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} steps {msg}")
-                    .expect("template")
-                    .progress_chars("=> "),
-            );
-            b
-        });
+        tracing::debug!(entry = %e.name, seeds = ?seeds, "training group");
+        let run_bar = show.then(|| bar(1, "{prefix:>10} [{bar:30}] {pos}/{len} steps {msg}"));
         let mut bars = Bars {
+            grid: grid_bar.clone(),
             run: run_bar.clone(),
         };
         let mut group_hook = hook.as_mut().map(|h| {
@@ -281,13 +368,16 @@ pub fn run_grid_with_hook(
                 .as_mut()
                 .map(|h| h as &mut dyn FnMut(usize, &Tensor) -> Option<Tensor>),
         )?;
+        // One end time for the whole group: its runs share the interval [end - wall, end].
+        let end = UnixTime::now();
         if let Some(b) = run_bar {
             b.finish_and_clear();
         }
         for (p, o) in group.iter().zip(out.runs) {
-            if o.status != Status::Ok {
-                failed += 1;
-                tracing::warn!(entry = %e.name, seed = p.seed, status = ?o.status, "run failed");
+            match o.status {
+                Status::Ok => {}
+                Status::Failed { .. } => failed += 1,
+                Status::Diverged { .. } => diverged += 1,
             }
             let rec = RunRecord {
                 version: RECORD_VERSION,
@@ -311,36 +401,61 @@ pub fn run_grid_with_hook(
                 group_replicas: group.len(),
                 device: format!("{:?}", opts.device),
                 threads: opts.threads,
-                finished_at: manifest::now_unix(),
+                finished_at: end,
                 git_revision: man.git_revision.clone(),
                 host: Some(man.host.clone()),
             };
             writer.append(&rec)?;
             trained += 1;
+            crate::term::line(run_line(trained, todo.len(), &e.name, &rec, out.wall_s));
         }
         if let Some(b) = &grid_bar {
-            b.inc(group.len() as u64);
+            b.set_message(format!("{trained}/{} runs", todo.len()));
         }
         man.runs_trained = trained;
-        man.runs_failed = failed;
+        man.runs_failed = failed + diverged;
         man.write(&manifest_path)?;
-        i = j;
     }
     if let Some(b) = grid_bar {
-        b.finish();
+        b.finish_and_clear();
     }
     let wall_s = started.elapsed().as_secs_f64();
     man.finished_at = Some(manifest::now_unix());
     man.wall_s = Some(wall_s);
     man.write(&manifest_path)?;
+    if failed + diverged > 0 {
+        tracing::warn!(
+            failed,
+            diverged,
+            "runs did not finish well; they are recorded and left out of the means              (--retry-failed trains them again)"
+        );
+    }
     Ok(GridSummary {
         planned,
         skipped,
+        skipped_unfinished,
         trained,
         failed,
+        diverged,
         records,
         wall_s,
     })
+}
+
+/// The replica groups of `todo` (in execution order): consecutive runs of the same entry, up to
+/// `replicas` seeds each.
+fn replica_groups(todo: &[PlannedRun], replicas: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < todo.len() {
+        let mut j = i;
+        while j < todo.len() && todo[j].entry == todo[i].entry && j - i < replicas.max(1) {
+            j += 1;
+        }
+        out.push(i..j);
+        i = j;
+    }
+    out
 }
 
 #[cfg(test)]

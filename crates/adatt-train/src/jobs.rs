@@ -26,8 +26,10 @@ pub fn resolve_jobs(jobs: usize, device: Device) -> usize {
 }
 
 /// Runs this executable `jobs` times at once, child `k` with `args(Shard { k, n: jobs })`, and
-/// waits for all of them. Fails if any child fails (after all have finished), naming each.
-pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<()> {
+/// waits for all of them. Fails if any child fails (after all have finished), naming each;
+/// otherwise returns how many children exited with [`crate::term::EXIT_RUNS_FAILED`] (their
+/// grids ran to the end but recorded failed or diverged runs).
+pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<usize> {
     let exe = current_exe()?;
     let mut children = Vec::with_capacity(jobs);
     for k in 1..=jobs {
@@ -41,15 +43,19 @@ pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<()
         children.push((shard, child));
     }
     let mut failed = Vec::new();
+    let mut with_failed_runs = 0;
     for (shard, mut child) in children {
         match child.wait() {
             Ok(s) if s.success() => {}
+            Ok(s) if s.code() == Some(i32::from(crate::term::EXIT_RUNS_FAILED)) => {
+                with_failed_runs += 1
+            }
             Ok(s) => failed.push(format!("shard {}/{}: {s}", shard.k, shard.n)),
             Err(e) => failed.push(format!("shard {}/{}: {e}", shard.k, shard.n)),
         }
     }
     if failed.is_empty() {
-        Ok(())
+        Ok(with_failed_runs)
     } else {
         Err(TrainError::Jobs(format!(
             "{} of {jobs} shard processes failed ({}); their finished runs are recorded, rerun \

@@ -1,7 +1,9 @@
 //! The training and evaluation engine of adatt-rs.
 //!
+//! * [`atomic`]: outputs written to a temporary file and renamed into place.
 //! * [`config`]: the experiment TOML schema (`deny_unknown_fields`), validated with key names.
 //! * [`trainer`]: the one training loop; R seeds train together as replicas of one model.
+//! * [`divergence`]: when a finished run counts as diverged.
 //! * [`optim`]: Adam (fused single-pass step on CPU).
 //! * [`metrics`]: exact f64 metrics (AUC as scikit-learn, NE, MSE), parallel with rayon.
 //! * [`grid`]: entries × seeds → runs; resume by record key; `--shard k/N`.
@@ -9,9 +11,12 @@
 //! * [`lock`]: one writing invocation per results directory.
 //! * [`records`]: append-only JSONL records (one line per run, never half a line).
 //! * [`manifest`]: provenance of each invocation.
+//! * [`term`]: log lines above progress bars, exit codes, one-line errors.
 //! * [`runtime`]: process set-up (flush denormals, keep freed memory): `unsafe` FFI.
 
+pub mod atomic;
 pub mod config;
+pub mod divergence;
 pub mod error;
 pub mod grid;
 pub mod jobs;
@@ -23,6 +28,7 @@ pub mod overrides;
 pub mod records;
 pub mod runtime;
 pub mod study;
+pub mod term;
 pub mod trainer;
 
 pub use config::{
@@ -30,11 +36,15 @@ pub use config::{
     RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
 };
 pub use error::{Result, TrainError};
-pub use grid::{config_hash, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary};
+pub use grid::{
+    config_hash, entry_keys, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary,
+};
 pub use jobs::{resolve_jobs, run_shards};
 pub use lock::{lock_results_dir, DirLock};
 pub use overrides::{report_dir, resolve_threads, seeds_subdir, Overrides};
-pub use records::{consolidate_records, read_all_records, RunRecord, Shard};
+pub use records::{
+    consolidate_records, read_all_records, Consolidation, RunRecord, Shard, UnixTime,
+};
 pub use study::{Choice, StudyConfig};
 pub use trainer::{train_group, GroupOutcome, RunOutcome, Status, TrainData};
 

@@ -23,14 +23,14 @@ impl DirLock {
 }
 
 /// Takes the lock of `dir` (created if needed) without waiting; fails with a message naming the
-/// directory when another process holds it.
+/// directory when another process holds it, or when it cannot be created.
 pub fn lock_results_dir(dir: &Path) -> Result<DirLock> {
+    create_dir(dir)?;
     let path = dir.join(".lock");
     let io = |source| TrainError::Io {
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -42,6 +42,27 @@ pub fn lock_results_dir(dir: &Path) -> Result<DirLock> {
         Err(TryLockError::WouldBlock) => Err(TrainError::Locked(dir.to_owned())),
         Err(TryLockError::Error(e)) => Err(io(e)),
     }
+}
+
+/// `create_dir_all`, with an error that names `dir` and says why it cannot be created: when a
+/// path on the way (or `dir` itself) exists as something other than a directory, that path;
+/// otherwise the OS's reason.
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let blocker = dir
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .find(|a| a.symlink_metadata().is_ok())
+            .filter(|a| !a.is_dir());
+        let why = match blocker {
+            Some(b) => format!("{} exists and is not a directory", b.display()),
+            None => e.to_string(),
+        };
+        TrainError::Io {
+            path: dir.to_owned(),
+            source: std::io::Error::new(e.kind(), format!("cannot create this directory: {why}")),
+        }
+    })
 }
 
 #[cfg(test)]

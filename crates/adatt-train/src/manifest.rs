@@ -145,18 +145,13 @@ pub fn host_description() -> String {
 }
 
 impl Manifest {
-    /// Write atomically (temp file + rename).
+    /// Write atomically ([`crate::atomic`]).
     pub fn write(&self, path: &Path) -> Result<()> {
-        let io = |source| TrainError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_string_pretty(self).expect("manifest serializes"),
+        crate::atomic::write(
+            path,
+            serde_json::to_string_pretty(self)
+                .expect("manifest serializes")
+                .as_bytes(),
         )
-        .map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
     }
 }

@@ -1,5 +1,8 @@
-//! Command-line / environment overrides shared by every binary (`SEEDS=`, `PROTOCOL=`,
-//! `THREADS=`, `DEVICE=`, `REPLICAS=`).
+//! Command-line / environment overrides shared by every binary (`--seeds` or `ADATT_SEEDS=`,
+//! `--protocol` / `ADATT_PROTOCOL=`, `--threads` / `ADATT_THREADS=`, `--device` /
+//! `ADATT_DEVICE=`, `--replicas` / `ADATT_REPLICAS=`). The environment variables carry the
+//! project prefix, so that a `SEEDS` or `THREADS` a shell sets for something else is not read;
+//! the Makefile passes its `SEEDS=`/`PROTOCOL=` variables on under these names.
 
 use std::path::{Path, PathBuf};
 
@@ -49,11 +52,13 @@ impl Overrides {
                     let v: std::result::Result<Vec<u64>, _> =
                         s.split(',').map(|x| x.trim().parse::<u64>()).collect();
                     v.map(Seeds::List)
-                        .map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))
+                        .map_err(|e| bad("--seeds / ADATT_SEEDS", format!("`{s}`: {e}")))
                 } else {
-                    let n: u64 = s.parse().map_err(|e| bad("SEEDS", format!("`{s}`: {e}")))?;
+                    let n: u64 = s
+                        .parse()
+                        .map_err(|e| bad("--seeds / ADATT_SEEDS", format!("`{s}`: {e}")))?;
                     if n == 0 {
-                        return Err(bad("SEEDS", "must be at least 1".into()));
+                        return Err(bad("--seeds / ADATT_SEEDS", "must be at least 1".into()));
                     }
                     Ok(Seeds::Range { start: 0, count: n })
                 }
@@ -63,7 +68,10 @@ impl Overrides {
             .map(|p| match p {
                 "paper" => Ok(Protocol::Paper),
                 "clean" => Ok(Protocol::Clean),
-                o => Err(bad("PROTOCOL", format!("`{o}`: expected paper or clean"))),
+                o => Err(bad(
+                    "--protocol / ADATT_PROTOCOL",
+                    format!("`{o}`: expected paper or clean"),
+                )),
             })
             .transpose()?;
         let device = nonempty(device)
@@ -71,7 +79,10 @@ impl Overrides {
                 "cpu" => Ok(DeviceChoice::Cpu),
                 "cuda" => Ok(DeviceChoice::Cuda),
                 "auto" => Ok(DeviceChoice::Auto),
-                o => Err(bad("DEVICE", format!("`{o}`: expected cpu, cuda or auto"))),
+                o => Err(bad(
+                    "--device / ADATT_DEVICE",
+                    format!("`{o}`: expected cpu, cuda or auto"),
+                )),
             })
             .transpose()?;
         Ok(Overrides {

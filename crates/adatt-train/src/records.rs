@@ -1,9 +1,15 @@
 //! Run records: one JSON line per finished run in `runs.jsonl` (or `runs.shard-K-of-N.jsonl`),
 //! appended with a single `write` of the whole line, so a kill leaves at most one truncated last
 //! line, which readers skip and writers cut off before appending.
+//!
+//! Concurrency: every records file of a directory is guarded by `<dir>/.records.lock`. Writers
+//! ([`RecordWriter`], for their whole life) and readers ([`read_all_records`], while they read)
+//! hold it shared; [`consolidate_records`] merges and removes shard files only when it gets it
+//! exclusively, so a merge never removes a file a shard is appending to, nor one a reader has
+//! listed but not read yet.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -61,8 +67,10 @@ pub struct RunRecord {
     pub device: String,
     /// Intra-op threads.
     pub threads: usize,
-    /// Unix time the record was written.
-    pub finished_at: u64,
+    /// Unix time (seconds, microsecond resolution) at which the run's replica group finished;
+    /// its interval is `[finished_at - group_wall_s, finished_at]`. Records written before
+    /// sub-second times were stored have whole seconds.
+    pub finished_at: UnixTime,
     /// `git describe` of the code that trained the run (see [`crate::manifest::git_revision`]);
     /// absent in records written before this field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +136,40 @@ impl RunRecord {
             }
         }
         Ok(())
+    }
+}
+
+/// A unix time in seconds. Serialized as a JSON integer when it is whole (as records written
+/// before sub-second times were stored have it), so that those records re-serialize
+/// byte-identically, and as a decimal otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
+pub struct UnixTime(pub f64);
+
+impl UnixTime {
+    /// Now, rounded to the microsecond.
+    pub fn now() -> Self {
+        let s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        UnixTime((s * 1e6).round() / 1e6)
+    }
+}
+
+impl Serialize for UnixTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let x = self.0;
+        if x.fract() == 0.0 && (0.0..9.0e15).contains(&x) {
+            s.serialize_u64(x as u64)
+        } else {
+            s.serialize_f64(x)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for UnixTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        f64::deserialize(d).map(UnixTime)
     }
 }
 
@@ -206,13 +248,67 @@ pub fn read_records(path: &Path) -> Result<Vec<RunRecord>> {
     Ok(out)
 }
 
-/// Read every records file in `dir` and merge by key (the first occurrence wins; duplicates from
-/// overlapping shards are identical runs).
+/// Name of the lock file that guards the records files of a directory (see the module docs).
+pub const RECORDS_LOCK: &str = ".records.lock";
+
+/// How [`records_lock`] waits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LockMode {
+    /// Shared, waiting while a merge holds it exclusively.
+    Shared,
+    /// Exclusive, without waiting: `None` if a writer or reader holds it.
+    TryExclusive,
+}
+
+/// Takes `<dir>/.records.lock` (the directory must exist). Released when the file is dropped.
+fn records_lock(dir: &Path, mode: LockMode) -> Result<Option<File>> {
+    let path = dir.join(RECORDS_LOCK);
+    let io = |source| TrainError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match mode {
+        LockMode::Shared => {
+            file.lock_shared().map_err(io)?;
+            Ok(Some(file))
+        }
+        LockMode::TryExclusive => match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(io(e)),
+        },
+    }
+}
+
+/// Read every records file in `dir` and merge by key, holding the records lock shared while
+/// reading (a directory that does not exist has no records). For a key recorded more than once
+/// (overlapping shards, or a failed run trained again with `--retry-failed`) a finished run wins
+/// over a failed or diverged one; among equals the first occurrence (in file-name and line
+/// order) wins.
 pub fn read_all_records(dir: &Path) -> Result<Vec<RunRecord>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let _lock = records_lock(dir, LockMode::Shared)?;
+    read_all_unlocked(dir)
+}
+
+fn read_all_unlocked(dir: &Path) -> Result<Vec<RunRecord>> {
     let mut by_key: BTreeMap<String, RunRecord> = BTreeMap::new();
     for f in records_files(dir) {
         for r in read_records(&f)? {
-            by_key.entry(r.key.clone()).or_insert(r);
+            match by_key.get(&r.key) {
+                Some(prev) if prev.is_ok() || !r.is_ok() => {}
+                _ => {
+                    by_key.insert(r.key.clone(), r);
+                }
+            }
         }
     }
     Ok(by_key.into_values().collect())
@@ -225,18 +321,34 @@ fn record_line(r: &RunRecord) -> String {
     line
 }
 
-/// Merges every records file in `dir` into `runs.jsonl` (one line per key) and removes the shard
-/// files. Call only when no process is writing to `dir` (e.g. after all shard processes of a grid
-/// have exited). Crash-safe: the merged file is written beside, synced and renamed over
-/// `runs.jsonl` before any shard file is removed, and readers merge duplicates anyway.
-/// Returns the number of records.
-pub fn consolidate_records(dir: &Path) -> Result<usize> {
+/// What [`consolidate_records`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consolidation {
+    /// The records are in `runs.jsonl` alone (merged now, or there was nothing to merge).
+    Merged(usize),
+    /// Another process is writing or reading records in the directory; the shard files were
+    /// left as they are (readers merge them anyway) and a later run merges them.
+    Busy,
+}
+
+/// Merges every records file in `dir` into `runs.jsonl` (one line per key, as
+/// [`read_all_records`] resolves duplicates) and removes the shard files, if it can take the
+/// records lock exclusively; while any process writes or reads records there it does nothing
+/// and says [`Consolidation::Busy`]. Crash-safe: the merged file is written beside, synced and
+/// renamed over `runs.jsonl` before any shard file is removed, and readers merge duplicates.
+pub fn consolidate_records(dir: &Path) -> Result<Consolidation> {
+    if !dir.is_dir() {
+        return Ok(Consolidation::Merged(0));
+    }
+    let Some(_lock) = records_lock(dir, LockMode::TryExclusive)? else {
+        return Ok(Consolidation::Busy);
+    };
     let files = records_files(dir);
     let merged = dir.join("runs.jsonl");
+    let records = read_all_unlocked(dir)?;
     if files.iter().all(|f| f == &merged) {
-        return Ok(read_all_records(dir)?.len());
+        return Ok(Consolidation::Merged(records.len()));
     }
-    let records = read_all_records(dir)?;
     let tmp = dir.join("runs.jsonl.merging");
     let io = |path: &Path| {
         let path = path.to_owned();
@@ -253,25 +365,30 @@ pub fn consolidate_records(dir: &Path) -> Result<usize> {
     for f in files.iter().filter(|f| *f != &merged) {
         std::fs::remove_file(f).map_err(io(f))?;
     }
-    Ok(records.len())
+    Ok(Consolidation::Merged(records.len()))
 }
 
-/// Appends records to one file.
+/// Appends records to one file, holding the directory's records lock shared while open.
 pub struct RecordWriter {
     path: PathBuf,
     file: File,
+    _lock: Option<File>,
 }
 
 impl RecordWriter {
-    /// Open for append, first cutting off an interrupted (newline-less) last line.
+    /// Open for append, first cutting off an interrupted (newline-less) last line. Waits while
+    /// a merge of the directory's records holds the records lock.
     pub fn open(path: &Path) -> Result<Self> {
         let io = |source| TrainError::Io {
             path: path.to_owned(),
             source,
         };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
+        let parent = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|source| TrainError::Io {
+            path: parent.to_owned(),
+            source,
+        })?;
+        let lock = records_lock(parent, LockMode::Shared)?;
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -304,6 +421,7 @@ impl RecordWriter {
         Ok(RecordWriter {
             path: path.to_owned(),
             file,
+            _lock: lock,
         })
     }
 
@@ -430,5 +548,122 @@ mod tests {
                 "{key}: {message}"
             );
         }
+    }
+
+    fn record(key: &str, ok: bool) -> RunRecord {
+        let mut v = line(key);
+        if !ok {
+            v["status"] = serde_json::json!("failed");
+            v["reason"] = serde_json::json!("non-finite training loss");
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_finished_run_wins_over_a_failed_one_for_the_same_key() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = RecordWriter::open(&d.path().join("runs.jsonl")).unwrap();
+        w.append(&record("a", false)).unwrap();
+        w.append(&record("b", true)).unwrap();
+        w.append(&record("a", true)).unwrap();
+        w.append(&record("b", false)).unwrap();
+        drop(w);
+        let recs = read_all_records(d.path()).unwrap();
+        let got: Vec<(&str, bool)> = recs.iter().map(|r| (r.key.as_str(), r.is_ok())).collect();
+        assert_eq!(got, [("a", true), ("b", true)]);
+    }
+
+    #[test]
+    fn sub_second_times_round_trip_and_whole_seconds_stay_integers() {
+        for (t, json) in [
+            (1764582000.0, "1764582000"),
+            (1764582000.25, "1764582000.25"),
+        ] {
+            assert_eq!(serde_json::to_string(&UnixTime(t)).unwrap(), json);
+            let back: UnixTime = serde_json::from_str(json).unwrap();
+            assert_eq!(back, UnixTime(t));
+        }
+        let now = UnixTime::now();
+        assert_eq!((now.0 * 1e6).round(), now.0 * 1e6);
+    }
+
+    /// A merge while a shard is writing must neither remove the shard's file nor lose what the
+    /// shard appends afterwards.
+    #[test]
+    fn a_merge_waits_for_the_writers_and_loses_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path();
+        let mut main = RecordWriter::open(&records_file(dir, None)).unwrap();
+        main.append(&record("m0", true)).unwrap();
+        drop(main);
+        let shard = records_file(dir, Some(Shard { k: 1, n: 2 }));
+        let mut w = RecordWriter::open(&shard).unwrap();
+        w.append(&record("s0", true)).unwrap();
+        assert_eq!(consolidate_records(dir).unwrap(), Consolidation::Busy);
+        assert!(
+            shard.exists(),
+            "the merge removed a file a shard is writing"
+        );
+        w.append(&record("s1", true)).unwrap();
+        drop(w);
+        assert_eq!(consolidate_records(dir).unwrap(), Consolidation::Merged(3));
+        assert!(!shard.exists());
+        let keys: Vec<String> = read_all_records(dir)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        assert_eq!(keys, ["m0", "s0", "s1"]);
+    }
+
+    /// Two shard writers append (each opening and closing its writer around every record, as
+    /// shard processes start and stop, with a pause between records) while a third thread merges and reads in a loop: every
+    /// record survives, and every read sees a prefix-complete set.
+    #[test]
+    fn concurrent_shards_merges_and_reads_lose_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().to_owned();
+        let per_shard = 40;
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let writers: Vec<_> = (1..=2)
+                .map(|k| {
+                    let dir = dir.clone();
+                    s.spawn(move || {
+                        let path = records_file(&dir, Some(Shard { k, n: 2 }));
+                        for i in 0..per_shard {
+                            let mut w = RecordWriter::open(&path).unwrap();
+                            w.append(&record(&format!("k{k}-{i:03}"), true)).unwrap();
+                            drop(w);
+                            // between runs a shard holds no writer: the merges' window
+                            std::thread::sleep(std::time::Duration::from_millis(2));
+                        }
+                    })
+                })
+                .collect();
+            let merger = s.spawn(|| {
+                let (mut merges, mut seen) = (0, 0);
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    if let Consolidation::Merged(_) = consolidate_records(&dir).unwrap() {
+                        merges += 1;
+                    }
+                    let n = read_all_records(&dir).unwrap().len();
+                    assert!(n >= seen, "a read lost records: {n} after {seen}");
+                    seen = n;
+                }
+                merges
+            });
+            for w in writers {
+                w.join().unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            let merges = merger.join().unwrap();
+            assert!(merges > 0, "the merger never ran between the writers");
+        });
+        assert_eq!(
+            consolidate_records(&dir).unwrap(),
+            Consolidation::Merged(2 * per_shard)
+        );
+        assert_eq!(records_files(&dir), [dir.join("runs.jsonl")]);
     }
 }

@@ -118,10 +118,12 @@ impl StudyConfig {
             path: path.to_owned(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| TrainError::ConfigParse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
+        let cfg: Self =
+            toml::from_str(&text).map_err(|e| TrainError::config_parse(path, &text, &e))?;
+        if let Some(dir) = &cfg.output_dir {
+            crate::config::check_output_dir(dir, "output_dir")?;
+        }
+        Ok(cfg)
     }
 
     /// Output directory of the final phase: `output_dir`, else `results/<name>/` for the
@@ -188,12 +190,32 @@ impl StudyConfig {
         )
     }
 
+    /// Everything that can be checked without data: the tuning grid and every candidate of every
+    /// group (`n_tasks` tasks), so that a bad model config is reported before the data load.
+    pub fn validate(&self, n_tasks: usize) -> Result<()> {
+        let tuning = self.tuning_experiment();
+        if !tuning.entries.is_empty() {
+            tuning.validate(n_tasks)?;
+        }
+        for g in &self.groups {
+            if g.candidates.is_empty() {
+                return Err(TrainError::ConfigValue {
+                    key: format!("groups.{}.candidates", g.name),
+                    message: "no candidates".into(),
+                });
+            }
+        }
+        let firsts = self.final_experiment(&[]);
+        firsts.validate(n_tasks)
+    }
+
     /// Pick, per group, the candidate with the best mean validation AUC sum over its finished
-    /// tuning runs (single-candidate groups need no runs).
+    /// tuning runs (single-candidate groups need no runs). Records are matched by key (config
+    /// hash and seed), not by their entry label.
     pub fn choose(&self, tuning_records: &[RunRecord]) -> Result<Vec<Choice>> {
         let tuning = self.tuning_experiment();
-        let keys: std::collections::BTreeSet<String> =
-            crate::plan(&tuning).into_iter().map(|p| p.key).collect();
+        let keys = crate::grid::entry_keys(&tuning);
+        let mut entry_index = 0;
         let mut out = Vec::new();
         for g in &self.groups {
             if g.candidates.len() == 1 {
@@ -209,10 +231,11 @@ impl StudyConfig {
             let mut scores = Vec::new();
             let mut failed_runs = Vec::new();
             for c in &g.candidates {
-                let entry = Self::candidate_entry(g, c).name;
+                let mine = &keys[entry_index];
+                entry_index += 1;
                 let (ok, failed): (Vec<&RunRecord>, Vec<&RunRecord>) = tuning_records
                     .iter()
-                    .filter(|r| r.entry == entry && keys.contains(&r.key))
+                    .filter(|r| mine.contains(&r.key))
                     .partition(|r| r.is_ok());
                 failed_runs.push(failed.len());
                 let v: Vec<f64> = ok
@@ -249,6 +272,31 @@ impl StudyConfig {
             });
         }
         Ok(out)
+    }
+
+    /// The choices, if every one is final; otherwise the error that says how much of the tuning
+    /// is missing. The final grid trains only with final choices: a choice from a partial tuning
+    /// (e.g. one `--shard` of it) could differ from the one the complete tuning makes.
+    pub fn require_final(choices: &[Choice]) -> Result<&[Choice]> {
+        let missing: Vec<String> = choices
+            .iter()
+            .filter(|c| !c.is_final())
+            .map(|c| {
+                let recorded: usize = (0..c.scores.len())
+                    .map(|i| (c.scores[i].1 + c.failed_of(i)).min(c.planned_runs))
+                    .sum();
+                format!(
+                    "{} ({recorded} of {} tuning runs recorded)",
+                    c.group,
+                    c.planned_runs * c.scores.len()
+                )
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(choices)
+        } else {
+            Err(TrainError::TuningIncomplete(missing.join(", ")))
+        }
     }
 
     /// The final grid: the chosen candidate of every group, all final seeds.
@@ -413,6 +461,19 @@ mod tests {
                 total - 4
             )),
             "{md}"
+        );
+        // The final grid is refused a provisional choice, naming what is missing.
+        let err = StudyConfig::require_final(&choices)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the tuning is not complete: PLE (6) (6 of 10 tuning runs recorded)"),
+            "{err}"
+        );
+        let complete = s.choose(&records(&s, |_, _| true)).unwrap();
+        assert_eq!(
+            StudyConfig::require_final(&complete).unwrap(),
+            &complete[..]
         );
     }
 

@@ -202,11 +202,27 @@ pub struct CurvePoint {
 pub enum Status {
     /// Trained to the end.
     Ok,
-    /// Stopped by a non-finite loss.
+    /// Its training loss became non-finite.
     Failed {
         /// Why.
         reason: String,
     },
+    /// Trained to the end with a finite loss, but diverged by the rule of
+    /// [`crate::divergence`] (exploding loss, or validation AUC never off chance).
+    Diverged {
+        /// Which part of the rule, with the numbers.
+        reason: String,
+    },
+}
+
+impl Status {
+    /// The reason of a run that did not finish well.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Status::Ok => None,
+            Status::Failed { reason } | Status::Diverged { reason } => Some(reason),
+        }
+    }
 }
 
 /// Result of one replica (= one seed).
@@ -558,6 +574,11 @@ pub fn train_group(
                 dwa_hist[i].push((0..t).map(|k| lw[i * t + k] as f64).collect());
                 weights[i] = dwa_update(&dwa_hist[i], epoch, t);
             }
+        }
+    }
+    for o in outcomes.iter_mut().filter(|o| o.status == Status::Ok) {
+        if let Some(reason) = cfg.divergence.check(&o.epochs, &data.kinds) {
+            o.status = Status::Diverged { reason };
         }
     }
     Ok(GroupOutcome {

@@ -240,13 +240,13 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
     })
 }
 
-fn main() -> Result<()> {
-    // Before any libtorch or rayon thread exists, so that every worker inherits it.
-    adatt_train::runtime::init();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+fn main() -> std::process::ExitCode {
+    adatt_train::term::init();
     let a = Args::parse();
+    adatt_train::term::finish(run(&a).map(|()| std::process::ExitCode::SUCCESS))
+}
+
+fn run(a: &Args) -> Result<()> {
     let text = std::fs::read_to_string(&a.config)
         .with_context(|| format!("reading {}", a.config.display()))?;
     let cfg: BenchConfig =
@@ -297,7 +297,7 @@ fn main() -> Result<()> {
                     let ms: Vec<Measured> = match &data {
                         Some(data) => vec![measure(data, bm, &cfg, r)?],
                         None => {
-                            measure_in_processes(&a, jobs, (threads / jobs).max(1), [ii, mi, r])?
+                            measure_in_processes(a, jobs, (threads / jobs).max(1), [ii, mi, r])?
                         }
                     };
                     let n = ms.len() as f64;

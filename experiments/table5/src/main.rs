@@ -1,11 +1,13 @@
 //! `table5`: AdaTT Table 5 on Census-Income. Thin: parse args, load `configs/table5.toml`, run
 //! the tuning grid, choose m_s, run the final grid, write the analysis. Resumable at every step.
+//! Exit codes: 0, 1 error, 3 runs recorded as failed or diverged (see `adatt_train::term`).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use adatt_train::{
     consolidate_records, load_data, read_all_records, resolve_jobs, resolve_threads, run_grid,
-    run_shards, ExperimentConfig, GridOptions, Overrides, Shard, StudyConfig,
+    run_shards, Consolidation, ExperimentConfig, GridOptions, Overrides, Shard, StudyConfig,
 };
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
@@ -36,27 +38,31 @@ struct Args {
     #[arg(long, value_enum, default_value = "all")]
     phase: Phase,
     /// Final seeds: a count N (0..N) or a list "0,1,5".
-    #[arg(long, env = "SEEDS")]
+    #[arg(long, env = "ADATT_SEEDS")]
     seeds: Option<String>,
     /// Protocol: paper or clean.
-    #[arg(long, env = "PROTOCOL")]
+    #[arg(long, env = "ADATT_PROTOCOL")]
     protocol: Option<String>,
     /// Intra-op threads.
-    #[arg(long, env = "THREADS")]
+    #[arg(long, env = "ADATT_THREADS")]
     threads: Option<usize>,
     /// cpu, cuda or auto.
-    #[arg(long, env = "DEVICE")]
+    #[arg(long, env = "ADATT_DEVICE")]
     device: Option<String>,
     /// Replicas per group.
-    #[arg(long, env = "REPLICAS")]
+    #[arg(long, env = "ADATT_REPLICAS")]
     replicas: Option<usize>,
-    /// Only this slice k/N of each grid.
+    /// Only this slice k/N of each grid. The final slice trains only once the whole tuning is
+    /// recorded (all slices).
     #[arg(long)]
     shard: Option<Shard>,
-    /// Shard processes per grid, each with THREADS/JOBS intra-op threads (0 = auto: one per
-    /// core on the CPU, 1 on CUDA). Ignored with --shard.
-    #[arg(long, env = "JOBS", default_value_t = 0)]
+    /// Shard processes per grid, each with ADATT_THREADS/ADATT_JOBS intra-op threads (0 = auto:
+    /// one per core on the CPU, 1 on CUDA). Ignored with --shard.
+    #[arg(long, env = "ADATT_JOBS", default_value_t = 0)]
     jobs: usize,
+    /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
+    #[arg(long)]
+    retry_failed: bool,
     /// Internal: the code revision to stamp on records (shard processes get their parent's).
     #[arg(long, hide = true)]
     code_revision: Option<String>,
@@ -92,72 +98,117 @@ impl Args {
                 v.extend([flag.to_owned(), val]);
             }
         }
+        if self.retry_failed {
+            v.push("--retry-failed".to_owned());
+        }
         v
+    }
+
+    /// Whether this process is a shard process started by a parent (`--jobs`).
+    fn is_child(&self) -> bool {
+        matches!(self.phase, Phase::GridTune | Phase::GridFinal)
+    }
+}
+
+/// Whether some grid of this invocation recorded failed or diverged runs (exit code 3).
+#[derive(Clone, Copy, Default)]
+struct Outcome {
+    runs_failed: bool,
+}
+
+impl Outcome {
+    fn add(&mut self, runs_failed: bool) {
+        self.runs_failed |= runs_failed;
+    }
+    fn code(self) -> ExitCode {
+        if self.runs_failed {
+            ExitCode::from(adatt_train::term::EXIT_RUNS_FAILED)
+        } else {
+            ExitCode::SUCCESS
+        }
     }
 }
 
 /// One grid phase: in this process (`--shard`, or one job), or as `jobs` shard processes.
 /// Once the whole grid has run (not a `--shard` slice), its records are merged into one
-/// `runs.jsonl`.
-fn grid_phase(a: &Args, cfg: &ExperimentConfig, phase: &str, revision: Option<&str>) -> Result<()> {
+/// `runs.jsonl`. Returns whether runs failed or diverged.
+fn grid_phase(
+    a: &Args,
+    cfg: &ExperimentConfig,
+    phase: &str,
+    revision: Option<&str>,
+) -> Result<bool> {
     let device = cfg.run.device.resolve()?;
     let jobs = resolve_jobs(a.jobs, device);
     if a.shard.is_some() {
-        return grid(cfg, a.shard, revision);
+        return grid(a, cfg, revision);
     }
-    if jobs <= 1 {
-        grid(cfg, None, revision)?;
+    let runs_failed = if jobs <= 1 {
+        grid(a, cfg, revision)?
     } else {
         let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
-        eprintln!(
+        adatt_train::term::line(format!(
             "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
             cfg.name
-        );
+        ));
         run_shards(jobs, |s| a.child(phase, s, per_job, revision))
-            .with_context(|| format!("grid {}", cfg.name))?;
+            .with_context(|| format!("grid {}", cfg.name))?
+            > 0
+    };
+    let dir = cfg.output_dir();
+    match consolidate_records(&dir)
+        .with_context(|| format!("merging the records of {}", cfg.name))?
+    {
+        Consolidation::Merged(n) => {
+            eprintln!("{}: {n} records in {}/runs.jsonl", cfg.name, dir.display())
+        }
+        Consolidation::Busy => eprintln!(
+            "{}: another process is using the records in {}; the shard files stay (they are \
+             read as they are) and a later run merges them",
+            cfg.name,
+            dir.display()
+        ),
     }
-    let n = consolidate_records(&cfg.output_dir())
-        .with_context(|| format!("merging the records of {}", cfg.name))?;
-    eprintln!(
-        "{}: {n} records in {}/runs.jsonl",
-        cfg.name,
-        cfg.output_dir().display()
-    );
-    Ok(())
+    Ok(runs_failed)
 }
 
-fn grid(cfg: &ExperimentConfig, shard: Option<Shard>, revision: Option<&str>) -> Result<()> {
+/// Trains this process's part of a grid. Returns whether runs failed or diverged.
+fn grid(a: &Args, cfg: &ExperimentConfig, revision: Option<&str>) -> Result<bool> {
     let ds = load_data(&cfg.data).context("loading data")?;
     let device = cfg.run.device.resolve()?;
     let opts = GridOptions {
         out_dir: cfg.output_dir(),
-        shard,
+        shard: a.shard,
         device,
         threads: resolve_threads(cfg.run.threads),
         replicas: cfg.run.resolve_replicas(device),
         command_line: std::env::args().collect(),
-        progress: true,
+        // Shard processes of a parent share its terminal: only per-run lines, no bars.
+        progress: !a.is_child(),
         code_revision: revision.map(str::to_owned),
+        retry_failed: a.retry_failed,
     };
     let s = run_grid(cfg, &ds, &opts).with_context(|| format!("grid {}", cfg.name))?;
-    eprintln!(
-        "{}: {} planned, {} already recorded, {} trained ({} failed) in {:.0} s",
-        cfg.name, s.planned, s.skipped, s.trained, s.failed, s.wall_s
-    );
+    adatt_train::term::line(format!(
+        "{}: {} trained ({} failed, {} diverged) in {:.0} s",
+        cfg.name, s.trained, s.failed, s.diverged, s.wall_s
+    ));
+    Ok(s.failed + s.diverged > 0)
+}
+
+/// Writes `text` to `path` atomically.
+fn write(path: &std::path::Path, text: &str) -> Result<()> {
+    adatt_train::atomic::write(path, text.as_bytes())?;
     Ok(())
 }
 
-fn main() -> Result<()> {
-    // Before any libtorch or rayon thread exists, so that every worker inherits it.
-    adatt_train::runtime::init();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+fn main() -> ExitCode {
+    adatt_train::term::init();
     let a = Args::parse();
+    adatt_train::term::finish(run(&a))
+}
+
+fn run(a: &Args) -> Result<ExitCode> {
     let mut study = StudyConfig::load(&a.config)?;
     let configured_seeds = study.run.seeds.clone();
     let o = Overrides::parse(
@@ -168,6 +219,10 @@ fn main() -> Result<()> {
         a.replicas,
     )?;
     o.apply(&mut study.data, &mut study.run);
+    // Every model config, before the data load.
+    study
+        .validate(study.data.n_tasks())
+        .with_context(|| format!("config {}", a.config.display()))?;
     let out = study.output_dir();
     // Records are shared; a seed override's tables go to their own subdirectory.
     let report_dir = adatt_train::report_dir(&out, &configured_seeds, &study.run.seeds);
@@ -177,6 +232,7 @@ fn main() -> Result<()> {
         .clone()
         .or_else(adatt_train::manifest::git_revision);
     let revision = revision.as_deref();
+    let mut outcome = Outcome::default();
 
     // One writing invocation per protocol's results (shard processes are its children).
     let _lock = match (a.phase, a.shard) {
@@ -185,8 +241,13 @@ fn main() -> Result<()> {
     };
     let tuning = study.tuning_experiment();
     match a.phase {
-        Phase::All | Phase::Tune => grid_phase(&a, &tuning, "grid-tune", revision)?,
-        Phase::GridTune => return grid(&tuning, a.shard, revision),
+        Phase::All | Phase::Tune => outcome.add(grid_phase(a, &tuning, "grid-tune", revision)?),
+        Phase::GridTune => {
+            return Ok(Outcome {
+                runs_failed: grid(a, &tuning, revision)?,
+            }
+            .code())
+        }
         Phase::Analyze | Phase::GridFinal => {}
     }
     let tuning_dir = tuning.output_dir();
@@ -197,7 +258,7 @@ fn main() -> Result<()> {
             study.data.protocol(),
             tuning_dir.display()
         );
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let choices = study
         .choose(&tuning_records)
@@ -212,21 +273,43 @@ fn main() -> Result<()> {
         );
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    std::fs::write(out.join("tuning.md"), &choices_md)?;
-    std::fs::write(
-        out.join("tuning.json"),
-        serde_json::to_string_pretty(&choices)?,
+    write(&out.join("tuning.md"), &choices_md)?;
+    write(
+        &out.join("tuning.json"),
+        &serde_json::to_string_pretty(&choices)?,
     )?;
-    if a.phase == Phase::GridFinal {
-        return grid(&study.final_experiment(&choices), a.shard, revision);
-    }
     if a.phase == Phase::Tune {
         eprint!("{choices_md}");
-        return Ok(());
+        return Ok(outcome.code());
+    }
+    if matches!(a.phase, Phase::All | Phase::GridFinal) {
+        // Never train the final grid with a choice from a partial tuning.
+        StudyConfig::require_final(&choices).with_context(|| match a.shard {
+            Some(s) => format!(
+                "shard {}/{} has trained its part of the tuning; the final grid waits for \
+                 the other shards' tuning runs: rerun this command once they are recorded",
+                s.k, s.n
+            ),
+            None => "final grid".to_owned(),
+        })?;
     }
     let fin = study.final_experiment(&choices);
-    if a.phase == Phase::All {
-        grid_phase(&a, &fin, "grid-final", revision)?;
+    match a.phase {
+        Phase::GridFinal => {
+            return Ok(Outcome {
+                runs_failed: grid(a, &fin, revision)?,
+            }
+            .code());
+        }
+        Phase::All => outcome.add(grid_phase(a, &fin, "grid-final", revision)?),
+        _ => {}
+    }
+    if a.shard.is_some() {
+        eprintln!(
+            "shard done; run `table5 --phase analyze` (or `make figures`) once every shard has \
+             finished"
+        );
+        return Ok(outcome.code());
     }
     let notes = format!(
         "{}\n\nProtocol `{}`. Shared experts m_s tuned on validation (mean validation AUC sum over the tuning seeds):\n\n{}",
@@ -252,5 +335,10 @@ fn main() -> Result<()> {
     for f in files {
         eprintln!("wrote {}", f.display());
     }
-    Ok(())
+    let records = read_all_records(&out)?;
+    eprintln!(
+        "{}",
+        adatt_analysis::terminal_table(&adatt_analysis::build_report(&fin, &records))
+    );
+    Ok(outcome.code())
 }

@@ -1,0 +1,356 @@
+//! The `adatt` command as a user meets it: refused inputs as one error line with exit code 1,
+//! exit code 3 for a grid with diverged runs, byte-identical re-analysis, and no half-written
+//! file when the disk fills up during an analysis.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income")
+}
+
+/// A tiny grid: 2 entries × 2 seeds, one epoch on 4096 rows.
+fn config(edit: impl Fn(String) -> String) -> String {
+    edit(format!(
+        r#"
+name = "tiny"
+[data]
+source = "census"
+protocol = "clean"
+data_dir = "{}"
+[train]
+batch_size = 256
+epochs = 1
+lr = 5e-3
+max_train_rows = 4096
+[run]
+seeds = [0, 1]
+device = "auto"
+threads = 1
+[[entries]]
+name = "SB"
+setting = "tiny"
+model = {{ kind = "shared_bottom", bottom = [16, 8], tower = [8] }}
+[[entries]]
+name = "AdaTT-sp"
+setting = "tiny"
+model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[16], [8]], tower = [8] }}
+"#,
+        data_dir().display()
+    ))
+}
+
+/// Runs `adatt` with `args` in `cwd`, without the caller's ADATT_* variables, with
+/// RUST_BACKTRACE=1 (a user's mistake must not print a backtrace even then).
+fn adatt(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_adatt"));
+    c.current_dir(cwd).args(args).env("RUST_BACKTRACE", "1");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ADATT_") {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("adatt runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("c.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Every file under `dir` (relative path -> bytes), lock files left out.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.file_name().unwrap().to_string_lossy().ends_with(".lock") {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn refused_inputs_are_one_error_line_naming_the_key_and_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let uncreatable = file.join("results");
+    // (config edit, extra args, what the one error line must say)
+    type Edit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(Edit, Vec<String>, &str)> = vec![
+        (
+            Box::new(|c| c.replace("seeds = [0, 1]", "seeds = [0, -1]")),
+            vec![],
+            "seeds must be integers >= 0, got -1",
+        ),
+        (
+            Box::new(|c| c.replace("threads = 1", "threads = 100000")),
+            vec![],
+            "run.threads",
+        ),
+        (
+            Box::new(|c| c.replace("name = \"tiny\"", "name = \"../../x\"")),
+            vec![],
+            "`name`",
+        ),
+        (
+            Box::new(|c| c.replace("lr = 5e-3", "lr = 5e-3\neps = -1")),
+            vec![],
+            "train.eps",
+        ),
+        (
+            Box::new(|c| {
+                c.replace(
+                    "name = \"tiny\"",
+                    "name = \"tiny\"\noutput_dir = \"/tmp/x\"",
+                )
+            }),
+            vec![],
+            "output_dir",
+        ),
+        // A bad model is reported (with its entry) before the data load: the data directory
+        // does not even exist here.
+        (
+            Box::new(|c| {
+                c.replace("task_experts = 1", "task_experts = 0").replace(
+                    &format!("data_dir = \"{}\"", data_dir().display()),
+                    "data_dir = \"/nonexistent\"",
+                )
+            }),
+            vec![],
+            "model `AdaTT-sp`",
+        ),
+        (
+            Box::new(|c| c),
+            vec!["--out".into(), uncreatable.display().to_string()],
+            "a-file/results",
+        ),
+        (Box::new(|c| c), vec![], "--seeds / ADATT_SEEDS"),
+    ];
+    for (i, (edit, extra, want)) in cases.into_iter().enumerate() {
+        let cfg = write_config(d.path(), &config(edit));
+        let out = d.path().join("out");
+        let mut args = vec!["run", "--config", cfg.to_str().unwrap()];
+        let extra_refs: Vec<&str> = extra.iter().map(String::as_str).collect();
+        if extra.is_empty() {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        args.extend(extra_refs);
+        // the last case: a bad ADATT_SEEDS; a plain SEEDS from the user's shell is not read
+        let env: &[(&str, &str)] = if i == 7 {
+            &[("ADATT_SEEDS", "x"), ("SEEDS", "also bad")]
+        } else {
+            &[("SEEDS", "not ours"), ("THREADS", "100000")]
+        };
+        let o = adatt(d.path(), &args, env);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "case {i}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(lines.len(), 1, "case {i}: one error line: {err}");
+        assert!(lines[0].contains(want), "case {i}: want `{want}` in {err}");
+        for bad in ["backtrace", "Caused by", "\u{1b}["] {
+            assert!(!err.contains(bad), "case {i}: `{bad}` in {err}");
+        }
+        // no cause printed twice
+        let parts: Vec<&str> = lines[0].trim_start_matches("error: ").split(": ").collect();
+        for (j, p) in parts.iter().enumerate() {
+            assert!(
+                parts[j + 1..].iter().all(|q| q != p) || p.len() < 4,
+                "case {i}: `{p}` twice in {err}"
+            );
+        }
+        assert!(!out.exists(), "case {i}: nothing may be written");
+    }
+    // `analyze` of a mistyped output directory is an error, not empty tables.
+    let cfg = write_config(d.path(), &config(|c| c));
+    let typo = d.path().join("reslts");
+    let o = adatt(
+        d.path(),
+        &[
+            "analyze",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            typo.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no records of any of the 4 planned runs"),
+        "{err}"
+    );
+    assert!(!typo.join("table.md").exists());
+}
+
+#[test]
+fn reanalysis_is_byte_identical_and_a_full_disk_leaves_no_partial_file() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(d.path(), &config(|c| c));
+    let cfg = cfg.to_str().unwrap();
+    let a = d.path().join("a");
+    // Trained with a device override: the grid saves the resolved config (device = "cpu").
+    let o = adatt(
+        d.path(),
+        &["run", "--config", cfg, "--out", a.to_str().unwrap()],
+        &[("ADATT_DEVICE", "cpu")],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // What a user sees: the plan, one line per run, a results table; no colours off a terminal.
+    assert!(
+        err.contains("tiny: 4 planned, 0 recorded, 4 to train"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[4/4] AdaTT-sp, seed 1: test AUC education "),
+        "{err}"
+    );
+    assert!(
+        err.contains("(mean test AUC over the finished runs; 4 of 4"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err}");
+    let first = files(&a);
+    assert!(first["config.toml"]
+        .windows(14)
+        .any(|w| w == b"device = \"cpu\""));
+    for name in [
+        "table.md",
+        "manifest.json",
+        "auc_distributions.png",
+        "runs.jsonl",
+    ] {
+        assert!(first.contains_key(name), "{name}: {:?}", first.keys());
+    }
+    // Re-analysing unchanged records (without the override) rewrites no byte.
+    let o = adatt(
+        d.path(),
+        &["analyze", "--config", cfg, "--out", a.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let second = files(&a);
+    for (name, bytes) in &first {
+        assert!(
+            second.get(name) == Some(bytes),
+            "{name} changed on re-analysis"
+        );
+    }
+    assert_eq!(first.len(), second.len());
+
+    // A disk that fills up during the analysis (a file size limit above every table and below
+    // the largest figure): the command fails, and every file is complete or absent. `c` is the
+    // same analysis of the same records without the limit.
+    let copy_records = |to: &Path| {
+        std::fs::create_dir(to).unwrap();
+        for f in ["runs.jsonl", "invocation.json"] {
+            std::fs::copy(a.join(f), to.join(f)).unwrap();
+        }
+    };
+    let (b, c) = (d.path().join("b"), d.path().join("c"));
+    copy_records(&c);
+    let o = adatt(
+        d.path(),
+        &["analyze", "--config", cfg, "--out", c.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let complete = files(&c);
+    let size = |n: &str| complete[n].len();
+    let tables = [
+        "config.toml",
+        "manifest.json",
+        "summary.csv",
+        "summary.json",
+        "table.md",
+    ];
+    let limit_kib = tables.iter().map(|n| size(n)).max().unwrap() / 1024 + 1;
+    let sizes: Vec<(&String, usize)> = complete.iter().map(|(n, b)| (n, b.len())).collect();
+    assert!(
+        size("auc_distributions.png") > limit_kib * 1024,
+        "no figure above the limit of {limit_kib} KiB: {sizes:?}"
+    );
+    copy_records(&b);
+    let script = format!(
+        "trap '' XFSZ; ulimit -f {limit_kib}; exec '{}' analyze --config '{cfg}' --out '{}'",
+        env!("CARGO_BIN_EXE_adatt"),
+        b.display()
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("File too large"), "{err}");
+    let partial = files(&b);
+    assert!(
+        !partial.contains_key("auc_distributions.png"),
+        "{:?}",
+        partial.keys()
+    );
+    // (the tables name their directory: b's path in b's files, c's in c's)
+    let (bs, cs) = (b.display().to_string(), c.display().to_string());
+    for (name, bytes) in &partial {
+        assert!(!name.contains(".tmp"), "temporary file left: {name}");
+        let same = match (std::str::from_utf8(bytes), complete.get(name)) {
+            (Ok(text), Some(want)) => text.replace(&bs, &cs).as_bytes() == want.as_slice(),
+            (Err(_), Some(want)) => bytes == want,
+            (_, None) => false,
+        };
+        assert!(same, "{name} is not the complete file");
+    }
+    assert!(partial.len() >= tables.len(), "{:?}", partial.keys());
+}
+
+#[test]
+fn a_grid_with_diverged_runs_exits_3_and_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        d.path(),
+        &config(|c| {
+            c.replace("lr = 5e-3", "lr = 1e6")
+                .replace("seeds = [0, 1]", "seeds = [0]")
+        }),
+    );
+    let out = d.path().join("out");
+    let o = adatt(
+        d.path(),
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("[1/2] SB, seed 0: DIVERGED (diverged: "),
+        "{err}"
+    );
+    let table = std::fs::read_to_string(out.join("table.md")).unwrap();
+    assert!(table.contains("| 0 | 0 | 1 |"), "{table}");
+}
