@@ -18,18 +18,51 @@ export VIRTUAL_ENV := $(ADATT_VENV)
 export PATH := $(ADATT_VENV)/bin:$(PATH)
 endif
 
-# Results of experiments: overridable per run.
+# Results of experiments: overridable per run (empty = the config's value). The binaries read
+# them as ADATT_SEEDS, ADATT_PROTOCOL, ... (a project prefix, so that a SEEDS or THREADS your
+# shell sets for something else is never read); these Makefile names pass them on.
 SEEDS ?=
 PROTOCOL ?=
-THREADS ?= $(shell nproc)
+THREADS ?=
+JOBS ?=
+DEVICE ?=
+REPLICAS ?=
+CONFIG ?=
+ARGS ?=
+OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS="$(THREADS)") \
+	$(if $(JOBS),ADATT_JOBS="$(JOBS)") $(if $(DEVICE),ADATT_DEVICE="$(DEVICE)") \
+	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
-.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench clean-cache
+.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze \
+	clean-cache
 
 help:
-	@echo "make table5        set up (venv + build) and reproduce the paper's Table 5 under results/table5/"
-	@echo "make test          set up, then fmt --check, clippy -D warnings, regenerate PyTorch/sklearn fixtures, cargo test"
-	@echo "make data-summary  rows, features and positive rate per task per split, both protocols"
-	@echo "make setup         create/reuse the libtorch venv ($(ADATT_VENV))"
+	@echo "Targets (each sets up what it needs: libtorch venv, build):"
+	@echo "  make table5        the paper's Table 5, both protocols, under results/table5/ (resumable)."
+	@echo "                     Measured on the 2-core CI machine: 15.9 h of training as recorded"
+	@echo "                     (9.1 h paper + 6.8 h clean; about 11 h on the current code), plus"
+	@echo "                     about 25 min of set-up on a fresh machine. SEEDS=5 for a quick look."
+	@echo "  make test          fmt --check, clippy -D warnings, oracle fixtures, cargo test (~20 min fresh)"
+	@echo "  make figures       rewrite Table 5's tables and figures from the records (no training)"
+	@echo "  make run CONFIG=configs/x.toml      train a grid config's missing runs, then analyse it"
+	@echo "  make analyze CONFIG=configs/x.toml  tables and figures of a grid config from its records"
+	@echo "  make bench         throughput per architecture (results/bench/); not a test"
+	@echo "  make data-summary  rows, features and positive rate per task per split, both protocols"
+	@echo "  make build         build the binaries ($(BIN)/adatt, table5, bench)"
+	@echo "  make setup         create/reuse the libtorch venv ($(ADATT_VENV))"
+	@echo "  make fixtures      regenerate the PyTorch / scikit-learn / numpy oracle fixtures"
+	@echo "  make clean-cache   remove the venv and the cargo target dir"
+	@echo "Variables (empty = the config's value):"
+	@echo "  PROTOCOL=paper|clean    one preprocessing protocol (table5, figures, run, analyze)"
+	@echo "  SEEDS=N or SEEDS=0,3,7  seeds 0..N-1 or a list; a partial look's tables go to seeds-*/"
+	@echo "  THREADS=N               intra-op threads (0 = all cores)"
+	@echo "  JOBS=N                  table5's shard processes (0 = one per core on the CPU)"
+	@echo "  DEVICE=cpu|cuda|auto    REPLICAS=N (seeds trained together as one batched model)"
+	@echo "  CONFIG=path.toml        the grid config of make run / make analyze"
+	@echo "  ARGS=...                extra arguments, e.g. ARGS=--retry-failed or ARGS='--shard 1/2'"
+	@echo "  ADATT_CACHE, ADATT_VENV, CARGO_TARGET_DIR, LIBTORCH: where the venv, build, libtorch are"
+	@echo "Exit codes of the binaries: 0 ok, 1 error (one line on stderr), 3 runs recorded as failed"
+	@echo "or diverged (ARGS=--retry-failed trains them again)."
 
 $(ADATT_VENV)/.adatt-setup-ok: scripts/setup-venv.sh
 	@scripts/setup-venv.sh "$(ADATT_VENV)"
@@ -66,14 +99,23 @@ table5: build
 	$(BIN)/adatt data-summary --protocol both
 	@for p in $(TABLE5_PROTOCOLS); do \
 	  echo "== table5, protocol $$p =="; \
-	  PROTOCOL=$$p SEEDS="$(SEEDS)" $(BIN)/table5 --config configs/table5.toml || exit 1; \
+	  ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/table5 --config configs/table5.toml $(ARGS) || exit $$?; \
 	done
 
 # Regenerate every table and figure from the records, without training.
 figures: build
 	@for p in paper clean; do \
-	  PROTOCOL=$$p SEEDS="$(SEEDS)" $(BIN)/table5 --config configs/table5.toml --phase analyze || exit 1; \
+	  ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/table5 --config configs/table5.toml --phase analyze || exit $$?; \
 	done
+
+# Any grid config: train its missing runs and analyse (ARGS=--retry-failed, ARGS="--shard 1/2").
+run: build
+	@test -n "$(CONFIG)" || { echo "make run needs CONFIG=path/to/config.toml"; exit 1; }
+	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/adatt run --config $(CONFIG) $(ARGS)
+
+analyze: build
+	@test -n "$(CONFIG)" || { echo "make analyze needs CONFIG=path/to/config.toml"; exit 1; }
+	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/adatt analyze --config $(CONFIG) $(ARGS)
 
 # Throughput benchmark (not a test): results/bench/bench.{md,csv}.
 bench: build
