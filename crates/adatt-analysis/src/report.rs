@@ -1,7 +1,7 @@
 //! Aggregation of run records into cells (entry × task), comparisons, and the text writers
 //! (`summary.csv`, `table.md`, `comparisons.csv`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use adatt_train::{ExperimentConfig, RunRecord, Status};
@@ -254,6 +254,18 @@ fn p_value(p: f64) -> String {
     }
 }
 
+/// The cells of each entry (a table row), in entry order.
+fn rows(r: &Report) -> Vec<Vec<&Cell>> {
+    let mut out: Vec<Vec<&Cell>> = Vec::new();
+    for c in &r.cells {
+        match out.iter_mut().find(|row| row[0].entry == c.entry) {
+            Some(row) => row.push(c),
+            None => out.push(vec![c]),
+        }
+    }
+    out
+}
+
 /// `summary.csv`: one row per cell.
 pub fn summary_csv(r: &Report) -> String {
     let mut s = String::from(
@@ -333,12 +345,8 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
     s.push('\n');
     s.push_str(&rule);
     s.push('\n');
-    let mut seen = BTreeSet::new();
-    for c in &r.cells {
-        if !seen.insert(c.entry.clone()) {
-            continue;
-        }
-        let row: Vec<&Cell> = r.cells.iter().filter(|x| x.entry == c.entry).collect();
+    for row in rows(r) {
+        let c = row[0];
         write!(s, "| {} | {} |", c.entry, c.setting).expect("write");
         for x in &row {
             write!(
@@ -400,12 +408,8 @@ pub fn terminal_table(r: &Report) -> String {
         write!(s, "  {t:>14}").expect("write");
     }
     s.push('\n');
-    let mut seen = BTreeSet::new();
-    for c in &r.cells {
-        if !seen.insert(c.entry.clone()) {
-            continue;
-        }
-        let row: Vec<&Cell> = r.cells.iter().filter(|x| x.entry == c.entry).collect();
+    for row in rows(r) {
+        let c = row[0];
         write!(
             s,
             "{:<width$}  {:>4}  {:>6}",

@@ -27,21 +27,25 @@ impl DirLock {
 pub fn lock_results_dir(dir: &Path) -> Result<DirLock> {
     create_dir(dir)?;
     let path = dir.join(".lock");
-    let io = |source| TrainError::Io {
-        path: path.clone(),
-        source,
-    };
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
+    let file = open_lock_file(&path)?;
     match file.try_lock() {
         Ok(()) => Ok(DirLock { _file: file, path }),
         Err(TryLockError::WouldBlock) => Err(TrainError::Locked(dir.to_owned())),
-        Err(TryLockError::Error(e)) => Err(io(e)),
+        Err(TryLockError::Error(source)) => Err(TrainError::Io { path, source }),
     }
+}
+
+/// Opens (creating it if needed, never truncating) a file that is only ever locked.
+pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|source| TrainError::Io {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// `create_dir_all`, with an error that names `dir` and says why it cannot be created: when a

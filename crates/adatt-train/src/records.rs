@@ -267,12 +267,7 @@ fn records_lock(dir: &Path, mode: LockMode) -> Result<Option<File>> {
         path: path.clone(),
         source,
     };
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
+    let file = crate::lock::open_lock_file(&path)?;
     match mode {
         LockMode::Shared => {
             file.lock_shared().map_err(io)?;
