@@ -39,9 +39,10 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 help:
 	@echo "Targets (each sets up what it needs: libtorch venv, build):"
 	@echo "  make table5        the paper's Table 5, both protocols, under results/table5/ (resumable)."
-	@echo "                     Measured on the 2-core CI machine: 15.9 h of training as recorded"
-	@echo "                     (9.1 h paper + 6.8 h clean; about 11 h on the current code), plus"
-	@echo "                     about 25 min of set-up on a fresh machine. SEEDS=5 for a quick look."
+	@echo "                     Measured on the 2-core CI machine: 14.4 h of training as recorded"
+	@echo "                     (9.1 h paper + 6.8 h clean, overlapping by 1.4 h; about 11 h"
+	@echo "                     on the current code), plus about 25 min of set-up on a fresh machine."
+	@echo "                     SEEDS=5 for a quick look."
 	@echo "  make test          fmt --check, clippy -D warnings, oracle fixtures, cargo test (~20 min fresh)"
 	@echo "  make figures       rewrite Table 5's tables and figures from the records (no training)"
 	@echo "  make run CONFIG=configs/x.toml      train a grid config's missing runs, then analyse it"

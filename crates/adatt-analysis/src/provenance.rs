@@ -1,6 +1,7 @@
 //! `manifest.json` of a results directory: what produced its numbers. Folded from the run
-//! records (each carries its wall time, and since session 5 the code revision and the machine)
-//! and from the invocation manifests of the grid runs that wrote them.
+//! records (each carries its wall time and, if written since b4db196, the code revision and the
+//! machine; older records show them as unrecorded) and from the invocation manifests of the grid
+//! runs that wrote them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -5,8 +5,9 @@
 //! Training on the `paper` protocol drives some gate and sigmoid outputs into the subnormal range
 //! (below 1.2e-38). x86 CPUs process subnormal operands through a microcode assist that is tens of
 //! times slower, so without this a replica group's epochs slowed down about 4× between the first
-//! and the tenth epoch (measured in session 2: 36 s → 140–255 s per epoch for 5 replicas). PyTorch
-//! offers the same switch as `torch.set_flush_denormal(True)`; tch does not expose it.
+//! and the tenth epoch (measured on a Table 5 tuning group of 5 replicas: 36 s → 140–255 s per
+//! epoch). PyTorch offers the same switch as `torch.set_flush_denormal(True)`; tch does not
+//! expose it.
 //!
 //! The MXCSR register is per thread, and a new thread inherits its creator's. So
 //! [`flush_denormals`] must run on the main thread before libtorch or rayon start their worker

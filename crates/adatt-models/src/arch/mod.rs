@@ -151,9 +151,10 @@ pub(crate) fn split_cols(y: &Tensor, widths: &[i64]) -> Vec<Tensor> {
 }
 
 /// `x` cut along `dim` into its first `a` entries and the rest, for the same reason as
-/// [`split_cols`]: PLE's and AdaTT's task/shared units and PLE's own/shared experts and gates
-/// were `narrow`ed until session 7. With the split, a training step of PLE (6, m_s = 3) at R = 10
-/// went from 202.6 to 184.2 ms (means of 5 alternated runs, 1 thread), bitwise the same results.
+/// [`split_cols`]; PLE and AdaTT cut their task/shared units with it, and PLE its own/shared
+/// experts and gates. Against a `narrow` per part, a training step of PLE (6, m_s = 3) at R = 10
+/// takes 184.2 instead of 202.6 ms (means of 5 alternated runs, 1 thread), and the results are
+/// bitwise the same.
 pub(crate) fn split_at(x: &Tensor, dim: i64, a: i64) -> (Tensor, Tensor) {
     let rest = x.size()[dim as usize] - a;
     let mut parts = x.split_with_sizes([a, rest], dim).into_iter();
