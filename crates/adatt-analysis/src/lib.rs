@@ -7,6 +7,7 @@ pub mod plots;
 pub mod provenance;
 pub mod report;
 pub mod stats;
+pub mod weights;
 
 use std::path::{Path, PathBuf};
 
@@ -140,6 +141,11 @@ pub fn analyze_with(
         source,
     })?;
     let report = build_report(cfg, &records);
+    let matrices = weights::expert_weight_matrices(
+        cfg,
+        &report::records_by_entry(cfg, &records),
+        &report.tasks,
+    );
     let mut stages = earlier.to_vec();
     stages.push(StageRef {
         name: if earlier.is_empty() { "grid" } else { "final" },
@@ -170,8 +176,9 @@ pub fn analyze_with(
     write(
         &p,
         &format!(
-            "{}\n{}",
+            "{}{}\n{}",
             report::table_md(&report, title, notes),
+            weights::markdown(&matrices),
             provenance::markdown(&prov)
         ),
     )?;
@@ -259,5 +266,36 @@ pub fn analyze_with(
         "epoch",
         "mean validation AUC",
     )?);
+    out.extend(expert_weight_figures(cfg, dir, &matrices)?);
+    Ok(out)
+}
+
+/// One figure of heatmaps per entry with recorded expert weights, one panel per fusion level:
+/// `expert_weights_<k>.png` for the k-th entry (1-based, in config order).
+fn expert_weight_figures(
+    cfg: &ExperimentConfig,
+    dir: &Path,
+    matrices: &[weights::WeightMatrix],
+) -> Result<Vec<PathBuf>, AnalysisError> {
+    let mut out = Vec::new();
+    for (k, e) in cfg.entries.iter().enumerate() {
+        let maps: Vec<plots::Heatmap> = matrices
+            .iter()
+            .filter(|m| m.entry == e.name)
+            .map(|m| plots::Heatmap {
+                title: format!("{}: level {} ({} seeds)", m.entry, m.level + 1, m.n),
+                rows: m.rows.clone(),
+                cols: m.cols.clone(),
+                values: m.mean.clone(),
+                spread: m.std.clone(),
+            })
+            .collect();
+        if !maps.is_empty() {
+            out.extend(plots::heatmaps(
+                &dir.join(format!("expert_weights_{}", k + 1)),
+                &maps,
+            )?);
+        }
+    }
     Ok(out)
 }

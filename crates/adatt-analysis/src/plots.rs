@@ -429,6 +429,9 @@ pub struct Heatmap {
     pub cols: Vec<String>,
     /// Values, `values[row][col]`.
     pub values: Vec<Vec<f64>>,
+    /// Per cell a spread printed under the value as `± s` (e.g. the std over seeds); empty for
+    /// none.
+    pub spread: Vec<Vec<f64>>,
 }
 
 fn draw_heatmaps<DB: DrawingBackend>(
@@ -472,11 +475,23 @@ fn draw_heatmaps<DB: DrawingBackend>(
                     [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
                     col.filled(),
                 )))?;
+                let centre = |dy: f64| (j as f64 + 0.5, y + 0.5 + dy);
+                let centred = Pos::new(HPos::Center, VPos::Center);
+                let style = TextStyle::from(("sans-serif", 16).into_font()).pos(centred);
+                let small = TextStyle::from(("sans-serif", 13).into_font()).pos(centred);
+                let spread = h.spread.get(i).and_then(|r| r.get(j));
                 chart.draw_series(std::iter::once(Text::new(
                     format!("{v:.2}"),
-                    (j as f64 + 0.35, y + 0.55),
-                    ("sans-serif", 16),
+                    centre(if spread.is_some() { 0.12 } else { 0.0 }),
+                    style,
                 )))?;
+                if let Some(sd) = spread {
+                    chart.draw_series(std::iter::once(Text::new(
+                        format!("± {sd:.2}"),
+                        centre(-0.14),
+                        small,
+                    )))?;
+                }
             }
         }
     }

@@ -78,6 +78,21 @@ pub struct ComparisonRow {
     pub test: Paired,
 }
 
+/// One entry's test NE relative to the reference entry on one task: per seed
+/// `100 · (NE − NE_ref) / NE_ref` (negative = better than the reference), tested against 0.
+#[derive(Clone, Debug, Serialize)]
+pub struct NeDiffRow {
+    /// Entry.
+    pub entry: String,
+    /// Reference entry.
+    pub reference: String,
+    /// Task.
+    pub task: String,
+    /// Mean relative difference in %, its 95% CI and the p-value of mean = 0, over the seeds
+    /// both finished.
+    pub test: Paired,
+}
+
 /// Everything the writers need.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -89,6 +104,9 @@ pub struct Report {
     pub cells: Vec<Cell>,
     /// Comparisons.
     pub comparisons: Vec<ComparisonRow>,
+    /// Test NE relative to `analysis.reference` (every other entry) and of each comparison's
+    /// `a` relative to its `b`, per task.
+    pub ne_diffs: Vec<NeDiffRow>,
     /// Records used.
     pub records: usize,
     /// Planned runs.
@@ -203,14 +221,76 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             pair("mtl_gain", &e.name, base);
         }
     }
+    let ne_diffs = ne_diffs(cfg, &per_entry, &tasks);
     Report {
         experiment: cfg.name.clone(),
         tasks,
         cells,
         comparisons,
+        ne_diffs,
         records: n_records,
         planned: plan.len(),
     }
+}
+
+/// The test NE of `a` relative to `b` in %, per task (see [`NeDiffRow`]).
+fn ne_diff(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    tasks: &[String],
+    (a, b): (&str, &str),
+) -> Vec<NeDiffRow> {
+    let index = |name: &str| {
+        cfg.entries
+            .iter()
+            .position(|e| e.name == name)
+            .expect("validated configs name their own entries")
+    };
+    let (runs, base) = (by_seed(&per_entry[index(a)]), by_seed(&per_entry[index(b)]));
+    tasks
+        .iter()
+        .enumerate()
+        .map(|(t, task)| {
+            let rel: Vec<f64> = runs
+                .iter()
+                .filter_map(|(seed, run)| {
+                    let ne = Metric::TestNe.of(run, t)?;
+                    let ne_ref = Metric::TestNe.of(base.get(seed)?, t)?;
+                    (ne_ref != 0.0).then(|| 100.0 * (ne - ne_ref) / ne_ref)
+                })
+                .collect();
+            NeDiffRow {
+                entry: a.to_owned(),
+                reference: b.to_owned(),
+                task: task.clone(),
+                test: paired_t(&rel, &vec![0.0; rel.len()]),
+            }
+        })
+        .collect()
+}
+
+/// The NE differences a config asks for: every entry against `analysis.reference`, then each
+/// `analysis.comparisons` pair `a` against `b`.
+fn ne_diffs(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    tasks: &[String],
+) -> Vec<NeDiffRow> {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    if let Some(r) = &cfg.analysis.reference {
+        for e in cfg.entries.iter().filter(|e| &e.name != r) {
+            pairs.push((&e.name, r));
+        }
+    }
+    for c in &cfg.analysis.comparisons {
+        if !pairs.contains(&(c.a.as_str(), c.b.as_str())) {
+            pairs.push((&c.a, &c.b));
+        }
+    }
+    pairs
+        .into_iter()
+        .flat_map(|pair| ne_diff(cfg, per_entry, tasks, pair))
+        .collect()
 }
 
 fn f4(x: f64) -> String {
@@ -316,7 +396,27 @@ pub fn comparisons_csv(r: &Report) -> String {
         )
         .expect("write to string");
     }
+    ne_diff_csv(r, &mut s);
     s
+}
+
+/// `comparisons.csv` rows of the NE differences (kind `ne_diff_pct`, `b` the reference).
+fn ne_diff_csv(r: &Report, s: &mut String) {
+    for d in &r.ne_diffs {
+        writeln!(
+            s,
+            "ne_diff_pct,\"{}\",\"{}\",{},{},{:.6},{:.6},{:.4},{:.6e}",
+            d.entry,
+            d.reference,
+            d.task,
+            d.test.n,
+            d.test.mean_diff,
+            d.test.ci95,
+            d.test.t,
+            d.test.p
+        )
+        .expect("write to string");
+    }
 }
 
 /// `table.md`: per cell our mean ± 95% CI (n), the paper's value and the difference; then the
@@ -366,6 +466,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         )
         .expect("write");
     }
+    s.push_str(&ne_diff_md(r));
     if !r.comparisons.is_empty() {
         s.push_str("\n## Paired comparisons (test AUC, per-seed differences, paired t-test)\n\n");
         s.push_str(
@@ -390,6 +491,43 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
             )
             .expect("write");
         }
+    }
+    s
+}
+
+/// The NE-difference section of `table.md` (empty when the config asks for none).
+fn ne_diff_md(r: &Report) -> String {
+    if r.ne_diffs.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n## Test NE differences (%)\n\nPer seed 100 · (NE − NE_ref) / NE_ref at the best \
+         epoch, mean ± 95% CI over the seeds both finished, p of a t-test of mean = 0 (negative \
+         = lower NE = better than the reference; the paper's \"NE diff\").\n\n",
+    );
+    let mut header = String::from("| model | reference |");
+    let mut rule = String::from("|---|---|");
+    for t in &r.tasks {
+        write!(header, " {t} | p |").expect("write");
+        rule.push_str("---|---|");
+    }
+    writeln!(s, "{header} n |\n{rule}---|").expect("write");
+    for row in r.ne_diffs.chunks(r.tasks.len().max(1)) {
+        write!(s, "| {} | {} |", row[0].entry, row[0].reference).expect("write");
+        for d in row {
+            let mean = if d.test.mean_diff.is_finite() {
+                format!("{:+.3}", d.test.mean_diff)
+            } else {
+                "–".into()
+            };
+            let ci = if d.test.n >= MIN_CI_N && d.test.ci95.is_finite() {
+                format!(" ± {:.3}", d.test.ci95)
+            } else {
+                String::new()
+            };
+            write!(s, " {mean}{ci} | {} |", p_value(d.test.p)).expect("write");
+        }
+        writeln!(s, " {} |", row[0].test.n).expect("write");
     }
     s
 }
@@ -430,4 +568,93 @@ pub fn terminal_table(r: &Report) -> String {
     )
     .expect("write");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finished record of `model` for `seed` with test NE `ne` on each of 3 tasks.
+    fn record(cfg: &ExperimentConfig, entry: usize, seed: u64, ne: f64) -> RunRecord {
+        let p = adatt_train::plan(cfg)
+            .into_iter()
+            .find(|p| p.entry == entry && p.seed == seed)
+            .unwrap();
+        let m = serde_json::json!({ "auc": 0.8, "ne": ne, "loss": 0.3 });
+        let eval = serde_json::json!({ "valid": [m, m, m], "test": [m, m, m] });
+        serde_json::from_value(serde_json::json!({
+            "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
+            "entry": "recorded under another name", "setting": "", "model": "",
+            "model_config": {}, "protocol": "clean", "seed": seed,
+            "tasks": ["a", "b", "c"], "status": "ok", "best_epoch": 0, "best": eval,
+            "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1, "train_loss": 0.4,
+                         "eval": eval }],
+            "checkpoints": [], "task_weights": [[1, 1, 1]], "group_wall_s": 1.0,
+            "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
+        }))
+        .unwrap()
+    }
+
+    /// The NE differences against scipy: `stats.ttest_1samp(100 * (a - ref) / ref, 0)` with
+    /// ref = [0.5, 0.4, 0.5], a = [0.49, 0.39, 0.49] gives mean -2.1666667, t = -13.0,
+    /// p = 0.005865153227565683, and t(0.975, 2) · s / √3 = 0.7171087882915776.
+    #[test]
+    fn ne_differences_match_scipy_and_follow_the_record_keys() {
+        let cfg = ExperimentConfig::from_toml_str(
+            r#"
+name = "t"
+[data]
+source = "census"
+protocol = "clean"
+[train]
+batch_size = 512
+epochs = 1
+lr = 1e-4
+[run]
+seeds = [0, 1, 2]
+[[entries]]
+name = "ref"
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+[[entries]]
+name = "a"
+model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
+[analysis]
+reference = "ref"
+"#,
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        cfg.validate(3).unwrap();
+        let mut recs = Vec::new();
+        for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
+            .into_iter()
+            .enumerate()
+        {
+            recs.push(record(&cfg, 0, seed as u64, r));
+            recs.push(record(&cfg, 1, seed as u64, a));
+        }
+        let report = build_report(&cfg, &recs);
+        assert_eq!(report.ne_diffs.len(), 3);
+        for d in &report.ne_diffs {
+            assert_eq!(
+                (d.entry.as_str(), d.reference.as_str(), d.test.n),
+                ("a", "ref", 3)
+            );
+            assert!(
+                (d.test.mean_diff + 2.1666666666666683).abs() < 1e-12,
+                "{d:?}"
+            );
+            assert!((d.test.t + 13.0).abs() < 1e-9, "{d:?}");
+            assert!((d.test.p - 0.005865153227565683).abs() < 1e-12, "{d:?}");
+            assert!((d.test.ci95 - 0.7171087882915776).abs() < 1e-9, "{d:?}");
+        }
+        let md = table_md(&report, "t", "");
+        assert!(md.contains("## Test NE differences (%)"), "{md}");
+        assert!(md.contains("| a | ref | -2.167 ± 0.717 | 0.0059 |"), "{md}");
+        let csv = comparisons_csv(&report);
+        assert!(
+            csv.contains("ne_diff_pct,\"a\",\"ref\",a,3,-2.166667,"),
+            "{csv}"
+        );
+    }
 }

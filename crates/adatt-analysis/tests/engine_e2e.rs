@@ -697,3 +697,62 @@ fn bad_configs_are_rejected_with_the_key_and_nothing_is_written() {
         assert!(!out.exists(), "nothing may be written for a bad config");
     }
 }
+
+/// Figure 3's weights: with one expert per task, every row of every level's fused weights is a
+/// softmax (sum 1) plus the native expert's fixed weight 1, so it sums to 2; the analysis
+/// writes the matrices into `table.md` and one heatmap figure per entry.
+#[test]
+fn recorded_expert_weights_rows_sum_to_two_with_one_expert_per_task() {
+    let ds = dataset();
+    let mut cfg = config();
+    cfg.entries.remove(0);
+    cfg.entries[0].model = adatt_models::ModelConfig::AdattSp {
+        task_experts: 1,
+        expert_dims: vec![vec![16], vec![8]],
+        tower: vec![8],
+        native: adatt_models::NativeFusion::Learned,
+    };
+    cfg.analysis.comparisons.clear();
+    cfg.train.epochs = 1;
+    cfg.train.record_expert_weights = true;
+    let dir = tempfile::tempdir().unwrap();
+    run_grid(&cfg, ds, &opts(dir.path(), None, 2)).unwrap();
+    let recs = read_all_records(dir.path()).unwrap();
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        let w = r.expert_weights.as_ref().expect("weights recorded");
+        assert_eq!(w.len(), 2, "two fusion levels");
+        for level in w {
+            assert_eq!((level.len(), level[0].len()), (3, 3), "3 units × 3 experts");
+            for row in level {
+                let sum: f64 = row.iter().sum();
+                assert!(
+                    (sum - 2.0).abs() < 1e-5,
+                    "seed {}: row {row:?} sums to {sum}",
+                    r.seed
+                );
+                assert!(row.iter().all(|x| *x > 0.0));
+            }
+        }
+    }
+    // The two seeds differ (their own init and data order).
+    assert_ne!(recs[0].expert_weights, recs[1].expert_weights);
+    let files = adatt_analysis::analyze(&cfg, Dirs::same(dir.path()), "t", "").unwrap();
+    assert!(
+        files.contains(&dir.path().join("expert_weights_1.png")),
+        "{files:?}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("table.md")).unwrap();
+    assert!(
+        md.contains("### AdaTT-sp, fusion level 2 (2 seeds)"),
+        "{md}"
+    );
+    // A model without fused weights is refused with the key.
+    let mut bad = cfg.clone();
+    bad.entries[0].model = adatt_models::ModelConfig::SharedBottom {
+        bottom: vec![8],
+        tower: vec![4],
+    };
+    let err = bad.validate(3).unwrap_err().to_string();
+    assert!(err.contains("train.record_expert_weights"), "{err}");
+}

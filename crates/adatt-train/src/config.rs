@@ -208,6 +208,11 @@ pub struct TrainConfig {
     /// Keep at most this many training rows (0 = all); for smoke tests.
     #[serde(default)]
     pub max_train_rows: usize,
+    /// AdaTT / AdaTT-sp only: record each run's fused expert weights (NativeExpertLF weight +
+    /// gate) at its best epoch, averaged over the test set, per level `[units][experts]` (the
+    /// paper's Figure 3). Left out of the saved config and the record key while false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record_expert_weights: bool,
     /// When a finished run counts as diverged ([`crate::divergence`]); left out of the saved
     /// config and the record key while it is the default.
     #[serde(
@@ -647,6 +652,10 @@ pub struct AnalysisSpec {
     /// Entry name of the single-task baseline per setting (setting -> entry), for "MTL gain".
     #[serde(default)]
     pub baselines: std::collections::BTreeMap<String, String>,
+    /// Entry name of the reference row: every other entry's test NE is reported relative to it,
+    /// in % per seed (the paper's "NE diff"), with a 95% CI and a paired p-value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 impl ExperimentConfig {
@@ -746,6 +755,21 @@ impl ExperimentConfig {
         }
         for b in self.analysis.baselines.values() {
             known(b, "analysis.baselines")?;
+        }
+        if let Some(r) = &self.analysis.reference {
+            known(r, "analysis.reference")?;
+        }
+        if self.train.record_expert_weights {
+            if let Some(e) = self.entries.iter().find(|e| !e.model.is_adatt()) {
+                return Err(TrainError::ConfigValue {
+                    key: "train.record_expert_weights".into(),
+                    message: format!(
+                        "fused expert weights exist only for AdaTT and AdaTT-sp, not entry `{}` ({})",
+                        e.name,
+                        e.model.label()
+                    ),
+                });
+            }
         }
         Ok(())
     }

@@ -397,6 +397,7 @@ pub fn run_grid_with_hook(
                 epochs: o.epochs,
                 checkpoints: o.checkpoints,
                 task_weights: o.task_weights,
+                expert_weights: o.expert_weights,
                 group_wall_s: out.wall_s,
                 group_replicas: group.len(),
                 device: format!("{:?}", opts.device),

@@ -59,6 +59,10 @@ pub struct RunRecord {
     pub checkpoints: Vec<CurvePoint>,
     /// Task weights per epoch.
     pub task_weights: Vec<Vec<f64>>,
+    /// Fused expert weights at the best epoch, test-set mean, `[level][unit][expert]`
+    /// (`train.record_expert_weights`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expert_weights: Option<Vec<Vec<Vec<f64>>>>,
     /// Wall time of the replica group this run trained in (s).
     pub group_wall_s: f64,
     /// Replicas in that group.

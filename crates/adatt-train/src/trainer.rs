@@ -242,6 +242,9 @@ pub struct RunOutcome {
     pub checkpoints: Vec<CurvePoint>,
     /// Task weights used in each epoch.
     pub task_weights: Vec<Vec<f64>>,
+    /// Fused expert weights at the best epoch, test-set mean, `[level][unit][expert]` (only
+    /// with `train.record_expert_weights`).
+    pub expert_weights: Option<Vec<Vec<Vec<f64>>>>,
 }
 
 /// Result of a replica group.
@@ -333,6 +336,55 @@ fn evaluate(model: &Model, data: &TrainData, chunk: usize) -> Vec<SplitEval> {
         .zip(mt)
         .map(|(valid, test)| SplitEval { valid, test })
         .collect()
+}
+
+/// Per replica, the fused expert weights of every level (`Model::fused_expert_weights`,
+/// `[R, B, units, experts]`) averaged over the rows of `split`: `[replica][level][unit][expert]`.
+pub fn mean_fused_weights(
+    model: &Model,
+    split: &DeviceSplit,
+    chunk: usize,
+) -> Result<Vec<Vec<Vec<Vec<f64>>>>> {
+    let _g = tch::no_grad_guard();
+    let mut sums: Vec<Tensor> = Vec::new();
+    let mut start = 0i64;
+    while start < split.n as i64 {
+        let len = (chunk as i64).min(split.n as i64 - start);
+        let (num, act, dense) = split.chunk(start, len);
+        let input = model_input(&num, &act, dense.as_ref());
+        let fused = model
+            .fused_expert_weights(&input)
+            .map_err(crate::TrainError::Kernel)?;
+        for (l, w) in fused.iter().enumerate() {
+            let s = w
+                .to_kind(Kind::Double)
+                .sum_dim_intlist(1, false, Kind::Double);
+            if l < sums.len() {
+                sums[l] += s;
+            } else {
+                sums.push(s);
+            }
+        }
+        start += len;
+    }
+    let r = model.replicas();
+    let mut out = vec![Vec::new(); r];
+    for s in sums {
+        let s = (s / split.n as f64).to(Device::Cpu).contiguous(); // [R|1, U, E]
+        let size = s.size();
+        let (units, experts) = (size[1] as usize, size[2] as usize);
+        let flat = Vec::<f64>::try_from(&s.reshape([-1]))?;
+        for (i, o) in out.iter_mut().enumerate() {
+            // A leading dim of 1 (replica-independent weights) serves every replica.
+            let base = if size[0] == 1 { 0 } else { i * units * experts };
+            o.push(
+                (0..units)
+                    .map(|u| flat[base + u * experts..base + (u + 1) * experts].to_vec())
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn criterion(sel: Selection, e: &SplitEval) -> f64 {
@@ -456,6 +508,7 @@ pub fn train_group(
             epochs: Vec::new(),
             checkpoints: Vec::new(),
             task_weights: Vec::new(),
+            expert_weights: None,
         })
         .collect();
     let mut best_score = vec![f64::NEG_INFINITY; r];
@@ -541,6 +594,7 @@ pub fn train_group(
         let evals = evaluate(&model, data, data.eval_batch);
         let eval_s = eval_start.elapsed().as_secs_f64();
         let mut mean_loss = 0.0;
+        let mut improved = vec![false; r];
         for (i, e) in evals.into_iter().enumerate() {
             let l = losses[i] as f64;
             mean_loss += l / r as f64;
@@ -556,6 +610,7 @@ pub fn train_group(
                     best_score[i] = score;
                     o.best_epoch = Some(epoch);
                     o.best = Some(e.clone());
+                    improved[i] = true;
                 }
             }
             o.epochs.push(CurvePoint {
@@ -565,6 +620,12 @@ pub fn train_group(
                 train_loss: Some(l),
                 eval: e,
             });
+        }
+        if cfg.record_expert_weights && improved.contains(&true) {
+            let w = mean_fused_weights(&model, &data.test, data.eval_batch)?;
+            for (i, w) in w.into_iter().enumerate().filter(|(i, _)| improved[*i]) {
+                outcomes[i].expert_weights = Some(w);
+            }
         }
         progress.epoch(epoch, mean_loss, train_s, eval_s);
         if matches!(cfg.task_weighting, TaskWeighting::Dwa) {
