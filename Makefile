@@ -44,7 +44,10 @@ help:
 	@echo "                     on the current code), plus about 25 min of set-up on a fresh machine."
 	@echo "                     SEEDS=5 for a quick look."
 	@echo "  make test          fmt --check, clippy -D warnings, oracle fixtures, cargo test (~20 min fresh)"
-	@echo "  make figures       rewrite Table 5's tables and figures from the records (no training)"
+	@echo "  make table6 / table7 / table8 / figure3   the paper's NativeExpertLF ablation, experts"
+	@echo "                     per task, fusion levels and expert-weight heatmaps on Census (clean"
+	@echo "                     protocol; results/<name>/clean/; resumable). Not yet timed end to end."
+	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training)"
 	@echo "  make run CONFIG=configs/x.toml      train a grid config's missing runs, then analyse it"
 	@echo "  make analyze CONFIG=configs/x.toml  tables and figures of a grid config from its records"
 	@echo "  make bench         throughput per architecture (results/bench/); not a test"
@@ -108,6 +111,20 @@ figures: build
 	@for p in paper clean; do \
 	  ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/table5 --config configs/table5.toml --phase analyze || exit $$?; \
 	done
+	@for e in $(EXPERIMENTS); do \
+	  if ls results/$$e/*/runs*.jsonl >/dev/null 2>&1; then \
+	    $(OVERRIDES) $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
+	  fi; \
+	done
+
+# The paper's other experiments on Census (clean protocol by default; PROTOCOL=paper): Table 6
+# (NativeExpertLF ablation), Table 7 (experts per task), Table 8 (fusion levels), Figure 3
+# (fused expert weights). Each trains its config's missing runs as JOBS shard processes
+# (default one per core), then writes results/<name>/<protocol>/.
+EXPERIMENTS := table6 table7 table8 figure3
+.PHONY: $(EXPERIMENTS)
+$(EXPERIMENTS): build
+	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/adatt run --config configs/$@.toml $(ARGS)
 
 # Any grid config: train its missing runs and analyse (ARGS=--retry-failed, ARGS="--shard 1/2").
 run: build

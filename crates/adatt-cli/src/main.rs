@@ -14,7 +14,10 @@ use std::process::ExitCode;
 
 use adatt_data::{load_census, CensusConfig, Protocol};
 use adatt_models::{InputSpec, Model, ModelConfig, ModelInput};
-use adatt_train::{resolve_threads, ExperimentConfig, GridOptions, Overrides, Shard};
+use adatt_train::{
+    consolidate_records, resolve_jobs, resolve_threads, run_shards, ChildArgs, Consolidation,
+    ExperimentConfig, GridOptions, Overrides, Shard,
+};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -60,6 +63,13 @@ enum Cmd {
         /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
         #[arg(long)]
         retry_failed: bool,
+        /// Shard processes, each with THREADS/JOBS intra-op threads (0 = auto: one per core on
+        /// the CPU, 1 on CUDA; 1 on a machine with one core). Ignored with --shard.
+        #[arg(long, env = "ADATT_JOBS", default_value_t = 0)]
+        jobs: usize,
+        /// Internal (shard processes of --jobs): the parent's code revision.
+        #[arg(long, hide = true)]
+        code_revision: Option<String>,
     },
     /// Regenerate tables and figures from the records (no training).
     Analyze {
@@ -149,6 +159,7 @@ impl RunArgs {
     fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
         let mut cfg = ExperimentConfig::load(&self.config)?;
         let configured_seeds = cfg.run.seeds.clone();
+        let configured_protocol = cfg.data.protocol();
         let in_config = || format!("config {}", self.config.display());
         let o = Overrides::parse(
             self.seeds.as_deref(),
@@ -158,8 +169,10 @@ impl RunArgs {
             self.replicas,
         )?;
         o.apply(&mut cfg.data, &mut cfg.run);
-        if let (Some(p), None, None) = (o.protocol, &self.out, &cfg.output_dir) {
-            cfg.output_dir = Some(PathBuf::from("results").join(&cfg.name).join(p.to_string()));
+        // Another protocol's results go to their own subdirectory (the default output directory
+        // names the protocol already).
+        if let (true, Some(dir)) = (cfg.data.protocol() != configured_protocol, &cfg.output_dir) {
+            cfg.output_dir = Some(dir.join(cfg.data.protocol().to_string()));
         }
         cfg.validate(cfg.data.n_tasks()).with_context(in_config)?;
         // An explicit --out may point anywhere (checked after the config's own output_dir).
@@ -231,39 +244,87 @@ fn run(cli: Cli) -> Result<ExitCode> {
             shard,
             no_analysis,
             retry_failed,
+            jobs,
+            code_revision,
         } => {
             let (cfg, report_dir) = common.load()?;
-            let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
             let out_dir = cfg.output_dir();
-            // A `--shard` is one of several writers by design; a whole grid is the only one.
-            let _lock = match shard {
-                None => Some(adatt_train::lock_results_dir(&out_dir)?),
-                Some(_) => None,
-            };
             let device = cfg.run.device.resolve()?;
-            let opts = GridOptions {
-                out_dir: out_dir.clone(),
-                shard,
-                device,
-                threads: resolve_threads(cfg.run.threads),
-                replicas: cfg.run.resolve_replicas(device),
-                command_line: std::env::args().collect(),
-                progress: true,
-                code_revision: adatt_train::manifest::git_revision(),
-                retry_failed,
-            };
-            let s = adatt_train::run_grid(&cfg, &ds, &opts)
-                .with_context(|| format!("running {}", common.config.display()))?;
-            eprintln!(
-                "{}: {} trained ({} failed, {} diverged) in {:.1} s -> {}",
-                cfg.name,
-                s.trained,
-                s.failed,
-                s.diverged,
-                s.wall_s,
-                s.records.display()
-            );
-            code = s.exit_code();
+            let jobs = resolve_jobs(jobs, device);
+            // Only shard processes started by a parent get --code-revision.
+            let is_child = code_revision.is_some();
+            let revision = code_revision.or_else(adatt_train::manifest::git_revision);
+            if shard.is_none() && jobs > 1 {
+                // The parent: holds the directory, runs the shards, merges, analyses.
+                let _lock = adatt_train::lock_results_dir(&out_dir)?;
+                let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
+                adatt_train::term::line(format!(
+                    "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
+                    cfg.name
+                ));
+                let child = ChildArgs {
+                    seeds: common.seeds.clone(),
+                    protocol: common.protocol.clone(),
+                    device: common.device.clone(),
+                    replicas: common.replicas,
+                    code_revision: revision,
+                    retry_failed,
+                };
+                let mut head = vec!["run".to_owned(), "--config".to_owned()];
+                head.push(common.config.display().to_string());
+                head.push("--no-analysis".to_owned());
+                if let Some(o) = &common.out {
+                    head.extend(["--out".to_owned(), o.display().to_string()]);
+                }
+                let with_failed =
+                    run_shards(jobs, |s| child.for_shard(head.clone(), s, per_job))
+                        .with_context(|| format!("running {}", common.config.display()))?;
+                if with_failed > 0 {
+                    code = ExitCode::from(adatt_train::term::EXIT_RUNS_FAILED);
+                }
+                match consolidate_records(&out_dir)? {
+                    Consolidation::Merged(n) => eprintln!(
+                        "{}: {n} records in {}",
+                        cfg.name,
+                        out_dir.join("runs.jsonl").display()
+                    ),
+                    Consolidation::Busy => eprintln!(
+                        "{}: another process is using the records; the shard files stay",
+                        cfg.name
+                    ),
+                }
+            } else {
+                // One process: the whole grid, or one shard of it.
+                let _lock = match shard {
+                    None => Some(adatt_train::lock_results_dir(&out_dir)?),
+                    Some(_) => None,
+                };
+                let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
+                let opts = GridOptions {
+                    out_dir: out_dir.clone(),
+                    shard,
+                    device,
+                    threads: resolve_threads(cfg.run.threads),
+                    replicas: cfg.run.resolve_replicas(device),
+                    command_line: std::env::args().collect(),
+                    // A shard started by a parent shares its terminal: per-run lines, no bars.
+                    progress: !is_child,
+                    code_revision: revision,
+                    retry_failed,
+                };
+                let s = adatt_train::run_grid(&cfg, &ds, &opts)
+                    .with_context(|| format!("running {}", common.config.display()))?;
+                eprintln!(
+                    "{}: {} trained ({} failed, {} diverged) in {:.1} s -> {}",
+                    cfg.name,
+                    s.trained,
+                    s.failed,
+                    s.diverged,
+                    s.wall_s,
+                    s.records.display()
+                );
+                code = s.exit_code();
+            }
             if !no_analysis {
                 analyze(&cfg, &out_dir, &report_dir)?;
             }

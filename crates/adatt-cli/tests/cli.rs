@@ -51,6 +51,8 @@ fn adatt(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
             c.env_remove(k);
         }
     }
+    // One process unless a test asks for shard processes.
+    c.env("ADATT_JOBS", "1");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -334,23 +336,35 @@ fn a_grid_with_diverged_runs_exits_3_and_says_so() {
         }),
     );
     let out = d.path().join("out");
-    let o = adatt(
-        d.path(),
-        &[
-            "run",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
+    // Two shard processes (one run each): their exit code 3 reaches the parent's.
+    let args = [
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = adatt(d.path(), &args, &[("ADATT_JOBS", "2")]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
-        err.contains("[1/2] SB, seed 0: DIVERGED (diverged: "),
+        err.contains("tiny: 2 shard processes, 1 intra-op thread(s) each"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[1/1] SB, seed 0: DIVERGED (diverged: "),
         "{err}"
     );
     let table = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(table.contains("| 0 | 0 | 1 |"), "{table}");
+    // The parent merged the shards' records into one file.
+    let records: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("runs"))
+        .collect();
+    assert_eq!(records, ["runs.jsonl"]);
+    let lines = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    assert!(out.join("invocation.shard-2-of-2.json").exists());
 }

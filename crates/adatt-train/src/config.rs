@@ -610,7 +610,8 @@ pub struct Entry {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
-    /// Experiment name; records go to `results/<name>/` unless `output_dir` says otherwise.
+    /// Experiment name; records go to `results/<name>/<protocol>/` unless `output_dir` says
+    /// otherwise.
     pub name: String,
     /// Free text.
     #[serde(default)]
@@ -775,9 +776,11 @@ impl ExperimentConfig {
     }
     /// Where results go.
     pub fn output_dir(&self) -> PathBuf {
-        self.output_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("results").join(&self.name))
+        self.output_dir.clone().unwrap_or_else(|| {
+            PathBuf::from("results")
+                .join(&self.name)
+                .join(self.data.protocol().to_string())
+        })
     }
 }
 

@@ -39,7 +39,7 @@ pub use error::{Result, TrainError};
 pub use grid::{
     config_hash, entry_keys, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary,
 };
-pub use jobs::{resolve_jobs, run_shards};
+pub use jobs::{resolve_jobs, run_shards, ChildArgs};
 pub use lock::{lock_results_dir, DirLock};
 pub use overrides::{report_dir, resolve_threads, seeds_subdir, Overrides};
 pub use records::{

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use adatt_train::{
     consolidate_records, load_data, read_all_records, resolve_jobs, resolve_threads, run_grid,
-    run_shards, Consolidation, ExperimentConfig, GridOptions, Overrides, Shard, StudyConfig,
+    run_shards, ChildArgs, Consolidation, ExperimentConfig, GridOptions, Overrides, Shard,
+    StudyConfig,
 };
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
@@ -77,31 +78,21 @@ impl Args {
         threads: usize,
         revision: Option<&str>,
     ) -> Vec<String> {
-        let mut v = vec![
+        let head = vec![
             "--config".to_owned(),
             self.config.display().to_string(),
             "--phase".to_owned(),
             phase.to_owned(),
-            "--shard".to_owned(),
-            format!("{}/{}", shard.k, shard.n),
-            "--threads".to_owned(),
-            threads.to_string(),
         ];
-        for (flag, val) in [
-            ("--seeds", self.seeds.clone()),
-            ("--protocol", self.protocol.clone()),
-            ("--device", self.device.clone()),
-            ("--replicas", self.replicas.map(|r| r.to_string())),
-            ("--code-revision", revision.map(str::to_owned)),
-        ] {
-            if let Some(val) = val {
-                v.extend([flag.to_owned(), val]);
-            }
+        ChildArgs {
+            seeds: self.seeds.clone(),
+            protocol: self.protocol.clone(),
+            device: self.device.clone(),
+            replicas: self.replicas,
+            code_revision: revision.map(str::to_owned),
+            retry_failed: self.retry_failed,
         }
-        if self.retry_failed {
-            v.push("--retry-failed".to_owned());
-        }
-        v
+        .for_shard(head, shard, threads)
     }
 
     /// Whether this process is a shard process started by a parent (`--jobs`).
