@@ -1,7 +1,0 @@
-// Embed libtorch's lib dir (reported by torch-sys as DEP_TCH_LIBTORCH_LIB) as an rpath, so
-// binaries and tests run without LD_LIBRARY_PATH.
-fn main() {
-    if let Ok(dir) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
-    }
-}
