@@ -7,6 +7,7 @@ pub mod plots;
 pub mod provenance;
 pub mod report;
 pub mod stats;
+pub mod sweep;
 pub mod weights;
 
 use std::path::{Path, PathBuf};
@@ -252,12 +253,10 @@ pub fn analyze_with(
                                 .then(|| ((ep + 1) as f64, v.iter().sum::<f64>() / v.len() as f64))
                         })
                         .collect();
-                    plots::Series {
-                        label: e.name.clone(),
-                        points,
-                    }
+                    plots::Series::line(e.name.clone(), points)
                 })
                 .collect(),
+            zero_line: false,
         })
         .collect();
     out.extend(plots::lines(
@@ -267,6 +266,7 @@ pub fn analyze_with(
         "mean validation AUC",
     )?);
     out.extend(expert_weight_figures(cfg, dir, &matrices)?);
+    out.extend(sweep::figures(cfg, &report, dir)?);
     Ok(out)
 }
 

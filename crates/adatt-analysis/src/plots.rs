@@ -7,12 +7,14 @@
 //! as it was and no partial file behind.
 
 use std::io::{self, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use adatt_train::atomic::TempFile;
 
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -282,13 +284,50 @@ pub fn distributions(
     })
 }
 
-/// A line series.
+/// A line series: one of ours (a solid line in the palette's next colour, dots on the points
+/// when there are at most [`MARKER_MAX_POINTS`] of them) or a reference (values from elsewhere,
+/// e.g. the paper's on its own data: a dashed grey line with a cross on every point).
 #[derive(Clone, Debug)]
 pub struct Series {
     /// Legend label.
     pub label: String,
-    /// Points (x, y).
+    /// Points (x, y). Points with a non-finite coordinate are skipped: the line is drawn over
+    /// each run of consecutive finite points.
     pub points: Vec<(f64, f64)>,
+    /// Per point the (low, high) of its 95% CI, in the order of `points` and of the same length
+    /// ([`lines`] rejects any other length), or empty for none. Drawn as a translucent area in
+    /// the series' colour under the line, over each run of consecutive points whose x, low and
+    /// high are all finite (a NaN CI, e.g. for fewer than 3 seeds, breaks the band there); a run
+    /// of one point is drawn as a translucent bar.
+    pub band: Vec<(f64, f64)>,
+    /// Values from elsewhere (the paper's), drawn apart from ours: dashed dark-grey line, a cross
+    /// on every point, the legend entry alike. Reference series take no palette colour, so ours
+    /// keep theirs.
+    pub reference: bool,
+}
+
+impl Series {
+    /// One of our series, without a band.
+    pub fn line(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series {
+            label: label.into(),
+            points,
+            band: Vec::new(),
+            reference: false,
+        }
+    }
+
+    /// This series with a 95% CI band (see [`Series::band`]).
+    pub fn with_band(mut self, band: Vec<(f64, f64)>) -> Self {
+        self.band = band;
+        self
+    }
+
+    /// This series as a reference series (see [`Series::reference`]).
+    pub fn as_reference(mut self) -> Self {
+        self.reference = true;
+        self
+    }
 }
 
 /// One panel of lines.
@@ -298,13 +337,240 @@ pub struct LinePanel {
     pub title: String,
     /// Series.
     pub series: Vec<Series>,
+    /// Draw a thin grey horizontal line at y = 0, and keep 0 in the y range (for differences
+    /// to a reference row, where 0 means "same as the reference").
+    pub zero_line: bool,
 }
 
-/// Series with at most this many points get a marker on each point.
+/// Series with at most this many points get a marker on each point (reference series always
+/// do).
 const MARKER_MAX_POINTS: usize = 20;
 
 /// At most this many labelled ticks on an integer x axis.
 const MAX_INT_TICKS: usize = 11;
+
+/// Opacity of a CI band.
+const BAND_ALPHA: f64 = 0.2;
+
+/// Colour of reference series.
+const REFERENCE: RGBColor = RGBColor(70, 70, 70);
+
+/// Dash and gap lengths (pixels) of the first, second, ... reference series of a panel.
+const REFERENCE_DASHES: [(i32, i32); 3] = [(7, 4), (2, 3), (12, 3)];
+
+/// Legend font size; each legend line is 1.25 of it high (plotters' multi-line text).
+const LEGEND_FONT: u32 = 12;
+
+/// Maximal runs of consecutive items that pass `keep`.
+fn runs<T: Copy>(items: impl IntoIterator<Item = T>, keep: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut open = false;
+    for it in items {
+        if keep(&it) {
+            if !open {
+                out.push(Vec::new());
+                open = true;
+            }
+            out.last_mut().expect("a run is open").push(it);
+        } else {
+            open = false;
+        }
+    }
+    out
+}
+
+fn finite_point(p: &(f64, f64)) -> bool {
+    p.0.is_finite() && p.1.is_finite()
+}
+
+/// Runs of a series' band as (x, low, high); x from its points.
+fn band_runs(s: &Series) -> Vec<Vec<(f64, f64, f64)>> {
+    runs(
+        s.points
+            .iter()
+            .zip(&s.band)
+            .map(|(&(x, _), &(lo, hi))| (x, lo, hi)),
+        |(x, lo, hi)| x.is_finite() && lo.is_finite() && hi.is_finite(),
+    )
+}
+
+/// A y tick label with three decimals, without a "-0.000".
+fn y_label(y: &f64) -> String {
+    let s = format!("{y:.3}");
+    if s.trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    }
+}
+
+/// The corners a legend may take, in order of preference on ties.
+const LEGEND_CORNERS: [SeriesLabelPosition; 4] = [
+    SeriesLabelPosition::LowerRight,
+    SeriesLabelPosition::UpperRight,
+    SeriesLabelPosition::UpperLeft,
+    SeriesLabelPosition::LowerLeft,
+];
+
+/// A sampled pixel of what a panel draws: where (pixel), its y value, and how much covering it
+/// matters (points more than lines, lines more than bands).
+#[derive(Clone, Copy, Debug)]
+struct Ink {
+    px: (i32, i32),
+    y: f64,
+    weight: f64,
+}
+
+/// Pixels around the legend box that count as covered.
+const LEGEND_SLACK: i32 = 6;
+
+/// The legend box of `size` pixels in `corner` of the plotting area `plot`, widened by
+/// [`LEGEND_SLACK`]: (x0, x1, y0, y1). plotters puts a legend 5 pixels in from the corner.
+fn legend_box(
+    corner: &SeriesLabelPosition,
+    plot: &(Range<i32>, Range<i32>),
+    size: (i32, i32),
+) -> (i32, i32, i32, i32) {
+    const IN: i32 = 5;
+    let (xs, ys) = plot;
+    let right = matches!(
+        corner,
+        SeriesLabelPosition::LowerRight | SeriesLabelPosition::UpperRight
+    );
+    let lower = matches!(
+        corner,
+        SeriesLabelPosition::LowerRight | SeriesLabelPosition::LowerLeft
+    );
+    let x0 = if right {
+        xs.end - IN - size.0
+    } else {
+        xs.start + IN
+    };
+    let y0 = if lower {
+        ys.end - IN - size.1
+    } else {
+        ys.start + IN
+    };
+    (
+        x0 - LEGEND_SLACK,
+        x0 + size.0 + LEGEND_SLACK,
+        y0 - LEGEND_SLACK,
+        y0 + size.1 + LEGEND_SLACK,
+    )
+}
+
+/// Where a legend of `size` pixels goes in the plotting area `plot` (pixels) showing the y range
+/// `y` (low, high): the first corner (in [`LEGEND_CORNERS`] order) whose box covers no ink, with
+/// `y` as it is; else the corner that needs the least extra room above the data (upper corners)
+/// or below it (lower corners) for the box to clear the ink under it, with `y` widened by that
+/// room; else (the box would need more than half the height) the corner covering the least ink.
+fn legend_place(
+    plot: &(Range<i32>, Range<i32>),
+    size: (i32, i32),
+    ink: &[Ink],
+    y: (f64, f64),
+) -> (SeriesLabelPosition, (f64, f64)) {
+    let covered = |corner: &SeriesLabelPosition| {
+        let (x0, x1, y0, y1) = legend_box(corner, plot, size);
+        ink.iter()
+            .filter(|i| (x0..=x1).contains(&i.px.0) && (y0..=y1).contains(&i.px.1))
+            .map(|i| i.weight)
+            .sum::<f64>()
+    };
+    if let Some(c) = LEGEND_CORNERS.iter().find(|c| covered(c) == 0.0) {
+        return (c.clone(), y);
+    }
+    let (lo, hi) = y;
+    let height = (plot.1.end - plot.1.start).max(1) as f64;
+    let mut best: Option<(f64, SeriesLabelPosition, (f64, f64))> = None;
+    for corner in LEGEND_CORNERS {
+        let (x0, x1, y0, y1) = legend_box(&corner, plot, size);
+        let under = ink.iter().filter(|i| (x0..=x1).contains(&i.px.0));
+        let upper = matches!(
+            corner,
+            SeriesLabelPosition::UpperLeft | SeriesLabelPosition::UpperRight
+        );
+        // The share of the height the box takes, from its edge of the plotting area.
+        let f = if upper {
+            (y1 - plot.1.start) as f64 / height
+        } else {
+            (plot.1.end - y0) as f64 / height
+        };
+        if f >= 0.5 {
+            continue;
+        }
+        // The y range such that the extreme ink under the box sits a share `f` in from the
+        // widened end.
+        let range = if upper {
+            let top = under.map(|i| i.y).fold(f64::NEG_INFINITY, f64::max);
+            (lo, ((top - f * lo) / (1.0 - f)).max(hi))
+        } else {
+            let bottom = under.map(|i| i.y).fold(f64::INFINITY, f64::min);
+            (((bottom - f * hi) / (1.0 - f)).min(lo), hi)
+        };
+        let extra = (range.1 - range.0) - (hi - lo);
+        if extra.is_finite() && best.as_ref().is_none_or(|b| extra < b.0) {
+            best = Some((extra, corner, range));
+        }
+    }
+    if let Some((_, corner, range)) = best {
+        return (corner, range);
+    }
+    let mut least = (f64::INFINITY, SeriesLabelPosition::LowerRight);
+    for corner in LEGEND_CORNERS {
+        let c = covered(&corner);
+        if c < least.0 {
+            least = (c, corner);
+        }
+    }
+    (least.1, y)
+}
+
+/// Samples of what a panel draws, in data coordinates with weights (see [`Ink`]): the zero line
+/// across `x`, bands, lines and points.
+fn ink_samples(p: &LinePanel, x: (f64, f64)) -> Vec<((f64, f64), f64)> {
+    let mut ink = Vec::new();
+    if p.zero_line {
+        for i in 0..=48 {
+            ink.push(((x.0 + (x.1 - x.0) * i as f64 / 48.0, 0.0), 0.3));
+        }
+    }
+    let lerp = |a: f64, b: f64, t: f64| a + (b - a) * t;
+    for s in &p.series {
+        for run in band_runs(s) {
+            let steps = if run.len() == 1 { 0 } else { 12 };
+            for w in run.windows(2.min(run.len())) {
+                let (a, b) = (w[0], w[w.len() - 1]);
+                for i in 0..=steps {
+                    let t = if steps == 0 {
+                        0.0
+                    } else {
+                        i as f64 / steps as f64
+                    };
+                    let (xx, lo, hi) = (lerp(a.0, b.0, t), lerp(a.1, b.1, t), lerp(a.2, b.2, t));
+                    for k in 0..=8 {
+                        ink.push(((xx, lerp(lo, hi, k as f64 / 8.0)), 0.3));
+                    }
+                }
+            }
+        }
+        for run in runs(s.points.iter().copied(), finite_point) {
+            for &pt in &run {
+                ink.push((pt, 4.0));
+            }
+            for w in run.windows(2) {
+                for i in 1..24 {
+                    let t = i as f64 / 24.0;
+                    ink.push(((lerp(w[0].0, w[1].0, t), lerp(w[0].1, w[1].1, t)), 1.0));
+                }
+            }
+        }
+    }
+    ink
+}
 
 fn draw_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -314,12 +580,14 @@ fn draw_lines<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let areas = root.split_evenly((1, panels.len().max(1)));
     for (area, p) in areas.iter().zip(panels) {
-        let pts: Vec<(f64, f64)> = p
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().copied())
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .collect();
+        // Everything that is drawn, for the ranges: finite points and finite band ends.
+        let mut pts: Vec<(f64, f64)> = Vec::new();
+        for s in &p.series {
+            pts.extend(s.points.iter().copied().filter(finite_point));
+            for run in band_runs(s) {
+                pts.extend(run.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]));
+            }
+        }
         let fold = |f: fn(&(f64, f64)) -> f64| {
             pts.iter()
                 .map(f)
@@ -344,13 +612,51 @@ fn draw_lines<DB: DrawingBackend>(
             (x0 - 0.5, x0 + 0.5)
         };
         let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
+        let (y0, y1) = if p.zero_line {
+            (y0.min(0.0), y1.max(0.0))
+        } else {
+            (y0, y1)
+        };
         let pad = ((y1 - y0) * 0.08).max(1e-4);
-        let mut chart = ChartBuilder::on(area)
-            .caption(&p.title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
+
+        // The title as ChartBuilder's caption draws it; the chart is laid out twice below, and
+        // building a chart draws nothing else.
+        let body = area
+            .margin(12, 12, 12, 12)
+            .titled(&p.title, ("sans-serif", 20))?;
+        let build = |y: (f64, f64)| {
+            ChartBuilder::on(&body)
+                .x_label_area_size(45)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x0..x1, y.0..y.1)
+        };
+        // The legend: its size as plotters lays it out (30 pixels for the mark, a margin of 10
+        // all round, lines 1.25 of the font size high), its corner and the room it needs.
+        let font = TextStyle::from(("sans-serif", LEGEND_FONT).into_font());
+        let mut text_w = 0;
+        for s in &p.series {
+            text_w = text_w.max(area.estimate_text_size(&s.label, &font)?.0 as i32);
+        }
+        let size = (
+            text_w + 30 + 20,
+            (p.series.len() as f64 * LEGEND_FONT as f64 * 1.25).ceil() as i32 + 20,
+        );
+        let ink = ink_samples(p, (x0, x1));
+        let (corner, y_range) = {
+            let chart = build((y0 - pad, y1 + pad))?;
+            let ink: Vec<Ink> = ink
+                .iter()
+                .map(|&(pt, weight)| Ink {
+                    px: chart.backend_coord(&pt),
+                    y: pt.1,
+                    weight,
+                })
+                .collect();
+            let plot = chart.plotting_area().get_pixel_range();
+            legend_place(&plot, size, &ink, (y0 - pad, y1 + pad))
+        };
+        let mut chart = build(y_range)?;
+
         // With at most as many ticks as there are whole numbers in the range, plotters' steps
         // (1, 2, 5 times a power of ten) cannot go below 1.
         let whole = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
@@ -365,53 +671,151 @@ fn draw_lines<DB: DrawingBackend>(
         mesh.light_line_style(TRANSPARENT)
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .y_label_formatter(&|y: &f64| format!("{y:.3}"));
+            .y_label_formatter(&y_label);
         if integral {
             mesh.x_labels(whole.min(MAX_INT_TICKS))
                 .x_label_formatter(&int_label);
         }
         mesh.draw()?;
-        for (i, s) in p.series.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            let finite = s
-                .points
-                .iter()
-                .filter(|(x, y)| x.is_finite() && y.is_finite());
-            let markers = finite.clone().count() <= MARKER_MAX_POINTS;
-            let drawn =
-                chart.draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))?;
-            drawn.label(s.label.clone()).legend(move |(x, y)| {
-                let line = PathElement::new(vec![(0, 0), (18, 0)], c.stroke_width(2));
-                let style = if markers {
+
+        if p.zero_line {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x0, 0.0), (x1, 0.0)],
+                BLACK.mix(0.45).stroke_width(1),
+            )))?;
+        }
+        // Colours: ours take the palette in order, references are grey.
+        let mut ours = 0;
+        let colours: Vec<RGBColor> = p
+            .series
+            .iter()
+            .map(|s| {
+                if s.reference {
+                    REFERENCE
+                } else {
+                    ours += 1;
+                    PALETTE[(ours - 1) % PALETTE.len()]
+                }
+            })
+            .collect();
+        // All bands first, so that no band covers a line.
+        for (s, &c) in p.series.iter().zip(&colours) {
+            for run in band_runs(s) {
+                if let [(x, lo, hi)] = run[..] {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(x, lo), (x, hi)],
+                        c.mix(BAND_ALPHA).stroke_width(8),
+                    )))?;
+                } else {
+                    let outline: Vec<(f64, f64)> = run
+                        .iter()
+                        .map(|&(x, _, hi)| (x, hi))
+                        .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                        .collect();
+                    chart.draw_series(std::iter::once(Polygon::new(
+                        outline,
+                        c.mix(BAND_ALPHA).filled(),
+                    )))?;
+                }
+            }
+        }
+        let mut references = 0;
+        for (s, &c) in p.series.iter().zip(&colours) {
+            let line_runs = runs(s.points.iter().copied(), finite_point);
+            let n: usize = line_runs.iter().map(Vec::len).sum();
+            let band = if band_runs(s).is_empty() {
+                TRANSPARENT.filled()
+            } else {
+                c.mix(BAND_ALPHA).filled()
+            };
+            if s.reference {
+                let (dash, gap) = REFERENCE_DASHES[references % REFERENCE_DASHES.len()];
+                references += 1;
+                let style = c.stroke_width(2);
+                chart
+                    .draw_series(
+                        line_runs
+                            .iter()
+                            .map(|r| DashedPathElement::new(r.clone(), dash, gap, style)),
+                    )?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + Rectangle::new([(0, -5), (20, 5)], band)
+                            + DashedPathElement::new(vec![(0, 0), (20, 0)], dash, gap, style)
+                            + Cross::new((10, 0), 4, style)
+                    });
+                chart.draw_series(
+                    line_runs
+                        .iter()
+                        .flatten()
+                        .map(|&pt| Cross::new(pt, 5, style)),
+                )?;
+            } else {
+                let markers = n <= MARKER_MAX_POINTS;
+                let dot = if markers {
                     c.filled()
                 } else {
                     TRANSPARENT.filled()
                 };
-                let dot = Circle::new((9, 0), 3, style);
-                EmptyElement::at((x, y)) + line + dot
-            });
-            if markers {
-                chart.draw_series(finite.map(|&p| Circle::new(p, 3, c.filled())))?;
+                chart
+                    .draw_series(
+                        line_runs
+                            .iter()
+                            .map(|r| PathElement::new(r.clone(), c.stroke_width(2))),
+                    )?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + Rectangle::new([(0, -5), (20, 5)], band)
+                            + PathElement::new(vec![(0, 0), (20, 0)], c.stroke_width(2))
+                            + Circle::new((10, 0), 3, dot)
+                    });
+                if markers {
+                    chart.draw_series(
+                        line_runs
+                            .iter()
+                            .flatten()
+                            .map(|&pt| Circle::new(pt, 3, c.filled())),
+                    )?;
+                }
             }
         }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .label_font(("sans-serif", 12))
-            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", LEGEND_FONT))
+            .position(corner)
             .draw()?;
     }
     Ok(())
 }
 
-/// Line plots (training curves, sweeps), one panel per entry of `panels`.
+/// Line plots (training curves, sweeps with CI bands and reference values), one panel per entry
+/// of `panels`. A series whose band is neither empty nor as long as its points is an error.
 pub fn lines(
     stem: &Path,
     panels: &[LinePanel],
     x_desc: &str,
     y_desc: &str,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
+    for p in panels {
+        for s in &p.series {
+            if !s.band.is_empty() && s.band.len() != s.points.len() {
+                return Err(AnalysisError::Plot {
+                    path: stem.with_extension("png"),
+                    message: format!(
+                        "panel {:?}, series {:?}: {} band entries for {} points",
+                        p.title,
+                        s.label,
+                        s.band.len(),
+                        s.points.len()
+                    ),
+                });
+            }
+        }
+    }
     let w = 460 * panels.len().max(1) as u32;
     both!(stem, (w, 420), |root: &DrawingArea<_, Shift>| draw_lines(
         root, panels, x_desc, y_desc
@@ -613,12 +1017,12 @@ mod tests {
     }
 
     fn curve(label: &str, epochs: usize) -> Series {
-        Series {
-            label: label.into(),
-            points: (1..=epochs)
+        Series::line(
+            label,
+            (1..=epochs)
                 .map(|e| (e as f64, 0.7 + 0.01 * (e as f64).sqrt()))
                 .collect(),
-        }
+        )
     }
 
     #[test]
@@ -627,6 +1031,7 @@ mod tests {
             let panel = LinePanel {
                 title: "income".into(),
                 series: vec![curve("adatt", epochs), curve("mmoe", epochs)],
+                zero_line: false,
             };
             let texts = svg_texts(&lines_svg(&[panel]));
             let numbers: Vec<&String> = texts.iter().filter(|t| t.parse::<f64>().is_ok()).collect();
@@ -658,6 +1063,7 @@ mod tests {
             let panel = LinePanel {
                 title: "t".into(),
                 series: vec![curve("a", epochs), curve("b", epochs)],
+                zero_line: false,
             };
             let svg = lines_svg(&[panel]);
             // Transparent marks (the legend's dot of a long series) are not written.
@@ -667,6 +1073,206 @@ mod tests {
         assert_eq!(count(10), 2 * 10 + 2);
         assert_eq!(count(MARKER_MAX_POINTS), 2 * MARKER_MAX_POINTS + 2);
         assert_eq!(count(MARKER_MAX_POINTS + 1), 0);
+    }
+
+    /// Three panels like the sweep figures (Table 7: experts per task), NE differences to the
+    /// first row with 95% CI bands (one NaN CI in the second panel) and the paper's values.
+    fn sweep_panels() -> Vec<LinePanel> {
+        let paper = vec![(1.0, 0.0), (2.0, -0.171), (3.0, -0.248), (4.0, -0.260)];
+        [
+            ("education", [0.0, -0.12, -0.21, -0.18], 0.25),
+            ("income", [0.0, -0.08, -0.15, -0.22], 0.18),
+            ("never_married", [0.0, 0.05, -0.10, -0.06], 0.22),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(t, (task, ys, half))| {
+            let points: Vec<(f64, f64)> = ys
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| ((i + 1) as f64, y))
+                .collect();
+            let band = points
+                .iter()
+                .enumerate()
+                .map(|(i, &(_, y))| {
+                    if t == 1 && i == 2 {
+                        (f64::NAN, f64::NAN)
+                    } else {
+                        let h = if i == 0 {
+                            0.0
+                        } else {
+                            half * (0.8 + 0.1 * i as f64)
+                        };
+                        (y - h, y + h)
+                    }
+                })
+                .collect();
+            LinePanel {
+                title: task.to_string(),
+                series: vec![
+                    Series::line("ours (mean, 95% CI)", points).with_band(band),
+                    Series::line("paper (Table 7)", paper.clone()).as_reference(),
+                ],
+                zero_line: true,
+            }
+        })
+        .collect()
+    }
+
+    #[test]
+    fn sweep_figure_has_bands_reference_and_zero_line() {
+        let d = tempfile::tempdir().unwrap();
+        let panels = vec![LinePanel {
+            title: "income".into(),
+            series: vec![
+                Series::line(
+                    "ours",
+                    vec![(1.0, 0.0), (2.0, -0.1), (3.0, -0.2), (4.0, -0.15)],
+                )
+                .with_band(vec![
+                    (-0.1, 0.1),
+                    (-0.3, 0.1),
+                    (f64::NAN, f64::NAN),
+                    (-0.4, 0.1),
+                ]),
+                Series::line(
+                    "paper",
+                    vec![(1.0, 0.0), (2.0, -0.171), (3.0, -0.248), (4.0, -0.260)],
+                )
+                .as_reference(),
+            ],
+            zero_line: true,
+        }];
+        let files = lines(
+            &d.path().join("sweep"),
+            &panels,
+            "experts per task",
+            "NE diff",
+        )
+        .unwrap();
+        let png = std::fs::read(&files[0]).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(!svg.contains("NaN"));
+        // The band: one translucent area over points 1-2, a translucent bar at point 4 (the
+        // NaN CI at point 3 breaks it), and a translucent patch in the legend.
+        let polygons: Vec<&str> = svg.split("<polygon").skip(1).collect();
+        assert_eq!(polygons.len(), 1, "{polygons:?}");
+        assert!(
+            polygons[0].contains(r##"fill="#1F77B4""##),
+            "{}",
+            polygons[0]
+        );
+        assert!(polygons[0].contains(r#"opacity="0.2""#), "{}", polygons[0]);
+        assert_eq!(
+            svg.matches(r##"opacity="0.2" stroke="#1F77B4" stroke-width="8""##)
+                .count(),
+            1
+        );
+        assert!(svg.contains(r##"opacity="0.2" fill="#1F77B4""##));
+        // Our dots (4 points + legend), the reference's crosses in grey; both labels.
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert!(svg.contains(r##"stroke="#464646""##));
+        let texts = svg_texts(&svg);
+        for t in ["ours", "paper", "0.000"] {
+            assert!(texts.iter().any(|x| x == t), "{t:?} missing in {texts:?}");
+        }
+        assert!(!texts.iter().any(|x| x == "-0.000"), "{texts:?}");
+
+        if let Some(out) = std::env::var_os("ADATT_PLOT_SAMPLES_DIR") {
+            let out = Path::new(&out);
+            std::fs::create_dir_all(out).unwrap();
+            lines(
+                &out.join("sweep"),
+                &sweep_panels(),
+                "experts per task",
+                "NE diff to 1 expert per task (%)",
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn zero_line_is_drawn_and_in_range() {
+        let panel = |zero_line| LinePanel {
+            title: "t".into(),
+            series: vec![Series::line("a", vec![(1.0, 0.5), (2.0, 0.6)])],
+            zero_line,
+        };
+        let grey = r##"opacity="0.45" stroke="#000000" stroke-width="1""##;
+        let with = lines_svg(&[panel(true)]);
+        assert_eq!(with.matches(grey).count(), 1);
+        assert!(svg_texts(&with).iter().any(|t| t == "0.000"));
+        let without = lines_svg(&[panel(false)]);
+        assert_eq!(without.matches(grey).count(), 0);
+        assert!(!svg_texts(&without).iter().any(|t| t == "0.000"));
+    }
+
+    #[test]
+    fn band_of_wrong_length_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let panels = vec![LinePanel {
+            title: "t".into(),
+            series: vec![
+                Series::line("a", vec![(1.0, 0.5), (2.0, 0.6)]).with_band(vec![(0.4, 0.6)])
+            ],
+            zero_line: false,
+        }];
+        let err = lines(&d.path().join("f"), &panels, "x", "y").unwrap_err();
+        assert!(matches!(err, AnalysisError::Plot { .. }), "{err:?}");
+        assert!(std::fs::read_dir(d.path()).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn non_finite_values_split_runs() {
+        let r = runs([1.0, f64::NAN, 2.0, 3.0, f64::INFINITY, 4.0], |x: &f64| {
+            x.is_finite()
+        });
+        assert_eq!(r, vec![vec![1.0], vec![2.0, 3.0], vec![4.0]]);
+        assert!(runs([f64::NAN], |x: &f64| x.is_finite()).is_empty());
+    }
+
+    #[test]
+    fn legend_goes_to_an_empty_corner_or_makes_room() {
+        // A plotting area of 400 x 300 pixels showing y in 0..1.
+        let plot = (0..400, 0..300);
+        let at = |x: i32, y: i32| Ink {
+            px: (x, y),
+            y: (300 - y) as f64 / 300.0,
+            weight: 1.0,
+        };
+        let place = |size, ink: &[Ink]| legend_place(&plot, size, ink, (0.0, 1.0));
+        let small = (100, 40);
+        // Nothing drawn: the default, lower right.
+        assert_eq!(
+            place(small, &[]),
+            (SeriesLabelPosition::LowerRight, (0.0, 1.0))
+        );
+        // Ink in the lower right, then in both right corners: the next free corner.
+        let mut ink = vec![at(350, 280)];
+        assert_eq!(place(small, &ink).0, SeriesLabelPosition::UpperRight);
+        ink.push(at(350, 30));
+        assert_eq!(
+            place(small, &ink),
+            (SeriesLabelPosition::UpperLeft, (0.0, 1.0))
+        );
+        // Ink in every corner: room above the upper right, where the ink is lowest (y = 0.9),
+        // so that it ends up just under the box (5 + 40 + 6 = 51 pixels from the top).
+        ink.extend([at(20, 20), at(20, 280)]);
+        let (corner, (lo, hi)) = place(small, &ink);
+        assert_eq!(corner, SeriesLabelPosition::UpperRight);
+        assert_eq!(lo, 0.0);
+        let f = 51.0 / 300.0;
+        assert!((hi - 0.9 / (1.0 - f)).abs() < 1e-9, "{hi}");
+        assert!(((hi - 0.9) / hi - f).abs() < 1e-9);
+        // A box taller than half the area: the corner covering the least ink, no room made.
+        ink.extend([at(20, 21), at(21, 22), at(351, 281), at(352, 282)]);
+        assert_eq!(
+            place((100, 200), &ink),
+            (SeriesLabelPosition::UpperRight, (0.0, 1.0))
+        );
     }
 
     fn distributions_svg(panels: &[Distribution]) -> String {

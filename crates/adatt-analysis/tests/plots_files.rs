@@ -53,16 +53,17 @@ fn curves(epochs: usize) -> Vec<LinePanel> {
             series: ["mmoe", "ple", "adatt"]
                 .iter()
                 .enumerate()
-                .map(|(i, m)| Series {
-                    label: m.to_string(),
-                    points: (1..=epochs)
+                .map(|(i, m)| {
+                    let points = (1..=epochs)
                         .map(|e| {
                             let e = e as f64;
                             (e, 0.90 + 0.004 * i as f64 + 0.04 * (1.0 - (-e / 3.0).exp()))
                         })
-                        .collect(),
+                        .collect();
+                    Series::line(m.to_string(), points)
                 })
                 .collect(),
+            zero_line: false,
         })
         .collect()
 }

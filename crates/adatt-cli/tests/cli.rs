@@ -368,3 +368,46 @@ fn a_grid_with_diverged_runs_exits_3_and_says_so() {
     assert_eq!(lines.lines().count(), 2);
     assert!(out.join("invocation.shard-2-of-2.json").exists());
 }
+
+/// The Slurm path (scripts/slurm/): array tasks 1 and 2 of 2, run here with the variables Slurm
+/// sets, each train their shard; the analysis step then reads both shards' records.
+#[test]
+fn slurm_array_tasks_and_the_analysis_step_cover_the_grid() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(d.path(), &config(|c| c));
+    let out = d.path().join("out");
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/slurm");
+    let run = |script: &str, env: &[(&str, &str)]| {
+        let mut c = Command::new("bash");
+        c.arg(scripts.join(script))
+            .args([cfg.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .env("ADATT_BIN", env!("CARGO_BIN_EXE_adatt"))
+            .env_remove("SLURM_CPUS_PER_TASK");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    for k in ["1", "2"] {
+        let o = run(
+            "array.sh",
+            &[("SLURM_ARRAY_TASK_ID", k), ("SLURM_ARRAY_TASK_COUNT", "2")],
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "task {k}: {err}");
+        assert!(
+            err.contains(&format!("tiny (shard {k}/2): 2 planned")),
+            "{err}"
+        );
+    }
+    assert!(out.join("runs.shard-1-of-2.jsonl").exists());
+    assert!(out.join("runs.shard-2-of-2.jsonl").exists());
+    let o = run("analyze.sh", &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("4 of 4 planned runs recorded"), "{err}");
+    // Outside an array the script refuses, naming what is missing.
+    let o = run("array.sh", &[]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("not in a Slurm job array"));
+}

@@ -604,6 +604,9 @@ pub struct Entry {
     /// The paper's values (test AUC per task name), when the paper reports this cell.
     #[serde(default)]
     pub paper: Option<PaperValues>,
+    /// Where the entry sits on a sweep, for entries a `[[sweeps]]` made ([`crate::sweep`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::sweep::SweepPoint>,
 }
 
 /// A whole experiment.
@@ -625,8 +628,13 @@ pub struct ExperimentConfig {
     pub train: TrainConfig,
     /// Execution.
     pub run: RunConfig,
-    /// Model entries.
+    /// Model entries (those of `sweeps` appended when the config is loaded).
+    #[serde(default)]
     pub entries: Vec<Entry>,
+    /// Sweeps of one model axis, expanded into `entries` when the config is loaded (so a saved
+    /// config lists their entries, with their sweep points, and no sweeps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sweeps: Vec<crate::sweep::Sweep>,
     /// What the analysis step compares.
     #[serde(default)]
     pub analysis: AnalysisSpec,
@@ -657,6 +665,20 @@ pub struct AnalysisSpec {
     /// in % per seed (the paper's "NE diff"), with a 95% CI and a paired p-value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Values from elsewhere drawn beside a sweep's NE differences (e.g. the paper's, on its
+    /// own data), each a labelled list of `[x, NE diff %]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paper_series: Vec<PaperSeries>,
+}
+
+/// A labelled series of `(x, value)` points from elsewhere (see [`AnalysisSpec::paper_series`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PaperSeries {
+    /// Legend label, saying where the values come from.
+    pub label: String,
+    /// `[x, value]` pairs.
+    pub points: Vec<(f64, f64)>,
 }
 
 impl ExperimentConfig {
@@ -665,10 +687,13 @@ impl ExperimentConfig {
     /// not in [`ExperimentConfig::validate`], because an explicit `--out` replaces the field
     /// before validation and may point anywhere.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self> {
-        let cfg: Self =
+        let mut cfg: Self =
             toml::from_str(text).map_err(|e| TrainError::config_parse(path, text, &e))?;
         if let Some(dir) = &cfg.output_dir {
             check_output_dir(dir, "output_dir")?;
+        }
+        for sweep in std::mem::take(&mut cfg.sweeps) {
+            cfg.entries.extend(sweep.entries()?);
         }
         Ok(cfg)
     }

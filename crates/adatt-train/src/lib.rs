@@ -11,6 +11,7 @@
 //! * [`lock`]: one writing invocation per results directory.
 //! * [`records`]: append-only JSONL records (one line per run, never half a line).
 //! * [`manifest`]: provenance of each invocation.
+//! * [`sweep`]: one model axis over a list of values, expanded into entries.
 //! * [`term`]: log lines above progress bars, exit codes, one-line errors.
 //! * [`runtime`]: process set-up (flush denormals, keep freed memory): `unsafe` FFI.
 
@@ -28,12 +29,13 @@ pub mod overrides;
 pub mod records;
 pub mod runtime;
 pub mod study;
+pub mod sweep;
 pub mod term;
 pub mod trainer;
 
 pub use config::{
     AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, InputMode,
-    RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
+    PaperSeries, RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
 };
 pub use error::{Result, TrainError};
 pub use grid::{

@@ -153,6 +153,7 @@ impl StudyConfig {
             train: self.train.clone(),
             run,
             entries,
+            sweeps: Vec::new(),
             analysis: AnalysisSpec::default(),
         }
     }
@@ -163,6 +164,7 @@ impl StudyConfig {
             setting: g.setting.clone(),
             model: c.model.clone(),
             paper: None,
+            sweep: None,
         }
     }
 
@@ -320,6 +322,7 @@ impl StudyConfig {
                     setting: g.setting.clone(),
                     model: c.model.clone(),
                     paper: g.paper.clone(),
+                    sweep: None,
                 }
             })
             .collect();
