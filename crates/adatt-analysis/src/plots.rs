@@ -395,8 +395,9 @@ fn band_runs(s: &Series) -> Vec<Vec<(f64, f64, f64)>> {
 }
 
 /// A y tick label with three decimals, without a "-0.000".
-fn y_label(y: &f64) -> String {
-    let s = format!("{y:.3}");
+/// A y tick label with `decimals` decimals, without a minus sign on zero.
+fn y_label(y: f64, decimals: usize) -> String {
+    let s = format!("{y:.decimals$}");
     if s.trim_start_matches('-')
         .chars()
         .all(|c| c == '0' || c == '.')
@@ -404,6 +405,17 @@ fn y_label(y: &f64) -> String {
         s.trim_start_matches('-').to_string()
     } else {
         s
+    }
+}
+
+/// Decimals that tell apart the ticks of a y range `span` wide (plotters puts about ten ticks on
+/// it): at least 3, at most 6.
+fn y_decimals(span: f64) -> usize {
+    let step = span / 10.0;
+    if step.is_finite() && step > 0.0 {
+        ((-step.log10()).ceil().max(0.0) as usize).clamp(3, 6)
+    } else {
+        3
     }
 }
 
@@ -618,6 +630,8 @@ fn draw_lines<DB: DrawingBackend>(
             (y0, y1)
         };
         let pad = ((y1 - y0) * 0.08).max(1e-4);
+        let decimals = y_decimals(y1 - y0 + 2.0 * pad);
+        let y_label = move |y: &f64| y_label(*y, decimals);
 
         // The title as ChartBuilder's caption draws it; the chart is laid out twice below, and
         // building a chart draws nothing else.
@@ -1036,13 +1050,21 @@ mod tests {
             let texts = svg_texts(&lines_svg(&[panel]));
             let numbers: Vec<&String> = texts.iter().filter(|t| t.parse::<f64>().is_ok()).collect();
             let ints: Vec<i64> = numbers.iter().filter_map(|t| t.parse().ok()).collect();
-            // Every other number is a y label with three decimals.
-            for t in &numbers {
+            // Every other number is a y label with at least three decimals, as many as tell
+            // the ticks apart (a narrow range had repeated labels like 0.894, 0.894).
+            let y_labels: Vec<&String> = numbers
+                .iter()
+                .copied()
+                .filter(|t| t.parse::<i64>().is_err())
+                .collect();
+            for t in &y_labels {
                 assert!(
-                    t.parse::<i64>().is_ok() || t.split('.').nth(1).map(str::len) == Some(3),
+                    t.split('.').nth(1).map(str::len) >= Some(3),
                     "{epochs} epochs: tick label {t:?}"
                 );
             }
+            let distinct: std::collections::BTreeSet<&&String> = y_labels.iter().collect();
+            assert_eq!(distinct.len(), y_labels.len(), "{epochs} epochs: {y_labels:?}");
             assert!(ints.len() >= 2, "{epochs} epochs: {ints:?}");
             // Within the padded range (2% of the span on either side).
             let slack = (epochs as i64 - 1) / 50;
