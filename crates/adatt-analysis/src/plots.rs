@@ -1064,7 +1064,11 @@ mod tests {
                 );
             }
             let distinct: std::collections::BTreeSet<&&String> = y_labels.iter().collect();
-            assert_eq!(distinct.len(), y_labels.len(), "{epochs} epochs: {y_labels:?}");
+            assert_eq!(
+                distinct.len(),
+                y_labels.len(),
+                "{epochs} epochs: {y_labels:?}"
+            );
             assert!(ints.len() >= 2, "{epochs} epochs: {ints:?}");
             // Within the padded range (2% of the span on either side).
             let slack = (epochs as i64 - 1) / 50;

@@ -136,7 +136,7 @@ struct RunArgs {
     seeds: Option<String>,
     /// Override the data protocol.
     #[arg(long, env = "ADATT_PROTOCOL")]
-    protocol: Option<String>,
+    protocol: Option<adatt_data::Protocol>,
     /// Override the output directory (may be anywhere; a config's own `output_dir` must stay
     /// inside the project).
     #[arg(long)]
@@ -146,7 +146,7 @@ struct RunArgs {
     threads: Option<usize>,
     /// Device: cpu, cuda or auto.
     #[arg(long, env = "ADATT_DEVICE")]
-    device: Option<String>,
+    device: Option<adatt_train::DeviceChoice>,
     /// Replicas per group.
     #[arg(long, env = "ADATT_REPLICAS")]
     replicas: Option<usize>,
@@ -163,9 +163,9 @@ impl RunArgs {
         let in_config = || format!("config {}", self.config.display());
         let o = Overrides::parse(
             self.seeds.as_deref(),
-            self.protocol.as_deref(),
+            self.protocol,
             self.threads,
-            self.device.as_deref(),
+            self.device,
             self.replicas,
         )?;
         o.apply(&mut cfg.data, &mut cfg.run);
@@ -264,8 +264,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ));
                 let child = ChildArgs {
                     seeds: common.seeds.clone(),
-                    protocol: common.protocol.clone(),
-                    device: common.device.clone(),
+                    protocol: common.protocol.map(|p| p.to_string()),
+                    device: common.device.map(|d| d.to_string()),
                     replicas: common.replicas,
                     code_revision: revision,
                     retry_failed,

@@ -157,6 +157,30 @@ pub enum DeviceChoice {
     Auto,
 }
 
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "cuda" => Ok(DeviceChoice::Cuda),
+            "auto" => Ok(DeviceChoice::Auto),
+            other => Err(format!(
+                "unknown device {other:?} (expected cpu, cuda or auto)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Cuda => "cuda",
+            DeviceChoice::Auto => "auto",
+        })
+    }
+}
+
 impl DeviceChoice {
     /// Resolve to a tch device.
     pub fn resolve(self) -> Result<tch::Device> {

@@ -33,6 +33,7 @@ pub mod sweep;
 pub mod term;
 pub mod trainer;
 
+pub use adatt_data::Protocol;
 pub use config::{
     AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, InputMode,
     PaperSeries, RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,

@@ -38,12 +38,14 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 }
 
 impl Overrides {
-    /// Parse raw strings (empty strings count as absent, so `SEEDS= make …` is harmless).
+    /// The overrides as given: the seeds as text (a count `N` for seeds 0..N, or a list
+    /// `0,3,7`; empty counts as absent, so `ADATT_SEEDS= make …` is harmless), the rest typed
+    /// (the binaries parse them with clap, which names the flag on a bad value).
     pub fn parse(
         seeds: Option<&str>,
-        protocol: Option<&str>,
+        protocol: Option<Protocol>,
         threads: Option<usize>,
-        device: Option<&str>,
+        device: Option<DeviceChoice>,
         replicas: Option<usize>,
     ) -> Result<Self> {
         let seeds = nonempty(seeds)
@@ -62,27 +64,6 @@ impl Overrides {
                     }
                     Ok(Seeds::Range { start: 0, count: n })
                 }
-            })
-            .transpose()?;
-        let protocol = nonempty(protocol)
-            .map(|p| match p {
-                "paper" => Ok(Protocol::Paper),
-                "clean" => Ok(Protocol::Clean),
-                o => Err(bad(
-                    "--protocol / ADATT_PROTOCOL",
-                    format!("`{o}`: expected paper or clean"),
-                )),
-            })
-            .transpose()?;
-        let device = nonempty(device)
-            .map(|d| match d {
-                "cpu" => Ok(DeviceChoice::Cpu),
-                "cuda" => Ok(DeviceChoice::Cuda),
-                "auto" => Ok(DeviceChoice::Auto),
-                o => Err(bad(
-                    "--device / ADATT_DEVICE",
-                    format!("`{o}`: expected cpu, cuda or auto"),
-                )),
             })
             .transpose()?;
         Ok(Overrides {
@@ -168,22 +149,37 @@ mod tests {
 
     #[test]
     fn parse_and_reject() {
-        let o = Overrides::parse(Some("3"), Some("clean"), Some(2), Some("cpu"), Some(4)).unwrap();
+        let o = Overrides::parse(
+            Some("3"),
+            Some(Protocol::Clean),
+            Some(2),
+            Some(DeviceChoice::Cpu),
+            Some(4),
+        )
+        .unwrap();
         assert_eq!(o.seeds, Some(Seeds::Range { start: 0, count: 3 }));
         assert_eq!(o.protocol, Some(Protocol::Clean));
-        let o = Overrides::parse(Some("1, 5"), Some(""), None, None, None).unwrap();
+        let o = Overrides::parse(Some("1, 5"), None, None, None, None).unwrap();
         assert_eq!(o.seeds, Some(Seeds::List(vec![1, 5])));
-        assert_eq!(o.protocol, None);
-        for e in [
-            Overrides::parse(Some("x"), None, None, None, None),
-            Overrides::parse(None, Some("dirty"), None, None, None),
-            Overrides::parse(None, None, None, Some("tpu"), None),
-        ] {
-            assert!(e.is_err());
+        assert_eq!(
+            Overrides::parse(Some(" "), None, None, None, None)
+                .unwrap()
+                .seeds,
+            None
+        );
+        for s in ["x", "0", "1,-2"] {
+            assert!(
+                Overrides::parse(Some(s), None, None, None, None).is_err(),
+                "{s}"
+            );
         }
         // REPLICAS=0 means auto (see `RunConfig::resolve_replicas`).
         let o = Overrides::parse(None, None, None, None, Some(0)).unwrap();
         assert_eq!(o.replicas, Some(0));
+        // what clap parses the typed overrides with
+        assert_eq!("cuda".parse::<DeviceChoice>(), Ok(DeviceChoice::Cuda));
+        assert!("tpu".parse::<DeviceChoice>().is_err());
+        assert!("dirty".parse::<Protocol>().is_err());
     }
 
     #[test]

@@ -43,13 +43,13 @@ struct Args {
     seeds: Option<String>,
     /// Protocol: paper or clean.
     #[arg(long, env = "ADATT_PROTOCOL")]
-    protocol: Option<String>,
+    protocol: Option<adatt_train::Protocol>,
     /// Intra-op threads.
     #[arg(long, env = "ADATT_THREADS")]
     threads: Option<usize>,
     /// cpu, cuda or auto.
     #[arg(long, env = "ADATT_DEVICE")]
-    device: Option<String>,
+    device: Option<adatt_train::DeviceChoice>,
     /// Replicas per group.
     #[arg(long, env = "ADATT_REPLICAS")]
     replicas: Option<usize>,
@@ -86,8 +86,8 @@ impl Args {
         ];
         ChildArgs {
             seeds: self.seeds.clone(),
-            protocol: self.protocol.clone(),
-            device: self.device.clone(),
+            protocol: self.protocol.map(|p| p.to_string()),
+            device: self.device.map(|d| d.to_string()),
             replicas: self.replicas,
             code_revision: revision.map(str::to_owned),
             retry_failed: self.retry_failed,
@@ -204,9 +204,9 @@ fn run(a: &Args) -> Result<ExitCode> {
     let configured_seeds = study.run.seeds.clone();
     let o = Overrides::parse(
         a.seeds.as_deref(),
-        a.protocol.as_deref(),
+        a.protocol,
         a.threads,
-        a.device.as_deref(),
+        a.device,
         a.replicas,
     )?;
     o.apply(&mut study.data, &mut study.run);
