@@ -453,7 +453,7 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
     }
     let both = train_group(&data, model, &cfg.train, &[3, 4], &mut (), None).unwrap();
     // Inject NaN into replica 0's loss at step 3: replica 0 fails, replica 1 is untouched.
-    let mut hook = |step: usize, l: &Tensor| -> Option<Tensor> {
+    let mut hook = |_: &adatt_models::Model, step: usize, l: &Tensor| -> Option<Tensor> {
         // NaN added to replica 0 only (0 * NaN would be NaN, so add [NaN, 0]).
         (step == 3).then(|| l + Tensor::from_slice(&[f32::NAN, 0.0]))
     };

@@ -356,7 +356,7 @@ pub fn run_grid_with_hook(
         };
         let mut group_hook = hook.as_mut().map(|h| {
             let seeds = seeds.clone();
-            move |step: usize, l: &Tensor| h(&seeds, step, l)
+            move |_: &adatt_models::Model, step: usize, l: &Tensor| h(&seeds, step, l)
         });
         let out = train_group(
             &data,
@@ -366,7 +366,7 @@ pub fn run_grid_with_hook(
             &mut bars,
             group_hook
                 .as_mut()
-                .map(|h| h as &mut dyn FnMut(usize, &Tensor) -> Option<Tensor>),
+                .map(|h| h as crate::trainer::LossHook<'_>),
         )?;
         // One end time for the whole group: its runs share the interval [end - wall, end].
         let end = UnixTime::now();

@@ -268,9 +268,10 @@ pub trait Progress {
 }
 impl Progress for () {}
 
-/// Hook to corrupt training on purpose (tests of the failure path): called with the replica
-/// losses before backward; return a tensor to use instead.
-pub type LossHook<'a> = &'a mut dyn FnMut(usize, &Tensor) -> Option<Tensor>;
+/// Called at every training step with the model, the global step and the replica losses `[R]`
+/// before backward; a returned tensor is used instead (an extra loss term added to them, or, in
+/// tests of the failure path, a non-finite value).
+pub type LossHook<'a> = &'a mut dyn FnMut(&Model, usize, &Tensor) -> Option<Tensor>;
 
 /// Evaluate all replicas on a split: returns per replica the row-major [n, T] outputs
 /// (sigmoid probabilities for binary tasks, raw values for regression).
@@ -426,179 +427,194 @@ fn dwa_update(history: &[Vec<f64>], epoch: usize, n_tasks: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Train R replicas of `model_cfg` (one per seed) on `data` and evaluate them.
-pub fn train_group(
-    data: &TrainData,
-    model_cfg: &ModelConfig,
-    cfg: &TrainConfig,
-    seeds: &[u64],
-    progress: &mut dyn Progress,
-    mut loss_hook: Option<LossHook<'_>>,
-) -> Result<GroupOutcome> {
-    let started = Instant::now();
-    let device = data.device;
-    let r = seeds.len();
-    let t = data.n_tasks();
-    let model = Model::new(model_cfg, &data.spec, seeds, device).map_err(|source| {
-        crate::TrainError::Model {
-            entry: model_cfg.label(),
-            source,
-        }
-    })?;
-    let mut opt = Adam::new(
-        model.var_store().trainable_variables(),
-        AdamConfig {
-            lr: cfg.lr,
-            beta1: cfg.beta1,
-            beta2: cfg.beta2,
-            eps: cfg.eps,
-            weight_decay: cfg.weight_decay,
-        },
-        AdamImpl::Auto,
-    );
+/// The steps of a run: batch size, steps per epoch, and the global steps after which a
+/// checkpoint evaluation runs (with its fraction of the training stream).
+struct Schedule {
+    bs: usize,
+    steps: usize,
+    ckpts: Vec<(usize, f64)>,
+}
 
-    let n = data.train.n;
-    let bs = cfg.batch_size.min(n);
-    let steps = n.div_ceil(bs);
-    let total_steps = steps * cfg.epochs;
-    let mut ckpts: Vec<(usize, f64)> = cfg
-        .checkpoints
-        .iter()
-        .map(|f| {
-            (
-                ((f * total_steps as f64).round() as usize).clamp(1, total_steps),
-                *f,
-            )
-        })
-        .collect();
-    ckpts.sort_by_key(|a| a.0);
-
-    let regression_mask = Tensor::from_slice(
-        &data
-            .kinds
+impl Schedule {
+    fn new(n: usize, cfg: &TrainConfig) -> Self {
+        let bs = cfg.batch_size.min(n);
+        let steps = n.div_ceil(bs);
+        let total_steps = steps * cfg.epochs;
+        let mut ckpts: Vec<(usize, f64)> = cfg
+            .checkpoints
             .iter()
-            .map(|k| *k == MetricKind::Regression)
-            .collect::<Vec<_>>(),
-    )
-    .to(device)
-    .view([1, 1, t as i64]);
+            .map(|f| {
+                (
+                    ((f * total_steps as f64).round() as usize).clamp(1, total_steps),
+                    *f,
+                )
+            })
+            .collect();
+        ckpts.sort_by_key(|a| a.0);
+        Schedule { bs, steps, ckpts }
+    }
+}
 
-    let mut rngs: Vec<ChaCha8Rng> = seeds
-        .iter()
-        .map(|s| {
-            let mut g = ChaCha8Rng::seed_from_u64(*s);
-            g.set_stream(SHUFFLE_STREAM);
-            g
-        })
-        .collect();
-    let fixed: Vec<f64> = match &cfg.task_weighting {
-        TaskWeighting::Fixed { weights } => weights.clone(),
-        _ => vec![1.0; t],
-    };
-    let mut weights: Vec<Vec<f64>> = vec![fixed.clone(); r];
-    let mut dwa_hist: Vec<Vec<Vec<f64>>> = vec![Vec::new(); r];
+/// Each replica's shuffle order: its own ChaCha stream [`SHUFFLE_STREAM`] of its seed.
+struct Shuffles(Vec<ChaCha8Rng>);
 
-    let mut outcomes: Vec<RunOutcome> = seeds
-        .iter()
-        .map(|&seed| RunOutcome {
-            seed,
-            status: Status::Ok,
-            best_epoch: None,
-            best: None,
-            epochs: Vec::new(),
-            checkpoints: Vec::new(),
-            task_weights: Vec::new(),
-            expert_weights: None,
-        })
-        .collect();
-    let mut best_score = vec![f64::NEG_INFINITY; r];
-    let mut global_step = 0usize;
-    let mut next_ckpt = 0usize;
+impl Shuffles {
+    fn new(seeds: &[u64]) -> Self {
+        Shuffles(
+            seeds
+                .iter()
+                .map(|s| {
+                    let mut g = ChaCha8Rng::seed_from_u64(*s);
+                    g.set_stream(SHUFFLE_STREAM);
+                    g
+                })
+                .collect(),
+        )
+    }
 
-    for epoch in 0..cfg.epochs {
+    /// The next epoch's row order of every replica, `[R, n]` on `device`.
+    fn next_epoch(&mut self, n: usize, device: Device) -> Tensor {
+        let r = self.0.len();
         let mut perm: Vec<i64> = Vec::with_capacity(r * n);
-        for g in rngs.iter_mut() {
+        for g in self.0.iter_mut() {
             let mut p: Vec<i64> = (0..n as i64).collect();
             p.shuffle(g);
             perm.extend_from_slice(&p);
         }
-        let perm = Tensor::from_slice(&perm)
+        Tensor::from_slice(&perm)
             .view([r as i64, n as i64])
-            .to(device);
-        let w_flat: Vec<f32> = weights.iter().flatten().map(|&w| w as f32).collect();
-        let w = Tensor::from_slice(&w_flat)
+            .to(device)
+    }
+}
+
+/// The task weights of every replica (fixed, or updated by DWA after each epoch).
+struct TaskWeights {
+    rule: TaskWeighting,
+    current: Vec<Vec<f64>>,
+    dwa_history: Vec<Vec<Vec<f64>>>,
+}
+
+impl TaskWeights {
+    fn new(rule: &TaskWeighting, replicas: usize, tasks: usize) -> Self {
+        let fixed: Vec<f64> = match rule {
+            TaskWeighting::Fixed { weights } => weights.clone(),
+            _ => vec![1.0; tasks],
+        };
+        TaskWeights {
+            rule: rule.clone(),
+            current: vec![fixed; replicas],
+            dwa_history: vec![Vec::new(); replicas],
+        }
+    }
+
+    /// The weights as `[R, T]` on `device`.
+    fn tensor(&self, device: Device) -> Tensor {
+        let (r, t) = (self.current.len(), self.current[0].len());
+        let flat: Vec<f32> = self.current.iter().flatten().map(|&w| w as f32).collect();
+        Tensor::from_slice(&flat)
             .view([r as i64, t as i64])
-            .to(device);
-        for (i, wr) in weights.iter().enumerate() {
-            outcomes[i].task_weights.push(wr.clone());
+            .to(device)
+    }
+
+    /// After `epoch`, from the weighted per-task losses of its last batch (`[R, T]` on the CPU).
+    fn end_epoch(&mut self, epoch: usize, last_weighted: &Tensor) -> Result<()> {
+        if !matches!(self.rule, TaskWeighting::Dwa) {
+            return Ok(());
         }
-        let epoch_start = Instant::now();
-        let mut loss_sum = Tensor::zeros([r as i64], (Kind::Float, device));
-        let mut last_weighted = None;
-        for step in 0..steps {
-            let start = (step * bs) as i64;
-            let len = (bs as i64).min(n as i64 - start);
-            let idx = perm.narrow(1, start, len);
-            let (num, act, dense, y) = data.train.gather(&idx);
-            let input = model_input(&num, &act, dense.as_ref());
-            let (logits, tape) = model
-                .forward_train(&input)
-                .map_err(crate::TrainError::Kernel)?;
-            let bce =
-                logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::None);
-            let sq = (&logits - &y).square();
-            let per_task = sq
-                .where_self(&regression_mask, &bce)
-                .mean_dim(1, false, Kind::Float);
-            let weighted = &per_task * &w; // [R, T]
-            let mut loss_r = weighted.sum_dim_intlist(1, false, Kind::Float); // [R]
-            if let Some(h) = loss_hook.as_mut() {
-                if let Some(l) = h(global_step, &loss_r) {
-                    loss_r = l;
-                }
-            }
-            opt.zero_grad();
-            loss_r.sum(Kind::Float).backward();
-            if let Some(tape) = tape {
-                model
-                    .backward_input(tape)
-                    .map_err(crate::TrainError::Kernel)?;
-            }
-            opt.step()?;
-            loss_sum += loss_r.detach();
-            if step + 1 == steps {
-                last_weighted = Some(weighted.detach().to(Device::Cpu));
-            }
-            global_step += 1;
-            progress.step(epoch, step, steps);
-            while next_ckpt < ckpts.len() && ckpts[next_ckpt].0 == global_step {
-                let f = ckpts[next_ckpt].1;
-                for (i, e) in evaluate(&model, data, data.eval_batch)
-                    .into_iter()
-                    .enumerate()
-                {
-                    outcomes[i].checkpoints.push(CurvePoint {
-                        epoch,
-                        fraction: f,
-                        examples: (epoch * n + ((step + 1) * bs).min(n)) as u64,
-                        train_loss: None,
-                        eval: e,
-                    });
-                }
-                next_ckpt += 1;
-            }
+        let t = self.current[0].len();
+        let lw = Vec::<f32>::try_from(&last_weighted.reshape([-1]))?;
+        for (i, (hist, w)) in self
+            .dwa_history
+            .iter_mut()
+            .zip(self.current.iter_mut())
+            .enumerate()
+        {
+            hist.push((0..t).map(|k| lw[i * t + k] as f64).collect());
+            *w = dwa_update(hist, epoch, t);
         }
-        let losses = Vec::<f32>::try_from(&(loss_sum / steps as f64).to(Device::Cpu))?;
-        let train_s = epoch_start.elapsed().as_secs_f64();
-        let eval_start = Instant::now();
-        let evals = evaluate(&model, data, data.eval_batch);
-        let eval_s = eval_start.elapsed().as_secs_f64();
+        Ok(())
+    }
+}
+
+/// The per-replica weighted task losses of one batch: mean BCE with logits (binary tasks) or
+/// mean squared error (regression tasks) over the batch, times the task weights.
+struct Losses {
+    regression: Tensor,
+}
+
+impl Losses {
+    fn new(data: &TrainData) -> Self {
+        let mask: Vec<bool> = data
+            .kinds
+            .iter()
+            .map(|k| *k == MetricKind::Regression)
+            .collect();
+        Losses {
+            regression: Tensor::from_slice(&mask).to(data.device).view([
+                1,
+                1,
+                data.n_tasks() as i64,
+            ]),
+        }
+    }
+
+    /// `(weighted [R, T], its sum per replica [R])` for logits and labels `[R, B, T]`.
+    fn of(&self, logits: &Tensor, y: &Tensor, w: &Tensor) -> (Tensor, Tensor) {
+        let bce = logits.binary_cross_entropy_with_logits::<Tensor>(y, None, None, Reduction::None);
+        let sq = (logits - y).square();
+        let per_task = sq
+            .where_self(&self.regression, &bce)
+            .mean_dim(1, false, Kind::Float);
+        let weighted = &per_task * w; // [R, T]
+        let total = weighted.sum_dim_intlist(1, false, Kind::Float); // [R]
+        (weighted, total)
+    }
+}
+
+/// The runs of a group while they train: their outcomes and best scores so far.
+struct Runs {
+    outcomes: Vec<RunOutcome>,
+    best_score: Vec<f64>,
+}
+
+impl Runs {
+    fn new(seeds: &[u64]) -> Self {
+        Runs {
+            outcomes: seeds
+                .iter()
+                .map(|&seed| RunOutcome {
+                    seed,
+                    status: Status::Ok,
+                    best_epoch: None,
+                    best: None,
+                    epochs: Vec::new(),
+                    checkpoints: Vec::new(),
+                    task_weights: Vec::new(),
+                    expert_weights: None,
+                })
+                .collect(),
+            best_score: vec![f64::NEG_INFINITY; seeds.len()],
+        }
+    }
+
+    /// Records the end of `epoch` of every replica (mean training loss `losses[i]`, evaluation
+    /// `evals[i]`): a non-finite loss fails the run; a finished run keeps the epoch if it is
+    /// its best by `cfg.selection`. Returns which replicas improved, and the mean loss.
+    fn end_epoch(
+        &mut self,
+        epoch: usize,
+        losses: &[f32],
+        evals: Vec<SplitEval>,
+        cfg: &TrainConfig,
+        n: usize,
+    ) -> (Vec<bool>, f64) {
+        let r = self.outcomes.len();
         let mut mean_loss = 0.0;
         let mut improved = vec![false; r];
         for (i, e) in evals.into_iter().enumerate() {
             let l = losses[i] as f64;
             mean_loss += l / r as f64;
-            let o = &mut outcomes[i];
+            let o = &mut self.outcomes[i];
             if o.status == Status::Ok && !l.is_finite() {
                 o.status = Status::Failed {
                     reason: format!("non-finite training loss ({l}) in epoch {epoch}"),
@@ -606,8 +622,8 @@ pub fn train_group(
             }
             if o.status == Status::Ok {
                 let score = criterion(cfg.selection, &e);
-                if score > best_score[i] {
-                    best_score[i] = score;
+                if score > self.best_score[i] {
+                    self.best_score[i] = score;
                     o.best_epoch = Some(epoch);
                     o.best = Some(e.clone());
                     improved[i] = true;
@@ -621,29 +637,186 @@ pub fn train_group(
                 eval: e,
             });
         }
+        (improved, mean_loss)
+    }
+
+    /// After the last epoch: finished runs that diverged by `cfg.divergence` say so.
+    fn classify_divergence(&mut self, cfg: &TrainConfig, kinds: &[MetricKind]) {
+        for o in self.outcomes.iter_mut().filter(|o| o.status == Status::Ok) {
+            if let Some(reason) = cfg.divergence.check(&o.epochs, kinds) {
+                o.status = Status::Diverged { reason };
+            }
+        }
+    }
+}
+
+/// What one epoch's training steps leave behind.
+struct EpochSteps {
+    /// Sum over steps of each replica's loss, `[R]`.
+    loss_sum: Tensor,
+    /// The weighted per-task losses of the last batch, `[R, T]` on the CPU (for DWA).
+    last_weighted: Tensor,
+}
+
+/// One group's training: the model, its optimizer and what the loop needs between steps.
+struct GroupTraining<'a> {
+    data: &'a TrainData,
+    cfg: &'a TrainConfig,
+    model: Model,
+    opt: Adam,
+    schedule: Schedule,
+    losses: Losses,
+    global_step: usize,
+    next_ckpt: usize,
+}
+
+impl GroupTraining<'_> {
+    /// The training steps of `epoch` over `perm` (`[R, n]`) with task weights `w`; checkpoint
+    /// evaluations that fall in it go into `runs`.
+    fn epoch_steps(
+        &mut self,
+        epoch: usize,
+        perm: &Tensor,
+        w: &Tensor,
+        runs: &mut Runs,
+        progress: &mut dyn Progress,
+        loss_hook: &mut Option<LossHook<'_>>,
+    ) -> Result<EpochSteps> {
+        let (n, r) = (self.data.train.n, runs.outcomes.len());
+        let (bs, steps) = (self.schedule.bs, self.schedule.steps);
+        let mut loss_sum = Tensor::zeros([r as i64], (Kind::Float, self.data.device));
+        let mut last_weighted = None;
+        for step in 0..steps {
+            let start = (step * bs) as i64;
+            let len = (bs as i64).min(n as i64 - start);
+            let (num, act, dense, y) = self.data.train.gather(&perm.narrow(1, start, len));
+            let input = model_input(&num, &act, dense.as_ref());
+            let (logits, tape) = self
+                .model
+                .forward_train(&input)
+                .map_err(crate::TrainError::Kernel)?;
+            let (weighted, mut loss_r) = self.losses.of(&logits, &y, w);
+            if let Some(h) = loss_hook.as_mut() {
+                if let Some(l) = h(&self.model, self.global_step, &loss_r) {
+                    loss_r = l;
+                }
+            }
+            self.opt.zero_grad();
+            loss_r.sum(Kind::Float).backward();
+            if let Some(tape) = tape {
+                self.model
+                    .backward_input(tape)
+                    .map_err(crate::TrainError::Kernel)?;
+            }
+            self.opt.step()?;
+            loss_sum += loss_r.detach();
+            if step + 1 == steps {
+                last_weighted = Some(weighted.detach().to(Device::Cpu));
+            }
+            self.global_step += 1;
+            progress.step(epoch, step, steps);
+            self.checkpoints(epoch, step, runs);
+        }
+        Ok(EpochSteps {
+            loss_sum,
+            last_weighted: last_weighted.expect("at least one step"),
+        })
+    }
+
+    /// Runs the checkpoint evaluations due after global step `self.global_step`.
+    fn checkpoints(&mut self, epoch: usize, step: usize, runs: &mut Runs) {
+        let (n, bs) = (self.data.train.n, self.schedule.bs);
+        let ckpts = &self.schedule.ckpts;
+        while self.next_ckpt < ckpts.len() && ckpts[self.next_ckpt].0 == self.global_step {
+            let f = ckpts[self.next_ckpt].1;
+            for (i, e) in evaluate(&self.model, self.data, self.data.eval_batch)
+                .into_iter()
+                .enumerate()
+            {
+                runs.outcomes[i].checkpoints.push(CurvePoint {
+                    epoch,
+                    fraction: f,
+                    examples: (epoch * n + ((step + 1) * bs).min(n)) as u64,
+                    train_loss: None,
+                    eval: e,
+                });
+            }
+            self.next_ckpt += 1;
+        }
+    }
+}
+
+/// Train R replicas of `model_cfg` (one per seed) on `data` and evaluate them. `loss_hook`
+/// may replace each step's per-replica losses `[R]` (given the model and the global step):
+/// a model-specific extra loss term adds to them; tests inject non-finite values.
+pub fn train_group(
+    data: &TrainData,
+    model_cfg: &ModelConfig,
+    cfg: &TrainConfig,
+    seeds: &[u64],
+    progress: &mut dyn Progress,
+    mut loss_hook: Option<LossHook<'_>>,
+) -> Result<GroupOutcome> {
+    let started = Instant::now();
+    let device = data.device;
+    let model = Model::new(model_cfg, &data.spec, seeds, device).map_err(|source| {
+        crate::TrainError::Model {
+            entry: model_cfg.label(),
+            source,
+        }
+    })?;
+    let opt = Adam::new(
+        model.var_store().trainable_variables(),
+        AdamConfig {
+            lr: cfg.lr,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: cfg.eps,
+            weight_decay: cfg.weight_decay,
+        },
+        AdamImpl::Auto,
+    );
+    let n = data.train.n;
+    let mut g = GroupTraining {
+        data,
+        cfg,
+        model,
+        opt,
+        schedule: Schedule::new(n, cfg),
+        losses: Losses::new(data),
+        global_step: 0,
+        next_ckpt: 0,
+    };
+    let mut shuffles = Shuffles::new(seeds);
+    let mut weights = TaskWeights::new(&cfg.task_weighting, seeds.len(), data.n_tasks());
+    let mut runs = Runs::new(seeds);
+    for epoch in 0..cfg.epochs {
+        let perm = shuffles.next_epoch(n, device);
+        let w = weights.tensor(device);
+        for (o, wr) in runs.outcomes.iter_mut().zip(&weights.current) {
+            o.task_weights.push(wr.clone());
+        }
+        let epoch_start = Instant::now();
+        let done = g.epoch_steps(epoch, &perm, &w, &mut runs, progress, &mut loss_hook)?;
+        let losses =
+            Vec::<f32>::try_from(&(done.loss_sum / g.schedule.steps as f64).to(Device::Cpu))?;
+        let train_s = epoch_start.elapsed().as_secs_f64();
+        let eval_start = Instant::now();
+        let evals = evaluate(&g.model, data, data.eval_batch);
+        let eval_s = eval_start.elapsed().as_secs_f64();
+        let (improved, mean_loss) = runs.end_epoch(epoch, &losses, evals, g.cfg, n);
         if cfg.record_expert_weights && improved.contains(&true) {
-            let w = mean_fused_weights(&model, &data.test, data.eval_batch)?;
+            let w = mean_fused_weights(&g.model, &data.test, data.eval_batch)?;
             for (i, w) in w.into_iter().enumerate().filter(|(i, _)| improved[*i]) {
-                outcomes[i].expert_weights = Some(w);
+                runs.outcomes[i].expert_weights = Some(w);
             }
         }
         progress.epoch(epoch, mean_loss, train_s, eval_s);
-        if matches!(cfg.task_weighting, TaskWeighting::Dwa) {
-            let lw =
-                Vec::<f32>::try_from(&last_weighted.expect("at least one step").reshape([-1]))?;
-            for i in 0..r {
-                dwa_hist[i].push((0..t).map(|k| lw[i * t + k] as f64).collect());
-                weights[i] = dwa_update(&dwa_hist[i], epoch, t);
-            }
-        }
+        weights.end_epoch(epoch, &done.last_weighted)?;
     }
-    for o in outcomes.iter_mut().filter(|o| o.status == Status::Ok) {
-        if let Some(reason) = cfg.divergence.check(&o.epochs, &data.kinds) {
-            o.status = Status::Diverged { reason };
-        }
-    }
+    runs.classify_divergence(cfg, &data.kinds);
     Ok(GroupOutcome {
-        runs: outcomes,
+        runs: runs.outcomes,
         wall_s: started.elapsed().as_secs_f64(),
         examples_per_replica: (n * cfg.epochs) as u64,
     })
