@@ -12,7 +12,7 @@ pub mod weights;
 
 use std::path::{Path, PathBuf};
 
-use adatt_train::{read_all_records, ExperimentConfig, RunRecord};
+use adatt_train::{read_all_records, ExperimentConfig, Figure, RunRecord};
 
 pub use provenance::{Provenance, StageRef};
 pub use report::{
@@ -199,7 +199,24 @@ pub fn analyze_with(
     if per_entry.iter().all(Vec::is_empty) {
         return Ok(out);
     }
-    // AUC distributions, one panel per task.
+    for figure in &cfg.analysis.figures {
+        out.extend(match figure {
+            Figure::AucDistributions => auc_distributions(cfg, &report, &per_entry, dir)?,
+            Figure::TrainingCurves => training_curves(cfg, &report, &per_entry, dir)?,
+            Figure::Sweep => sweep::figures(cfg, &report, dir)?,
+            Figure::ExpertWeights => expert_weight_figures(cfg, dir, &matrices)?,
+        });
+    }
+    Ok(out)
+}
+
+/// `auc_distributions`: per task, every finished seed's test AUC per entry, with the paper's.
+fn auc_distributions(
+    cfg: &ExperimentConfig,
+    report: &Report,
+    per_entry: &[Vec<&RunRecord>],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, AnalysisError> {
     let panels: Vec<plots::Distribution> = report
         .tasks
         .iter()
@@ -209,7 +226,7 @@ pub fn analyze_with(
             groups: cfg
                 .entries
                 .iter()
-                .zip(&per_entry)
+                .zip(per_entry)
                 .map(|(e, mine)| {
                     let vals = mine
                         .iter()
@@ -224,12 +241,16 @@ pub fn analyze_with(
                 .collect(),
         })
         .collect();
-    out.extend(plots::distributions(
-        &dir.join("auc_distributions"),
-        &panels,
-        "test AUC",
-    )?);
-    // Training curves: mean validation AUC per epoch.
+    plots::distributions(&dir.join("auc_distributions"), &panels, "test AUC")
+}
+
+/// `training_curves`: per task, each entry's mean validation AUC per epoch.
+fn training_curves(
+    cfg: &ExperimentConfig,
+    report: &Report,
+    per_entry: &[Vec<&RunRecord>],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, AnalysisError> {
     let curves: Vec<plots::LinePanel> = report
         .tasks
         .iter()
@@ -239,7 +260,7 @@ pub fn analyze_with(
             series: cfg
                 .entries
                 .iter()
-                .zip(&per_entry)
+                .zip(per_entry)
                 .map(|(e, mine)| {
                     let epochs = mine.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
                     let points = (0..epochs)
@@ -259,15 +280,12 @@ pub fn analyze_with(
             zero_line: false,
         })
         .collect();
-    out.extend(plots::lines(
+    plots::lines(
         &dir.join("training_curves"),
         &curves,
         "epoch",
         "mean validation AUC",
-    )?);
-    out.extend(expert_weight_figures(cfg, dir, &matrices)?);
-    out.extend(sweep::figures(cfg, &report, dir)?);
-    Ok(out)
+    )
 }
 
 /// One figure of heatmaps per entry with recorded expert weights, one panel per fusion level:

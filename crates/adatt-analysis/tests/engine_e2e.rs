@@ -552,6 +552,24 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
     let csv = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
     let row = csv.lines().nth(1).unwrap();
     assert!(row.contains(",2,0,0,"), "n=2 ok after the retry in: {row}");
+    // `[analysis] figures` chooses the figures.
+    let mut only_curves = cfg.clone();
+    only_curves.analysis.figures = vec![adatt_train::Figure::TrainingCurves];
+    let report = dir.path().join("curves-only");
+    let dirs = Dirs {
+        records: dir.path(),
+        report: &report,
+    };
+    let files = adatt_analysis::analyze(&only_curves, dirs, "t", "").unwrap();
+    assert!(files.contains(&report.join("training_curves.png")), "{files:?}");
+    assert!(!report.join("auc_distributions.png").exists());
+    let err = ExperimentConfig::from_toml_str(
+        &CONFIG.replace("[analysis]", "[analysis]\nfigures = [\"heatmap\"]"),
+        Path::new("bad.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("heatmap") && err.contains("line"), "{err}");
 }
 
 /// The lr = 1e6 runs: finite but exploding loss, test AUC 0.5. They are recorded as

@@ -676,7 +676,7 @@ pub struct Comparison {
 }
 
 /// Analysis settings.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisSpec {
     /// Paired comparisons to report with p-values.
@@ -693,6 +693,50 @@ pub struct AnalysisSpec {
     /// own data), each a labelled list of `[x, NE diff %]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paper_series: Vec<PaperSeries>,
+    /// The figures to draw (default: all; each is drawn only where its data exist).
+    #[serde(default = "Figure::all", skip_serializing_if = "Figure::are_all")]
+    pub figures: Vec<Figure>,
+}
+
+impl Default for AnalysisSpec {
+    fn default() -> Self {
+        AnalysisSpec {
+            comparisons: Vec::new(),
+            baselines: Default::default(),
+            reference: None,
+            paper_series: Vec::new(),
+            figures: Figure::all(),
+        }
+    }
+}
+
+/// A figure the analysis can draw (PNG + SVG each).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    /// `auc_distributions`: per task, every seed's test AUC per entry, the mean, the paper.
+    AucDistributions,
+    /// `training_curves`: per task, the mean validation AUC per epoch.
+    TrainingCurves,
+    /// `sweep_<k>_auc`, `sweep_<k>_ne_diff`: per task, against a sweep's axis.
+    Sweep,
+    /// `expert_weights_<k>`: fused expert-weight heatmaps (`train.record_expert_weights`).
+    ExpertWeights,
+}
+
+impl Figure {
+    /// Every figure.
+    pub fn all() -> Vec<Figure> {
+        vec![
+            Figure::AucDistributions,
+            Figure::TrainingCurves,
+            Figure::Sweep,
+            Figure::ExpertWeights,
+        ]
+    }
+    fn are_all(v: &[Figure]) -> bool {
+        v == Figure::all().as_slice()
+    }
 }
 
 /// A labelled series of `(x, value)` points from elsewhere (see [`AnalysisSpec::paper_series`]).

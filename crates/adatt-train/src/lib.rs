@@ -35,7 +35,7 @@ pub mod trainer;
 
 pub use adatt_data::Protocol;
 pub use config::{
-    AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, InputMode,
+    AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, Figure, InputMode,
     PaperSeries, RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
 };
 pub use error::{Result, TrainError};
