@@ -52,7 +52,8 @@ help:
 	@echo "  make analyze CONFIG=configs/x.toml  tables and figures of a grid config from its records"
 	@echo "  make bench         throughput per architecture (results/bench/); not a test"
 	@echo "  make data-summary  rows, features and positive rate per task per split, both protocols"
-	@echo "  make build         build the binaries ($(BIN)/adatt, table5, bench)"
+	@echo "  make build         build the binaries ($(BIN)/adatt, table5, ablation, expert_count,"
+	@echo "                     fusion_levels, expert_weights, bench)"
 	@echo "  make setup         create/reuse the libtorch venv ($(ADATT_VENV))"
 	@echo "  make fixtures      regenerate the PyTorch / scikit-learn / numpy oracle fixtures"
 	@echo "  make clean-cache   remove the venv and the cargo target dir"
@@ -112,9 +113,11 @@ figures: build
 	  ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/table5 --config configs/table5.toml --phase analyze || exit $$?; \
 	done
 	@for e in $(EXPERIMENTS); do \
-	  if ls results/$$e/*/runs*.jsonl >/dev/null 2>&1; then \
-	    $(OVERRIDES) $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
-	  fi; \
+	  for d in results/$$e/*/; do \
+	    ls $$d/runs*.jsonl >/dev/null 2>&1 || continue; \
+	    p=$$(basename $$d); \
+	    ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
+	  done; \
 	done
 
 # The paper's other experiments on Census (clean protocol by default; PROTOCOL=paper): Table 6
@@ -122,9 +125,14 @@ figures: build
 # (fused expert weights). Each trains its config's missing runs as JOBS shard processes
 # (default one per core), then writes results/<name>/<protocol>/.
 EXPERIMENTS := table6 table7 table8 figure3
+# target -> experiment binary (experiments/<binary>, config configs/<target>.toml)
+bin_table6 := ablation
+bin_table7 := expert_count
+bin_table8 := fusion_levels
+bin_figure3 := expert_weights
 .PHONY: $(EXPERIMENTS)
 $(EXPERIMENTS): build
-	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/adatt run --config configs/$@.toml $(ARGS)
+	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/$(bin_$@) $(ARGS)
 
 # Any grid config: train its missing runs and analyse (ARGS=--retry-failed, ARGS="--shard 1/2").
 run: build

@@ -561,7 +561,10 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
         report: &report,
     };
     let files = adatt_analysis::analyze(&only_curves, dirs, "t", "").unwrap();
-    assert!(files.contains(&report.join("training_curves.png")), "{files:?}");
+    assert!(
+        files.contains(&report.join("training_curves.png")),
+        "{files:?}"
+    );
     assert!(!report.join("auc_distributions.png").exists());
     let err = ExperimentConfig::from_toml_str(
         &CONFIG.replace("[analysis]", "[analysis]\nfigures = [\"heatmap\"]"),

@@ -13,11 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use adatt_data::{load_census, CensusConfig, Protocol};
+use adatt_experiment::{GridArgs, TrainArgs};
 use adatt_models::{InputSpec, Model, ModelConfig, ModelInput};
-use adatt_train::{
-    consolidate_records, resolve_jobs, resolve_threads, run_shards, ChildArgs, Consolidation,
-    ExperimentConfig, GridOptions, Overrides, Shard,
-};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -53,28 +50,14 @@ enum Cmd {
     /// Train the runs of an experiment config that are not recorded yet, then analyse.
     Run {
         #[command(flatten)]
-        common: RunArgs,
-        /// Only this slice of the grid: k/N (1-based).
-        #[arg(long)]
-        shard: Option<Shard>,
-        /// Skip the analysis step.
-        #[arg(long)]
-        no_analysis: bool,
-        /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
-        #[arg(long)]
-        retry_failed: bool,
-        /// Shard processes, each with THREADS/JOBS intra-op threads (0 = auto: one per core on
-        /// the CPU, 1 on CUDA; 1 on a machine with one core). Ignored with --shard.
-        #[arg(long, env = "ADATT_JOBS", default_value_t = 0)]
-        jobs: usize,
-        /// Internal (shard processes of --jobs): the parent's code revision.
-        #[arg(long, hide = true)]
-        code_revision: Option<String>,
+        grid: GridArgs,
+        #[command(flatten)]
+        train: TrainArgs,
     },
     /// Regenerate tables and figures from the records (no training).
     Analyze {
         #[command(flatten)]
-        common: RunArgs,
+        grid: GridArgs,
     },
     /// Weight exchange with the official PyTorch model code.
     Weights {
@@ -126,64 +109,6 @@ enum WeightsCmd {
     },
 }
 
-#[derive(clap::Args)]
-struct RunArgs {
-    /// Experiment config (TOML).
-    #[arg(long)]
-    config: PathBuf,
-    /// Override the seeds: a count N (seeds 0..N) or a list "0,1,5".
-    #[arg(long, env = "ADATT_SEEDS")]
-    seeds: Option<String>,
-    /// Override the data protocol.
-    #[arg(long, env = "ADATT_PROTOCOL")]
-    protocol: Option<adatt_data::Protocol>,
-    /// Override the output directory (may be anywhere; a config's own `output_dir` must stay
-    /// inside the project).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Intra-op threads (default: config, else all cores).
-    #[arg(long, env = "ADATT_THREADS")]
-    threads: Option<usize>,
-    /// Device: cpu, cuda or auto.
-    #[arg(long, env = "ADATT_DEVICE")]
-    device: Option<adatt_train::DeviceChoice>,
-    /// Replicas per group.
-    #[arg(long, env = "ADATT_REPLICAS")]
-    replicas: Option<usize>,
-}
-
-impl RunArgs {
-    /// The config with the overrides applied and validated (model configs included, before
-    /// any data is loaded), and the directory its analysis goes to (a `seeds-…` subdirectory
-    /// of the results for a seed override; see `seeds_subdir`).
-    fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
-        let mut cfg = ExperimentConfig::load(&self.config)?;
-        let configured_seeds = cfg.run.seeds.clone();
-        let configured_protocol = cfg.data.protocol();
-        let in_config = || format!("config {}", self.config.display());
-        let o = Overrides::parse(
-            self.seeds.as_deref(),
-            self.protocol,
-            self.threads,
-            self.device,
-            self.replicas,
-        )?;
-        o.apply(&mut cfg.data, &mut cfg.run);
-        // Another protocol's results go to their own subdirectory (the default output directory
-        // names the protocol already).
-        if let (true, Some(dir)) = (cfg.data.protocol() != configured_protocol, &cfg.output_dir) {
-            cfg.output_dir = Some(dir.join(cfg.data.protocol().to_string()));
-        }
-        cfg.validate(cfg.data.n_tasks()).with_context(in_config)?;
-        // An explicit --out may point anywhere (checked after the config's own output_dir).
-        if let Some(o) = &self.out {
-            cfg.output_dir = Some(o.clone());
-        }
-        let report = adatt_train::report_dir(&cfg.output_dir(), &configured_seeds, &cfg.run.seeds);
-        Ok((cfg, report))
-    }
-}
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ModelFile {
@@ -216,7 +141,6 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let mut code = ExitCode::SUCCESS;
     match cli.cmd {
         Cmd::DataSummary { protocol, data_dir } => {
             let ps: &[Protocol] = match protocol {
@@ -239,100 +163,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", ds.summary());
             }
         }
-        Cmd::Run {
-            common,
-            shard,
-            no_analysis,
-            retry_failed,
-            jobs,
-            code_revision,
-        } => {
-            let (cfg, report_dir) = common.load()?;
-            let out_dir = cfg.output_dir();
-            let device = cfg.run.device.resolve()?;
-            let jobs = resolve_jobs(jobs, device);
-            // Only shard processes started by a parent get --code-revision.
-            let is_child = code_revision.is_some();
-            let revision = code_revision.or_else(adatt_train::manifest::git_revision);
-            if shard.is_none() && jobs > 1 {
-                // The parent: holds the directory, runs the shards, merges, analyses.
-                let _lock = adatt_train::lock_results_dir(&out_dir)?;
-                let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
-                adatt_train::term::line(format!(
-                    "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
-                    cfg.name
-                ));
-                let child = ChildArgs {
-                    seeds: common.seeds.clone(),
-                    protocol: common.protocol.map(|p| p.to_string()),
-                    device: common.device.map(|d| d.to_string()),
-                    replicas: common.replicas,
-                    code_revision: revision,
-                    retry_failed,
-                };
-                let mut head = vec!["run".to_owned(), "--config".to_owned()];
-                head.push(common.config.display().to_string());
-                head.push("--no-analysis".to_owned());
-                if let Some(o) = &common.out {
-                    head.extend(["--out".to_owned(), o.display().to_string()]);
-                }
-                let with_failed =
-                    run_shards(jobs, |s| child.for_shard(head.clone(), s, per_job))
-                        .with_context(|| format!("running {}", common.config.display()))?;
-                if with_failed > 0 {
-                    code = ExitCode::from(adatt_train::term::EXIT_RUNS_FAILED);
-                }
-                match consolidate_records(&out_dir)? {
-                    Consolidation::Merged(n) => eprintln!(
-                        "{}: {n} records in {}",
-                        cfg.name,
-                        out_dir.join("runs.jsonl").display()
-                    ),
-                    Consolidation::Busy => eprintln!(
-                        "{}: another process is using the records; the shard files stay",
-                        cfg.name
-                    ),
-                }
-            } else {
-                // One process: the whole grid, or one shard of it.
-                let _lock = match shard {
-                    None => Some(adatt_train::lock_results_dir(&out_dir)?),
-                    Some(_) => None,
-                };
-                let ds = adatt_train::load_data(&cfg.data).context("loading data")?;
-                let opts = GridOptions {
-                    out_dir: out_dir.clone(),
-                    shard,
-                    device,
-                    threads: resolve_threads(cfg.run.threads),
-                    replicas: cfg.run.resolve_replicas(device),
-                    command_line: std::env::args().collect(),
-                    // A shard started by a parent shares its terminal: per-run lines, no bars.
-                    progress: !is_child,
-                    code_revision: revision,
-                    retry_failed,
-                };
-                let s = adatt_train::run_grid(&cfg, &ds, &opts)
-                    .with_context(|| format!("running {}", common.config.display()))?;
-                eprintln!(
-                    "{}: {} trained ({} failed, {} diverged) in {:.1} s -> {}",
-                    cfg.name,
-                    s.trained,
-                    s.failed,
-                    s.diverged,
-                    s.wall_s,
-                    s.records.display()
-                );
-                code = s.exit_code();
-            }
-            if !no_analysis {
-                analyze(&cfg, &out_dir, &report_dir)?;
-            }
+        Cmd::Run { grid, train } => {
+            return Ok(adatt_experiment::run(&grid, &train, &["run"])?);
         }
-        Cmd::Analyze { common } => {
-            let (cfg, report_dir) = common.load()?;
-            analyze(&cfg, &cfg.output_dir(), &report_dir)?;
-        }
+        Cmd::Analyze { grid } => adatt_experiment::analyze(&grid)?,
         Cmd::Weights { cmd } => match cmd {
             WeightsCmd::Init { model, seed, out } => {
                 let (cfg, spec) = load_model_file(&model)?;
@@ -403,21 +237,5 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {} ({:?})", out.display(), y.size());
         }
     }
-    Ok(code)
-}
-
-/// Writes the tables and figures of `cfg` from the records, then prints the short results
-/// table.
-fn analyze(cfg: &ExperimentConfig, records: &Path, report: &Path) -> Result<()> {
-    let dirs = adatt_analysis::Dirs { records, report };
-    let files = adatt_analysis::analyze(cfg, dirs, &cfg.name, &cfg.description)?;
-    for f in &files {
-        eprintln!("wrote {}", f.display());
-    }
-    let recs = adatt_train::read_all_records(records)?;
-    eprintln!(
-        "{}",
-        adatt_analysis::terminal_table(&adatt_analysis::build_report(cfg, &recs))
-    );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
