@@ -39,9 +39,14 @@ axis = {{ task_experts = [1, 2] }}
     let out = d.path().join("out");
     let run = |extra: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_expert_weights"));
-        c.args(["--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .args(extra)
-            .env("ADATT_JOBS", "1");
+        c.args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(extra)
+        .env("ADATT_JOBS", "1");
         c.output().unwrap()
     };
     let o = run(&[]);
@@ -54,11 +59,20 @@ axis = {{ task_experts = [1, 2] }}
     ] {
         assert!(md.contains(want), "{want} not in {md}");
     }
-    for f in ["expert_weights_1.png", "expert_weights_2.svg", "sweep_1_auc.png"] {
+    for f in [
+        "expert_weights_1.png",
+        "expert_weights_2.svg",
+        "sweep_1_auc.png",
+    ] {
         assert!(out.join(f).exists(), "{f}");
     }
     std::fs::remove_file(out.join("expert_weights_1.png")).unwrap();
     let o = run(&["--analyze"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.join("expert_weights_1.png").exists());
 }
