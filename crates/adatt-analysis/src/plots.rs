@@ -873,7 +873,9 @@ fn draw_heatmaps<DB: DrawingBackend>(
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(90)
-            .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)?;
+            // Cell (i, j) spans [j - 0.5, j + 0.5]: the ticks, at whole numbers, fall on the
+            // cell centres and carry the row and column labels.
+            .build_cartesian_2d(-0.5f64..nc as f64 - 0.5, -0.5f64..nr as f64 - 0.5)?;
         let cols = h.cols.clone();
         let rows = h.rows.clone();
         chart
@@ -882,7 +884,7 @@ fn draw_heatmaps<DB: DrawingBackend>(
             .x_labels(nc)
             .y_labels(nr)
             .x_label_formatter(&|x: &f64| label_at(&cols, *x))
-            .y_label_formatter(&|y: &f64| label_at(&rows, nr as f64 - *y - 1.0 + 0.0))
+            .y_label_formatter(&|y: &f64| label_at(&rows, nr as f64 - 1.0 - *y))
             .draw()?;
         for (i, row) in h.values.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
@@ -890,10 +892,10 @@ fn draw_heatmaps<DB: DrawingBackend>(
                 let col = RGBColor((255.0 - 200.0 * t) as u8, (255.0 - 150.0 * t) as u8, 255);
                 let y = (nr - 1 - i) as f64;
                 chart.draw_series(std::iter::once(Rectangle::new(
-                    [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
+                    [(j as f64 - 0.5, y - 0.5), (j as f64 + 0.5, y + 0.5)],
                     col.filled(),
                 )))?;
-                let centre = |dy: f64| (j as f64 + 0.5, y + 0.5 + dy);
+                let centre = |dy: f64| (j as f64, y + dy);
                 let centred = Pos::new(HPos::Center, VPos::Center);
                 let style = TextStyle::from(("sans-serif", 16).into_font()).pos(centred);
                 let small = TextStyle::from(("sans-serif", 13).into_font()).pos(centred);
@@ -916,9 +918,9 @@ fn draw_heatmaps<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The label of the cell centred on tick `x` (a whole number), or none between cells.
 fn label_at(labels: &[String], x: f64) -> String {
-    // Tick positions are at integer boundaries; label the cell to their right.
-    let i = x.floor();
+    let i = x.round();
     if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
         labels[i as usize].clone()
     } else {
@@ -1028,6 +1030,42 @@ mod tests {
             root.present().unwrap();
         }
         svg
+    }
+
+    /// Every row and column of a heatmap is labelled once, each label at its cell's centre
+    /// (the labels sat on cell edges and the middle one went missing).
+    #[test]
+    fn heatmap_rows_and_columns_are_all_labelled() {
+        ensure_font();
+        let names: Vec<String> = ["education", "income", "never_married"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let map = Heatmap {
+            title: "t".into(),
+            rows: names.clone(),
+            cols: names.clone(),
+            values: vec![
+                vec![1.8, 0.1, 0.1],
+                vec![0.2, 1.7, 0.1],
+                vec![0.1, 0.1, 1.9],
+            ],
+            spread: Vec::new(),
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (440, 420)).into_drawing_area();
+            draw_heatmaps(&root, std::slice::from_ref(&map)).unwrap();
+            root.present().unwrap();
+        }
+        let texts = svg_texts(&svg);
+        for n in &names {
+            let count = texts.iter().filter(|t| *t == n).count();
+            assert_eq!(
+                count, 2,
+                "{n}: once as a row, once as a column label in {texts:?}"
+            );
+        }
     }
 
     fn curve(label: &str, epochs: usize) -> Series {
