@@ -91,6 +91,14 @@ impl DeviceSplit {
         )
     }
 
+    /// The `(start, len)` of consecutive chunks of at most `chunk` rows covering the split.
+    fn chunk_ranges(&self, chunk: usize) -> impl Iterator<Item = (i64, i64)> {
+        let (n, chunk) = (self.n as i64, chunk as i64);
+        (0..n)
+            .step_by(chunk.max(1) as usize)
+            .map(move |start| (start, chunk.min(n - start)))
+    }
+
     /// Contiguous rows [start, start+len) with a leading broadcast dim of 1.
     fn chunk(&self, start: i64, len: i64) -> (Tensor, Tensor, Option<Tensor>) {
         (
@@ -294,9 +302,7 @@ pub fn predict(
     .to(data.device)
     .view([1, 1, t as i64]);
     let mut outs = Vec::new();
-    let mut start = 0i64;
-    while start < split.n as i64 {
-        let len = (chunk as i64).min(split.n as i64 - start);
+    for (start, len) in split.chunk_ranges(chunk) {
         let (num, act, dense) = split.chunk(start, len);
         let input = model_input(&num, &act, dense.as_ref());
         let logits = model
@@ -304,7 +310,6 @@ pub fn predict(
             .unwrap_or_else(|e| panic!("evaluation forward: {e}"));
         let y = logits.sigmoid().where_self(&binary_mask, &logits);
         outs.push(y.to_kind(Kind::Float));
-        start += len;
     }
     let all = Tensor::cat(&outs, 1).to(Device::Cpu).contiguous(); // [R, n, T]
     (0..r)
@@ -348,9 +353,7 @@ pub fn mean_fused_weights(
 ) -> Result<Vec<Vec<Vec<Vec<f64>>>>> {
     let _g = tch::no_grad_guard();
     let mut sums: Vec<Tensor> = Vec::new();
-    let mut start = 0i64;
-    while start < split.n as i64 {
-        let len = (chunk as i64).min(split.n as i64 - start);
+    for (start, len) in split.chunk_ranges(chunk) {
         let (num, act, dense) = split.chunk(start, len);
         let input = model_input(&num, &act, dense.as_ref());
         let fused = model
@@ -366,7 +369,6 @@ pub fn mean_fused_weights(
                 sums.push(s);
             }
         }
-        start += len;
     }
     let r = model.replicas();
     let mut out = vec![Vec::new(); r];
