@@ -3,6 +3,7 @@
 //! `comparisons.csv`, `manifest.json`, figures as PNG + SVG). [`analyze`] regenerates everything
 //! from the records alone, without training.
 
+pub mod claims;
 pub mod plots;
 pub mod provenance;
 pub mod report;
@@ -106,14 +107,23 @@ impl<'a> Dirs<'a> {
     }
 }
 
+/// What an analysis wrote, and the report it wrote it from.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// The aggregated results (e.g. for [`terminal_table`]).
+    pub report: Report,
+}
+
 /// Regenerate tables, figures, `manifest.json` and `config.toml` of `cfg` from the records in
-/// `dirs.records`, into `dirs.report`. Returns the files written.
+/// `dirs.records`, into `dirs.report`.
 pub fn analyze(
     cfg: &ExperimentConfig,
     dirs: Dirs<'_>,
     title: &str,
     notes: &str,
-) -> Result<Vec<PathBuf>, AnalysisError> {
+) -> Result<Analysis, AnalysisError> {
     analyze_with(cfg, dirs, title, notes, &[])
 }
 
@@ -125,7 +135,7 @@ pub fn analyze_with(
     title: &str,
     notes: &str,
     earlier: &[StageRef<'_>],
-) -> Result<Vec<PathBuf>, AnalysisError> {
+) -> Result<Analysis, AnalysisError> {
     let records = read_all_records(dirs.records)?;
     let planned = adatt_train::plan(cfg);
     let keys: std::collections::BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
@@ -177,10 +187,11 @@ pub fn analyze_with(
     write(
         &p,
         &format!(
-            "{}{}\n{}",
+            "{}{}\n{}{}",
             report::table_md(&report, title, notes),
             weights::markdown(&matrices),
-            provenance::markdown(&prov)
+            provenance::markdown(&prov),
+            claims::markdown(&report.verdicts, &report.tasks)
         ),
     )?;
     out.push(p);
@@ -197,7 +208,7 @@ pub fn analyze_with(
         .map(|v| v.into_iter().filter(|r| r.is_ok()).collect())
         .collect();
     if per_entry.iter().all(Vec::is_empty) {
-        return Ok(out);
+        return Ok(Analysis { files: out, report });
     }
     for figure in &cfg.analysis.figures {
         out.extend(match figure {
@@ -207,7 +218,7 @@ pub fn analyze_with(
             Figure::ExpertWeights => expert_weight_figures(cfg, dir, &matrices)?,
         });
     }
-    Ok(out)
+    Ok(Analysis { files: out, report })
 }
 
 /// `auc_distributions`: per task, every finished seed's test AUC per entry, with the paper's.

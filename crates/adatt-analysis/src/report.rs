@@ -107,6 +107,9 @@ pub struct Report {
     /// Test NE relative to `analysis.reference` (every other entry) and of each comparison's
     /// `a` relative to its `b`, per task.
     pub ne_diffs: Vec<NeDiffRow>,
+    /// The verdicts on `analysis.claims`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<crate::claims::ClaimVerdict>,
     /// Records used.
     pub records: usize,
     /// Planned runs.
@@ -222,12 +225,14 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
         }
     }
     let ne_diffs = ne_diffs(cfg, &per_entry, &tasks);
+    let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
     Report {
         experiment: cfg.name.clone(),
         tasks,
         cells,
         comparisons,
         ne_diffs,
+        verdicts,
         records: n_records,
         planned: plan.len(),
     }
@@ -270,7 +275,7 @@ fn ne_diff(
 }
 
 /// The NE differences a config asks for: every entry against `analysis.reference`, then each
-/// `analysis.comparisons` pair `a` against `b`.
+/// `analysis.comparisons` pair `a` against `b`, then the pairs of `analysis.claims`.
 fn ne_diffs(
     cfg: &ExperimentConfig,
     per_entry: &[Vec<&RunRecord>],
@@ -282,9 +287,16 @@ fn ne_diffs(
             pairs.push((&e.name, r));
         }
     }
-    for c in &cfg.analysis.comparisons {
-        if !pairs.contains(&(c.a.as_str(), c.b.as_str())) {
-            pairs.push((&c.a, &c.b));
+    let claimed = cfg.analysis.claims.iter().flat_map(|c| c.pairs(cfg));
+    for pair in cfg
+        .analysis
+        .comparisons
+        .iter()
+        .map(|c| (c.a.as_str(), c.b.as_str()))
+        .chain(claimed)
+    {
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
         }
     }
     pairs
@@ -324,7 +336,7 @@ fn ci_text(ci: f64, n: usize) -> String {
     }
 }
 
-fn p_value(p: f64) -> String {
+pub(crate) fn p_value(p: f64) -> String {
     if !p.is_finite() {
         "–".into()
     } else if p < 1e-4 {

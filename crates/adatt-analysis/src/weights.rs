@@ -157,7 +157,50 @@ pub fn markdown(matrices: &[WeightMatrix]) -> String {
             }
             s.push('\n');
         }
+        s.push_str(&sharing(m));
     }
+    s
+}
+
+/// What is shared with what in one matrix: each unit's share of its (mean) weight that comes
+/// from other tasks' experts, and the largest such cell. Defined only when every mean weight is
+/// non-negative (with several experts per task the native weights are signed).
+fn sharing(m: &WeightMatrix) -> String {
+    if m.mean.iter().flatten().any(|&w| w < 0.0 || !w.is_finite()) {
+        return "\nSome mean weights are negative (signed NativeExpertLF weights): no shares                 are given for this matrix.\n"
+            .into();
+    }
+    let mut parts = Vec::new();
+    let mut largest: Option<(f64, usize, usize)> = None;
+    for (i, row) in m.mean.iter().enumerate() {
+        let own = m.cols.iter().position(|c| c == &m.rows[i]);
+        let total: f64 = row.iter().sum();
+        let other: f64 = row
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| Some(*j) != own)
+            .map(|(_, w)| w)
+            .sum();
+        parts.push(format!("{} {:.1} %", m.rows[i], 100.0 * other / total));
+        for (j, &w) in row.iter().enumerate().filter(|(j, _)| Some(*j) != own) {
+            if largest.is_none_or(|(l, _, _)| w > l) {
+                largest = Some((w, i, j));
+            }
+        }
+    }
+    let mut s = format!(
+        "\nShare of each unit's weight on other tasks' experts: {}.",
+        parts.join(", ")
+    );
+    if let Some((w, i, j)) = largest {
+        write!(
+            s,
+            " Largest: {} draws {:.3} ± {:.3} from {}.",
+            m.rows[i], w, m.std[i][j], m.cols[j]
+        )
+        .expect("write");
+    }
+    s.push('\n');
     s
 }
 
@@ -233,5 +276,15 @@ model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] 
         }
         let md = markdown(std::slice::from_ref(m));
         assert!(md.contains("| a | 1.750 ± 0.354 | 1.250 ± 0.354 |"), "{md}");
+        // a: 1.25 of 3.0 from b; b: 0.3 of 2.0 from a; the largest off-diagonal cell is a ← b
+        assert!(
+            md.contains(
+                "other tasks' experts: a 41.7 %, b 15.0 %. Largest: a draws 1.250 ± 0.354 from b."
+            ),
+            "{md}"
+        );
+        let mut signed = m.clone();
+        signed.mean[1][0] = -0.1;
+        assert!(markdown(&[signed]).contains("no shares"));
     }
 }

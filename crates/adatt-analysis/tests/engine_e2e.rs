@@ -172,7 +172,9 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         }
     }
     // Analysis writes tables and figures.
-    let files = adatt_analysis::analyze(&cfg, Dirs::same(a.path()), "tiny", "").unwrap();
+    let files = adatt_analysis::analyze(&cfg, Dirs::same(a.path()), "tiny", "")
+        .unwrap()
+        .files;
     for f in [
         "summary.csv",
         "table.md",
@@ -524,7 +526,9 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
         s.exit_code(),
         std::process::ExitCode::from(adatt_train::term::EXIT_RUNS_FAILED)
     );
-    let files = adatt_analysis::analyze(&cfg, Dirs::same(dir.path()), "t", "").unwrap();
+    let files = adatt_analysis::analyze(&cfg, Dirs::same(dir.path()), "t", "")
+        .unwrap()
+        .files;
     assert!(!files.is_empty());
     let csv = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
     let row = csv.lines().nth(1).unwrap();
@@ -560,7 +564,9 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
         records: dir.path(),
         report: &report,
     };
-    let files = adatt_analysis::analyze(&only_curves, dirs, "t", "").unwrap();
+    let files = adatt_analysis::analyze(&only_curves, dirs, "t", "")
+        .unwrap()
+        .files;
     assert!(
         files.contains(&report.join("training_curves.png")),
         "{files:?}"
@@ -758,7 +764,9 @@ fn recorded_expert_weights_rows_sum_to_two_with_one_expert_per_task() {
     }
     // The two seeds differ (their own init and data order).
     assert_ne!(recs[0].expert_weights, recs[1].expert_weights);
-    let files = adatt_analysis::analyze(&cfg, Dirs::same(dir.path()), "t", "").unwrap();
+    let files = adatt_analysis::analyze(&cfg, Dirs::same(dir.path()), "t", "")
+        .unwrap()
+        .files;
     assert!(
         files.contains(&dir.path().join("expert_weights_1.png")),
         "{files:?}"

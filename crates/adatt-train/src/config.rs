@@ -696,6 +696,10 @@ pub struct AnalysisSpec {
     /// The figures to draw (default: all; each is drawn only where its data exist).
     #[serde(default = "Figure::all", skip_serializing_if = "Figure::are_all")]
     pub figures: Vec<Figure>,
+    /// Claims of the paper checked against the NE differences, each with a verdict at the end
+    /// of `table.md`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
 }
 
 impl Default for AnalysisSpec {
@@ -706,6 +710,7 @@ impl Default for AnalysisSpec {
             reference: None,
             paper_series: Vec::new(),
             figures: Figure::all(),
+            claims: Vec::new(),
         }
     }
 }
@@ -736,6 +741,66 @@ impl Figure {
     }
     fn are_all(v: &[Figure]) -> bool {
         v == Figure::all().as_slice()
+    }
+}
+
+/// The direction of a difference in test NE (lower NE is better).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NeDirection {
+    /// NE below the reference's: better.
+    Lower,
+    /// NE above the reference's: worse.
+    Higher,
+}
+
+/// A claim of the paper, stated as the direction of NE differences, and checked on ours: each
+/// (row, task) NE difference is tested against 0 (paired t-test over seeds), the p-values of a
+/// claim are Holm-adjusted together, and a difference *replicates* the claim when its adjusted
+/// p is below `alpha` with the paper's sign, *contradicts* it with the other sign, and leaves it
+/// *not resolved* otherwise.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// The claim, e.g. "Removing NativeExpertLF hurts".
+    pub claim: String,
+    /// What the paper measured (e.g. "Table 6, industrial data: +0.107 % to +0.222 %").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub paper: String,
+    /// The direction the paper found for the NE differences of `rows`.
+    pub expect: NeDirection,
+    /// The NE differences the claim covers, each `[entry, reference entry]` (default: every
+    /// entry against `analysis.reference`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<(String, String)>,
+    /// Family-wise significance level (Holm) of the claim's differences.
+    #[serde(default = "Claim::default_alpha")]
+    pub alpha: f64,
+}
+
+impl Claim {
+    fn default_alpha() -> f64 {
+        0.05
+    }
+
+    /// The `[entry, reference]` pairs the claim covers in `cfg`.
+    pub fn pairs<'a>(&'a self, cfg: &'a ExperimentConfig) -> Vec<(&'a str, &'a str)> {
+        if !self.rows.is_empty() {
+            return self
+                .rows
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+        }
+        match &cfg.analysis.reference {
+            Some(r) => cfg
+                .entries
+                .iter()
+                .filter(|e| &e.name != r)
+                .map(|e| (e.name.as_str(), r.as_str()))
+                .collect(),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -852,6 +917,30 @@ impl ExperimentConfig {
         }
         if let Some(r) = &self.analysis.reference {
             known(r, "analysis.reference")?;
+        }
+        for c in &self.analysis.claims {
+            for (a, b) in &c.rows {
+                known(a, "analysis.claims.rows")?;
+                known(b, "analysis.claims.rows")?;
+            }
+            let bad = |message: String| {
+                Err(TrainError::ConfigValue {
+                    key: "analysis.claims".into(),
+                    message,
+                })
+            };
+            if c.rows.is_empty() && self.analysis.reference.is_none() {
+                return bad(format!(
+                    "claim `{}` lists no rows and there is no analysis.reference to compare with",
+                    c.claim
+                ));
+            }
+            if !(c.alpha > 0.0 && c.alpha < 1.0) {
+                return bad(format!(
+                    "claim `{}`: alpha must be in (0, 1), got {}",
+                    c.claim, c.alpha
+                ));
+            }
         }
         if self.train.record_expert_weights {
             if let Some(e) = self.entries.iter().find(|e| !e.model.is_adatt()) {

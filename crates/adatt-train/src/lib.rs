@@ -35,8 +35,8 @@ pub mod trainer;
 
 pub use adatt_data::Protocol;
 pub use config::{
-    AnalysisSpec, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, Figure, InputMode,
-    PaperSeries, RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
+    AnalysisSpec, Claim, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, Figure,
+    InputMode, NeDirection, PaperSeries, RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
 };
 pub use error::{Result, TrainError};
 pub use grid::{
@@ -49,7 +49,7 @@ pub use records::{
     consolidate_records, read_all_records, Consolidation, RunRecord, Shard, UnixTime,
 };
 pub use study::{Choice, StudyConfig};
-pub use trainer::{train_group, GroupOutcome, RunOutcome, Status, TrainData};
+pub use trainer::{train_group, Forward, GroupOutcome, Learner, RunOutcome, Status, TrainData};
 
 /// Load the dataset an experiment config names.
 pub fn load_data(data: &DataConfig) -> Result<adatt_data::Dataset> {

@@ -45,6 +45,10 @@ pub struct Group {
 pub struct Tuning {
     /// Seeds of the tuning runs (keep them disjoint from the final seeds).
     pub seeds: Seeds,
+    /// What is tuned and how it is chosen, for the report (e.g. "Shared experts m_s tuned on
+    /// validation").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 /// A study config (e.g. `configs/table5.toml`).
@@ -56,6 +60,9 @@ pub struct StudyConfig {
     /// Free text.
     #[serde(default)]
     pub description: String,
+    /// The report's title (default: the name), e.g. "Table 5".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// Output directory (default `results/<name>/<protocol>`).
     #[serde(default)]
     pub output_dir: Option<PathBuf>,
@@ -124,6 +131,11 @@ impl StudyConfig {
             crate::config::check_output_dir(dir, "output_dir")?;
         }
         Ok(cfg)
+    }
+
+    /// The report's title: `title`, else the name.
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
     }
 
     /// Output directory of the final phase: `output_dir`, else `results/<name>/` for the

@@ -660,14 +660,102 @@ struct EpochSteps {
     last_weighted: Tensor,
 }
 
-/// One group's training: the model, its optimizer and what the loop needs between steps.
+/// R replicas of a model with their optimizer, and the training step [`train_group`] runs on
+/// every batch: [`Learner::forward`] (gather, forward, weighted task losses),
+/// [`Learner::backward`] (autograd, then the input bank's kernel backward),
+/// [`Learner::update`] (Adam). Public so that `make bench` times exactly the loop's step.
+pub struct Learner {
+    model: Model,
+    opt: Adam,
+    losses: Losses,
+}
+
+/// What one batch's forward pass leaves for [`Learner::backward`].
+pub struct Forward {
+    /// The per-task losses times the task weights, `[R, T]`.
+    pub weighted: Tensor,
+    /// Their sum per replica, `[R]`: what the step minimises (a loss hook may replace it).
+    pub per_replica: Tensor,
+    tape: Option<adatt_models::InputTape>,
+}
+
+impl Learner {
+    /// Replica r of `model_cfg` initialised from `seeds[r]`, with Adam as `cfg` says.
+    pub fn new(
+        data: &TrainData,
+        model_cfg: &ModelConfig,
+        cfg: &TrainConfig,
+        seeds: &[u64],
+    ) -> Result<Self> {
+        let model = Model::new(model_cfg, &data.spec, seeds, data.device).map_err(|source| {
+            crate::TrainError::Model {
+                entry: model_cfg.label(),
+                source,
+            }
+        })?;
+        let opt = Adam::new(
+            model.var_store().trainable_variables(),
+            AdamConfig {
+                lr: cfg.lr,
+                beta1: cfg.beta1,
+                beta2: cfg.beta2,
+                eps: cfg.eps,
+                weight_decay: cfg.weight_decay,
+            },
+            AdamImpl::Auto,
+        );
+        Ok(Learner {
+            model,
+            opt,
+            losses: Losses::new(data),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The forward pass on rows `idx` (`[R, B]`) of `split` with task weights `w` (`[R, T]`).
+    pub fn forward(&self, split: &DeviceSplit, idx: &Tensor, w: &Tensor) -> Result<Forward> {
+        let (num, act, dense, y) = split.gather(idx);
+        let input = model_input(&num, &act, dense.as_ref());
+        let (logits, tape) = self
+            .model
+            .forward_train(&input)
+            .map_err(crate::TrainError::Kernel)?;
+        let (weighted, per_replica) = self.losses.of(&logits, &y, w);
+        Ok(Forward {
+            weighted,
+            per_replica,
+            tape,
+        })
+    }
+
+    /// The gradients of `f.per_replica` summed over replicas (replacing the previous ones).
+    pub fn backward(&mut self, f: Forward) -> Result<()> {
+        self.opt.zero_grad();
+        f.per_replica.sum(Kind::Float).backward();
+        if let Some(tape) = f.tape {
+            self.model
+                .backward_input(tape)
+                .map_err(crate::TrainError::Kernel)?;
+        }
+        Ok(())
+    }
+
+    /// One Adam step with the current gradients.
+    pub fn update(&mut self) -> Result<()> {
+        self.opt.step()
+    }
+}
+
+/// One group's training: the learner and what the loop needs between steps.
 struct GroupTraining<'a> {
     data: &'a TrainData,
     cfg: &'a TrainConfig,
-    model: Model,
-    opt: Adam,
+    learner: Learner,
     schedule: Schedule,
-    losses: Losses,
     global_step: usize,
     next_ckpt: usize,
 }
@@ -691,30 +779,21 @@ impl GroupTraining<'_> {
         for step in 0..steps {
             let start = (step * bs) as i64;
             let len = (bs as i64).min(n as i64 - start);
-            let (num, act, dense, y) = self.data.train.gather(&perm.narrow(1, start, len));
-            let input = model_input(&num, &act, dense.as_ref());
-            let (logits, tape) = self
-                .model
-                .forward_train(&input)
-                .map_err(crate::TrainError::Kernel)?;
-            let (weighted, mut loss_r) = self.losses.of(&logits, &y, w);
+            let mut f = self
+                .learner
+                .forward(&self.data.train, &perm.narrow(1, start, len), w)?;
             if let Some(h) = loss_hook.as_mut() {
-                if let Some(l) = h(&self.model, self.global_step, &loss_r) {
-                    loss_r = l;
+                if let Some(l) = h(self.learner.model(), self.global_step, &f.per_replica) {
+                    f.per_replica = l;
                 }
             }
-            self.opt.zero_grad();
-            loss_r.sum(Kind::Float).backward();
-            if let Some(tape) = tape {
-                self.model
-                    .backward_input(tape)
-                    .map_err(crate::TrainError::Kernel)?;
-            }
-            self.opt.step()?;
-            loss_sum += loss_r.detach();
+            let loss_r = f.per_replica.detach();
             if step + 1 == steps {
-                last_weighted = Some(weighted.detach().to(Device::Cpu));
+                last_weighted = Some(f.weighted.detach().to(Device::Cpu));
             }
+            self.learner.backward(f)?;
+            self.learner.update()?;
+            loss_sum += loss_r;
             self.global_step += 1;
             progress.step(epoch, step, steps);
             self.checkpoints(epoch, step, runs);
@@ -731,7 +810,7 @@ impl GroupTraining<'_> {
         let ckpts = &self.schedule.ckpts;
         while self.next_ckpt < ckpts.len() && ckpts[self.next_ckpt].0 == self.global_step {
             let f = ckpts[self.next_ckpt].1;
-            for (i, e) in evaluate(&self.model, self.data, self.data.eval_batch)
+            for (i, e) in evaluate(self.learner.model(), self.data, self.data.eval_batch)
                 .into_iter()
                 .enumerate()
             {
@@ -761,31 +840,12 @@ pub fn train_group(
 ) -> Result<GroupOutcome> {
     let started = Instant::now();
     let device = data.device;
-    let model = Model::new(model_cfg, &data.spec, seeds, device).map_err(|source| {
-        crate::TrainError::Model {
-            entry: model_cfg.label(),
-            source,
-        }
-    })?;
-    let opt = Adam::new(
-        model.var_store().trainable_variables(),
-        AdamConfig {
-            lr: cfg.lr,
-            beta1: cfg.beta1,
-            beta2: cfg.beta2,
-            eps: cfg.eps,
-            weight_decay: cfg.weight_decay,
-        },
-        AdamImpl::Auto,
-    );
     let n = data.train.n;
     let mut g = GroupTraining {
         data,
         cfg,
-        model,
-        opt,
+        learner: Learner::new(data, model_cfg, cfg, seeds)?,
         schedule: Schedule::new(n, cfg),
-        losses: Losses::new(data),
         global_step: 0,
         next_ckpt: 0,
     };
@@ -804,11 +864,11 @@ pub fn train_group(
             Vec::<f32>::try_from(&(done.loss_sum / g.schedule.steps as f64).to(Device::Cpu))?;
         let train_s = epoch_start.elapsed().as_secs_f64();
         let eval_start = Instant::now();
-        let evals = evaluate(&g.model, data, data.eval_batch);
+        let evals = evaluate(g.learner.model(), data, data.eval_batch);
         let eval_s = eval_start.elapsed().as_secs_f64();
         let (improved, mean_loss) = runs.end_epoch(epoch, &losses, evals, g.cfg, n);
         if cfg.record_expert_weights && improved.contains(&true) {
-            let w = mean_fused_weights(&g.model, &data.test, data.eval_batch)?;
+            let w = mean_fused_weights(g.learner.model(), &data.test, data.eval_batch)?;
             for (i, w) in w.into_iter().enumerate().filter(|(i, _)| improved[*i]) {
                 runs.outcomes[i].expert_weights = Some(w);
             }

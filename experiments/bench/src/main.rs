@@ -8,12 +8,10 @@ use std::time::Instant;
 
 use adatt_data::{CensusConfig, Protocol};
 use adatt_models::{Model, ModelConfig};
-use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
-use adatt_train::trainer::model_input;
-use adatt_train::{resolve_jobs, resolve_threads, InputMode, TrainData};
+use adatt_train::{resolve_jobs, resolve_threads, InputMode, Learner, TrainConfig, TrainData};
 use anyhow::{Context, Result};
 use clap::Parser;
-use tch::{Device, Kind, Reduction, Tensor};
+use tch::{Device, Kind, Tensor};
 
 #[derive(Parser)]
 struct Args {
@@ -94,9 +92,8 @@ struct BenchConfig {
     replicas: Vec<usize>,
     steps: usize,
     warmup_steps: usize,
-    batch_size: usize,
-    lr: f64,
-    weight_decay: f64,
+    /// The step's settings (batch size, Adam); epochs and the rest are not used.
+    train: TrainConfig,
     inputs: Vec<InputMode>,
     /// Process counts to measure on the CPU (0 = one per core).
     #[serde(default = "one_job")]
@@ -165,39 +162,18 @@ struct Breakdown {
     step_ms: f64,
 }
 
-/// One configuration measured in this process.
+/// One configuration measured in this process: the training loop's own step
+/// (`adatt_train::Learner`: gather, forward, weighted losses, backward, Adam) on random batches.
 fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<Measured> {
     let seeds: Vec<u64> = (0..r as u64).collect();
-    let model = Model::new(&bm.model, &data.spec, &seeds, data.device)?;
-    let mut opt = Adam::new(
-        model.var_store().trainable_variables(),
-        AdamConfig {
-            lr: cfg.lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: cfg.weight_decay,
-        },
-        AdamImpl::Auto,
-    );
+    let mut learner = Learner::new(data, &bm.model, &cfg.train, &seeds)?;
     let n = data.train.n as i64;
-    let b = cfg.batch_size as i64;
+    let b = cfg.train.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
-    let (num, act, dense, y) = data.train.gather(&idx);
-    let input = model_input(&num, &act, dense.as_ref());
-    let bce = |logits: Tensor| {
-        logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean)
-            * r as f64
-    };
-    // The trainer's step: forward_train, backward, the input bank's kernel backward.
-    let fwd_bwd = |opt: &mut Adam| {
-        opt.zero_grad();
-        let (logits, tape) = model.forward_train(&input).expect("forward");
-        bce(logits).backward();
-        if let Some(t) = tape {
-            model.backward_input(t).expect("input backward");
-        }
-    };
+    let w = Tensor::ones(
+        [r as i64, data.kinds.len() as i64],
+        (Kind::Float, data.device),
+    );
     let sync = || {
         if let Device::Cuda(_) = data.device {
             tch::Cuda::synchronize(0);
@@ -210,29 +186,31 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
         cfg.steps
     };
     // Seconds per call of `f`, after warm-up.
-    let timed = |f: &mut dyn FnMut()| {
+    let mut timed = |f: &mut dyn FnMut(&mut Learner) -> adatt_train::Result<()>| -> Result<f64> {
         for _ in 0..cfg.warmup_steps {
-            f();
+            f(&mut learner)?;
         }
         sync();
         let t = Instant::now();
         for _ in 0..steps {
-            f();
+            f(&mut learner)?;
         }
         sync();
-        t.elapsed().as_secs_f64() / steps as f64
+        Ok(t.elapsed().as_secs_f64() / steps as f64)
     };
-    let fwd = timed(&mut || {
-        let _ = bce(model.forward_eval(&input).expect("forward"));
-    });
-    let fwd_bwd_s = timed(&mut || fwd_bwd(&mut opt));
-    let step = timed(&mut || {
-        fwd_bwd(&mut opt);
-        opt.step().expect("Adam step");
-    });
+    let fwd = timed(&mut |l| l.forward(&data.train, &idx, &w).map(drop))?;
+    let fwd_bwd_s = timed(&mut |l| {
+        let f = l.forward(&data.train, &idx, &w)?;
+        l.backward(f)
+    })?;
+    let step = timed(&mut |l| {
+        let f = l.forward(&data.train, &idx, &w)?;
+        l.backward(f)?;
+        l.update()
+    })?;
     Ok(Measured {
-        samples_per_s_per_replica: cfg.batch_size as f64 / step,
-        flops_per_sample: train_flops_per_sample(&model),
+        samples_per_s_per_replica: cfg.train.batch_size as f64 / step,
+        flops_per_sample: train_flops_per_sample(learner.model()),
         peak_mem_mib: peak_rss_mib(),
         fwd_ms: fwd * 1e3,
         fwd_bwd_ms: fwd_bwd_s * 1e3,
@@ -336,8 +314,8 @@ fn run(a: &Args) -> Result<()> {
     let host = adatt_train::manifest::host_description();
     let mut csv = String::from("device,jobs,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
     let mut md = format!(
-        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up (steps × 10 / R, at least 5, above R = 10); Census train = {} rows.\nsamples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-        cfg.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
+        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up (steps × 10 / R, at least 5, above R = 10); Census train = {} rows.\nEach step is the training loop's own (`adatt_train::Learner`: gather of a random batch, forward, task losses, backward, Adam). samples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        cfg.train.batch_size, cfg.steps, cfg.warmup_steps, ds.train.n_rows
     );
     for r in &rows {
         // One list of cells per row, written to both files, so the columns cannot diverge.
@@ -388,7 +366,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let cfg: BenchConfig = toml::from_str(&text).unwrap();
         assert!(!cfg.replicas.is_empty() && cfg.replicas.iter().all(|&r| r > 0));
-        assert!(cfg.steps > 0 && cfg.batch_size > 0 && !cfg.inputs.is_empty());
+        assert!(cfg.steps > 0 && cfg.train.batch_size > 0 && !cfg.inputs.is_empty());
         assert!(!cfg.models.is_empty());
         for m in &cfg.models {
             m.model

@@ -1,0 +1,345 @@
+//! Verdicts on the paper's claims (`[[analysis.claims]]`): each claim names the direction of
+//! some NE differences; every (row, task) difference is tested against 0 over seeds (paired
+//! t-test, see [`crate::report::NeDiffRow`]), the claim's p-values are Holm-adjusted together
+//! (one family per claim), and each difference replicates, contradicts or leaves the claim
+//! unresolved at the claim's `alpha`.
+
+use std::fmt::Write as _;
+
+use adatt_train::{ExperimentConfig, NeDirection};
+use serde::Serialize;
+
+use crate::report::NeDiffRow;
+
+/// What one difference says about a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Significant (Holm-adjusted) with the paper's sign.
+    Replicated,
+    /// Significant (Holm-adjusted) with the other sign.
+    Contradicted,
+    /// Not significant, or too few seeds.
+    NotResolved,
+}
+
+/// One NE difference of a claim.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimCell {
+    /// The difference (entry against reference, one task).
+    pub diff: NeDiffRow,
+    /// Its Holm-adjusted p-value within the claim.
+    pub p_holm: f64,
+    /// What it says.
+    pub outcome: Outcome,
+}
+
+/// A claim with the verdict of every difference it covers.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimVerdict {
+    /// The claim.
+    pub claim: String,
+    /// What the paper measured.
+    pub paper: String,
+    /// The direction the paper found.
+    pub expect: NeDirection,
+    /// Family-wise level.
+    pub alpha: f64,
+    /// The differences, in row then task order.
+    pub cells: Vec<ClaimCell>,
+}
+
+/// Holm step-down adjusted p-values, in the input order. NaN p-values (too few seeds) stay
+/// NaN and do not count in the family size.
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..p.len()).filter(|&i| !p[i].is_nan()).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let m = order.len();
+    let mut out = vec![f64::NAN; p.len()];
+    let mut running = 0.0_f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p[i]).min(1.0));
+        out[i] = running;
+    }
+    out
+}
+
+/// The verdicts of `cfg`'s claims from the report's NE differences (which include every pair a
+/// claim covers).
+pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerdict> {
+    cfg.analysis
+        .claims
+        .iter()
+        .map(|c| {
+            let diffs: Vec<&NeDiffRow> = c
+                .pairs(cfg)
+                .into_iter()
+                .flat_map(|(a, b)| {
+                    ne_diffs
+                        .iter()
+                        .filter(move |d| d.entry == a && d.reference == b)
+                })
+                .collect();
+            let p: Vec<f64> = diffs.iter().map(|d| d.test.p).collect();
+            let cells = diffs
+                .into_iter()
+                .zip(holm(&p))
+                .map(|(d, p_holm)| {
+                    let higher = d.test.mean_diff > 0.0;
+                    // NaN (too few seeds) is never significant.
+                    let significant = p_holm < c.alpha;
+                    let outcome = match (significant, higher == (c.expect == NeDirection::Higher)) {
+                        (false, _) => Outcome::NotResolved,
+                        (true, true) => Outcome::Replicated,
+                        (true, false) => Outcome::Contradicted,
+                    };
+                    ClaimCell {
+                        diff: d.clone(),
+                        p_holm,
+                        outcome,
+                    }
+                })
+                .collect();
+            ClaimVerdict {
+                claim: c.claim.clone(),
+                paper: c.paper.clone(),
+                expect: c.expect,
+                alpha: c.alpha,
+                cells,
+            }
+        })
+        .collect()
+}
+
+impl ClaimVerdict {
+    fn count(&self, o: Outcome) -> usize {
+        self.cells.iter().filter(|c| c.outcome == o).count()
+    }
+
+    /// One word for the whole claim: replicated (every difference), partly replicated (some,
+    /// none contradicted), not replicated (some contradicted, none replicated), mixed (both),
+    /// not resolved (none significant).
+    pub fn word(&self) -> &'static str {
+        let (r, c) = (
+            self.count(Outcome::Replicated),
+            self.count(Outcome::Contradicted),
+        );
+        match (r, c) {
+            (0, 0) => "not resolved",
+            (r, 0) if r == self.cells.len() => "replicated",
+            (_, 0) => "partly replicated",
+            (0, _) => "not replicated (the opposite direction)",
+            _ => "mixed",
+        }
+    }
+}
+
+/// The `## Verdicts` section of `table.md` (empty without claims).
+pub fn markdown(verdicts: &[ClaimVerdict], tasks: &[String]) -> String {
+    if verdicts.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n## Verdicts on the paper's claims\n\nEach claim is a direction of test NE \
+         differences. Every difference below is tested against 0 over seeds (paired t-test); \
+         the p-values of one claim are Holm-adjusted together (`p_Holm`). A difference \
+         *replicates* the claim when p_Holm < alpha with the paper's sign, *contradicts* it \
+         with the other sign, and leaves it *not resolved* otherwise.\n",
+    );
+    for v in verdicts {
+        let expect = match v.expect {
+            NeDirection::Lower => "lower NE (better)",
+            NeDirection::Higher => "higher NE (worse)",
+        };
+        writeln!(s, "\n### {}: **{}**\n", v.claim, v.word()).expect("write");
+        if !v.paper.is_empty() {
+            writeln!(s, "Paper: {}.", v.paper.trim()).expect("write");
+        }
+        writeln!(
+            s,
+            "Expected: {expect}. Replicated in {} of {} differences, contradicted in {}, not \
+             resolved in {} (alpha = {}).\n",
+            v.count(Outcome::Replicated),
+            v.cells.len(),
+            v.count(Outcome::Contradicted),
+            v.count(Outcome::NotResolved),
+            v.alpha
+        )
+        .expect("write");
+        let mut header = String::from("| model | reference |");
+        let mut rule = String::from("|---|---|");
+        for t in tasks {
+            write!(header, " {t}: NE diff % (p_Holm) |").expect("write");
+            rule.push_str("---|");
+        }
+        writeln!(s, "{header}\n{rule}").expect("write");
+        for row in v.cells.chunks(tasks.len().max(1)) {
+            write!(s, "| {} | {} |", row[0].diff.entry, row[0].diff.reference).expect("write");
+            for c in row {
+                let word = match c.outcome {
+                    Outcome::Replicated => "replicated",
+                    Outcome::Contradicted => "contradicted",
+                    Outcome::NotResolved => "not resolved",
+                };
+                write!(
+                    s,
+                    " {:+.3} ({}) {word} |",
+                    c.diff.test.mean_diff,
+                    crate::report::p_value(c.p_holm)
+                )
+                .expect("write");
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Oracle: Holm's (1979) step-down adjustment worked by hand for p = [0.01, 0.04, 0.03,
+    /// 0.005]: sorted 0.005, 0.01, 0.03, 0.04 → 4·0.005 = 0.02, 3·0.01 = 0.03, 2·0.03 = 0.06,
+    /// max(1·0.04, 0.06) = 0.06 (monotone).
+    #[test]
+    fn holm_matches_the_step_down_procedure() {
+        let got = holm(&[0.01, 0.04, 0.03, 0.005]);
+        let want = [0.03, 0.06, 0.06, 0.02];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        // capped at 1, NaN left out of the family
+        let got = holm(&[0.6, f64::NAN, 0.9]);
+        assert!((got[0] - 1.0).abs() < 1e-12 && got[1].is_nan() && (got[2] - 1.0).abs() < 1e-12);
+        let got = holm(&[0.02, f64::NAN]);
+        assert!((got[0] - 0.02).abs() < 1e-12, "{got:?}");
+    }
+
+    fn cfg(claims: &str) -> ExperimentConfig {
+        ExperimentConfig::from_toml_str(
+            &format!(
+                r#"
+name = "t"
+[data]
+source = "census"
+protocol = "clean"
+[train]
+batch_size = 512
+epochs = 1
+lr = 1e-4
+[run]
+seeds = [0, 1, 2]
+[[entries]]
+name = "ref"
+model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }}
+[[entries]]
+name = "a"
+model = {{ kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }}
+[[entries]]
+name = "b"
+model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4] }}
+[analysis]
+{claims}
+"#
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    fn diff(entry: &str, reference: &str, task: &str, mean: f64, p: f64) -> NeDiffRow {
+        NeDiffRow {
+            entry: entry.into(),
+            reference: reference.into(),
+            task: task.into(),
+            test: crate::stats::Paired {
+                n: 30,
+                mean_diff: mean,
+                ci95: 0.1,
+                t: 0.0,
+                p,
+            },
+        }
+    }
+
+    /// Outcomes worked by hand. Claim 1 (lower, every entry against `ref`): five finite p in
+    /// the family, Holm-adjusted 0.001 → 0.005, 0.002 → 0.008, 0.004 → 0.012, 0.03 → 0.06,
+    /// 0.3 → 0.3; so a/x replicated, a/y (NE up) contradicted, a/z, b/y, b/z (NaN) not
+    /// resolved, b/x replicated: mixed. Claim 2 (higher, b against a): 0.01 → 0.03,
+    /// 0.02 → 0.04, 0.02 → 0.04, all with NE up: replicated.
+    #[test]
+    fn verdicts_follow_holm_and_the_expected_sign() {
+        let cfg = cfg(r#"reference = "ref"
+claims = [
+  { claim = "more helps", expect = "lower" },
+  { claim = "b worse than a", expect = "higher", rows = [["b", "a"]] },
+]"#);
+        cfg.validate(3).unwrap();
+        let diffs = vec![
+            diff("a", "ref", "x", -1.0, 0.001),
+            diff("a", "ref", "y", 1.0, 0.002),
+            diff("a", "ref", "z", -1.0, 0.3),
+            diff("b", "ref", "x", -1.0, 0.004),
+            diff("b", "ref", "y", -1.0, 0.03),
+            diff("b", "ref", "z", -1.0, f64::NAN),
+            diff("b", "a", "x", 0.5, 0.01),
+            diff("b", "a", "y", 0.5, 0.02),
+            diff("b", "a", "z", 0.1, 0.02),
+        ];
+        let v = verdicts(&cfg, &diffs);
+        use Outcome::*;
+        let outcomes: Vec<Vec<Outcome>> = v
+            .iter()
+            .map(|c| c.cells.iter().map(|c| c.outcome).collect())
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                vec![
+                    Replicated,
+                    Contradicted,
+                    NotResolved,
+                    Replicated,
+                    NotResolved,
+                    NotResolved
+                ],
+                vec![Replicated; 3],
+            ]
+        );
+        let holm: Vec<f64> = v[0].cells.iter().map(|c| c.p_holm).collect();
+        for (g, w) in holm.iter().zip([0.005, 0.008, 0.3, 0.012, 0.06]) {
+            assert!((g - w).abs() < 1e-12, "{holm:?}");
+        }
+        assert_eq!((v[0].word(), v[1].word()), ("mixed", "replicated"));
+        let md = markdown(&v, &["x".into(), "y".into(), "z".into()]);
+        assert!(md.contains("### more helps: **mixed**"), "{md}");
+        assert!(
+            md.contains("| a | ref | -1.000 (0.0050) replicated | +1.000 (0.0080) contradicted |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn claims_naming_unknown_rows_or_lacking_a_reference_are_refused() {
+        let e = cfg(r#"claims = [{ claim = "c", expect = "lower", rows = [["a", "nope"]] }]"#)
+            .validate(3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("analysis.claims.rows") && e.contains("nope"),
+            "{e}"
+        );
+        let e = cfg(r#"claims = [{ claim = "c", expect = "lower" }]"#)
+            .validate(3)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no analysis.reference"), "{e}");
+        let e = cfg(r#"reference = "ref"
+claims = [{ claim = "c", expect = "lower", alpha = 1.5 }]"#)
+        .validate(3)
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("alpha"), "{e}");
+    }
+}

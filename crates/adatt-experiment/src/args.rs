@@ -1,0 +1,137 @@
+//! The command-line arguments every grid binary shares: which grid with which overrides
+//! ([`GridArgs`]) and how to train it ([`TrainArgs`]).
+
+use std::path::PathBuf;
+
+use adatt_train::{ChildArgs, DeviceChoice, ExperimentConfig, Overrides, Protocol, Shard};
+
+use crate::{context, Result};
+
+/// Which grid, with which overrides.
+#[derive(clap::Args, Clone, Debug)]
+pub struct GridArgs {
+    /// Experiment config (TOML).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Override the seeds: a count N (seeds 0..N) or a list "0,1,5".
+    #[arg(long, env = "ADATT_SEEDS")]
+    pub seeds: Option<String>,
+    /// Override the data protocol: paper or clean.
+    #[arg(long, env = "ADATT_PROTOCOL")]
+    pub protocol: Option<Protocol>,
+    /// Override the output directory (may be anywhere; a config's own `output_dir` must stay
+    /// inside the project).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Intra-op threads (default: config, else all cores).
+    #[arg(long, env = "ADATT_THREADS")]
+    pub threads: Option<usize>,
+    /// Device: cpu, cuda or auto.
+    #[arg(long, env = "ADATT_DEVICE")]
+    pub device: Option<DeviceChoice>,
+    /// Replicas per group.
+    #[arg(long, env = "ADATT_REPLICAS")]
+    pub replicas: Option<usize>,
+}
+
+/// How to train a grid.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TrainArgs {
+    /// Only this slice of the grid: k/N (1-based).
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Skip the analysis step.
+    #[arg(long)]
+    pub no_analysis: bool,
+    /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Shard processes, each with THREADS/JOBS intra-op threads (0 = auto: one per core on
+    /// the CPU, 1 on CUDA). Ignored with --shard.
+    #[arg(long, env = "ADATT_JOBS", default_value_t = 0)]
+    pub jobs: usize,
+    /// Internal (shard processes of --jobs): the parent's code revision.
+    #[arg(long, hide = true)]
+    pub code_revision: Option<String>,
+}
+
+impl GridArgs {
+    /// The overrides given on the command line or in `ADATT_*`.
+    pub(crate) fn overrides(&self) -> Result<Overrides> {
+        Ok(Overrides::parse(
+            self.seeds.as_deref(),
+            self.protocol,
+            self.threads,
+            self.device,
+            self.replicas,
+        )?)
+    }
+
+    /// The config with the overrides applied and validated (model configs included, before
+    /// any data is loaded), and the directory its analysis goes to (a `seeds-…` subdirectory
+    /// of the results for a seed override; see `adatt_train::seeds_subdir`).
+    pub fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
+        let mut cfg = ExperimentConfig::load(&self.config)?;
+        let configured_seeds = cfg.run.seeds.clone();
+        let configured_protocol = cfg.data.protocol();
+        self.overrides()?.apply(&mut cfg.data, &mut cfg.run);
+        // Another protocol's results go to their own subdirectory (the default output directory
+        // names the protocol already).
+        if let (true, Some(dir)) = (cfg.data.protocol() != configured_protocol, &cfg.output_dir) {
+            cfg.output_dir = Some(dir.join(cfg.data.protocol().to_string()));
+        }
+        context(cfg.validate(cfg.data.n_tasks()), || {
+            format!("config {}", self.config.display())
+        })?;
+        // An explicit --out may point anywhere (checked after the config's own output_dir).
+        if let Some(o) = &self.out {
+            cfg.output_dir = Some(o.clone());
+        }
+        let report = adatt_train::report_dir(&cfg.output_dir(), &configured_seeds, &cfg.run.seeds);
+        Ok((cfg, report))
+    }
+
+    /// What a shard process of this grid is given: its argument list up to the shard (`head`,
+    /// the subcommand or phase of the binary, then the config, `--no-analysis` and `--out`), and
+    /// the overrides passed on as given.
+    pub(crate) fn child(
+        &self,
+        t: &TrainArgs,
+        head: &[&str],
+        revision: Option<String>,
+    ) -> (ChildArgs, Vec<String>) {
+        let mut argv: Vec<String> = head.iter().map(|s| s.to_string()).collect();
+        argv.extend([
+            "--config".to_owned(),
+            self.config.display().to_string(),
+            "--no-analysis".to_owned(),
+        ]);
+        if let Some(o) = &self.out {
+            argv.extend(["--out".to_owned(), o.display().to_string()]);
+        }
+        let child = ChildArgs {
+            seeds: self.seeds.clone(),
+            protocol: self.protocol.map(|p| p.to_string()),
+            device: self.device.map(|d| d.to_string()),
+            replicas: self.replicas,
+            code_revision: revision,
+            retry_failed: t.retry_failed,
+        };
+        (child, argv)
+    }
+}
+
+impl TrainArgs {
+    /// Whether this process is a shard process started by a parent (only those get
+    /// `--code-revision`).
+    pub(crate) fn is_child(&self) -> bool {
+        self.code_revision.is_some()
+    }
+
+    /// The code revision to stamp on records: the parent's, else this checkout's.
+    pub(crate) fn revision(&self) -> Option<String> {
+        self.code_revision
+            .clone()
+            .or_else(adatt_train::manifest::git_revision)
+    }
+}

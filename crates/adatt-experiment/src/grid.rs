@@ -1,0 +1,164 @@
+//! One grid config from the command line to its results: [`run`] trains its missing runs and
+//! analyses, [`analyze`] only analyses. [`train_grid`] is the training step both `run` and
+//! the studies (`crate::study`) use.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use adatt_train::{
+    consolidate_records, resolve_jobs, resolve_threads, run_shards, Consolidation,
+    ExperimentConfig, GridOptions,
+};
+
+use crate::args::{GridArgs, TrainArgs};
+use crate::{context, Result};
+
+/// How this process takes part in training one grid.
+pub(crate) struct Participation<'a> {
+    /// The grid's command line (its overrides go on to shard processes as given).
+    pub grid: &'a GridArgs,
+    /// How to train it.
+    pub train: &'a TrainArgs,
+    /// The arguments that make this executable train the same grid again, before `--config`
+    /// (`["run"]` for `adatt`, none for an experiment binary, the phase for a study).
+    pub head: &'a [&'a str],
+    /// The code revision stamped on the records.
+    pub revision: Option<String>,
+}
+
+/// Trains the missing runs of `cfg`: as `--jobs` shard processes of this executable, or in this
+/// process (the whole grid, or its `--shard`). Unless this is one shard, the records are then
+/// merged into one `runs.jsonl`. Takes no lock: the caller holds the results directory.
+/// Returns whether runs failed or diverged.
+pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Result<bool> {
+    let device = cfg.run.device.resolve()?;
+    let jobs = resolve_jobs(p.train.jobs, device);
+    let training = || format!("training grid {}", cfg.name);
+    if let Some(shard) = p.train.shard {
+        return train_here(cfg, p, Some(shard));
+    }
+    let runs_failed = if jobs > 1 {
+        let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
+        adatt_train::term::line(format!(
+            "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
+            cfg.name
+        ));
+        let (child, argv) = p.grid.child(p.train, p.head, p.revision.clone());
+        context(
+            run_shards(jobs, |s| child.for_shard(argv.clone(), s, per_job)),
+            training,
+        )? > 0
+    } else {
+        train_here(cfg, p, None)?
+    };
+    let dir = cfg.output_dir();
+    match context(consolidate_records(&dir), || {
+        format!("merging the records of {}", cfg.name)
+    })? {
+        Consolidation::Merged(n) => adatt_train::term::line(format!(
+            "{}: {n} records in {}",
+            cfg.name,
+            dir.join("runs.jsonl").display()
+        )),
+        Consolidation::Busy => adatt_train::term::line(format!(
+            "{}: another process is using the records in {}; the shard files stay (they are \
+             read as they are) and a later run merges them",
+            cfg.name,
+            dir.display()
+        )),
+    }
+    Ok(runs_failed)
+}
+
+/// Trains `shard` of the grid (all of it for `None`) in this process.
+fn train_here(
+    cfg: &ExperimentConfig,
+    p: &Participation<'_>,
+    shard: Option<adatt_train::Shard>,
+) -> Result<bool> {
+    let device = cfg.run.device.resolve()?;
+    let ds = context(adatt_train::load_data(&cfg.data), || "loading data".into())?;
+    let opts = GridOptions {
+        out_dir: cfg.output_dir(),
+        shard,
+        device,
+        threads: resolve_threads(cfg.run.threads),
+        replicas: cfg.run.resolve_replicas(device),
+        command_line: std::env::args().collect(),
+        // A shard started by a parent shares its terminal: per-run lines, no bars.
+        progress: !p.train.is_child(),
+        code_revision: p.revision.clone(),
+        retry_failed: p.train.retry_failed,
+    };
+    let s = context(adatt_train::run_grid(cfg, &ds, &opts), || {
+        format!("training grid {}", cfg.name)
+    })?;
+    adatt_train::term::line(format!(
+        "{}: {} trained ({} failed, {} diverged) in {:.1} s -> {}",
+        cfg.name,
+        s.trained,
+        s.failed,
+        s.diverged,
+        s.wall_s,
+        s.records.display()
+    ));
+    Ok(s.failed + s.diverged > 0)
+}
+
+/// The exit code of an invocation: success, or `EXIT_RUNS_FAILED` when runs failed or diverged.
+pub(crate) fn exit_code(runs_failed: bool) -> ExitCode {
+    if runs_failed {
+        ExitCode::from(adatt_train::term::EXIT_RUNS_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Trains the grid's missing runs (see [`train_grid`]; one invocation holds the results
+/// directory, `--shard` processes do not take it), then analyses unless `--no-analysis`.
+/// `head` is the argument list that makes this executable run a grid again (`["run"]` for
+/// `adatt`, empty for an experiment binary), for its shard processes. Returns the exit code.
+pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
+    let (cfg, report_dir) = g.load()?;
+    let out_dir = cfg.output_dir();
+    let _lock = match t.shard {
+        None => Some(adatt_train::lock_results_dir(&out_dir)?),
+        Some(_) => None,
+    };
+    let p = Participation {
+        grid: g,
+        train: t,
+        head,
+        revision: t.revision(),
+    };
+    let runs_failed = context(train_grid(&cfg, &p), || {
+        format!("running {}", g.config.display())
+    })?;
+    if !t.no_analysis {
+        write_analysis(&cfg, &out_dir, &report_dir)?;
+    }
+    Ok(exit_code(runs_failed))
+}
+
+/// The tables and figures of a grid from its records only (no training).
+pub fn analyze(g: &GridArgs) -> Result<()> {
+    let (cfg, report_dir) = g.load()?;
+    write_analysis(&cfg, &cfg.output_dir(), &report_dir)
+}
+
+/// Writes the tables and figures of `cfg` from the records, then prints the short results
+/// table.
+fn write_analysis(cfg: &ExperimentConfig, records: &Path, report: &Path) -> Result<()> {
+    let dirs = adatt_analysis::Dirs { records, report };
+    let a = adatt_analysis::analyze(cfg, dirs, &cfg.name, &cfg.description)?;
+    print_analysis(&a);
+    Ok(())
+}
+
+/// The files an analysis wrote and its short results table, on the terminal.
+pub(crate) fn print_analysis(a: &adatt_analysis::Analysis) {
+    for f in &a.files {
+        adatt_train::term::line(format!("wrote {}", f.display()));
+    }
+    adatt_train::term::line(adatt_analysis::terminal_table(&a.report));
+}
