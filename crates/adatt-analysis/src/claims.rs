@@ -218,18 +218,9 @@ mod tests {
 
     fn cfg(claims: &str) -> ExperimentConfig {
         ExperimentConfig::from_toml_str(
-            &format!(
-                r#"
-name = "t"
-[data]
-source = "census"
-protocol = "clean"
-[train]
-batch_size = 512
-epochs = 1
-lr = 1e-4
-[run]
-seeds = [0, 1, 2]
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
+                + &format!(
+                    r#"
 [[entries]]
 name = "ref"
 model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }}
@@ -242,7 +233,7 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
 [analysis]
 {claims}
 "#
-            ),
+                )),
             std::path::Path::new("t.toml"),
         )
         .unwrap()

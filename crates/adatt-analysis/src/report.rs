@@ -613,17 +613,8 @@ mod tests {
     #[test]
     fn ne_differences_match_scipy_and_follow_the_record_keys() {
         let cfg = ExperimentConfig::from_toml_str(
-            r#"
-name = "t"
-[data]
-source = "census"
-protocol = "clean"
-[train]
-batch_size = 512
-epochs = 1
-lr = 1e-4
-[run]
-seeds = [0, 1, 2]
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
+                + r#"
 [[entries]]
 name = "ref"
 model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
@@ -632,7 +623,7 @@ name = "a"
 model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
 [analysis]
 reference = "ref"
-"#,
+"#),
             std::path::Path::new("t.toml"),
         )
         .unwrap();

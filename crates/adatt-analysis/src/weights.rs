@@ -232,21 +232,12 @@ mod tests {
     #[test]
     fn weights_are_summed_per_source_and_averaged_over_seeds() {
         let cfg = ExperimentConfig::from_toml_str(
-            r#"
-name = "t"
-[data]
-source = "census"
-protocol = "clean"
-[train]
-batch_size = 512
-epochs = 1
-lr = 1e-4
-[run]
-seeds = [0, 1]
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1]")
+                + r#"
 [[entries]]
 name = "AdaTT-sp 2/task"
 model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
-"#,
+"#),
             std::path::Path::new("t.toml"),
         )
         .unwrap();

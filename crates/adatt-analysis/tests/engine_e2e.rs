@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use adatt_analysis::Dirs;
 use adatt_data::{CensusConfig, Dataset, Protocol};
+use adatt_testkit::TINY_GRID;
 use adatt_train::{
     consolidate_records, read_all_records, run_grid, run_grid_with_hook, train_group,
     Consolidation, ExperimentConfig, GridOptions, RunRecord, Shard, Status, TrainData, TrainError,
@@ -15,14 +16,8 @@ use tch::Tensor;
 fn dataset() -> &'static Dataset {
     static DS: OnceLock<Dataset> = OnceLock::new();
     DS.get_or_init(|| {
-        // Run-time CARGO_MANIFEST_DIR: the checkout this test runs for, even if the binary was
-        // built in another checkout sharing the target dir.
-        let dir = Path::new(
-            &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
-        )
-        .join("../../data/census-income");
         adatt_data::load_census(&CensusConfig {
-            data_dir: dir,
+            data_dir: adatt_testkit::census_dir(),
             protocol: Protocol::Clean,
             split_seed: 1,
         })
@@ -30,39 +25,8 @@ fn dataset() -> &'static Dataset {
     })
 }
 
-const CONFIG: &str = r#"
-name = "tiny"
-description = "engine test"
-[data]
-source = "census"
-protocol = "clean"
-[train]
-batch_size = 256
-epochs = 2
-lr = 5e-3
-weight_decay = 0.01
-task_weighting = { kind = "dwa" }
-checkpoints = [0.25]
-max_train_rows = 8192
-[run]
-seeds = [0, 1]
-replicas = 2
-threads = 1
-[[entries]]
-name = "SB"
-setting = "tiny"
-model = { kind = "shared_bottom", bottom = [32, 16], tower = [8] }
-[[entries]]
-name = "AdaTT-sp"
-setting = "tiny"
-model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[16], [8]], tower = [8] }
-paper = { education = 0.87, income = 0.92, never_married = 0.97 }
-[analysis]
-comparisons = [{ a = "AdaTT-sp", b = "SB" }]
-"#;
-
 fn config() -> ExperimentConfig {
-    ExperimentConfig::from_toml_str(CONFIG, Path::new("tiny.toml")).expect("config parses")
+    ExperimentConfig::from_toml_str(TINY_GRID, Path::new("tiny.toml")).expect("config parses")
 }
 
 /// The code revision the grids of these tests stamp on their records.
@@ -573,7 +537,7 @@ fn a_nan_run_is_recorded_as_failed_and_counted() {
     );
     assert!(!report.join("auc_distributions.png").exists());
     let err = ExperimentConfig::from_toml_str(
-        &CONFIG.replace("[analysis]", "[analysis]\nfigures = [\"heatmap\"]"),
+        &TINY_GRID.replace("[analysis]", "[analysis]\nfigures = [\"heatmap\"]"),
         Path::new("bad.toml"),
     )
     .unwrap_err()
@@ -697,13 +661,13 @@ fn records_are_selected_by_key_under_renames_and_swaps() {
 fn bad_configs_are_rejected_with_the_key_and_nothing_is_written() {
     let ds = dataset();
     let parse = |text: &str| ExperimentConfig::from_toml_str(text, Path::new("bad.toml"));
-    let err = parse(&CONFIG.replace("epochs = 2", "epochs = 2\nlearning_rate = 3")).unwrap_err();
+    let err = parse(&TINY_GRID.replace("epochs = 2", "epochs = 2\nlearning_rate = 3")).unwrap_err();
     assert!(
         matches!(err, TrainError::ConfigParse { .. }) && err.to_string().contains("learning_rate"),
         "{err}"
     );
     let err =
-        parse(&CONFIG.replace("kind = \"shared_bottom\"", "kind = \"mega_moe\"")).unwrap_err();
+        parse(&TINY_GRID.replace("kind = \"shared_bottom\"", "kind = \"mega_moe\"")).unwrap_err();
     assert!(err.to_string().contains("mega_moe"), "{err}");
     for (from, to, key) in [
         ("lr = 5e-3", "lr = -1e-3", "train.lr"),
@@ -715,8 +679,8 @@ fn bad_configs_are_rejected_with_the_key_and_nothing_is_written() {
             "entries `SB` and `SB again` have the same model",
         ),
     ] {
-        assert!(CONFIG.contains(from), "{from}");
-        let cfg = parse(&CONFIG.replace(from, to)).unwrap();
+        assert!(TINY_GRID.contains(from), "{from}");
+        let cfg = parse(&TINY_GRID.replace(from, to)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let err = run_grid(&cfg, ds, &opts(&out, None, 1)).unwrap_err();

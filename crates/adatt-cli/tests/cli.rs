@@ -6,51 +6,33 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income")
-}
-
 /// A tiny grid: 2 entries × 2 seeds, one epoch on 4096 rows.
 fn config(edit: impl Fn(String) -> String) -> String {
-    edit(format!(
-        r#"
-name = "tiny"
-[data]
-source = "census"
-protocol = "clean"
-data_dir = "{}"
-[train]
-batch_size = 256
-epochs = 1
-lr = 5e-3
-max_train_rows = 4096
-[run]
-seeds = [0, 1]
-device = "auto"
-threads = 1
+    edit(
+        adatt_testkit::config_head(
+            "tiny",
+            true,
+            4096,
+            "",
+            "seeds = [0, 1]\ndevice = \"auto\"\nthreads = 1",
+        ) + r#"
 [[entries]]
 name = "SB"
 setting = "tiny"
-model = {{ kind = "shared_bottom", bottom = [16, 8], tower = [8] }}
+model = { kind = "shared_bottom", bottom = [16, 8], tower = [8] }
 [[entries]]
 name = "AdaTT-sp"
 setting = "tiny"
-model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[16], [8]], tower = [8] }}
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[16], [8]], tower = [8] }
 "#,
-        data_dir().display()
-    ))
+    )
 }
 
 /// Runs `adatt` with `args` in `cwd`, without the caller's ADATT_* variables, with
 /// RUST_BACKTRACE=1 (a user's mistake must not print a backtrace even then).
 fn adatt(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_adatt"));
-    c.current_dir(cwd).args(args).env("RUST_BACKTRACE", "1");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ADATT_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_adatt"), cwd);
+    c.args(args).env("RUST_BACKTRACE", "1");
     // One process unless a test asks for shard processes.
     c.env("ADATT_JOBS", "1");
     for (k, v) in env {
@@ -131,7 +113,7 @@ fn refused_inputs_are_one_error_line_naming_the_key_and_exit_1() {
         (
             Box::new(|c| {
                 c.replace("task_experts = 1", "task_experts = 0").replace(
-                    &format!("data_dir = \"{}\"", data_dir().display()),
+                    &format!("data_dir = \"{}\"", adatt_testkit::census_dir().display()),
                     "data_dir = \"/nonexistent\"",
                 )
             }),

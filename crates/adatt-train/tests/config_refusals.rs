@@ -5,41 +5,11 @@
 
 use std::path::Path;
 
+use adatt_testkit::TINY_GRID;
 use adatt_train::config::{check_output_dir, check_threads, max_threads};
 use adatt_train::{lock_results_dir, ExperimentConfig, Seeds, TrainError};
 
 const N_TASKS: usize = 3;
-
-const BASE: &str = r#"
-name = "tiny"
-description = "refusal test"
-[data]
-source = "census"
-protocol = "clean"
-[train]
-batch_size = 256
-epochs = 2
-lr = 5e-3
-weight_decay = 0.01
-task_weighting = { kind = "dwa" }
-checkpoints = [0.25]
-max_train_rows = 8192
-[run]
-seeds = [0, 1]
-replicas = 2
-threads = 1
-[[entries]]
-name = "SB"
-setting = "tiny"
-model = { kind = "shared_bottom", bottom = [32, 16], tower = [8] }
-[[entries]]
-name = "AdaTT-sp"
-setting = "tiny"
-model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[16], [8]], tower = [8] }
-paper = { education = 0.87, income = 0.92, never_married = 0.97 }
-[analysis]
-comparisons = [{ a = "AdaTT-sp", b = "SB" }]
-"#;
 
 /// Where a refusal comes from.
 #[derive(Clone, Copy, Debug)]
@@ -63,8 +33,8 @@ struct Refusal {
 }
 
 fn edit(from: &str, to: &str) -> String {
-    assert!(BASE.contains(from), "base config has no {from:?}");
-    BASE.replacen(from, to, 1)
+    assert!(TINY_GRID.contains(from), "base config has no {from:?}");
+    TINY_GRID.replacen(from, to, 1)
 }
 
 /// A third entry named `name` (TOML), to replace `[analysis]` with (the other two are compared).
@@ -455,7 +425,7 @@ fn binaries_can_check_their_overrides_and_the_task_count() {
     }
     check_output_dir(Path::new("results/a"), "output_dir").unwrap();
     assert!(check_output_dir(Path::new("/abs"), "output_dir").is_err());
-    let cfg = check(BASE).unwrap();
+    let cfg = check(TINY_GRID).unwrap();
     assert_eq!(cfg.data.n_tasks(), adatt_data::TASK_NAMES.len());
     assert_eq!(cfg.data.n_tasks(), 3);
 }

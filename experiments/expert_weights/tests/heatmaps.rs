@@ -1,44 +1,29 @@
 //! The Figure 3 binary end to end on a tiny grid: it trains, records the fused expert weights
 //! and writes their heatmaps and matrices; `--analyze` rewrites them from the records alone.
 
-use std::path::Path;
-use std::process::Command;
-
 #[test]
 fn expert_weights_trains_records_weights_and_draws_heatmaps() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income");
     let d = tempfile::tempdir().unwrap();
     let cfg = d.path().join("f3.toml");
     std::fs::write(
         &cfg,
-        format!(
-            r#"
-name = "f3tiny"
-[data]
-source = "census"
-protocol = "clean"
-data_dir = "{}"
-[train]
-batch_size = 256
-epochs = 1
-lr = 5e-3
-max_train_rows = 2048
-record_expert_weights = true
-[run]
-seeds = [0, 1]
-threads = 1
+        adatt_testkit::config_head(
+            "f3tiny",
+            true,
+            2048,
+            "record_expert_weights = true",
+            "seeds = [0, 1]\nthreads = 1",
+        ) + r#"
 [[sweeps]]
 name = "AdaTT-sp"
-model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[8], [4]], tower = [4] }}
-axis = {{ task_experts = [1, 2] }}
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8], [4]], tower = [4] }
+axis = { task_experts = [1, 2] }
 "#,
-            data.display()
-        ),
     )
     .unwrap();
     let out = d.path().join("out");
     let run = |extra: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_expert_weights"));
+        let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_expert_weights"), d.path());
         c.args([
             "--config",
             cfg.to_str().unwrap(),

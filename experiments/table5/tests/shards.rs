@@ -3,55 +3,34 @@
 //! tuning is recorded.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// A tiny study: one group with two candidates to tune (2 tuning seeds), one without.
 fn study() -> String {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/census-income");
-    format!(
-        r#"
-name = "t5tiny"
-[data]
-source = "census"
-protocol = "clean"
-data_dir = "{}"
-[train]
-batch_size = 256
-epochs = 1
-lr = 5e-3
-max_train_rows = 2048
-[run]
-seeds = [0]
-threads = 1
+    adatt_testkit::config_head("t5tiny", true, 2048, "", "seeds = [0]\nthreads = 1")
+        + r#"
 [tuning]
 seeds = [10, 11]
 [[groups]]
 name = "SB"
 candidates = [
-  {{ label = "wide", model = {{ kind = "shared_bottom", bottom = [16, 8], tower = [8] }} }},
-  {{ label = "narrow", model = {{ kind = "shared_bottom", bottom = [8, 4], tower = [4] }} }},
+  { label = "wide", model = { kind = "shared_bottom", bottom = [16, 8], tower = [8] } },
+  { label = "narrow", model = { kind = "shared_bottom", bottom = [8, 4], tower = [4] } },
 ]
 [[groups]]
 name = "AdaTT-sp"
 candidates = [
-  {{ label = "1", model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[8], [4]], tower = [4] }} }},
+  { label = "1", model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8], [4]], tower = [4] } },
 ]
-"#,
-        data.display()
-    )
+"#
 }
 
 fn table5(cwd: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_table5"));
-    c.current_dir(cwd)
+    adatt_testkit::command(env!("CARGO_BIN_EXE_table5"), cwd)
         .args(["--config", "study.toml"])
-        .args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ADATT_") {
-            c.env_remove(k);
-        }
-    }
-    c.output().expect("table5 runs")
+        .args(args)
+        .output()
+        .expect("table5 runs")
 }
 
 fn lines(dir: &Path) -> usize {
