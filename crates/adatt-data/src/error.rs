@@ -113,4 +113,13 @@ pub enum DataError {
     /// (only possible for inputs other than the checksummed UCI files).
     #[error("feature layout mismatch: {message}")]
     Layout { message: String },
+
+    /// A simulator config is invalid: `key` names the setting (e.g. `tasks.like.positive_rate`,
+    /// `relations`), `source` the preset or file it came from.
+    #[error("simulator config {source_name}: {key}: {message}")]
+    Simulator {
+        source_name: String,
+        key: String,
+        message: String,
+    },
 }

@@ -68,6 +68,7 @@ mod encode;
 mod error;
 mod paper;
 pub mod raw;
+pub mod sim;
 pub mod split;
 
 pub use clean::{CLEAN_CATEGORICAL, CLEAN_NUMERIC};
