@@ -14,8 +14,9 @@
 //!   only the ids;
 //! - **tasks**: unit directions `w_t` in R^D whose cosines are the configured T×T `relations`
 //!   matrix C (`W = L·E` with `C = L·Lᵀ` and E orthonormal); `z_t = w_t · h`, so corr(z_s, z_t) =
-//!   C_st; a non-linear map shared by all tasks, `f(z) = z + Σ_j sin(α_j z + β_j)` (the MMoE
-//!   paper's synthetic data, §4.1, generalised to T tasks), plus Gaussian noise:
+//!   C_st; a non-linear map shared by all tasks, `f(z) = z + a · Σ_j sin(α_j z + β_j)` with
+//!   `a = sine_weight / √sines` (the MMoE paper's synthetic data, §4.1, generalised to T
+//!   tasks), plus Gaussian noise:
 //!   `s_t = (f(z_t) + noise · ε_t − μ_t) / σ_t`, standardised with the mean and standard
 //!   deviation measured on a calibration stream;
 //! - **labels**: binary `1[U < sigmoid(sharpness · s_t + b_t)]` with `b_t` calibrated (bisection
@@ -26,15 +27,18 @@
 //! calibration stream and the world's latents use their own. Rows are generated in parallel
 //! (rayon) and are identical for any thread count and any split into calls.
 
+mod labels;
 mod linalg;
 pub mod presets;
 mod rng;
+pub mod sample;
 mod stats;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{DataError, TaskKind};
+pub use labels::{TaskModel, TaskOutputs};
 pub use rng::Zipf;
 pub use stats::{SimStats, TaskStat};
 
@@ -124,6 +128,9 @@ pub struct SimConfig {
     pub dense: usize,
     /// Number of sine terms of the shared non-linear map.
     pub sines: usize,
+    /// Weight of the sine terms: their amplitude is `sine_weight / √sines`, so their sum has a
+    /// variance of about `sine_weight² / 2` beside z's 1.
+    pub sine_weight: f64,
     /// Standard deviation of the Gaussian noise added to every task's score before
     /// standardisation.
     pub noise: f64,
@@ -226,6 +233,7 @@ impl SimConfig {
             ("user_zipf", self.user_zipf),
             ("item_zipf", self.item_zipf),
             ("noise", self.noise),
+            ("sine_weight", self.sine_weight),
             ("sharpness", self.sharpness),
         ] {
             if !(v.is_finite() && v >= 0.0) {
@@ -382,14 +390,8 @@ pub struct Simulator {
     context_latent: Vec<Vec<f32>>,
     /// Per context feature: its latent's dimension.
     context_dims: Vec<usize>,
-    /// `[T][D]` unit task directions.
-    directions: Vec<Vec<f64>>,
-    alpha: Vec<f64>,
-    beta: Vec<f64>,
-    /// Per task: mean and standard deviation of f(z_t) + noise · ε_t on the calibration stream.
-    standardise: Vec<(f64, f64)>,
-    /// Per task: the logit bias (binary tasks; 0 for regression).
-    bias: Vec<f64>,
+    /// The map from hidden input to labels (standardisation and biases from the calibration).
+    model: TaskModel,
 }
 
 /// A table of `weights.len()` latent vectors of length `dim` from `stream`: standard normals
@@ -407,10 +409,6 @@ fn latent_table(seed: u64, stream: u64, weights: &[f64], dim: usize) -> Vec<f32>
         });
     linalg::whiten(&mut out, dim, weights);
     out
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 impl Simulator {
@@ -459,11 +457,22 @@ impl Simulator {
             context_dims: cfg.context_dims(),
             users,
             items,
-            directions,
-            alpha,
-            beta,
-            standardise: vec![(0.0, 1.0); t],
-            bias: vec![0.0; t],
+            model: TaskModel {
+                directions,
+                alpha,
+                beta,
+                amplitude: cfg.sine_weight / (cfg.sines.max(1) as f64).sqrt(),
+                noise: cfg.noise,
+                sharpness: cfg.sharpness,
+                standardise: vec![(0.0, 1.0); t],
+                bias: vec![0.0; t],
+                kinds: cfg.tasks.iter().map(|t| t.kind).collect(),
+                regression: cfg
+                    .tasks
+                    .iter()
+                    .map(|t| (t.mean.unwrap_or(0.0), t.std.unwrap_or(1.0)))
+                    .collect(),
+            },
         };
         sim.calibrate();
         Ok(sim)
@@ -485,16 +494,6 @@ impl Simulator {
             .into_iter()
             .chain(self.cfg.contexts.iter().map(|c| c.cardinality))
             .collect()
-    }
-
-    /// The shared non-linear map f(z).
-    fn f(&self, z: f64) -> f64 {
-        z + self
-            .alpha
-            .iter()
-            .zip(&self.beta)
-            .map(|(a, b)| (a * z + b).sin())
-            .sum::<f64>()
     }
 
     /// Example `index` of nonce `stream`, with every intermediate value.
@@ -538,31 +537,7 @@ impl Simulator {
         let t = cfg.tasks.len();
         let eps: Vec<f64> = (0..t).map(|_| d.normal()).collect();
         let uniform: Vec<f64> = (0..t).map(|_| d.uniform()).collect();
-        let z: Vec<f64> = self
-            .directions
-            .iter()
-            .map(|w| w.iter().zip(&hidden).map(|(a, b)| a * b).sum())
-            .collect();
-        let score: Vec<f64> = (0..t)
-            .map(|i| {
-                let (mu, sd) = self.standardise[i];
-                (self.f(z[i]) + cfg.noise * eps[i] - mu) / sd
-            })
-            .collect();
-        let label = cfg
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, task)| match task.kind {
-                TaskKind::Binary => {
-                    let p = sigmoid(cfg.sharpness * score[i] + self.bias[i]);
-                    f64::from(u8::from(uniform[i] < p))
-                }
-                TaskKind::Regression => {
-                    task.mean.unwrap_or(0.0) + task.std.unwrap_or(1.0) * score[i]
-                }
-            })
-            .collect();
+        let TaskOutputs { z, score, label } = self.model.outputs(&hidden, &eps, &uniform);
         ExampleTrace {
             ids,
             hidden,
@@ -586,17 +561,17 @@ impl Simulator {
         for k in 0..t {
             let mean = raw.iter().map(|r| r[k]).sum::<f64>() / n as f64;
             let var = raw.iter().map(|r| (r[k] - mean).powi(2)).sum::<f64>() / n as f64;
-            self.standardise[k] = (mean, var.sqrt().max(1e-12));
+            self.model.standardise[k] = (mean, var.sqrt().max(1e-12));
         }
         for (k, task) in self.cfg.tasks.iter().enumerate() {
             let Some(rate) = task.positive_rate else {
                 continue;
             };
-            let (mu, sd) = self.standardise[k];
+            let (mu, sd) = self.model.standardise[k];
             let s: Vec<f64> = raw.iter().map(|r| (r[k] - mu) / sd).collect();
             let mean_p = |b: f64| {
                 s.par_iter()
-                    .map(|&x| sigmoid(self.cfg.sharpness * x + b))
+                    .map(|&x| labels::sigmoid(self.cfg.sharpness * x + b))
                     .sum::<f64>()
                     / n as f64
             };
@@ -609,7 +584,7 @@ impl Simulator {
                     hi = mid;
                 }
             }
-            self.bias[k] = 0.5 * (lo + hi);
+            self.model.bias[k] = 0.5 * (lo + hi);
         }
     }
 
@@ -665,7 +640,12 @@ impl Simulator {
 
     /// The unit task directions `[T][D]` (their cosines are `relations`).
     pub fn directions(&self) -> &[Vec<f64>] {
-        &self.directions
+        &self.model.directions
+    }
+
+    /// The map from hidden input to labels.
+    pub fn task_model(&self) -> &TaskModel {
+        &self.model
     }
 }
 
