@@ -71,6 +71,9 @@ pub enum ModelInput<'a> {
         numeric: &'a Tensor,
         active: &'a Tensor,
     },
+    /// i64 `[R or 1, B, F]` categorical ids and f32 `[R or 1, B, Dd]` dense features, for a
+    /// model with embedding tables ([`crate::Model::with_embeddings`]).
+    Ids { ids: &'a Tensor, dense: &'a Tensor },
 }
 
 /// The level-0 bank: one unit (`[R, 1, D, O]`) holding, side by side in its columns, the first
@@ -87,7 +90,13 @@ pub(crate) struct InputBank {
     replica_offsets: Tensor,
 }
 
-fn check_lead(t: &Tensor, what: &str, r: i64, last: i64, kind: Kind) -> Result<i64, ModelError> {
+pub(crate) fn check_lead(
+    t: &Tensor,
+    what: &str,
+    r: i64,
+    last: i64,
+    kind: Kind,
+) -> Result<i64, ModelError> {
     let s = t.size();
     if s.len() != 3 || (s[0] != r && s[0] != 1) || s[2] != last {
         return Err(ModelError::Input(format!(
@@ -159,6 +168,9 @@ impl InputBank {
         let w = self.bank.w.squeeze_dim(1); // [R, D, O]
         let b = self.bank.b.shallow_clone(); // [R, 1, O]
         match x {
+            ModelInput::Ids { .. } => Err(ModelError::Input(
+                "id input needs a model with embedding tables (Model::with_embeddings)".into(),
+            )),
             ModelInput::Dense(x) => {
                 check_lead(x, "dense input", r, self.n_features, Kind::Float)?;
                 self.check_device(x, "dense input")?;

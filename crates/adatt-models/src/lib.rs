@@ -32,6 +32,12 @@
 //!
 //! The mixing of experts is one einsum per level over fused weights `[R, B, units, experts]`.
 //!
+//! ## Id input
+//! [`Model::with_embeddings`] puts one embedding table per categorical feature in front of any
+//! architecture (`embeddings.{f}.weight`, `[cardinality, dim]` per replica): ids are looked up,
+//! concatenated with the dense features, and the result is the architecture's dense input
+//! ([`ModelInput::Ids`]).
+//!
 //! ## Mapping
 //! A table lists, in `state_dict` order, every official parameter with its shape and its place:
 //! (variable, unit, last-dim column range, transposed) -- a Linear weight `[out, in]` is the
@@ -41,7 +47,9 @@
 //! ## Init
 //! Replica with seed `s` = the official-named tensors, in `state_dict` order, each row-major,
 //! every value `(2u - 1) * bound` with `u: f64` uniform in `[0, 1)` drawn from
-//! `rand_chacha::ChaCha8Rng::seed_from_u64(s)` (`rng.random::<f64>()`) and rounded to f32;
+//! `rand_chacha::ChaCha8Rng::seed_from_u64(s)` (`rng.random::<f64>()`) and rounded to f32
+//! (embedding tables, which come first: `√(−2 ln(1 − u₁)) · cos(2π u₂)` from two such draws,
+//! PyTorch's N(0, 1) for `nn.Embedding`);
 //! `bound = 1/sqrt(fan_in)` for Linear weights and biases (PyTorch's default; the cross-stitch
 //! `Linear(T, T)` has `fan_in = T`), `sqrt(1/m)` for `self_exp_weights` with `m` experts. This
 //! does not depend on the device nor on the number of replicas.
@@ -67,6 +75,7 @@
 mod arch;
 mod bank;
 mod config;
+mod embed;
 mod error;
 pub mod kernels;
 mod model;
@@ -74,5 +83,6 @@ mod params;
 
 pub use bank::ModelInput;
 pub use config::{InputSpec, ModelConfig, NativeFusion};
+pub use embed::EmbeddingSpec;
 pub use error::ModelError;
 pub use model::{InputTape, Model};

@@ -8,6 +8,7 @@ use tch::{nn, Device, Tensor};
 use crate::arch::{self, Body};
 use crate::bank::{InputBank, ModelInput, Towers};
 use crate::config::{InputSpec, ModelConfig};
+use crate::embed::{EmbeddingSpec, Embeddings};
 use crate::error::ModelError;
 use crate::params::{draw_init, read_slice, write_slice, Builder, Entry};
 
@@ -25,6 +26,8 @@ pub struct Model {
     seeds: Vec<u64>,
     device: Device,
     vs: nn::VarStore,
+    /// The embedding tables in front of the input bank (id input only).
+    embed: Option<Embeddings>,
     input: InputBank,
     body: Body,
     towers: Towers,
@@ -40,17 +43,55 @@ impl Model {
         seeds: &[u64],
         device: Device,
     ) -> Result<Model, ModelError> {
+        Model::build(cfg, spec, None, seeds, device)
+    }
+
+    /// A model on id features: the tables of `embeddings` (one per categorical feature, see
+    /// `embed`) concatenated with `n_dense` dense features form the raw input of the
+    /// architecture; inputs are [`ModelInput::Ids`]. The tables' parameters come first in the
+    /// official order (`embeddings.{f}.weight`) and are drawn N(0, 1) like `nn.Embedding`.
+    pub fn with_embeddings(
+        cfg: &ModelConfig,
+        embeddings: &[EmbeddingSpec],
+        n_dense: usize,
+        n_tasks: usize,
+        seeds: &[u64],
+        device: Device,
+    ) -> Result<Model, ModelError> {
+        for (f, e) in embeddings.iter().enumerate() {
+            if e.cardinality == 0 || e.dim == 0 {
+                return Err(ModelError::Spec {
+                    field: format!("embeddings[{f}]"),
+                    msg: format!(
+                        "cardinality and dim must be at least 1, got {} and {}",
+                        e.cardinality, e.dim
+                    ),
+                });
+            }
+        }
+        let spec = InputSpec::dense(Embeddings::width(embeddings, n_dense), n_tasks);
+        Model::build(cfg, &spec, Some((embeddings, n_dense)), seeds, device)
+    }
+
+    fn build(
+        cfg: &ModelConfig,
+        spec: &InputSpec,
+        embeddings: Option<(&[EmbeddingSpec], usize)>,
+        seeds: &[u64],
+        device: Device,
+    ) -> Result<Model, ModelError> {
         cfg.validate(spec.n_tasks)?;
         spec.validate()?;
         if seeds.is_empty() {
             return Err(ModelError::NoSeeds);
         }
         let vs = nn::VarStore::new(device);
-        let (input, body, towers, entries) = {
+        let (embed, input, body, towers, entries) = {
             let mut b = Builder::new(vs.root(), seeds.len() as i64);
+            let embed = embeddings.map(|(e, n_dense)| Embeddings::new(&mut b, e, n_dense));
             let (input, body, width) = arch::build(cfg, spec, &mut b);
             let towers = Towers::new(&mut b, spec.n_tasks as i64, width, cfg.tower());
-            (input, body, towers, b.entries)
+            (embed, input, body, towers, b.entries)
         };
         let model = Model {
             cfg: cfg.clone(),
@@ -58,6 +99,7 @@ impl Model {
             seeds: seeds.to_vec(),
             device,
             vs,
+            embed,
             input,
             body,
             towers,
@@ -69,6 +111,20 @@ impl Model {
             }
         }
         Ok(model)
+    }
+
+    /// The input bank's pre-activations for `x` (through the embedding tables for id input).
+    fn bank_input(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
+        match (x, &self.embed) {
+            (ModelInput::Ids { ids, dense }, Some(e)) => {
+                let raw = e.forward(ids, dense)?;
+                self.input.forward(&ModelInput::Dense(&raw))
+            }
+            (_, Some(_)) => Err(ModelError::Input(
+                "a model with embedding tables takes id input (ModelInput::Ids)".into(),
+            )),
+            (_, None) => self.input.forward(x),
+        }
     }
 
     pub fn replicas(&self) -> usize {
@@ -101,7 +157,7 @@ impl Model {
 
     /// [`Model::forward`] returning an error for bad inputs.
     pub fn f_forward(&self, x: &ModelInput) -> Result<Tensor, ModelError> {
-        let y0 = self.input.forward(x)?;
+        let y0 = self.bank_input(x)?;
         Ok(self.head(&y0))
     }
 
@@ -167,7 +223,7 @@ impl Model {
                 self.cfg.label()
             )));
         }
-        let y0 = self.input.forward(x)?;
+        let y0 = self.bank_input(x)?;
         let mut fused = Vec::new();
         let _ = self.body.forward(&y0, Some(&mut fused));
         Ok(fused)

@@ -7,7 +7,17 @@ use tch::{nn, Device, Kind, Tensor};
 
 use crate::bank::Bank;
 
-/// One official parameter: its name and shape, its init bound, and where it lives.
+/// How an official parameter's values are drawn at init.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Init {
+    /// `(2u − 1) · bound`, PyTorch's default for Linear layers.
+    Uniform { bound: f64 },
+    /// `std · √(−2 ln(1 − u₁)) · cos(2π u₂)` (Box–Muller from two uniforms), PyTorch's
+    /// `N(0, 1)` default for `nn.Embedding` with `std = 1`.
+    Normal { std: f64 },
+}
+
+/// One official parameter: its name and shape, its init, and where it lives.
 ///
 /// For replica `r` the official tensor is `target[r]`, then `[unit]` when `unit` is set, then the
 /// last-dim column range `cols` when set, then transposed when `transpose` (a Linear weight
@@ -15,8 +25,7 @@ use crate::bank::Bank;
 pub(crate) struct Entry {
     pub name: String,
     pub shape: Vec<i64>,
-    /// Values are drawn from U(-bound, bound).
-    pub bound: f64,
+    pub init: Init,
     target: Tensor,
     unit: Option<i64>,
     cols: Option<(i64, i64)>,
@@ -77,11 +86,13 @@ impl<'a> Builder<'a> {
     /// `{prefix}.weight` `[out, in]` and `{prefix}.bias` `[out]` = columns `col..col+out` of
     /// `bank`'s unit `unit`.
     pub fn linear(&mut self, prefix: &str, bank: &Bank, unit: i64, col: i64, out: i64) {
-        let bound = 1.0 / (bank.inp as f64).sqrt();
+        let init = Init::Uniform {
+            bound: 1.0 / (bank.inp as f64).sqrt(),
+        };
         self.entries.push(Entry {
             name: format!("{prefix}.weight"),
             shape: vec![out, bank.inp],
-            bound,
+            init,
             target: bank.w.shallow_clone(),
             unit: Some(unit),
             cols: Some((col, out)),
@@ -90,7 +101,7 @@ impl<'a> Builder<'a> {
         self.entries.push(Entry {
             name: format!("{prefix}.bias"),
             shape: vec![out],
-            bound,
+            init,
             target: bank.b.shallow_clone(),
             unit: Some(unit),
             cols: Some((col, out)),
@@ -132,9 +143,22 @@ impl<'a> Builder<'a> {
         self.entries.push(Entry {
             name,
             shape,
-            bound,
+            init: Init::Uniform { bound },
             target: target.shallow_clone(),
             unit,
+            cols: None,
+            transpose: false,
+        });
+    }
+
+    /// An `nn.Embedding` weight `{name}` `[cardinality, dim]` = `target[r]`, drawn N(0, 1).
+    pub fn embedding(&mut self, name: String, target: &Tensor, cardinality: i64, dim: i64) {
+        self.entries.push(Entry {
+            name,
+            shape: vec![cardinality, dim],
+            init: Init::Normal { std: 1.0 },
+            target: target.shallow_clone(),
+            unit: None,
             cols: None,
             transpose: false,
         });
@@ -142,17 +166,25 @@ impl<'a> Builder<'a> {
 }
 
 /// The init of one replica: every official tensor in `state_dict` order, row-major, each value
-/// `(2u - 1) * bound` with `u: f64` uniform in [0, 1) from `ChaCha8Rng::seed_from_u64(seed)`,
-/// rounded to f32. Returned as CPU f32 tensors of the official shapes.
+/// from its [`Init`] with `u: f64` uniforms in [0, 1) from `ChaCha8Rng::seed_from_u64(seed)`
+/// (one per uniform value, two per normal value), rounded to f32. Returned as CPU f32 tensors of
+/// the official shapes.
 pub(crate) fn draw_init(entries: &[Entry], seed: u64) -> Vec<Tensor> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     entries
         .iter()
         .map(|e| {
             let vals: Vec<f32> = (0..e.numel())
-                .map(|_| {
-                    let u: f64 = rng.random();
-                    ((2.0 * u - 1.0) * e.bound) as f32
+                .map(|_| match e.init {
+                    Init::Uniform { bound } => {
+                        let u: f64 = rng.random();
+                        ((2.0 * u - 1.0) * bound) as f32
+                    }
+                    Init::Normal { std } => {
+                        let (u1, u2): (f64, f64) = (rng.random(), rng.random());
+                        (std * (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos())
+                            as f32
+                    }
                 })
                 .collect();
             Tensor::from_slice(&vals).reshape(e.shape.as_slice())
