@@ -218,6 +218,34 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
     })
 }
 
+/// Generation speed of the task-group simulator (`adatt_data::sim`, preset `group3`, the
+/// largest): the world's set-up, then rows of the training stream on all `threads` (rayon).
+fn simulator_section(threads: usize) -> Result<String> {
+    use adatt_data::sim::{presets, SimStream, Simulator};
+    let cfg = presets::preset("group3")?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let (setup_s, rows_per_s) = pool.install(|| -> Result<(f64, f64)> {
+        let t = Instant::now();
+        let sim = Simulator::new(&cfg, 1)?;
+        let setup_s = t.elapsed().as_secs_f64();
+        let n = 500_000;
+        let t = Instant::now();
+        let rows = sim.rows(SimStream::Train, 0, n);
+        let s = t.elapsed().as_secs_f64();
+        anyhow::ensure!(rows.n == n, "simulator returned {} rows", rows.n);
+        Ok((setup_s, n as f64 / s))
+    })?;
+    eprintln!(
+        "simulator group3: set-up {setup_s:.2} s, {rows_per_s:.0} rows/s on {threads} threads"
+    );
+    Ok(format!(
+        "\n## Simulated data (adatt_data::sim, preset group3)\n\nWorld set-up (latents, \
+         calibration on {} rows): {setup_s:.2} s; generation of 500,000 training rows: \
+         **{rows_per_s:.0} rows/s** on {threads} threads.\n",
+        cfg.calibration_rows
+    ))
+}
+
 fn main() -> std::process::ExitCode {
     adatt_train::term::init();
     let a = Args::parse();
@@ -348,6 +376,7 @@ fn run(a: &Args) -> Result<()> {
         writeln!(md, "| {} |", cells.join(" | "))?;
     }
     std::fs::write(a.out.join("bench.csv"), csv)?;
+    md.push_str(&simulator_section(threads)?);
     std::fs::write(a.out.join("bench.md"), md)?;
     eprintln!("wrote {}/bench.{{md,csv}}", a.out.display());
     Ok(())
