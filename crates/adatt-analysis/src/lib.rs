@@ -164,7 +164,7 @@ pub fn analyze_with(
         dir: dirs.records,
         records: &records,
     });
-    let prov = provenance::provenance(&cfg.name, &cfg.data.protocol().to_string(), &stages)?;
+    let prov = provenance::provenance(&cfg.name, &cfg.data.label(), &stages)?;
     let mut out = Vec::new();
     // The config this report describes (the grid saves the one it last trained with beside
     // the records; after a seed override that is not this one).

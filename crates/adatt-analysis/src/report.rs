@@ -170,7 +170,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
                 entry: e.name.clone(),
                 setting: e.setting.clone(),
                 model: e.model.label(),
-                protocol: cfg.data.protocol().to_string(),
+                protocol: cfg.data.label(),
                 task: task.clone(),
                 test_auc,
                 valid_auc: col(Metric::ValidAuc),

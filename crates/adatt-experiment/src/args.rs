@@ -73,12 +73,15 @@ impl GridArgs {
     pub fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
         let mut cfg = ExperimentConfig::load(&self.config)?;
         let configured_seeds = cfg.run.seeds.clone();
-        let configured_protocol = cfg.data.protocol();
+        let configured = cfg.data.label();
+        context(cfg.data.check_protocol_override(self.protocol), || {
+            format!("config {}", self.config.display())
+        })?;
         self.overrides()?.apply(&mut cfg.data, &mut cfg.run);
         // Another protocol's results go to their own subdirectory (the default output directory
         // names the protocol already).
-        if let (true, Some(dir)) = (cfg.data.protocol() != configured_protocol, &cfg.output_dir) {
-            cfg.output_dir = Some(dir.join(cfg.data.protocol().to_string()));
+        if let (true, Some(dir)) = (cfg.data.label() != configured, &cfg.output_dir) {
+            cfg.output_dir = Some(dir.join(cfg.data.label()));
         }
         context(cfg.validate(cfg.data.n_tasks()), || {
             format!("config {}", self.config.display())

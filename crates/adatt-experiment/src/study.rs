@@ -104,7 +104,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     if a.phase == Phase::Analyze && tuning_records.is_empty() {
         adatt_train::term::line(format!(
             "protocol {}: no tuning runs recorded in {}, nothing to analyze yet",
-            study.data.protocol(),
+            study.data.label(),
             tuning_dir.display()
         ));
         return Ok(ExitCode::SUCCESS);
@@ -131,7 +131,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
         let notes = format!(
             "{}\n\nProtocol `{}`. {}:\n\n{}",
             study.description.trim(),
-            study.data.protocol(),
+            study.data.label(),
             study.tuning.note.trim(),
             choices_md
         );
@@ -141,7 +141,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
                 records: &out,
                 report: &report_dir,
             },
-            &format!("{} ({} protocol)", study.title(), study.data.protocol()),
+            &format!("{} ({} protocol)", study.title(), study.data.label()),
             &notes,
             &[adatt_analysis::StageRef {
                 name: "tuning",

@@ -26,6 +26,28 @@ pub enum DataConfig {
         #[serde(default = "default_split_seed")]
         split_seed: u32,
     },
+    /// A simulated task group (`adatt_data::sim`, docs/simulator.md): models read its ids
+    /// through embedding tables. One pass over `train_rows` examples is `epochs = 1`.
+    Simulator {
+        /// The preset (`configs/sim/`): group1, group2, group3 or fig3.
+        preset: String,
+        /// The world seed (latents, task directions, calibration); the same for every run, so
+        /// that seeds differ only in the models' init and order.
+        #[serde(default = "default_world_seed")]
+        world_seed: u64,
+        /// Training examples (the first of the training stream).
+        train_rows: usize,
+        /// Validation examples.
+        valid_rows: usize,
+        /// Test examples.
+        test_rows: usize,
+        /// Embedding dimension of every id feature.
+        embedding_dim: usize,
+    },
+}
+
+fn default_world_seed() -> u64 {
+    1
 }
 
 fn default_census_dir() -> PathBuf {
@@ -50,40 +72,102 @@ impl DataConfig {
                 protocol: *protocol,
                 split_seed: *split_seed,
             },
+            sim @ DataConfig::Simulator { .. } => sim.clone(),
         }
     }
     /// The census loader config, if this is census.
-    pub fn census(&self) -> CensusConfig {
+    pub fn census(&self) -> Option<CensusConfig> {
         match self {
             DataConfig::Census {
                 data_dir,
                 protocol,
                 split_seed,
-            } => CensusConfig {
+            } => Some(CensusConfig {
                 data_dir: data_dir.clone(),
                 protocol: *protocol,
                 split_seed: *split_seed,
-            },
+            }),
+            DataConfig::Simulator { .. } => None,
         }
     }
-    /// The preprocessing protocol.
-    pub fn protocol(&self) -> Protocol {
+    /// The Census preprocessing protocol (none for simulated data).
+    pub fn protocol(&self) -> Option<Protocol> {
         match self {
-            DataConfig::Census { protocol, .. } => *protocol,
+            DataConfig::Census { protocol, .. } => Some(*protocol),
+            DataConfig::Simulator { .. } => None,
         }
     }
-    /// Number of tasks of this data source (census: education, income, never_married), so that
-    /// model configs can be validated before the data is loaded.
+    /// What names this data variant in records and output directories: the Census protocol
+    /// (`paper`, `clean`) or the simulator preset.
+    pub fn label(&self) -> String {
+        match self {
+            DataConfig::Census { protocol, .. } => protocol.to_string(),
+            DataConfig::Simulator { preset, .. } => preset.clone(),
+        }
+    }
+    /// Number of tasks of this data source (census: education, income, never_married; a
+    /// simulator preset: its tasks, 0 for an unknown preset, which [`DataConfig::validate`]
+    /// refuses), so that model configs can be validated before the data is loaded.
     pub fn n_tasks(&self) -> usize {
         match self {
             DataConfig::Census { .. } => adatt_data::TASK_NAMES.len(),
+            DataConfig::Simulator { preset, .. } => adatt_data::sim::presets::preset(preset)
+                .map(|c| c.tasks.len())
+                .unwrap_or(0),
         }
     }
-    /// Replace the protocol (the `PROTOCOL=` override).
+    /// Replace the protocol (the `PROTOCOL=` override; refused for simulated data by
+    /// [`DataConfig::check_protocol_override`]).
     pub fn set_protocol(&mut self, p: Protocol) {
-        match self {
-            DataConfig::Census { protocol, .. } => *protocol = p,
+        if let DataConfig::Census { protocol, .. } = self {
+            *protocol = p;
         }
+    }
+    /// A `--protocol` override only applies to Census data.
+    pub fn check_protocol_override(&self, p: Option<Protocol>) -> Result<()> {
+        match (self, p) {
+            (DataConfig::Simulator { preset, .. }, Some(p)) => Err(TrainError::ConfigValue {
+                key: "--protocol / ADATT_PROTOCOL".into(),
+                message: format!(
+                    "`{p}` is a Census preprocessing protocol; this config's data is the \
+                     simulator preset `{preset}`"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+    /// What can be checked without loading: the simulator's preset exists and its sizes are
+    /// usable.
+    pub fn validate(&self) -> Result<()> {
+        let DataConfig::Simulator {
+            preset,
+            train_rows,
+            valid_rows,
+            test_rows,
+            embedding_dim,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        adatt_data::sim::presets::preset(preset).map_err(|e| TrainError::ConfigValue {
+            key: "data.preset".into(),
+            message: e.to_string(),
+        })?;
+        for (key, v) in [
+            ("data.train_rows", train_rows),
+            ("data.valid_rows", valid_rows),
+            ("data.test_rows", test_rows),
+            ("data.embedding_dim", embedding_dim),
+        ] {
+            if *v == 0 {
+                return Err(TrainError::ConfigValue {
+                    key: key.into(),
+                    message: "must be at least 1".into(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -840,6 +924,7 @@ impl ExperimentConfig {
     }
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
+        self.data.validate()?;
         if let Some(why) = plain_name_problem(&self.name) {
             return Err(TrainError::ConfigValue {
                 key: "name".into(),
@@ -961,7 +1046,7 @@ impl ExperimentConfig {
         self.output_dir.clone().unwrap_or_else(|| {
             PathBuf::from("results")
                 .join(&self.name)
-                .join(self.data.protocol().to_string())
+                .join(self.data.label())
         })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use adatt_data::Dataset;
+use crate::source::DataRef;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tch::Tensor;
@@ -186,8 +186,12 @@ fn bar(len: u64, template: &str) -> ProgressBar {
 pub type GroupHook<'a> = &'a mut dyn FnMut(&[u64], usize, &Tensor) -> Option<Tensor>;
 
 /// Run (the remaining part of) a grid and append records. See [`run_grid_with_hook`].
-pub fn run_grid(cfg: &ExperimentConfig, ds: &Dataset, opts: &GridOptions) -> Result<GridSummary> {
-    run_grid_with_hook(cfg, ds, opts, None)
+pub fn run_grid<'a>(
+    cfg: &ExperimentConfig,
+    data: impl Into<DataRef<'a>>,
+    opts: &GridOptions,
+) -> Result<GridSummary> {
+    run_grid_with_hook(cfg, data, opts, None)
 }
 
 /// One line for a finished run: its test AUC per task at the best epoch, or why it did not
@@ -221,16 +225,18 @@ fn run_line(done: usize, total: usize, entry: &str, rec: &RunRecord, wall_s: f64
 }
 
 /// Run a grid; `hook` lets tests inject a non-finite loss.
-pub fn run_grid_with_hook(
+pub fn run_grid_with_hook<'a>(
     cfg: &ExperimentConfig,
-    ds: &Dataset,
+    data: impl Into<DataRef<'a>>,
     opts: &GridOptions,
     mut hook: Option<GroupHook<'_>>,
 ) -> Result<GridSummary> {
     let started = Instant::now();
     // Binaries set this first thing; here it covers library callers (see `runtime`).
     crate::runtime::init();
-    cfg.validate(ds.task_names.len())?;
+    let data_ref: DataRef<'_> = data.into();
+    let task_names = data_ref.task_names();
+    cfg.validate(task_names.len())?;
     let io = |path: &std::path::Path| {
         let path = path.to_owned();
         move |source| TrainError::Io { path, source }
@@ -309,7 +315,7 @@ pub fn run_grid_with_hook(
         device: format!("{:?}", opts.device),
         threads: opts.threads,
         host: manifest::host_description(),
-        data_sha256: ds.sha256.clone(),
+        data_sha256: data_ref.fingerprint(),
         command_line: opts.command_line.clone(),
         shard: shard_tag,
         started_at: manifest::now_unix(),
@@ -323,7 +329,12 @@ pub fn run_grid_with_hook(
     man.write(&manifest_path)?;
 
     let mut writer = RecordWriter::open(&records)?;
-    let mut data = TrainData::new(ds, cfg.run.input, opts.device, cfg.train.max_train_rows);
+    let mut data = TrainData::from_data(
+        data_ref,
+        cfg.run.input,
+        opts.device,
+        cfg.train.max_train_rows,
+    );
     data.eval_batch = cfg.run.resolve_eval_batch(opts.device);
 
     let show = opts.progress && crate::term::stderr_is_terminal();
@@ -388,9 +399,9 @@ pub fn run_grid_with_hook(
                 setting: e.setting.clone(),
                 model: e.model.label(),
                 model_config: serde_json::to_value(&e.model).expect("model config serializes"),
-                protocol: cfg.data.protocol().to_string(),
+                protocol: cfg.data.label(),
                 seed: p.seed,
-                tasks: ds.task_names.clone(),
+                tasks: task_names.clone(),
                 status: o.status,
                 best_epoch: o.best_epoch,
                 best: o.best,

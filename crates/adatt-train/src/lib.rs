@@ -28,6 +28,7 @@ pub mod optim;
 pub mod overrides;
 pub mod records;
 pub mod runtime;
+pub mod source;
 pub mod study;
 pub mod sweep;
 pub mod term;
@@ -48,10 +49,6 @@ pub use overrides::{report_dir, resolve_threads, seeds_subdir, Overrides};
 pub use records::{
     consolidate_records, read_all_records, Consolidation, RunRecord, Shard, UnixTime,
 };
+pub use source::{load_data, DataRef, LoadedData, SimData};
 pub use study::{Choice, StudyConfig};
 pub use trainer::{train_group, Forward, GroupOutcome, Learner, RunOutcome, Status, TrainData};
-
-/// Load the dataset an experiment config names.
-pub fn load_data(data: &DataConfig) -> Result<adatt_data::Dataset> {
-    Ok(adatt_data::load_census(&data.census())?)
-}

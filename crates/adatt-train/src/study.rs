@@ -144,8 +144,8 @@ impl StudyConfig {
         self.output_dir.clone().unwrap_or_else(|| {
             let base = PathBuf::from("results").join(&self.name);
             match self.data.protocol() {
-                adatt_data::Protocol::Paper => base,
-                p => base.join(p.to_string()),
+                Some(adatt_data::Protocol::Paper) => base,
+                _ => base.join(self.data.label()),
             }
         })
     }

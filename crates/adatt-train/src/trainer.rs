@@ -6,8 +6,9 @@
 
 use std::time::Instant;
 
+use adatt_data::sim::{SimRows, SimStream};
 use adatt_data::{Dataset, Split, TaskKind};
-use adatt_models::{InputSpec, Model, ModelConfig, ModelInput};
+use adatt_models::{EmbeddingSpec, InputSpec, Model, ModelConfig, ModelInput};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,31 +19,61 @@ use crate::config::{InputMode, Selection, TaskWeighting, TrainConfig};
 use crate::error::Result;
 use crate::metrics::{evaluate_many, MetricKind, TaskMetrics};
 use crate::optim::{Adam, AdamConfig, AdamImpl};
+use crate::source::{DataRef, SimData};
 
 /// ChaCha stream used for the shuffle order (the model's init uses its own stream 0 inside the
 /// models crate), so shuffles never depend on libtorch's RNG.
 pub const SHUFFLE_STREAM: u64 = 1;
 
-/// The model input for rows gathered from a [`DeviceSplit`]: dense where the split holds the
-/// dense matrix, else sparse.
-pub fn model_input<'a>(
-    numeric: &'a Tensor,
-    active: &'a Tensor,
-    dense: Option<&'a Tensor>,
-) -> ModelInput<'a> {
-    match dense {
-        Some(d) => ModelInput::Dense(d),
-        None => ModelInput::Sparse { numeric, active },
+/// Rows of a split on the device, as the model reads them (see [`ModelInput`]).
+pub enum InputRows {
+    /// The dense Census matrix, `[R or 1, b, D]`.
+    Dense(Tensor),
+    /// Census numeric values and active one-hot columns.
+    Sparse {
+        /// `[R or 1, b, n_num]`.
+        numeric: Tensor,
+        /// `[R or 1, b, n_cat]`.
+        active: Tensor,
+    },
+    /// Id features and dense features (simulated data).
+    Ids {
+        /// `[R or 1, b, F]` i64.
+        ids: Tensor,
+        /// `[R or 1, b, Dd]`.
+        dense: Tensor,
+    },
+}
+
+impl InputRows {
+    /// The model input.
+    pub fn as_input(&self) -> ModelInput<'_> {
+        match self {
+            InputRows::Dense(x) => ModelInput::Dense(x),
+            InputRows::Sparse { numeric, active } => ModelInput::Sparse { numeric, active },
+            InputRows::Ids { ids, dense } => ModelInput::Ids { ids, dense },
+        }
     }
+}
+
+/// How a split's inputs are stored on the device.
+enum SplitInput {
+    /// Census: numeric values and active one-hot columns, plus the dense matrix on the dense
+    /// path.
+    OneHot {
+        numeric: Tensor,
+        active: Tensor,
+        dense: Option<Tensor>,
+    },
+    /// Ids `[n, F]` and dense features `[n, Dd]`.
+    Ids { ids: Tensor, dense: Tensor },
 }
 
 /// A dataset split resident on the training device.
 pub struct DeviceSplit {
     /// Rows.
     pub n: usize,
-    numeric: Tensor,
-    active: Tensor,
-    dense: Option<Tensor>,
+    input: SplitInput,
     labels: Tensor,
     /// Labels on the host, row-major [n, T], for the metrics.
     pub labels_host: Vec<f32>,
@@ -67,28 +98,67 @@ impl DeviceSplit {
             .to(device);
         DeviceSplit {
             n: s.n_rows,
-            numeric,
-            active,
-            dense,
+            input: SplitInput::OneHot {
+                numeric,
+                active,
+                dense,
+            },
             labels,
             labels_host: s.labels.clone(),
         }
     }
 
-    /// Gather rows `idx` (i64 [R, b]) into model inputs (numeric, active, dense, labels), each [R, b, ·].
-    pub fn gather(&self, idx: &Tensor) -> (Tensor, Tensor, Option<Tensor>, Tensor) {
+    /// Simulated rows (`n_ids` id features, `n_dense` dense features, `n_tasks` labels).
+    fn simulated(
+        rows: &SimRows,
+        n_ids: usize,
+        n_dense: usize,
+        n_tasks: usize,
+        device: Device,
+    ) -> Self {
+        let n = rows.n as i64;
+        let ids: Vec<i64> = rows.ids.iter().map(|&i| i64::from(i)).collect();
+        DeviceSplit {
+            n: rows.n,
+            input: SplitInput::Ids {
+                ids: Tensor::from_slice(&ids).view([n, n_ids as i64]).to(device),
+                dense: Tensor::from_slice(&rows.dense)
+                    .view([n, n_dense as i64])
+                    .to(device),
+            },
+            labels: Tensor::from_slice(&rows.labels)
+                .view([n, n_tasks as i64])
+                .to(device),
+            labels_host: rows.labels.clone(),
+        }
+    }
+
+    /// Gather rows `idx` (i64 [R, b]) into model inputs and labels, each [R, b, ·].
+    pub fn gather(&self, idx: &Tensor) -> (InputRows, Tensor) {
         let sz = idx.size();
         let flat = idx.reshape([-1]);
         let shape = |t: &Tensor| {
             let c = t.size()[1];
             t.index_select(0, &flat).view([sz[0], sz[1], c])
         };
-        (
-            shape(&self.numeric),
-            shape(&self.active),
-            self.dense.as_ref().map(shape),
-            shape(&self.labels),
-        )
+        (self.rows(shape), shape(&self.labels))
+    }
+
+    /// The inputs with `f` applied to every stored `[n, ·]` tensor the model reads.
+    fn rows(&self, f: impl Fn(&Tensor) -> Tensor) -> InputRows {
+        match &self.input {
+            SplitInput::OneHot { dense: Some(d), .. } => InputRows::Dense(f(d)),
+            SplitInput::OneHot {
+                numeric, active, ..
+            } => InputRows::Sparse {
+                numeric: f(numeric),
+                active: f(active),
+            },
+            SplitInput::Ids { ids, dense } => InputRows::Ids {
+                ids: f(ids),
+                dense: f(dense),
+            },
+        }
     }
 
     /// The `(start, len)` of consecutive chunks of at most `chunk` rows covering the split.
@@ -100,14 +170,8 @@ impl DeviceSplit {
     }
 
     /// Contiguous rows [start, start+len) with a leading broadcast dim of 1.
-    fn chunk(&self, start: i64, len: i64) -> (Tensor, Tensor, Option<Tensor>) {
-        (
-            self.numeric.narrow(0, start, len).unsqueeze(0),
-            self.active.narrow(0, start, len).unsqueeze(0),
-            self.dense
-                .as_ref()
-                .map(|d| d.narrow(0, start, len).unsqueeze(0)),
-        )
+    fn chunk(&self, start: i64, len: i64) -> InputRows {
+        self.rows(|t| t.narrow(0, start, len).unsqueeze(0))
     }
 }
 
@@ -121,8 +185,11 @@ pub struct TrainData {
     pub kinds: Vec<MetricKind>,
     /// Training base rate per task (NE denominator).
     pub train_base_rates: Vec<f64>,
-    /// Model input description.
+    /// Model input description (of the dense input the architecture reads).
     pub spec: InputSpec,
+    /// Id input: the embedding tables and the number of dense features in front of the
+    /// architecture (`Model::with_embeddings`).
+    pub embeddings: Option<(Vec<EmbeddingSpec>, usize)>,
     /// Input path.
     pub mode: InputMode,
     /// Rows per evaluation chunk (default: `config::auto_eval_batch`).
@@ -167,11 +234,78 @@ impl TrainData {
                 n_cat: train.n_cat,
                 n_tasks: t,
             },
+            embeddings: None,
             mode,
             eval_batch: crate::config::auto_eval_batch(device),
             train: DeviceSplit::new(train, t, mode, device),
             valid: DeviceSplit::new(&ds.valid, t, mode, device),
             test: DeviceSplit::new(&ds.test, t, mode, device),
+        }
+    }
+
+    /// A simulated task group on `device`: the first `train_rows` examples of its training
+    /// stream, and its validation and test sets, generated now.
+    pub fn simulated(sd: &SimData, device: Device) -> Self {
+        let cfg = sd.sim.config();
+        let (n_ids, n_dense, t) = (2 + cfg.contexts.len(), cfg.dense, cfg.tasks.len());
+        let split = |stream, n| {
+            DeviceSplit::simulated(&sd.sim.rows(stream, 0, n), n_ids, n_dense, t, device)
+        };
+        let train = split(SimStream::Train, sd.train_rows);
+        let train_base_rates = (0..t)
+            .map(|k| {
+                train
+                    .labels_host
+                    .iter()
+                    .skip(k)
+                    .step_by(t)
+                    .map(|&y| f64::from(y))
+                    .sum::<f64>()
+                    / train.n as f64
+            })
+            .collect();
+        let embeddings: Vec<EmbeddingSpec> = sd
+            .sim
+            .cardinalities()
+            .into_iter()
+            .map(|cardinality| EmbeddingSpec {
+                cardinality,
+                dim: sd.embedding_dim,
+            })
+            .collect();
+        let width = embeddings.iter().map(|e| e.dim).sum::<usize>() + n_dense;
+        TrainData {
+            device,
+            task_names: cfg.tasks.iter().map(|t| t.name.clone()).collect(),
+            kinds: cfg
+                .tasks
+                .iter()
+                .map(|t| match t.kind {
+                    TaskKind::Binary => MetricKind::Binary,
+                    TaskKind::Regression => MetricKind::Regression,
+                })
+                .collect(),
+            train_base_rates,
+            spec: InputSpec::dense(width, t),
+            embeddings: Some((embeddings, n_dense)),
+            mode: InputMode::Dense,
+            eval_batch: crate::config::auto_eval_batch(device),
+            train,
+            valid: split(SimStream::Valid, sd.valid_rows),
+            test: split(SimStream::Test, sd.test_rows),
+        }
+    }
+
+    /// [`TrainData::new`] or [`TrainData::simulated`], by the data's kind.
+    pub fn from_data(
+        data: DataRef<'_>,
+        mode: InputMode,
+        device: Device,
+        max_train_rows: usize,
+    ) -> Self {
+        match data {
+            DataRef::Census(ds) => TrainData::new(ds, mode, device, max_train_rows),
+            DataRef::Simulated(sd) => TrainData::simulated(sd, device),
         }
     }
 
@@ -303,8 +437,8 @@ pub fn predict(
     .view([1, 1, t as i64]);
     let mut outs = Vec::new();
     for (start, len) in split.chunk_ranges(chunk) {
-        let (num, act, dense) = split.chunk(start, len);
-        let input = model_input(&num, &act, dense.as_ref());
+        let rows = split.chunk(start, len);
+        let input = rows.as_input();
         let logits = model
             .forward_eval(&input)
             .unwrap_or_else(|e| panic!("evaluation forward: {e}"));
@@ -354,8 +488,8 @@ pub fn mean_fused_weights(
     let _g = tch::no_grad_guard();
     let mut sums: Vec<Tensor> = Vec::new();
     for (start, len) in split.chunk_ranges(chunk) {
-        let (num, act, dense) = split.chunk(start, len);
-        let input = model_input(&num, &act, dense.as_ref());
+        let rows = split.chunk(start, len);
+        let input = rows.as_input();
         let fused = model
             .fused_expert_weights(&input)
             .map_err(crate::TrainError::Kernel)?;
@@ -687,11 +821,20 @@ impl Learner {
         cfg: &TrainConfig,
         seeds: &[u64],
     ) -> Result<Self> {
-        let model = Model::new(model_cfg, &data.spec, seeds, data.device).map_err(|source| {
-            crate::TrainError::Model {
-                entry: model_cfg.label(),
-                source,
-            }
+        let model = match &data.embeddings {
+            None => Model::new(model_cfg, &data.spec, seeds, data.device),
+            Some((tables, n_dense)) => Model::with_embeddings(
+                model_cfg,
+                tables,
+                *n_dense,
+                data.spec.n_tasks,
+                seeds,
+                data.device,
+            ),
+        }
+        .map_err(|source| crate::TrainError::Model {
+            entry: model_cfg.label(),
+            source,
         })?;
         let opt = Adam::new(
             model.var_store().trainable_variables(),
@@ -718,8 +861,8 @@ impl Learner {
 
     /// The forward pass on rows `idx` (`[R, B]`) of `split` with task weights `w` (`[R, T]`).
     pub fn forward(&self, split: &DeviceSplit, idx: &Tensor, w: &Tensor) -> Result<Forward> {
-        let (num, act, dense, y) = split.gather(idx);
-        let input = model_input(&num, &act, dense.as_ref());
+        let (rows, y) = split.gather(idx);
+        let input = rows.as_input();
         let (logits, tape) = self
             .model
             .forward_train(&input)

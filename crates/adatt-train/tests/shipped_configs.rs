@@ -1,7 +1,8 @@
 //! Every TOML file shipped under `configs/` parses and validates with the schema its binary uses
 //! (tests as data: a new config is covered by being added, a stale one fails here, not at the
 //! start of a long run). `configs/bench.toml` is the bench binary's own schema and is checked
-//! by that crate's unit test.
+//! by that crate's unit test; `configs/sim/` holds the simulator's presets, checked here against
+//! `adatt_data::sim`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,15 +14,46 @@ fn configs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")
 }
 
+/// The experiment and study configs under `dir` (the simulator presets in `sim/` excepted).
 fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let p = e.unwrap().path();
         if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "sim") {
+                continue;
+            }
             toml_files(&p, out);
         } else if p.extension().is_some_and(|x| x == "toml") {
             out.push(p);
         }
     }
+}
+
+/// Every file in `configs/sim/` is a valid simulator preset that `adatt_data::sim::presets`
+/// compiles in (a file added there but not listed would be unreachable by name).
+#[test]
+fn every_simulator_preset_file_is_valid_and_compiled_in() {
+    use adatt_data::sim::{presets, SimConfig};
+    let dir = configs_dir().join("sim");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        SimConfig::from_toml_str(&text, &p.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let compiled = presets::PRESETS
+            .iter()
+            .find(|(name, _)| *name == stem)
+            .unwrap_or_else(|| panic!("{} is not in presets::PRESETS", p.display()));
+        assert_eq!(
+            compiled.1,
+            text,
+            "{}: compiled-in text differs",
+            p.display()
+        );
+        n += 1;
+    }
+    assert_eq!(n, presets::PRESETS.len());
 }
 
 /// Records must land under `results/` so that `make` targets and the docs find them.
@@ -60,7 +92,7 @@ fn every_shipped_config_parses_and_validates() {
             studies += 1;
         } else {
             let cfg = ExperimentConfig::load(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            cfg.validate(N_TASKS)
+            cfg.validate(cfg.data.n_tasks())
                 .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             assert_under_results(&cfg, f);
             experiments += 1;
@@ -113,7 +145,9 @@ fn committed_table5_records_have_the_planned_keys() {
                 assert!(!recorded.is_empty(), "{}", dir.display());
             }
             let mut moved = grid.clone();
-            let DataConfig::Census { data_dir, .. } = &mut moved.data;
+            let DataConfig::Census { data_dir, .. } = &mut moved.data else {
+                unreachable!("configs/table5.toml is a Census study")
+            };
             *data_dir = "/elsewhere/census".into();
             let keys: BTreeSet<String> = plan(&moved).into_iter().map(|p| p.key).collect();
             assert_eq!(keys, planned);

@@ -223,7 +223,9 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
 fn simulator_section(threads: usize) -> Result<String> {
     use adatt_data::sim::{presets, SimStream, Simulator};
     let cfg = presets::preset("group3")?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let (setup_s, rows_per_s) = pool.install(|| -> Result<(f64, f64)> {
         let t = Instant::now();
         let sim = Simulator::new(&cfg, 1)?;
