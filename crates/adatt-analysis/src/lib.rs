@@ -9,6 +9,7 @@ pub mod provenance;
 pub mod report;
 pub mod stats;
 pub mod sweep;
+pub mod truth;
 pub mod weights;
 
 use std::path::{Path, PathBuf};
@@ -171,6 +172,16 @@ pub fn analyze_with(
     let p = dir.join("config.toml");
     write_config(&p, cfg)?;
     out.push(p);
+    // The ground truth of simulated data, beside its results.
+    let truth = truth::of(cfg)?;
+    if let Some(t) = &truth {
+        let p = dir.join("task_relations.json");
+        write(
+            &p,
+            &serde_json::to_string_pretty(t).expect("the truth serializes"),
+        )?;
+        out.push(p);
+    }
     let p = dir.join("manifest.json");
     write(
         &p,
@@ -187,9 +198,10 @@ pub fn analyze_with(
     write(
         &p,
         &format!(
-            "{}{}\n{}{}",
+            "{}{}{}\n{}{}",
             report::table_md(&report, title, notes),
             weights::markdown(&matrices),
+            truth.as_ref().map(truth::markdown).unwrap_or_default(),
             provenance::markdown(&prov),
             claims::markdown(&report.verdicts, &report.tasks)
         ),
