@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn a_simulated_grid_carries_its_presets_relations() {
         let cfg = ExperimentConfig::from_toml_str(
-            &(r#"
+            r#"
 name = "t"
 [data]
 source = "simulator"
@@ -125,7 +125,7 @@ seeds = [0]
 [[entries]]
 name = "SB"
 model = { kind = "shared_bottom", bottom = [4], tower = [2] }
-"#),
+"#,
             std::path::Path::new("t.toml"),
         )
         .unwrap();
