@@ -119,12 +119,18 @@ figures: build
 	    ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
 	  done; \
 	done
+	@for e in $(SIM_EXPERIMENTS); do \
+	  ls results/$$e/*/runs*.jsonl >/dev/null 2>&1 || continue; \
+	  $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
+	done
 
 # The paper's other experiments on Census (clean protocol by default; PROTOCOL=paper): Table 6
 # (NativeExpertLF ablation), Table 7 (experts per task), Table 8 (fusion levels), Figure 3
 # (fused expert weights). Each trains its config's missing runs as JOBS shard processes
 # (default one per core), then writes results/<name>/<protocol>/.
 EXPERIMENTS := table6 table7 table8 figure3
+# Grids on simulated task groups (configs/sim_*.toml, docs/simulator.md).
+SIM_EXPERIMENTS := sim_group1
 # target -> experiment binary (experiments/<binary>, config configs/<target>.toml)
 bin_table6 := ablation
 bin_table7 := expert_count
