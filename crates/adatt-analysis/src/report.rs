@@ -474,7 +474,9 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         writeln!(
             s,
             " {} | {} | {} |",
-            row[0].test_auc.n, row[0].failed, row[0].diverged
+            row_runs(&row),
+            row[0].failed,
+            row[0].diverged
         )
         .expect("write");
     }
@@ -544,6 +546,12 @@ fn ne_diff_md(r: &Report) -> String {
     s
 }
 
+/// The finished runs of a table row: the most AUC values any of its tasks has (a regression
+/// task has none, and may come first).
+fn row_runs(row: &[&Cell]) -> usize {
+    row.iter().map(|c| c.test_auc.n).max().unwrap_or(0)
+}
+
 /// A short results table for the terminal: per entry its runs and mean test AUC per task.
 pub fn terminal_table(r: &Report) -> String {
     let width = r
@@ -564,7 +572,7 @@ pub fn terminal_table(r: &Report) -> String {
             s,
             "{:<width$}  {:>4}  {:>6}",
             c.entry,
-            c.test_auc.n,
+            row_runs(&row),
             c.failed + c.diverged
         )
         .expect("write");
@@ -605,6 +613,36 @@ mod tests {
             "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
         }))
         .unwrap()
+    }
+
+    /// A regression task (no AUC) in the first column does not make a row's run count 0.
+    #[test]
+    fn a_rows_run_count_ignores_a_regression_task_without_auc() {
+        let cfg = ExperimentConfig::from_toml_str(
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1]")
+                + "[[entries]]\nname = \"a\"\nmodel = { kind = \"adatt_sp\", task_experts = 1, expert_dims = [[8]], tower = [4] }\n"),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let recs: Vec<RunRecord> = (0..2)
+            .map(|seed| {
+                let mut r = record(&cfg, 0, seed, 0.5);
+                for e in r
+                    .best
+                    .iter_mut()
+                    .chain(r.epochs.iter_mut().map(|p| &mut p.eval))
+                {
+                    e.test[0].auc = f64::NAN;
+                }
+                r
+            })
+            .collect();
+        let rep = build_report(&cfg, &recs);
+        assert_eq!(rep.cells[0].test_auc.n, 0);
+        let term = terminal_table(&rep);
+        let cols: Vec<&str> = term.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(cols[..3], ["a", "2", "0"], "{term}");
+        assert!(table_md(&rep, "t", "").contains(" 2 | 0 | 0 |"));
     }
 
     /// The NE differences against scipy: `stats.ttest_1samp(100 * (a - ref) / ref, 0)` with
