@@ -372,6 +372,8 @@ pub struct RecordWriter {
     path: PathBuf,
     file: File,
     _lock: Option<File>,
+    /// What this writer appended: (key, line), to write again into a replacement file.
+    written: Vec<(String, String)>,
 }
 
 impl RecordWriter {
@@ -421,17 +423,74 @@ impl RecordWriter {
             path: path.to_owned(),
             file,
             _lock: lock,
+            written: Vec::new(),
         })
     }
 
-    /// Append one record as one line, written with one `write_all` and flushed to disk.
+    /// Append one record as one line, written with one `write_all` and flushed to disk. If the
+    /// file at the path is no longer the one this writer opened (replaced or removed while it
+    /// was open, e.g. by a `git checkout` of committed records), the writer reopens the path
+    /// and first appends every record it wrote that the new file lacks: nothing goes to an
+    /// unlinked file.
     pub fn append(&mut self, rec: &RunRecord) -> Result<()> {
         let line = record_line(rec);
+        let path = self.path.clone();
         let io = |source| TrainError::Io {
-            path: self.path.clone(),
+            path: path.clone(),
             source,
         };
+        if self.replaced().map_err(io)? {
+            self.reopen()?;
+        }
         self.file.write_all(line.as_bytes()).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.written.push((rec.key.clone(), line));
+        Ok(())
+    }
+
+    /// Whether the path no longer names the open file.
+    fn replaced(&self) -> std::io::Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        let open = self.file.metadata()?;
+        Ok(match std::fs::metadata(&self.path) {
+            Ok(now) => (now.dev(), now.ino()) != (open.dev(), open.ino()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e),
+        })
+    }
+
+    /// Opens the path again and appends the records this writer wrote that it lacks.
+    fn reopen(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let io = |source| TrainError::Io {
+            path: path.clone(),
+            source,
+        };
+        let present: std::collections::BTreeSet<String> = match std::fs::read_to_string(&self.path)
+        {
+            Ok(text) => text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v["key"].as_str().map(str::to_owned))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+            Err(e) => return Err(io(e)),
+        };
+        let reopened = RecordWriter::open(&self.path)?;
+        self.file = reopened.file;
+        let missing: Vec<&(String, String)> = self
+            .written
+            .iter()
+            .filter(|(k, _)| !present.contains(k))
+            .collect();
+        tracing::warn!(
+            path = %self.path.display(),
+            rewritten = missing.len(),
+            "the records file was replaced while open; reopened it"
+        );
+        for (_, l) in missing {
+            self.file.write_all(l.as_bytes()).map_err(io)?;
+        }
         self.file.sync_data().map_err(io)
     }
 }
@@ -584,6 +643,40 @@ mod tests {
         }
         let now = UnixTime::now();
         assert_eq!((now.0 * 1e6).round(), now.0 * 1e6);
+    }
+
+    /// A records file replaced or removed under an open writer (a `git checkout` of older
+    /// committed records) loses nothing: the writer reopens the path and writes again what the
+    /// new file lacks.
+    #[test]
+    fn a_file_replaced_or_removed_under_the_writer_loses_no_record() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("runs.jsonl");
+        let mut w = RecordWriter::open(&path).unwrap();
+        w.append(&record("a", true)).unwrap();
+        w.append(&record("b", true)).unwrap();
+        // Replaced by an older version holding only `a` (a new inode, as git writes it).
+        let older = d.path().join("older");
+        std::fs::write(&older, record_line(&record("a", true))).unwrap();
+        std::fs::rename(&older, &path).unwrap();
+        w.append(&record("c", true)).unwrap();
+        let keys = |p: &Path| -> Vec<String> {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(keys(&path), ["a", "b", "c"]);
+        // Removed: recreated with everything this writer wrote.
+        std::fs::remove_file(&path).unwrap();
+        w.append(&record("d", true)).unwrap();
+        assert_eq!(keys(&path), ["a", "b", "c", "d"]);
     }
 
     /// A merge while a shard is writing must neither remove the shard's file nor lose what the
