@@ -59,10 +59,7 @@ pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
                 kind: t.kind,
                 family: t.family,
                 role: t.role,
-                target: match t.kind {
-                    TaskKind::Binary => t.positive_rate.unwrap_or(f64::NAN),
-                    TaskKind::Regression => t.mean.unwrap_or(0.0),
-                },
+                target: t.target(),
             })
             .collect(),
         relations: sim.relations,

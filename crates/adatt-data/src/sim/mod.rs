@@ -90,6 +90,16 @@ pub struct SimTask {
     pub std: Option<f64>,
 }
 
+impl SimTask {
+    /// The configured positive rate (binary) or label mean (regression).
+    pub fn target(&self) -> f64 {
+        match self.kind {
+            TaskKind::Binary => self.positive_rate.unwrap_or(f64::NAN),
+            TaskKind::Regression => self.mean.unwrap_or(0.0),
+        }
+    }
+}
+
 /// A categorical context feature (hour, device, surface, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -98,10 +98,7 @@ impl SimStats {
                 role: task.role,
                 mean: means[k],
                 std: var[k].sqrt(),
-                target: match task.kind {
-                    TaskKind::Binary => task.positive_rate.unwrap_or(f64::NAN),
-                    TaskKind::Regression => task.mean.unwrap_or(0.0),
-                },
+                target: task.target(),
             })
             .collect();
         let width = 2 + cfg.contexts.len();
