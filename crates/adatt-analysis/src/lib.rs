@@ -156,7 +156,7 @@ pub fn analyze_with(
     let matrices = weights::expert_weight_matrices(
         cfg,
         &report::records_by_entry(cfg, &records),
-        &report.tasks,
+        &report.all_tasks,
     );
     let mut stages = earlier.to_vec();
     stages.push(StageRef {
@@ -241,9 +241,10 @@ fn auc_distributions(
     dir: &Path,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
     let panels: Vec<plots::Distribution> = report
-        .tasks
+        .columns
         .iter()
-        .enumerate()
+        .filter(|c| !c.regression)
+        .map(|c| (c.index, &c.task))
         .map(|(t, task)| plots::Distribution {
             task: task.clone(),
             groups: cfg
@@ -267,7 +268,8 @@ fn auc_distributions(
     plots::distributions(&dir.join("auc_distributions"), &panels, "test AUC")
 }
 
-/// `training_curves`: per task, each entry's mean validation AUC per epoch.
+/// `training_curves`: per reported task, each entry's mean validation AUC (MSE of a regression
+/// task) per epoch.
 fn training_curves(
     cfg: &ExperimentConfig,
     report: &Report,
@@ -275,11 +277,14 @@ fn training_curves(
     dir: &Path,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
     let curves: Vec<plots::LinePanel> = report
-        .tasks
+        .columns
         .iter()
-        .enumerate()
-        .map(|(t, task)| plots::LinePanel {
-            title: format!("{task}: validation AUC"),
+        .map(|c| (c.index, &c.task, c.regression))
+        .map(|(t, task, regression)| plots::LinePanel {
+            title: format!(
+                "{task}: validation {}",
+                if regression { "MSE" } else { "AUC" }
+            ),
             series: cfg
                 .entries
                 .iter()
@@ -290,7 +295,9 @@ fn training_curves(
                         .filter_map(|ep| {
                             let v: Vec<f64> = mine
                                 .iter()
-                                .filter_map(|r| r.epochs.get(ep).map(|c| c.eval.valid[t].auc))
+                                .filter_map(|r| r.epochs.get(ep))
+                                .map(|c| &c.eval.valid[t])
+                                .map(|m| if regression { m.loss } else { m.auc })
                                 .filter(|x| x.is_finite())
                                 .collect();
                             (!v.is_empty())
@@ -307,7 +314,11 @@ fn training_curves(
         &dir.join("training_curves"),
         &curves,
         "epoch",
-        "mean validation AUC",
+        if report.columns.iter().any(|c| c.regression) {
+            "mean validation AUC (MSE)"
+        } else {
+            "mean validation AUC"
+        },
     )
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use adatt_train::metrics::TaskMetrics;
 use adatt_train::{ExperimentConfig, RunRecord, Status};
 use serde::Serialize;
 
@@ -19,18 +20,46 @@ pub enum Metric {
     ValidAuc,
     /// Test NE at the best epoch.
     TestNe,
+    /// Test loss at the best epoch: MSE (regression tasks) or log loss (binary tasks).
+    TestLoss,
 }
 
 impl Metric {
-    /// The metric of a finished run for task `t`.
+    /// The metric of a finished run for task `t` (its index in the record).
     pub fn of(self, r: &RunRecord, t: usize) -> Option<f64> {
         let b = r.best.as_ref()?;
         let v = match self {
             Metric::TestAuc => b.test[t].auc,
             Metric::ValidAuc => b.valid[t].auc,
             Metric::TestNe => b.test[t].ne,
+            Metric::TestLoss => b.test[t].loss,
         };
         v.is_finite().then_some(v)
+    }
+}
+
+/// A reported task: a column of the tables.
+#[derive(Clone, Debug, Serialize)]
+pub struct Column {
+    /// Task name.
+    pub task: String,
+    /// Its index in the records' per-task lists.
+    pub index: usize,
+    /// A regression task: its number is the MSE, and its difference the MSE's (binary tasks:
+    /// AUC, and the NE's difference).
+    pub regression: bool,
+}
+
+impl Column {
+    /// The number whose relative difference the tables give: NE (binary) or MSE (regression).
+    pub fn headline(&self, m: &TaskMetrics) -> Option<f64> {
+        let v = if self.regression { m.loss } else { m.ne };
+        v.is_finite().then_some(v)
+    }
+
+    /// [`Column::headline`] of a finished run at its best epoch.
+    fn best(&self, r: &RunRecord) -> Option<f64> {
+        self.headline(&r.best.as_ref()?.test[self.index])
     }
 }
 
@@ -53,6 +82,10 @@ pub struct Cell {
     pub valid_auc: Stat,
     /// Test NE over ok runs.
     pub test_ne: Stat,
+    /// Test MSE (regression) or log loss (binary) over ok runs.
+    pub test_loss: Stat,
+    /// A regression task (its table number is `test_loss`, not `test_auc`).
+    pub regression: bool,
     /// Runs that failed (non-finite loss).
     pub failed: usize,
     /// Runs that diverged (`adatt_train::divergence`); like failed runs, not in the means.
@@ -78,8 +111,9 @@ pub struct ComparisonRow {
     pub test: Paired,
 }
 
-/// One entry's test NE relative to the reference entry on one task: per seed
-/// `100 · (NE − NE_ref) / NE_ref` (negative = better than the reference), tested against 0.
+/// One entry's test NE (binary task) or MSE (regression task) relative to the reference entry
+/// on one task: per seed `100 · (NE − NE_ref) / NE_ref` (negative = better than the reference),
+/// tested against 0.
 #[derive(Clone, Debug, Serialize)]
 pub struct NeDiffRow {
     /// Entry.
@@ -98,8 +132,12 @@ pub struct NeDiffRow {
 pub struct Report {
     /// Experiment name.
     pub experiment: String,
-    /// Tasks.
+    /// The reported tasks' names (the tables' columns).
     pub tasks: Vec<String>,
+    /// The reported tasks.
+    pub columns: Vec<Column>,
+    /// Every task of the records, reported or not (e.g. the rows of expert-weight matrices).
+    pub all_tasks: Vec<String>,
     /// Cells in entry order then task order.
     pub cells: Vec<Cell>,
     /// Comparisons.
@@ -107,6 +145,9 @@ pub struct Report {
     /// Test NE relative to `analysis.reference` (every other entry) and of each comparison's
     /// `a` relative to its `b`, per task.
     pub ne_diffs: Vec<NeDiffRow>,
+    /// Relative differences against `analysis.reference` at each mid-training checkpoint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkpoint_diffs: Vec<CheckpointDiffs>,
     /// The verdicts on `analysis.claims`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub verdicts: Vec<crate::claims::ClaimVerdict>,
@@ -114,6 +155,18 @@ pub struct Report {
     pub records: usize,
     /// Planned runs.
     pub planned: usize,
+}
+
+/// The relative differences of every entry against the reference at one checkpoint.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckpointDiffs {
+    /// Fraction of the training stream seen.
+    pub fraction: f64,
+    /// Training examples seen (per replica).
+    pub examples: u64,
+    /// Per entry (not the reference) and reported task, as [`NeDiffRow`] (on the test metrics
+    /// of the checkpoint's evaluation).
+    pub rows: Vec<NeDiffRow>,
 }
 
 /// The records of `cfg`'s grid per entry (in entry order), selected by record key: an entry's
@@ -143,12 +196,14 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
     let plan = adatt_train::plan(cfg);
     let per_entry = records_by_entry(cfg, records);
     let n_records: usize = per_entry.iter().map(Vec::len).sum();
-    let tasks: Vec<String> = per_entry
+    let all_tasks: Vec<String> = per_entry
         .iter()
         .flatten()
         .next()
         .map(|r| r.tasks.clone())
         .unwrap_or_default();
+    let columns = columns(cfg, &all_tasks);
+    let tasks: Vec<String> = columns.iter().map(|c| c.task.clone()).collect();
     let mut cells = Vec::new();
     for (e, mine) in cfg.entries.iter().zip(&per_entry) {
         let failed = mine
@@ -160,7 +215,8 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             .filter(|r| matches!(r.status, Status::Diverged { .. }))
             .count();
         let ok: Vec<&RunRecord> = mine.iter().copied().filter(|r| r.is_ok()).collect();
-        for (t, task) in tasks.iter().enumerate() {
+        for column in &columns {
+            let (t, task) = (column.index, &column.task);
             let col = |m: Metric| -> Stat {
                 summarize(&ok.iter().filter_map(|r| m.of(r, t)).collect::<Vec<_>>())
             };
@@ -175,6 +231,8 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
                 test_auc,
                 valid_auc: col(Metric::ValidAuc),
                 test_ne: col(Metric::TestNe),
+                test_loss: col(Metric::TestLoss),
+                regression: column.regression,
                 failed,
                 diverged,
                 paper,
@@ -182,17 +240,13 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             });
         }
     }
-    let index = |name: &str| {
-        cfg.entries
-            .iter()
-            .position(|e| e.name == name)
-            .expect("validated configs compare their own entries")
-    };
+    let index = |name: &str| entry_index(cfg, name);
     let mut comparisons = Vec::new();
     let mut pair = |kind: &str, a: &str, b: &str| {
         let sa = by_seed(&per_entry[index(a)]);
         let sb = by_seed(&per_entry[index(b)]);
-        for (t, task) in tasks.iter().enumerate() {
+        for Column { index: t, task, .. } in &columns {
+            let t = *t;
             let mut xa = Vec::new();
             let mut xb = Vec::new();
             for (seed, ra) in &sa {
@@ -224,51 +278,134 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             pair("mtl_gain", &e.name, base);
         }
     }
-    let ne_diffs = ne_diffs(cfg, &per_entry, &tasks);
+    let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
+    let checkpoint_diffs = checkpoint_diffs(cfg, &per_entry, &columns);
     let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
     Report {
         experiment: cfg.name.clone(),
         tasks,
+        columns,
+        all_tasks,
         cells,
         comparisons,
         ne_diffs,
+        checkpoint_diffs,
         verdicts,
         records: n_records,
         planned: plan.len(),
     }
 }
 
-/// The test NE of `a` relative to `b` in %, per task (see [`NeDiffRow`]).
+/// The reported tasks of records with tasks `all_tasks`: those the data config reports (a
+/// task it does not know is reported, as binary).
+fn columns(cfg: &ExperimentConfig, all_tasks: &[String]) -> Vec<Column> {
+    let known = cfg.data.tasks();
+    all_tasks
+        .iter()
+        .enumerate()
+        .filter_map(|(index, task)| {
+            let spec = known.iter().find(|k| &k.name == task);
+            spec.is_none_or(|k| k.reported).then(|| Column {
+                task: task.clone(),
+                index,
+                regression: spec.is_some_and(|k| k.kind == adatt_data::TaskKind::Regression),
+            })
+        })
+        .collect()
+}
+
+fn entry_index(cfg: &ExperimentConfig, name: &str) -> usize {
+    cfg.entries
+        .iter()
+        .position(|e| e.name == name)
+        .expect("validated configs name their own entries")
+}
+
+/// `100 · (x_a − x_b) / x_b` per seed both finished, where `value` gives x, tested against 0.
+fn relative_diff(
+    a: &BTreeMap<u64, &RunRecord>,
+    b: &BTreeMap<u64, &RunRecord>,
+    value: impl Fn(&RunRecord) -> Option<f64>,
+) -> Paired {
+    let rel: Vec<f64> = a
+        .iter()
+        .filter_map(|(seed, run)| {
+            let (x, x_ref) = (value(run)?, value(b.get(seed)?)?);
+            (x_ref != 0.0).then(|| 100.0 * (x - x_ref) / x_ref)
+        })
+        .collect();
+    paired_t(&rel, &vec![0.0; rel.len()])
+}
+
+/// The test NE (MSE) of `a` relative to `b` in %, per reported task (see [`NeDiffRow`]).
 fn ne_diff(
     cfg: &ExperimentConfig,
     per_entry: &[Vec<&RunRecord>],
-    tasks: &[String],
+    columns: &[Column],
     (a, b): (&str, &str),
 ) -> Vec<NeDiffRow> {
-    let index = |name: &str| {
-        cfg.entries
-            .iter()
-            .position(|e| e.name == name)
-            .expect("validated configs name their own entries")
-    };
-    let (runs, base) = (by_seed(&per_entry[index(a)]), by_seed(&per_entry[index(b)]));
-    tasks
+    let (runs, base) = (
+        by_seed(&per_entry[entry_index(cfg, a)]),
+        by_seed(&per_entry[entry_index(cfg, b)]),
+    );
+    columns
         .iter()
-        .enumerate()
-        .map(|(t, task)| {
-            let rel: Vec<f64> = runs
+        .map(|c| NeDiffRow {
+            entry: a.to_owned(),
+            reference: b.to_owned(),
+            task: c.task.clone(),
+            test: relative_diff(&runs, &base, |r| c.best(r)),
+        })
+        .collect()
+}
+
+/// Every entry against `analysis.reference` at each checkpoint the reference's records have
+/// (none without a reference or checkpoints).
+fn checkpoint_diffs(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
+) -> Vec<CheckpointDiffs> {
+    let Some(reference) = &cfg.analysis.reference else {
+        return Vec::new();
+    };
+    let base = by_seed(&per_entry[entry_index(cfg, reference)]);
+    let mut points: Vec<(f64, u64)> = Vec::new();
+    for c in base.values().flat_map(|r| &r.checkpoints) {
+        if !points.iter().any(|p| p.0 == c.fraction) {
+            points.push((c.fraction, c.examples));
+        }
+    }
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points
+        .into_iter()
+        .map(|(fraction, examples)| {
+            let at = |c: &Column, r: &RunRecord| {
+                let point = r.checkpoints.iter().find(|p| p.fraction == fraction)?;
+                c.headline(&point.eval.test[c.index])
+            };
+            let rows = cfg
+                .entries
                 .iter()
-                .filter_map(|(seed, run)| {
-                    let ne = Metric::TestNe.of(run, t)?;
-                    let ne_ref = Metric::TestNe.of(base.get(seed)?, t)?;
-                    (ne_ref != 0.0).then(|| 100.0 * (ne - ne_ref) / ne_ref)
+                .zip(per_entry)
+                .filter(|(e, _)| &e.name != reference)
+                .flat_map(|(e, mine)| {
+                    let runs = by_seed(mine);
+                    columns
+                        .iter()
+                        .map(|c| NeDiffRow {
+                            entry: e.name.clone(),
+                            reference: reference.clone(),
+                            task: c.task.clone(),
+                            test: relative_diff(&runs, &base, |r| at(c, r)),
+                        })
+                        .collect::<Vec<_>>()
                 })
                 .collect();
-            NeDiffRow {
-                entry: a.to_owned(),
-                reference: b.to_owned(),
-                task: task.clone(),
-                test: paired_t(&rel, &vec![0.0; rel.len()]),
+            CheckpointDiffs {
+                fraction,
+                examples,
+                rows,
             }
         })
         .collect()
@@ -279,7 +416,7 @@ fn ne_diff(
 fn ne_diffs(
     cfg: &ExperimentConfig,
     per_entry: &[Vec<&RunRecord>],
-    tasks: &[String],
+    columns: &[Column],
 ) -> Vec<NeDiffRow> {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     if let Some(r) = &cfg.analysis.reference {
@@ -301,7 +438,7 @@ fn ne_diffs(
     }
     pairs
         .into_iter()
-        .flat_map(|pair| ne_diff(cfg, per_entry, tasks, pair))
+        .flat_map(|pair| ne_diff(cfg, per_entry, columns, pair))
         .collect()
 }
 
@@ -361,7 +498,7 @@ fn rows(r: &Report) -> Vec<Vec<&Cell>> {
 /// `summary.csv`: one row per cell.
 pub fn summary_csv(r: &Report) -> String {
     let mut s = String::from(
-        "experiment,entry,setting,model,protocol,task,n,failed,diverged,test_auc_mean,test_auc_std,test_auc_ci95,valid_auc_mean,test_ne_mean,paper,diff\n",
+        "experiment,entry,setting,model,protocol,task,n,failed,diverged,test_auc_mean,test_auc_std,test_auc_ci95,valid_auc_mean,test_ne_mean,paper,diff,test_loss_mean,test_loss_ci95\n",
     );
     let q = |x: &str| {
         if x.contains(',') || x.contains('"') {
@@ -374,7 +511,7 @@ pub fn summary_csv(r: &Report) -> String {
         let opt = |o: Option<f64>| o.map(|v| format!("{v:.6}")).unwrap_or_default();
         writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{}",
+            "{},{},{},{},{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{:.6},{:.6}",
             q(&r.experiment),
             q(&c.entry),
             q(&c.setting),
@@ -391,6 +528,8 @@ pub fn summary_csv(r: &Report) -> String {
             c.test_ne.mean,
             opt(c.paper),
             opt(c.diff),
+            c.test_loss.mean,
+            c.test_loss.ci95,
         )
         .expect("write to string");
     }
@@ -412,12 +551,19 @@ pub fn comparisons_csv(r: &Report) -> String {
     s
 }
 
-/// `comparisons.csv` rows of the NE differences (kind `ne_diff_pct`, `b` the reference).
+/// `comparisons.csv` rows of the NE (MSE) differences (kind `ne_diff_pct`, `b` the reference),
+/// then those at each checkpoint (kind `ne_diff_pct@<fraction of the stream>`).
 fn ne_diff_csv(r: &Report, s: &mut String) {
-    for d in &r.ne_diffs {
+    let at_end = r.ne_diffs.iter().map(|d| ("ne_diff_pct".to_owned(), d));
+    let at_checkpoints = r.checkpoint_diffs.iter().flat_map(|c| {
+        c.rows
+            .iter()
+            .map(move |d| (format!("ne_diff_pct@{}", c.fraction), d))
+    });
+    for (kind, d) in at_end.chain(at_checkpoints) {
         writeln!(
             s,
-            "ne_diff_pct,\"{}\",\"{}\",{},{},{:.6},{:.6},{:.4},{:.6e}",
+            "{kind},\"{}\",\"{}\",{},{},{:.6},{:.6},{:.4},{:.6e}",
             d.entry,
             d.reference,
             d.task,
@@ -441,14 +587,21 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
     }
     writeln!(
         s,
-        "Test AUC at the best validation epoch: mean ± 95% CI over n seeds (Student t; no CI below n = {MIN_CI_N}); `paper` is the paper's value, `Δ` ours − paper. {} of {} planned runs recorded. `failed`: training loss became non-finite; `diverged`: loss per task above `train.divergence.max_task_loss` or validation AUC never off 0.5 ± `train.divergence.chance_margin` (`adatt_train::divergence`); neither is in the means.\n",
-        r.records, r.planned
+        "Test AUC{} at the best validation epoch: mean ± 95% CI over n seeds (Student t; no CI below n = {MIN_CI_N}); `paper` is the paper's value, `Δ` ours − paper. {} of {} planned runs recorded. `failed`: training loss became non-finite; `diverged`: loss per task above `train.divergence.max_task_loss` or validation AUC never off 0.5 ± `train.divergence.chance_margin` (`adatt_train::divergence`); neither is in the means.\n",
+        if r.columns.iter().any(|c| c.regression) {
+            " (MSE for regression tasks)"
+        } else {
+            ""
+        },
+        r.records,
+        r.planned
     )
     .expect("write");
     let mut header = String::from("| model | setting |");
     let mut rule = String::from("|---|---|");
-    for t in &r.tasks {
-        write!(header, " {t} (ours) | paper | Δ |").expect("write");
+    for c in &r.columns {
+        let mse = if c.regression { " MSE" } else { "" };
+        write!(header, " {}{mse} (ours) | paper | Δ |", c.task).expect("write");
         rule.push_str("---|---|---|");
     }
     header.push_str(" n | failed | diverged |");
@@ -461,11 +614,12 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         let c = row[0];
         write!(s, "| {} | {} |", c.entry, c.setting).expect("write");
         for x in &row {
+            let v = x.table_value();
             write!(
                 s,
                 " {} {} | {} | {} |",
-                f4(x.test_auc.mean),
-                ci_text(x.test_auc.ci95, x.test_auc.n),
+                f4(v.mean),
+                ci_text(v.ci95, v.n),
                 x.paper.map(f4).unwrap_or_else(|| "–".into()),
                 x.diff.map(signed4).unwrap_or_else(|| "–".into())
             )
@@ -481,6 +635,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
         .expect("write");
     }
     s.push_str(&ne_diff_md(r));
+    s.push_str(&checkpoint_md(r));
     if !r.comparisons.is_empty() {
         s.push_str("\n## Paired comparisons (test AUC, per-seed differences, paired t-test)\n\n");
         s.push_str(
@@ -517,8 +672,12 @@ fn ne_diff_md(r: &Report) -> String {
     let mut s = String::from(
         "\n## Test NE differences (%)\n\nPer seed 100 · (NE − NE_ref) / NE_ref at the best \
          epoch, mean ± 95% CI over the seeds both finished, p of a t-test of mean = 0 (negative \
-         = lower NE = better than the reference; the paper's \"NE diff\").\n\n",
+         = lower NE = better than the reference; the paper's \"NE diff\").",
     );
+    if r.columns.iter().any(|c| c.regression) {
+        s.push_str(" Regression tasks: the same of the MSE.");
+    }
+    s.push_str("\n\n");
     let mut header = String::from("| model | reference |");
     let mut rule = String::from("|---|---|");
     for t in &r.tasks {
@@ -528,28 +687,75 @@ fn ne_diff_md(r: &Report) -> String {
     writeln!(s, "{header} n |\n{rule}---|").expect("write");
     for row in r.ne_diffs.chunks(r.tasks.len().max(1)) {
         write!(s, "| {} | {} |", row[0].entry, row[0].reference).expect("write");
-        for d in row {
-            let mean = if d.test.mean_diff.is_finite() {
-                format!("{:+.3}", d.test.mean_diff)
-            } else {
-                "–".into()
-            };
-            let ci = if d.test.n >= MIN_CI_N && d.test.ci95.is_finite() {
-                format!(" ± {:.3}", d.test.ci95)
-            } else {
-                String::new()
-            };
-            write!(s, " {mean}{ci} | {} |", p_value(d.test.p)).expect("write");
-        }
-        writeln!(s, " {} |", row[0].test.n).expect("write");
+        diff_cells(&mut s, row);
     }
     s
 }
 
-/// The finished runs of a table row: the most AUC values any of its tasks has (a regression
-/// task has none, and may come first).
+/// The cells of one row of NE differences, mean ± CI and p per task, then n.
+fn diff_cells(s: &mut String, row: &[NeDiffRow]) {
+    for d in row {
+        let mean = if d.test.mean_diff.is_finite() {
+            format!("{:+.3}", d.test.mean_diff)
+        } else {
+            "–".into()
+        };
+        let ci = if d.test.n >= MIN_CI_N && d.test.ci95.is_finite() {
+            format!(" ± {:.3}", d.test.ci95)
+        } else {
+            String::new()
+        };
+        write!(s, " {mean}{ci} | {} |", p_value(d.test.p)).expect("write");
+    }
+    writeln!(s, " {} |", row.first().map_or(0, |d| d.test.n)).expect("write");
+}
+
+/// The checkpoint section of `table.md` (empty without checkpoints).
+fn checkpoint_md(r: &Report) -> String {
+    if r.checkpoint_diffs.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n## Differences at each checkpoint (%)\n\nAt each evaluation during training \
+         (`seen`: fraction of the training stream, and examples per run), per seed \
+         100 · (NE − NE_ref) / NE_ref on the test set (MSE for regression tasks), mean ± 95% CI \
+         and p as above. The end of training is the table above.\n\n| model | reference | seen \
+         | examples |",
+    );
+    let mut rule = String::from("|---|---|---|---|");
+    for t in &r.tasks {
+        write!(s, " {t} | p |").expect("write");
+        rule.push_str("---|---|");
+    }
+    writeln!(s, " n |\n{rule}---|").expect("write");
+    for c in &r.checkpoint_diffs {
+        for row in c.rows.chunks(r.tasks.len().max(1)) {
+            write!(
+                s,
+                "| {} | {} | {:.3} | {} |",
+                row[0].entry, row[0].reference, c.fraction, c.examples
+            )
+            .expect("write");
+            diff_cells(&mut s, row);
+        }
+    }
+    s
+}
+
+/// The finished runs of a table row: the most values any of its tasks has.
 fn row_runs(row: &[&Cell]) -> usize {
-    row.iter().map(|c| c.test_auc.n).max().unwrap_or(0)
+    row.iter().map(|c| c.table_value().n).max().unwrap_or(0)
+}
+
+impl Cell {
+    /// The number a table shows: test AUC, or the test MSE of a regression task.
+    pub fn table_value(&self) -> &Stat {
+        if self.regression {
+            &self.test_loss
+        } else {
+            &self.test_auc
+        }
+    }
 }
 
 /// A short results table for the terminal: per entry its runs and mean test AUC per task.
@@ -577,13 +783,14 @@ pub fn terminal_table(r: &Report) -> String {
         )
         .expect("write");
         for x in row {
-            write!(s, "  {:>14}", f4(x.test_auc.mean)).expect("write");
+            write!(s, "  {:>14}", f4(x.table_value().mean)).expect("write");
         }
         s.push('\n');
     }
     write!(
         s,
-        "(mean test AUC over the finished runs; {} of {} planned runs recorded)",
+        "(mean test AUC, or MSE of a regression task, over the finished runs; {} of {} planned \
+         runs recorded)",
         r.records, r.planned
     )
     .expect("write");
@@ -695,6 +902,125 @@ reference = "ref"
         let csv = comparisons_csv(&report);
         assert!(
             csv.contains("ne_diff_pct,\"a\",\"ref\",a,3,-2.166667,"),
+            "{csv}"
+        );
+    }
+
+    /// On a simulated group: the regression task's column is its MSE and its difference the
+    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
+    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
+    /// x = [0.49, 0.39, 0.49]).
+    #[test]
+    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
+        let cfg = ExperimentConfig::from_toml_str(
+            r#"
+name = "t"
+[data]
+source = "simulator"
+preset = "group3"
+train_rows = 1000
+valid_rows = 100
+test_rows = 100
+embedding_dim = 4
+[train]
+batch_size = 100
+epochs = 1
+lr = 1e-3
+checkpoints = [0.5]
+[run]
+seeds = [0, 1, 2]
+[[entries]]
+name = "ref"
+model = { kind = "shared_bottom", bottom = [8], tower = [4] }
+[[entries]]
+name = "a"
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+[analysis]
+reference = "ref"
+"#,
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let tasks = ["watch_time", "click", "long_view", "like", "dislike"];
+        // Metrics where every task's NE and loss are `x` (AUC 0.7; the regression task's NaN).
+        let eval = |x: f64| {
+            let m = |t: usize| {
+                let auc = if t == 0 { None } else { Some(0.7) };
+                serde_json::json!({ "auc": auc, "ne": if t == 0 { None } else { Some(x) }, "loss": x })
+            };
+            let ms: Vec<_> = (0..5).map(m).collect();
+            serde_json::json!({ "valid": ms, "test": ms })
+        };
+        let record = |entry: usize, seed: u64, end: f64, mid: f64| -> RunRecord {
+            let p = adatt_train::plan(&cfg)
+                .into_iter()
+                .find(|p| p.entry == entry && p.seed == seed)
+                .unwrap();
+            serde_json::from_value(serde_json::json!({
+                "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
+                "entry": "", "setting": "", "model": "", "model_config": {},
+                "protocol": "group3", "seed": seed, "tasks": tasks, "status": "ok",
+                "best_epoch": 0, "best": eval(end),
+                "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1000, "train_loss": 0.4,
+                             "eval": eval(end) }],
+                "checkpoints": [{ "epoch": 0, "fraction": 0.5, "examples": 500,
+                                  "train_loss": null, "eval": eval(mid) }],
+                "task_weights": [[1, 1, 1, 1, 1]], "group_wall_s": 1.0,
+                "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
+            }))
+            .unwrap()
+        };
+        let mut recs = Vec::new();
+        for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
+            .into_iter()
+            .enumerate()
+        {
+            // At the end: a is 2.17 % lower; at the checkpoint, 2.17 % higher (x ↔ x_ref).
+            recs.push(record(0, seed as u64, r, a));
+            recs.push(record(1, seed as u64, a, r));
+        }
+        let rep = build_report(&cfg, &recs);
+        assert_eq!(rep.tasks, ["watch_time", "click", "long_view", "like"]);
+        assert_eq!(rep.all_tasks.len(), 5);
+        assert!(rep.columns[0].regression && !rep.columns[1].regression);
+        let wt = rep
+            .cells
+            .iter()
+            .find(|c| c.entry == "a" && c.task == "watch_time");
+        let wt = wt.unwrap();
+        assert_eq!(wt.table_value().n, 3);
+        assert!((wt.table_value().mean - (0.49 + 0.39 + 0.49) / 3.0).abs() < 1e-12);
+        assert_eq!(rep.ne_diffs.len(), 4);
+        for d in &rep.ne_diffs {
+            assert!(
+                (d.test.mean_diff + 2.1666666666666683).abs() < 1e-12,
+                "{d:?}"
+            );
+            assert!((d.test.p - 0.005865153227565683).abs() < 1e-12, "{d:?}");
+        }
+        assert_eq!(rep.checkpoint_diffs.len(), 1);
+        let c = &rep.checkpoint_diffs[0];
+        assert_eq!((c.fraction, c.examples, c.rows.len()), (0.5, 500, 4));
+        // 100 (0.5 − 0.49) / 0.49 etc.: scipy ttest_1samp([2.0408163, 2.5641026, 2.0408163], 0)
+        // gives mean 2.2152451, p = 0.0061429416.
+        for d in &c.rows {
+            assert!(
+                (d.test.mean_diff - 2.2152450723879316).abs() < 1e-9,
+                "{d:?}"
+            );
+            assert!((d.test.p - 0.006142941599595771).abs() < 1e-9, "{d:?}");
+        }
+        let md = table_md(&rep, "t", "");
+        assert!(
+            md.contains("| watch_time MSE (ours) | paper | Δ | click (ours) |"),
+            "{md}"
+        );
+        assert!(!md.contains("dislike"), "{md}");
+        assert!(md.contains("## Differences at each checkpoint (%)"), "{md}");
+        assert!(md.contains("| a | ref | 0.500 | 500 | +2.215 ± "), "{md}");
+        let csv = comparisons_csv(&rep);
+        assert!(
+            csv.contains("ne_diff_pct@0.5,\"a\",\"ref\",like,3,2.215245,"),
             "{csv}"
         );
     }

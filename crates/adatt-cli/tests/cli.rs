@@ -208,7 +208,7 @@ fn reanalysis_is_byte_identical_and_a_full_disk_leaves_no_partial_file() {
         "{err}"
     );
     assert!(
-        err.contains("(mean test AUC over the finished runs; 4 of 4"),
+        err.contains("over the finished runs; 4 of 4 planned runs recorded)"),
         "{err}"
     );
     assert!(!err.contains('\u{1b}'), "{err}");

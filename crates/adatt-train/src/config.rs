@@ -32,7 +32,8 @@ pub enum DataConfig {
         /// The preset (`configs/sim/`): group1, group2, group3 or fig3.
         preset: String,
         /// The world seed (latents, task directions, calibration); the same for every run, so
-        /// that seeds differ only in the models' init and order.
+        /// that seeds differ only in the models' init (every run reads the training stream in
+        /// the same order).
         #[serde(default = "default_world_seed")]
         world_seed: u64,
         /// Training examples (the first of the training stream).
@@ -57,7 +58,45 @@ fn default_split_seed() -> u32 {
     1
 }
 
+/// A task of the data, as the tables show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataTask {
+    /// Name.
+    pub name: String,
+    /// Binary (AUC, NE) or regression (MSE).
+    pub kind: adatt_data::TaskKind,
+    /// Shown in the tables: a simulator preset's auxiliary tasks are trained on and recorded,
+    /// but left out of the reported columns.
+    pub reported: bool,
+}
+
 impl DataConfig {
+    /// The tasks of this data source (empty for an unknown preset, which
+    /// [`DataConfig::validate`] refuses).
+    pub fn tasks(&self) -> Vec<DataTask> {
+        match self {
+            DataConfig::Census { .. } => adatt_data::TASK_NAMES
+                .iter()
+                .map(|name| DataTask {
+                    name: (*name).to_owned(),
+                    kind: adatt_data::TaskKind::Binary,
+                    reported: true,
+                })
+                .collect(),
+            DataConfig::Simulator { preset, .. } => adatt_data::sim::presets::preset(preset)
+                .map(|c| {
+                    c.tasks
+                        .iter()
+                        .map(|t| DataTask {
+                            name: t.name.clone(),
+                            kind: t.kind,
+                            reported: t.role == adatt_data::sim::TaskRole::Reported,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
     /// What of the data config changes a run's numbers, for the record key: everything but
     /// `data_dir` (the files are sha256-checked on load, wherever they are). The directory is
     /// replaced by its default, so keys made before this normalisation stay the same.

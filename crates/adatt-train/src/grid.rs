@@ -338,7 +338,7 @@ pub fn run_grid_with_hook<'a>(
     data.eval_batch = cfg.run.resolve_eval_batch(opts.device);
 
     let show = opts.progress && crate::term::stderr_is_terminal();
-    let n_train = data.train.n;
+    let n_train = data.train.n();
     let steps_per_group =
         n_train.div_ceil(cfg.train.batch_size.min(n_train).max(1)) * cfg.train.epochs;
     let groups = replica_groups(&todo, opts.replicas);

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod optim;
 pub mod overrides;
 pub mod records;
+pub mod rows;
 pub mod runtime;
 pub mod source;
 pub mod study;
@@ -36,8 +37,9 @@ pub mod trainer;
 
 pub use adatt_data::Protocol;
 pub use config::{
-    AnalysisSpec, Claim, Comparison, DataConfig, DeviceChoice, Entry, ExperimentConfig, Figure,
-    InputMode, NeDirection, PaperSeries, RunConfig, Seeds, Selection, TaskWeighting, TrainConfig,
+    AnalysisSpec, Claim, Comparison, DataConfig, DataTask, DeviceChoice, Entry, ExperimentConfig,
+    Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds, Selection, TaskWeighting,
+    TrainConfig,
 };
 pub use error::{Result, TrainError};
 pub use grid::{
@@ -51,4 +53,7 @@ pub use records::{
 };
 pub use source::{load_data, DataRef, LoadedData, SimData};
 pub use study::{Choice, StudyConfig};
-pub use trainer::{train_group, Forward, GroupOutcome, Learner, RunOutcome, Status, TrainData};
+pub use trainer::{
+    train_group, DeviceSplit, Forward, GroupOutcome, InputRows, Learner, RunOutcome, Status,
+    StreamRows, TrainData, TrainRows,
+};

@@ -1,14 +1,15 @@
 //! The one training loop. R replicas (one per seed) of one model configuration train together
-//! through the model's replica dimension: each replica has its own initialisation and its own
-//! shuffle order, and the total loss is the sum of the replicas' losses, so each replica's
+//! through the model's replica dimension: each replica has its own initialisation and, on a
+//! table, its own shuffle order (a simulated stream is read in stream order by all replicas:
+//! `rows`), and the total loss is the sum of the replicas' losses, so each replica's
 //! gradient (and Adam update, which is elementwise) is mathematically that of a separate run;
 //! batched ops may round differently from R = 1 (ARCHITECTURE.md, "Replicas never interact").
 
 use std::time::Instant;
 
-use adatt_data::sim::{SimRows, SimStream};
-use adatt_data::{Dataset, Split, TaskKind};
-use adatt_models::{EmbeddingSpec, InputSpec, Model, ModelConfig, ModelInput};
+use adatt_data::sim::SimStream;
+use adatt_data::{Dataset, TaskKind};
+use adatt_models::{EmbeddingSpec, InputSpec, Model, ModelConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -19,161 +20,12 @@ use crate::config::{InputMode, Selection, TaskWeighting, TrainConfig};
 use crate::error::Result;
 use crate::metrics::{evaluate_many, MetricKind, TaskMetrics};
 use crate::optim::{Adam, AdamConfig, AdamImpl};
+pub use crate::rows::{DeviceSplit, InputRows, StreamRows, TrainRows};
 use crate::source::{DataRef, SimData};
 
 /// ChaCha stream used for the shuffle order (the model's init uses its own stream 0 inside the
 /// models crate), so shuffles never depend on libtorch's RNG.
 pub const SHUFFLE_STREAM: u64 = 1;
-
-/// Rows of a split on the device, as the model reads them (see [`ModelInput`]).
-pub enum InputRows {
-    /// The dense Census matrix, `[R or 1, b, D]`.
-    Dense(Tensor),
-    /// Census numeric values and active one-hot columns.
-    Sparse {
-        /// `[R or 1, b, n_num]`.
-        numeric: Tensor,
-        /// `[R or 1, b, n_cat]`.
-        active: Tensor,
-    },
-    /// Id features and dense features (simulated data).
-    Ids {
-        /// `[R or 1, b, F]` i64.
-        ids: Tensor,
-        /// `[R or 1, b, Dd]`.
-        dense: Tensor,
-    },
-}
-
-impl InputRows {
-    /// The model input.
-    pub fn as_input(&self) -> ModelInput<'_> {
-        match self {
-            InputRows::Dense(x) => ModelInput::Dense(x),
-            InputRows::Sparse { numeric, active } => ModelInput::Sparse { numeric, active },
-            InputRows::Ids { ids, dense } => ModelInput::Ids { ids, dense },
-        }
-    }
-}
-
-/// How a split's inputs are stored on the device.
-enum SplitInput {
-    /// Census: numeric values and active one-hot columns, plus the dense matrix on the dense
-    /// path.
-    OneHot {
-        numeric: Tensor,
-        active: Tensor,
-        dense: Option<Tensor>,
-    },
-    /// Ids `[n, F]` and dense features `[n, Dd]`.
-    Ids { ids: Tensor, dense: Tensor },
-}
-
-/// A dataset split resident on the training device.
-pub struct DeviceSplit {
-    /// Rows.
-    pub n: usize,
-    input: SplitInput,
-    labels: Tensor,
-    /// Labels on the host, row-major [n, T], for the metrics.
-    pub labels_host: Vec<f32>,
-}
-
-impl DeviceSplit {
-    fn new(s: &Split, n_tasks: usize, mode: InputMode, device: Device) -> Self {
-        let n = s.n_rows as i64;
-        let n_num = s.numeric_cols.len() as i64;
-        let numeric = Tensor::from_slice(&s.numeric).view([n, n_num]).to(device);
-        let active = Tensor::from_slice(&s.active)
-            .view([n, s.n_cat as i64])
-            .to(device);
-        // `mode` is resolved (`TrainData::new`): only the dense path needs the dense matrix.
-        let dense = (mode == InputMode::Dense).then(|| {
-            Tensor::from_slice(&s.dense)
-                .view([n, s.n_features as i64])
-                .to(device)
-        });
-        let labels = Tensor::from_slice(&s.labels)
-            .view([n, n_tasks as i64])
-            .to(device);
-        DeviceSplit {
-            n: s.n_rows,
-            input: SplitInput::OneHot {
-                numeric,
-                active,
-                dense,
-            },
-            labels,
-            labels_host: s.labels.clone(),
-        }
-    }
-
-    /// Simulated rows (`n_ids` id features, `n_dense` dense features, `n_tasks` labels).
-    fn simulated(
-        rows: &SimRows,
-        n_ids: usize,
-        n_dense: usize,
-        n_tasks: usize,
-        device: Device,
-    ) -> Self {
-        let n = rows.n as i64;
-        let ids: Vec<i64> = rows.ids.iter().map(|&i| i64::from(i)).collect();
-        DeviceSplit {
-            n: rows.n,
-            input: SplitInput::Ids {
-                ids: Tensor::from_slice(&ids).view([n, n_ids as i64]).to(device),
-                dense: Tensor::from_slice(&rows.dense)
-                    .view([n, n_dense as i64])
-                    .to(device),
-            },
-            labels: Tensor::from_slice(&rows.labels)
-                .view([n, n_tasks as i64])
-                .to(device),
-            labels_host: rows.labels.clone(),
-        }
-    }
-
-    /// Gather rows `idx` (i64 [R, b]) into model inputs and labels, each [R, b, ·].
-    pub fn gather(&self, idx: &Tensor) -> (InputRows, Tensor) {
-        let sz = idx.size();
-        let flat = idx.reshape([-1]);
-        let shape = |t: &Tensor| {
-            let c = t.size()[1];
-            t.index_select(0, &flat).view([sz[0], sz[1], c])
-        };
-        (self.rows(shape), shape(&self.labels))
-    }
-
-    /// The inputs with `f` applied to every stored `[n, ·]` tensor the model reads.
-    fn rows(&self, f: impl Fn(&Tensor) -> Tensor) -> InputRows {
-        match &self.input {
-            SplitInput::OneHot { dense: Some(d), .. } => InputRows::Dense(f(d)),
-            SplitInput::OneHot {
-                numeric, active, ..
-            } => InputRows::Sparse {
-                numeric: f(numeric),
-                active: f(active),
-            },
-            SplitInput::Ids { ids, dense } => InputRows::Ids {
-                ids: f(ids),
-                dense: f(dense),
-            },
-        }
-    }
-
-    /// The `(start, len)` of consecutive chunks of at most `chunk` rows covering the split.
-    fn chunk_ranges(&self, chunk: usize) -> impl Iterator<Item = (i64, i64)> {
-        let (n, chunk) = (self.n as i64, chunk as i64);
-        (0..n)
-            .step_by(chunk.max(1) as usize)
-            .map(move |start| (start, chunk.min(n - start)))
-    }
-
-    /// Contiguous rows [start, start+len) with a leading broadcast dim of 1.
-    fn chunk(&self, start: i64, len: i64) -> InputRows {
-        self.rows(|t| t.narrow(0, start, len).unsqueeze(0))
-    }
-}
 
 /// Everything the loop needs from a dataset, on the device.
 pub struct TrainData {
@@ -194,8 +46,8 @@ pub struct TrainData {
     pub mode: InputMode,
     /// Rows per evaluation chunk (default: `config::auto_eval_batch`).
     pub eval_batch: usize,
-    /// Splits.
-    pub train: DeviceSplit,
+    /// Training rows.
+    pub train: TrainRows,
     /// Validation.
     pub valid: DeviceSplit,
     /// Test.
@@ -237,33 +89,24 @@ impl TrainData {
             embeddings: None,
             mode,
             eval_batch: crate::config::auto_eval_batch(device),
-            train: DeviceSplit::new(train, t, mode, device),
+            train: TrainRows::Table(DeviceSplit::new(train, t, mode, device)),
             valid: DeviceSplit::new(&ds.valid, t, mode, device),
             test: DeviceSplit::new(&ds.test, t, mode, device),
         }
     }
 
-    /// A simulated task group on `device`: the first `train_rows` examples of its training
-    /// stream, and its validation and test sets, generated now.
+    /// A simulated task group on `device`: its validation and test sets, generated now, and
+    /// the first `train_rows` examples of its training stream, generated while training. The
+    /// NE of a binary task is normalised by its configured positive rate, which the
+    /// calibration makes the world's (a constant per task: relative NE differences do not
+    /// depend on it).
     pub fn simulated(sd: &SimData, device: Device) -> Self {
         let cfg = sd.sim.config();
         let (n_ids, n_dense, t) = (2 + cfg.contexts.len(), cfg.dense, cfg.tasks.len());
         let split = |stream, n| {
             DeviceSplit::simulated(&sd.sim.rows(stream, 0, n), n_ids, n_dense, t, device)
         };
-        let train = split(SimStream::Train, sd.train_rows);
-        let train_base_rates = (0..t)
-            .map(|k| {
-                train
-                    .labels_host
-                    .iter()
-                    .skip(k)
-                    .step_by(t)
-                    .map(|&y| f64::from(y))
-                    .sum::<f64>()
-                    / train.n as f64
-            })
-            .collect();
+        let train_base_rates = cfg.tasks.iter().map(|task| task.target()).collect();
         let embeddings: Vec<EmbeddingSpec> = sd
             .sim
             .cardinalities()
@@ -290,7 +133,7 @@ impl TrainData {
             embeddings: Some((embeddings, n_dense)),
             mode: InputMode::Dense,
             eval_batch: crate::config::auto_eval_batch(device),
-            train,
+            train: TrainRows::Stream(StreamRows::new(&sd.sim, sd.train_rows)),
             valid: split(SimStream::Valid, sd.valid_rows),
             test: split(SimStream::Test, sd.test_rows),
         }
@@ -862,12 +705,17 @@ impl Learner {
     /// The forward pass on rows `idx` (`[R, B]`) of `split` with task weights `w` (`[R, T]`).
     pub fn forward(&self, split: &DeviceSplit, idx: &Tensor, w: &Tensor) -> Result<Forward> {
         let (rows, y) = split.gather(idx);
+        self.forward_rows(&rows, &y, w)
+    }
+
+    /// The forward pass on `rows` with labels `y` (`[R or 1, B, T]`) and task weights `w`.
+    pub fn forward_rows(&self, rows: &InputRows, y: &Tensor, w: &Tensor) -> Result<Forward> {
         let input = rows.as_input();
         let (logits, tape) = self
             .model
             .forward_train(&input)
             .map_err(crate::TrainError::Kernel)?;
-        let (weighted, per_replica) = self.losses.of(&logits, &y, w);
+        let (weighted, per_replica) = self.losses.of(&logits, &y.expand_as(&logits), w);
         Ok(Forward {
             weighted,
             per_replica,
@@ -904,27 +752,53 @@ struct GroupTraining<'a> {
 }
 
 impl GroupTraining<'_> {
-    /// The training steps of `epoch` over `perm` (`[R, n]`) with task weights `w`; checkpoint
-    /// evaluations that fall in it go into `runs`.
+    /// The training steps of `epoch` with task weights `w`: over `perm` (`[R, n]`) for a table,
+    /// in stream order for a stream. Checkpoint evaluations that fall in it go into `runs`.
     fn epoch_steps(
         &mut self,
         epoch: usize,
-        perm: &Tensor,
+        perm: Option<&Tensor>,
         w: &Tensor,
         runs: &mut Runs,
         progress: &mut dyn Progress,
         loss_hook: &mut Option<LossHook<'_>>,
     ) -> Result<EpochSteps> {
-        let (n, r) = (self.data.train.n, runs.outcomes.len());
-        let (bs, steps) = (self.schedule.bs, self.schedule.steps);
+        let (data, bs) = (self.data, self.schedule.bs);
+        match (&data.train, perm) {
+            (TrainRows::Table(table), Some(perm)) => {
+                let n = table.n as i64;
+                let mut batch = |step: usize| {
+                    let start = (step * bs) as i64;
+                    let idx = perm.narrow(1, start, (bs as i64).min(n - start));
+                    table.gather(&idx)
+                };
+                self.steps(epoch, &mut batch, w, runs, progress, loss_hook)
+            }
+            (TrainRows::Stream(stream), _) => std::thread::scope(|scope| {
+                let rx = stream.generate(scope, bs);
+                let mut batch = |_| stream.receive(&rx, data.device);
+                self.steps(epoch, &mut batch, w, runs, progress, loss_hook)
+            }),
+            (TrainRows::Table(_), None) => unreachable!("a table is read in a shuffled order"),
+        }
+    }
+
+    /// The steps of `epoch` on the batches `batch(step)` gives.
+    fn steps(
+        &mut self,
+        epoch: usize,
+        batch: &mut dyn FnMut(usize) -> (InputRows, Tensor),
+        w: &Tensor,
+        runs: &mut Runs,
+        progress: &mut dyn Progress,
+        loss_hook: &mut Option<LossHook<'_>>,
+    ) -> Result<EpochSteps> {
+        let (r, steps) = (runs.outcomes.len(), self.schedule.steps);
         let mut loss_sum = Tensor::zeros([r as i64], (Kind::Float, self.data.device));
         let mut last_weighted = None;
         for step in 0..steps {
-            let start = (step * bs) as i64;
-            let len = (bs as i64).min(n as i64 - start);
-            let mut f = self
-                .learner
-                .forward(&self.data.train, &perm.narrow(1, start, len), w)?;
+            let (rows, y) = batch(step);
+            let mut f = self.learner.forward_rows(&rows, &y, w)?;
             if let Some(h) = loss_hook.as_mut() {
                 if let Some(l) = h(self.learner.model(), self.global_step, &f.per_replica) {
                     f.per_replica = l;
@@ -949,7 +823,7 @@ impl GroupTraining<'_> {
 
     /// Runs the checkpoint evaluations due after global step `self.global_step`.
     fn checkpoints(&mut self, epoch: usize, step: usize, runs: &mut Runs) {
-        let (n, bs) = (self.data.train.n, self.schedule.bs);
+        let (n, bs) = (self.data.train.n(), self.schedule.bs);
         let ckpts = &self.schedule.ckpts;
         while self.next_ckpt < ckpts.len() && ckpts[self.next_ckpt].0 == self.global_step {
             let f = ckpts[self.next_ckpt].1;
@@ -983,7 +857,7 @@ pub fn train_group(
 ) -> Result<GroupOutcome> {
     let started = Instant::now();
     let device = data.device;
-    let n = data.train.n;
+    let n = data.train.n();
     let mut g = GroupTraining {
         data,
         cfg,
@@ -996,13 +870,20 @@ pub fn train_group(
     let mut weights = TaskWeights::new(&cfg.task_weighting, seeds.len(), data.n_tasks());
     let mut runs = Runs::new(seeds);
     for epoch in 0..cfg.epochs {
-        let perm = shuffles.next_epoch(n, device);
+        let perm = data.train.table().map(|_| shuffles.next_epoch(n, device));
         let w = weights.tensor(device);
         for (o, wr) in runs.outcomes.iter_mut().zip(&weights.current) {
             o.task_weights.push(wr.clone());
         }
         let epoch_start = Instant::now();
-        let done = g.epoch_steps(epoch, &perm, &w, &mut runs, progress, &mut loss_hook)?;
+        let done = g.epoch_steps(
+            epoch,
+            perm.as_ref(),
+            &w,
+            &mut runs,
+            progress,
+            &mut loss_hook,
+        )?;
         let losses =
             Vec::<f32>::try_from(&(done.loss_sum / g.schedule.steps as f64).to(Device::Cpu))?;
         let train_s = epoch_start.elapsed().as_secs_f64();

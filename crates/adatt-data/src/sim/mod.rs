@@ -367,6 +367,24 @@ pub struct SimRows {
     pub labels: Vec<f32>,
 }
 
+impl SimRows {
+    /// Rows `start .. start + len` (which must lie inside).
+    pub fn slice(&self, start: usize, len: usize) -> SimRows {
+        let n = self.n.max(1);
+        let (f, d, t) = (
+            self.ids.len() / n,
+            self.dense.len() / n,
+            self.labels.len() / n,
+        );
+        SimRows {
+            n: len,
+            ids: self.ids[start * f..(start + len) * f].to_vec(),
+            dense: self.dense[start * d..(start + len) * d].to_vec(),
+            labels: self.labels[start * t..(start + len) * t].to_vec(),
+        }
+    }
+}
+
 /// What an example is made of, for inspection and for the numpy oracle
 /// (`scripts/fixtures/simulator.py`).
 #[derive(Debug, Clone, Serialize)]
