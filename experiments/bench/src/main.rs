@@ -13,6 +13,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tch::{Device, Kind, Tensor};
 
+mod sim;
+
 #[derive(Parser)]
 struct Args {
     /// Bench config.
@@ -35,6 +37,9 @@ struct Args {
     /// rows always use one process.
     #[arg(long)]
     jobs: Option<usize>,
+    /// Only the simulated-data section (`[simulator]`): printed, nothing written.
+    #[arg(long)]
+    simulator_only: bool,
     /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
     #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
     one: Option<Vec<usize>>,
@@ -99,6 +104,8 @@ struct BenchConfig {
     #[serde(default = "one_job")]
     jobs: Vec<usize>,
     models: Vec<BenchModel>,
+    /// Generation against training on a simulated task group.
+    simulator: Option<sim::SimBench>,
 }
 
 fn one_job() -> Vec<usize> {
@@ -167,7 +174,11 @@ struct Breakdown {
 fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<Measured> {
     let seeds: Vec<u64> = (0..r as u64).collect();
     let mut learner = Learner::new(data, &bm.model, &cfg.train, &seeds)?;
-    let n = data.train.n as i64;
+    let train = data
+        .train
+        .table()
+        .context("the bench trains on Census tables")?;
+    let n = train.n as i64;
     let b = cfg.train.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
     let w = Tensor::ones(
@@ -198,13 +209,13 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
         sync();
         Ok(t.elapsed().as_secs_f64() / steps as f64)
     };
-    let fwd = timed(&mut |l| l.forward(&data.train, &idx, &w).map(drop))?;
+    let fwd = timed(&mut |l| l.forward(train, &idx, &w).map(drop))?;
     let fwd_bwd_s = timed(&mut |l| {
-        let f = l.forward(&data.train, &idx, &w)?;
+        let f = l.forward(train, &idx, &w)?;
         l.backward(f)
     })?;
     let step = timed(&mut |l| {
-        let f = l.forward(&data.train, &idx, &w)?;
+        let f = l.forward(train, &idx, &w)?;
         l.backward(f)?;
         l.update()
     })?;
@@ -216,36 +227,6 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
         fwd_bwd_ms: fwd_bwd_s * 1e3,
         step_ms: step * 1e3,
     })
-}
-
-/// Generation speed of the task-group simulator (`adatt_data::sim`, preset `group3`, the
-/// largest): the world's set-up, then rows of the training stream on all `threads` (rayon).
-fn simulator_section(threads: usize) -> Result<String> {
-    use adatt_data::sim::{presets, SimStream, Simulator};
-    let cfg = presets::preset("group3")?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
-    let (setup_s, rows_per_s) = pool.install(|| -> Result<(f64, f64)> {
-        let t = Instant::now();
-        let sim = Simulator::new(&cfg, 1)?;
-        let setup_s = t.elapsed().as_secs_f64();
-        let n = 500_000;
-        let t = Instant::now();
-        let rows = sim.rows(SimStream::Train, 0, n);
-        let s = t.elapsed().as_secs_f64();
-        anyhow::ensure!(rows.n == n, "simulator returned {} rows", rows.n);
-        Ok((setup_s, n as f64 / s))
-    })?;
-    eprintln!(
-        "simulator group3: set-up {setup_s:.2} s, {rows_per_s:.0} rows/s on {threads} threads"
-    );
-    Ok(format!(
-        "\n## Simulated data (adatt_data::sim, preset group3)\n\nWorld set-up (latents, \
-         calibration on {} rows): {setup_s:.2} s; generation of 500,000 training rows: \
-         **{rows_per_s:.0} rows/s** on {threads} threads.\n",
-        cfg.calibration_rows
-    ))
 }
 
 fn main() -> std::process::ExitCode {
@@ -261,6 +242,17 @@ fn run(a: &Args) -> Result<()> {
         toml::from_str(&text).with_context(|| format!("parsing {}", a.config.display()))?;
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
+    if a.simulator_only {
+        let sb = cfg
+            .simulator
+            .as_ref()
+            .context("the config has no [simulator]")?;
+        print!(
+            "{}",
+            sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?
+        );
+        return Ok(());
+    }
     let ds = adatt_data::load_census(&CensusConfig {
         data_dir: "data/census-income".into(),
         protocol: Protocol::Paper,
@@ -378,7 +370,9 @@ fn run(a: &Args) -> Result<()> {
         writeln!(md, "| {} |", cells.join(" | "))?;
     }
     std::fs::write(a.out.join("bench.csv"), csv)?;
-    md.push_str(&simulator_section(threads)?);
+    if let Some(sb) = &cfg.simulator {
+        md.push_str(&sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?);
+    }
     std::fs::write(a.out.join("bench.md"), md)?;
     eprintln!("wrote {}/bench.{{md,csv}}", a.out.display());
     Ok(())
@@ -404,5 +398,10 @@ mod tests {
                 .validate(3)
                 .unwrap_or_else(|e| panic!("bench model {}: {e}", m.name));
         }
+        cfg.simulator
+            .as_ref()
+            .expect("the shipped bench has a simulator section")
+            .validate()
+            .unwrap();
     }
 }
