@@ -240,6 +240,10 @@ fn run(a: &Args) -> Result<()> {
         .with_context(|| format!("reading {}", a.config.display()))?;
     let cfg: BenchConfig =
         toml::from_str(&text).with_context(|| format!("parsing {}", a.config.display()))?;
+    if let Some(sb) = &cfg.simulator {
+        sb.validate()
+            .with_context(|| format!("{}: [simulator]", a.config.display()))?;
+    }
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
     if a.simulator_only {
