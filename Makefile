@@ -34,7 +34,7 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
 .PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze \
-	clean-cache
+	clean-cache device-check
 
 help:
 	@echo "Targets (each sets up what it needs: libtorch venv, build):"
@@ -50,7 +50,9 @@ help:
 	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training)"
 	@echo "  make run CONFIG=configs/x.toml      train a grid config's missing runs, then analyse it"
 	@echo "  make analyze CONFIG=configs/x.toml  tables and figures of a grid config from its records"
-	@echo "  make bench         throughput per architecture (results/bench/); not a test"
+	@echo "  make bench         throughput per architecture, and whole runs against a PyTorch peer"
+	@echo "                     with same-run ratios (results/bench/); not a test"
+	@echo "  make device-check  pack the GPU check and print its command (scripts/device-check.sh)"
 	@echo "  make data-summary  rows, features and positive rate per task per split, both protocols"
 	@echo "  make build         build the binaries ($(BIN)/adatt, table5, ablation, expert_count,"
 	@echo "                     fusion_levels, expert_weights, bench)"
@@ -93,6 +95,14 @@ test: setup fmt clippy fixtures
 	# The model tests again on one intra-op thread, where `gate_cols` takes its other softmax
 	# layout (the one `make table5` trains with): golden outputs, sparse kernels, replicas.
 	OMP_NUM_THREADS=1 cargo test -p adatt-models --tests
+	# The GPU check's script in its CPU mode (pack, size check, tiny run), so it cannot rot.
+	cargo build --workspace --bins
+	scripts/device-check.sh selftest
+
+# The GPU check: pack the binaries into device-check/ (ignored) and print the command that runs
+# the check on a GPU machine (scripts/device-check.sh; docs/performance.md, "CUDA").
+device-check: build
+	scripts/device-check.sh pack
 
 data-summary: build
 	$(BIN)/adatt data-summary

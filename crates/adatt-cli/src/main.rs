@@ -7,6 +7,8 @@
 //!   task group (Parquet or CSV) and its statistics beside the configured task relations.
 //! * `adatt weights init|check` and `adatt forward` — weight exchange with the official PyTorch
 //!   code (`CentralTaskArch.state_dict()` names) and forward on a safetensors input.
+//! * `adatt parity --config C.toml --device cuda` — one training step of every entry on CUDA
+//!   against the CPU (or, on the CPU, the sparse kernels against the dense path).
 //!
 //! Exit codes: 0 success, 1 error (one line on stderr), 3 a grid recorded failed or diverged
 //! runs (`--retry-failed` trains them again).
@@ -88,6 +90,29 @@ enum Cmd {
     Weights {
         #[command(subcommand)]
         cmd: WeightsCmd,
+    },
+    /// One training step (forward, losses, backward) of every entry of a Census grid config on
+    /// the first training rows, on `--device`/`--input` against the CPU's dense path: prints the
+    /// largest differences and fails if one exceeds `--tolerance`.
+    Parity {
+        /// A Census grid config (its entries, data and `[train]`).
+        #[arg(long)]
+        config: PathBuf,
+        /// Device of the compared step.
+        #[arg(long, default_value = "cuda")]
+        device: adatt_train::DeviceChoice,
+        /// Input path of the compared step.
+        #[arg(long, default_value = "auto")]
+        input: adatt_train::InputMode,
+        /// Training rows in the batch.
+        #[arg(long, default_value_t = 512)]
+        rows: usize,
+        /// Largest absolute difference allowed (outputs, losses, gradients).
+        #[arg(long, default_value_t = 1e-4)]
+        tolerance: f64,
+        /// Also write the differences as JSON here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run a model's forward on a safetensors input and write the outputs.
     Forward {
@@ -292,6 +317,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
         },
+        Cmd::Parity {
+            config,
+            device,
+            input,
+            rows,
+            tolerance,
+            out,
+        } => return parity(&config, device, input, rows, tolerance, out.as_deref()),
         Cmd::Forward {
             model,
             weights,
@@ -321,5 +354,53 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {} ({:?})", out.display(), y.size());
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parity(
+    config: &Path,
+    device: adatt_train::DeviceChoice,
+    input: adatt_train::InputMode,
+    rows: usize,
+    tolerance: f64,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    use adatt_train::parity::{parity, Side};
+    let cfg = adatt_train::ExperimentConfig::load(config)?;
+    let census = cfg
+        .data
+        .census()
+        .with_context(|| format!("{}: parity needs Census data", config.display()))?;
+    let ds = load_census(&census)?;
+    let device = device.resolve()?;
+    let reference = Side {
+        device: tch::Device::Cpu,
+        input: adatt_train::InputMode::Dense,
+    };
+    let other = Side { device, input };
+    let mut report = Vec::new();
+    let mut worst = 0.0f64;
+    println!(
+        "one training step on {rows} rows: {device:?} {:?} against Cpu Dense (largest |difference|)",
+        input.resolve(device)
+    );
+    for e in &cfg.entries {
+        let p = parity(&ds, &e.model, &cfg.train, reference, other, rows)?;
+        println!(
+            "{:<24} outputs {:.2e}  losses {:.2e}  gradients {:.2e} ({})",
+            e.name, p.outputs, p.losses, p.gradients, p.worst_parameter
+        );
+        worst = worst.max(p.outputs).max(p.losses).max(p.gradients);
+        report.push(serde_json::json!({ "entry": e.name, "parity": p }));
+    }
+    if let Some(out) = out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    if worst > tolerance {
+        eprintln!("parity: largest difference {worst:.2e} exceeds the tolerance {tolerance:.0e}");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("parity: largest difference {worst:.2e}, within {tolerance:.0e}");
     Ok(ExitCode::SUCCESS)
 }

@@ -280,6 +280,20 @@ pub enum DeviceChoice {
     Auto,
 }
 
+impl std::str::FromStr for InputMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(InputMode::Auto),
+            "dense" => Ok(InputMode::Dense),
+            "sparse" => Ok(InputMode::Sparse),
+            other => Err(format!(
+                "unknown input path {other:?} (expected auto, dense or sparse)"
+            )),
+        }
+    }
+}
+
 impl std::str::FromStr for DeviceChoice {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {

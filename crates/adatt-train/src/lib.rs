@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod optim;
 pub mod overrides;
+pub mod parity;
 pub mod records;
 pub mod rows;
 pub mod runtime;

@@ -239,8 +239,8 @@ impl StreamRows {
 pub enum TrainRows {
     /// A table on the device, read in a new random order by every replica each epoch.
     Table(DeviceSplit),
-    /// A simulated training stream generated on the fly.
-    Stream(StreamRows),
+    /// A simulated training stream generated on the fly (boxed: it holds the simulator).
+    Stream(Box<StreamRows>),
 }
 
 impl TrainRows {

@@ -1,4 +1,5 @@
-//! Process set-up for fast CPU training: [`init`] = [`flush_denormals`] + [`keep_freed_memory`].
+//! Process set-up: [`init`] = [`flush_denormals`] + [`keep_freed_memory`] (fast CPU training) +
+//! [`load_cuda`] (CUDA, where an NVIDIA driver is present).
 //!
 //! ## Denormals
 //!
@@ -21,10 +22,43 @@
 //! [`keep_freed_memory`] raises glibc's mmap threshold to its maximum (32 MiB) and stops heap
 //! trimming, so freed buffers are reused. No numerical effect.
 
-/// Both set-ups; call first thing in `main`.
+/// Every set-up; call first thing in `main`.
 pub fn init() {
     flush_denormals();
     keep_freed_memory();
+    load_cuda();
+}
+
+/// Load libtorch's CUDA backend (`libtorch_cuda.so`) when the machine has an NVIDIA driver, and
+/// return whether it is loaded. Our binaries call no symbol of it, so the linker leaves it out
+/// (`--as-needed`) and libtorch would report no CUDA device; loading it registers the backend.
+/// It is looked up like any library (the binary's rpath to the libtorch it was built with, then
+/// `LD_LIBRARY_PATH`, e.g. another PyTorch install's `torch/lib` of the same version). Without a
+/// driver nothing is loaded, so CPU machines do not pay for the CUDA libraries.
+#[allow(unsafe_code)]
+pub fn load_cuda() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let driver = ["/proc/driver/nvidia/version", "/dev/nvidiactl"]
+            .iter()
+            .any(|p| std::path::Path::new(p).exists());
+        if !driver {
+            return false;
+        }
+        extern "C" {
+            fn dlopen(filename: *const std::ffi::c_char, flag: i32) -> *mut std::ffi::c_void;
+        }
+        const RTLD_NOW: i32 = 2;
+        const RTLD_GLOBAL: i32 = 0x100;
+        // SAFETY: the name is a NUL-terminated literal; dlopen either returns a handle, which is
+        // kept for the life of the process (the library registers its backend in its static
+        // initialisers), or null.
+        unsafe { !dlopen(c"libtorch_cuda.so".as_ptr(), RTLD_NOW | RTLD_GLOBAL).is_null() }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// glibc's `mallopt` parameters (malloc.h).

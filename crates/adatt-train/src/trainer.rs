@@ -133,7 +133,7 @@ impl TrainData {
             embeddings: Some((embeddings, n_dense)),
             mode: InputMode::Dense,
             eval_batch: crate::config::auto_eval_batch(device),
-            train: TrainRows::Stream(StreamRows::new(&sd.sim, sd.train_rows)),
+            train: TrainRows::Stream(Box::new(StreamRows::new(&sd.sim, sd.train_rows))),
             valid: split(SimStream::Valid, sd.valid_rows),
             test: split(SimStream::Test, sd.test_rows),
         }

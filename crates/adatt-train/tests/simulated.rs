@@ -172,7 +172,12 @@ model = { kind = "single_task", bottom = [16, 8], tower = [4] }
                     adatt_data::TaskKind::Regression => m.loss,
                     adatt_data::TaskKind::Binary => m.ne,
                 };
-                assert!(v.is_finite() && v > 0.0, "{preset} {} {}: {m:?}", r.entry, k.name);
+                assert!(
+                    v.is_finite() && v > 0.0,
+                    "{preset} {} {}: {m:?}",
+                    r.entry,
+                    k.name
+                );
             }
         }
     }

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tch::{Device, Kind, Tensor};
 
+mod peer;
 mod sim;
 
 #[derive(Parser)]
@@ -40,6 +41,13 @@ struct Args {
     /// Only the simulated-data section (`[simulator]`): printed, nothing written.
     #[arg(long)]
     simulator_only: bool,
+    /// Only the PyTorch peer section (`[peer]`): printed, nothing written.
+    #[arg(long)]
+    peer_only: bool,
+    /// Internal: our whole run of model MODEL (index in `[[models]]`) with `[peer]`'s settings,
+    /// as JSON on stdout.
+    #[arg(long, hide = true, value_name = "MODEL")]
+    whole_run: Option<usize>,
     /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
     #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
     one: Option<Vec<usize>>,
@@ -106,6 +114,8 @@ struct BenchConfig {
     models: Vec<BenchModel>,
     /// Generation against training on a simulated task group.
     simulator: Option<sim::SimBench>,
+    /// Whole runs against a PyTorch peer.
+    peer: Option<peer::PeerBench>,
 }
 
 fn one_job() -> Vec<usize> {
@@ -244,6 +254,10 @@ fn run(a: &Args) -> Result<()> {
         sb.validate()
             .with_context(|| format!("{}: [simulator]", a.config.display()))?;
     }
+    if let Some(pb) = &cfg.peer {
+        pb.validate(&cfg.models)
+            .with_context(|| format!("{}: [peer]", a.config.display()))?;
+    }
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
     if a.simulator_only {
@@ -269,6 +283,21 @@ fn run(a: &Args) -> Result<()> {
     }
     if a.devices != "cpu" && tch::Cuda::is_available() {
         devices.push(Device::Cuda(0));
+    }
+    if let Some(mi) = a.whole_run {
+        let pb = cfg.peer.as_ref().context("the config has no [peer]")?;
+        let bm = cfg.models.get(mi).context("--whole-run: no such model")?;
+        let run = peer::ours(&ds, bm, &cfg.train, pb)?;
+        println!("{}", serde_json::to_string(&run)?);
+        return Ok(());
+    }
+    let peer_section = |cfg: &BenchConfig| -> Result<String> {
+        let pb = cfg.peer.as_ref().context("the config has no [peer]")?;
+        peer::section(&a.config, &cfg.models, &cfg.train, pb, threads)
+    };
+    if a.peer_only {
+        print!("{}", peer_section(&cfg)?);
+        return Ok(());
     }
     if let Some(one) = &a.one {
         // Child of `--jobs`: one CPU measurement, as JSON on stdout.
@@ -374,6 +403,9 @@ fn run(a: &Args) -> Result<()> {
         writeln!(md, "| {} |", cells.join(" | "))?;
     }
     std::fs::write(a.out.join("bench.csv"), csv)?;
+    if cfg.peer.is_some() {
+        md.push_str(&peer_section(&cfg)?);
+    }
     if let Some(sb) = &cfg.simulator {
         md.push_str(&sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?);
     }
@@ -406,6 +438,11 @@ mod tests {
             .as_ref()
             .expect("the shipped bench has a simulator section")
             .validate()
+            .unwrap();
+        cfg.peer
+            .as_ref()
+            .expect("the shipped bench has a peer section")
+            .validate(&cfg.models)
             .unwrap();
     }
 }

@@ -132,7 +132,7 @@ fn embedding_steps(
     };
     let mut adam = Adam::new(
         tables.iter().map(Tensor::shallow_clone).collect(),
-        adam_cfg.clone(),
+        adam_cfg,
         AdamImpl::Auto,
     );
     let dense = seconds_per_call(warmup, steps, &mut || {

@@ -1,0 +1,295 @@
+//! The same-run PyTorch peer of `make bench`: whole training runs of ours and of a plain
+//! PyTorch loop (`scripts/bench/peer.py`: the reference modules, a DataLoader, Adam), as
+//! released and with `torch.set_flush_denormal(True)`, back to back on the same machine, data
+//! (Census, `paper` protocol), batch size, epochs, threads and processes; and their ratios.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use adatt_train::trainer::Progress;
+use adatt_train::{resolve_jobs, train_group, Learner, TrainConfig, TrainData};
+use anyhow::{Context, Result};
+use tch::Device;
+
+use crate::BenchModel;
+
+/// `[peer]` of `configs/bench.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerBench {
+    /// Epochs of every run (the denormal slow-down of the released code appears late).
+    pub epochs: usize,
+    /// Names of `[[models]]` entries to run.
+    pub models: Vec<String>,
+    /// Processes at once (0 = one per core); the cores' threads are divided among them.
+    pub jobs: Vec<usize>,
+    /// Training rows (0 = all).
+    #[serde(default)]
+    pub max_rows: usize,
+    /// Seed of every run.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl PeerBench {
+    /// Every model named is one of `models`.
+    pub fn validate(&self, models: &[BenchModel]) -> Result<()> {
+        for name in &self.models {
+            anyhow::ensure!(
+                models.iter().any(|m| &m.name == name),
+                "peer.models: `{name}` is not the name of a [[models]] entry"
+            );
+        }
+        anyhow::ensure!(self.epochs > 0, "peer.epochs: must be at least 1");
+        Ok(())
+    }
+}
+
+/// One whole run, as ours and the peer report it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct WholeRun {
+    /// Parameters of the model.
+    pub params: i64,
+    /// Training rows.
+    pub train_rows: usize,
+    /// Per epoch.
+    pub epochs: Vec<EpochTime>,
+    /// Seconds of the whole run (training and every epoch's evaluation).
+    pub total_s: f64,
+}
+
+/// One epoch's seconds.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct EpochTime {
+    /// In the training steps.
+    pub train_s: f64,
+    /// In the end-of-epoch evaluation (validation and test).
+    pub eval_s: f64,
+}
+
+struct EpochTimes(Vec<EpochTime>);
+
+impl Progress for EpochTimes {
+    fn epoch(&mut self, _epoch: usize, _mean_loss: f64, train_s: f64, eval_s: f64) {
+        self.0.push(EpochTime { train_s, eval_s });
+    }
+}
+
+/// Our whole run of `bm` in this process (a child of [`section`]).
+pub fn ours(
+    ds: &adatt_data::Dataset,
+    bm: &BenchModel,
+    train: &TrainConfig,
+    p: &PeerBench,
+) -> Result<WholeRun> {
+    let cfg = TrainConfig {
+        epochs: p.epochs,
+        ..train.clone()
+    };
+    let data = TrainData::new(ds, adatt_train::InputMode::Auto, Device::Cpu, p.max_rows);
+    let params = Learner::new(&data, &bm.model, &cfg, &[p.seed])?
+        .model()
+        .official_param_names()
+        .iter()
+        .map(|(_, s)| s.iter().product::<i64>())
+        .sum();
+    let mut times = EpochTimes(Vec::new());
+    let started = std::time::Instant::now();
+    train_group(&data, &bm.model, &cfg, &[p.seed], &mut times, None)?;
+    Ok(WholeRun {
+        params,
+        train_rows: data.train.n(),
+        epochs: times.0,
+        total_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Which program a run is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Program {
+    Ours,
+    Peer { flush: bool },
+}
+
+impl Program {
+    fn label(self) -> &'static str {
+        match self {
+            Program::Ours => "ours",
+            Program::Peer { flush: false } => "PyTorch, as released",
+            Program::Peer { flush: true } => "PyTorch + flush_denormal",
+        }
+    }
+}
+
+/// Runs `jobs` copies of `program` at once on model `mi`, each with `threads` threads.
+fn runs(
+    config: &Path,
+    program: Program,
+    bm: &BenchModel,
+    mi: usize,
+    train: &TrainConfig,
+    p: &PeerBench,
+    jobs: usize,
+    threads: usize,
+) -> Result<Vec<WholeRun>> {
+    let children: Vec<_> = (0..jobs)
+        .map(|_| {
+            let mut c = match program {
+                Program::Ours => {
+                    let mut c = Command::new(std::env::current_exe()?);
+                    c.arg("--config")
+                        .arg(config)
+                        .args(["--threads", &threads.to_string()])
+                        .args(["--whole-run", &mi.to_string()]);
+                    c
+                }
+                Program::Peer { flush } => {
+                    // The project venv's python (`make` exports both variables), else python3.
+                    let python = ["ADATT_VENV", "VIRTUAL_ENV"]
+                        .iter()
+                        .find_map(std::env::var_os)
+                        .map(|v| Path::new(&v).join("bin/python"))
+                        .unwrap_or_else(|| "python3".into());
+                    let mut c = Command::new(python);
+                    c.arg("scripts/bench/peer.py")
+                        .args(["--model", &serde_json::to_string(&bm.model)?])
+                        .args(["--epochs", &p.epochs.to_string()])
+                        .args(["--batch-size", &train.batch_size.to_string()])
+                        .args(["--lr", &train.lr.to_string()])
+                        .args(["--weight-decay", &train.weight_decay.to_string()])
+                        .args(["--threads", &threads.to_string()])
+                        .args(["--seed", &p.seed.to_string()])
+                        .args(["--max-rows", &p.max_rows.to_string()]);
+                    if flush {
+                        c.arg("--flush-denormal");
+                    }
+                    c
+                }
+            };
+            c.stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .with_context(|| format!("starting {} for {}", program.label(), bm.name))
+        })
+        .collect::<Result<_>>()?;
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "{} for {} failed: {}",
+                program.label(),
+                bm.name,
+                out.status
+            );
+            serde_json::from_slice(&out.stdout).with_context(|| {
+                format!("parsing the result of {} for {}", program.label(), bm.name)
+            })
+        })
+        .collect()
+}
+
+fn mean(runs: &[WholeRun], f: impl Fn(&WholeRun) -> f64) -> f64 {
+    runs.iter().map(f).sum::<f64>() / runs.len().max(1) as f64
+}
+
+/// The section of `bench.md`: for each process count and model, ours and the two peers back to
+/// back, and the ratios of the peers' whole-run seconds to ours.
+pub fn section(
+    config: &Path,
+    models: &[BenchModel],
+    train: &TrainConfig,
+    p: &PeerBench,
+    threads: usize,
+) -> Result<String> {
+    let mut md = format!(
+        "\n## Same-run ratios against a PyTorch peer\n\nWhole {}-epoch runs (training, and \
+         validation + test evaluation after every epoch), back to back on this machine: ours \
+         (`adatt_train::train_group`) and a plain PyTorch loop (`scripts/bench/peer.py`: the \
+         reference modules of the official model code, a shuffled DataLoader, Adam lr {}, weight \
+         decay {}, batch {}), as released and with `torch.set_flush_denormal(True)`; Census \
+         `paper` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \
+         {threads}/jobs threads and the seconds are the mean over the processes. Ratio = peer's \
+         seconds / ours.\n\n| model | jobs × threads | ours s | as released s | + flush s | \
+         **ratio vs released** | **ratio vs flushing** | epoch 1 / last train s: ours | \
+         as released | + flush |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        p.epochs,
+        train.lr,
+        train.weight_decay,
+        train.batch_size,
+        if p.max_rows > 0 {
+            p.max_rows.to_string()
+        } else {
+            "all".into()
+        },
+        p.seed
+    );
+    for &j in &p.jobs {
+        let jobs = resolve_jobs(j, Device::Cpu);
+        let per = (threads / jobs).max(1);
+        for name in &p.models {
+            let mi = models
+                .iter()
+                .position(|m| &m.name == name)
+                .expect("validated");
+            let bm = &models[mi];
+            let mut got = Vec::new();
+            for program in [
+                Program::Ours,
+                Program::Peer { flush: false },
+                Program::Peer { flush: true },
+            ] {
+                let r = runs(config, program, bm, mi, train, p, jobs, per)?;
+                eprintln!(
+                    "peer: {} jobs={jobs} x {per} threads, {}: {:.1} s",
+                    bm.name,
+                    program.label(),
+                    mean(&r, |w| w.total_s)
+                );
+                got.push(r);
+            }
+            let (ours, released, flushing) = (&got[0], &got[1], &got[2]);
+            for r in released.iter().chain(flushing) {
+                anyhow::ensure!(
+                    r.params == ours[0].params && r.train_rows == ours[0].train_rows,
+                    "the peer's {} has {} parameters and {} training rows, ours {} and {}",
+                    bm.name,
+                    r.params,
+                    r.train_rows,
+                    ours[0].params,
+                    ours[0].train_rows
+                );
+            }
+            let total = |r: &[WholeRun]| mean(r, |w| w.total_s);
+            let first_last = |r: &[WholeRun]| {
+                format!(
+                    "{:.1} / {:.1}",
+                    mean(r, |w| w.epochs[0].train_s),
+                    mean(r, |w| w.epochs[w.epochs.len() - 1].train_s)
+                )
+            };
+            eprintln!(
+                "peer: {} jobs={jobs}: ratio {:.2}x vs released, {:.2}x vs flushing",
+                bm.name,
+                total(released) / total(ours),
+                total(flushing) / total(ours)
+            );
+            writeln!(
+                md,
+                "| {} | {jobs} × {per} | {:.1} | {:.1} | {:.1} | **{:.2}×** | **{:.2}×** | {} | {} | {} |",
+                bm.name,
+                total(ours),
+                total(released),
+                total(flushing),
+                total(released) / total(ours),
+                total(flushing) / total(ours),
+                first_last(ours),
+                first_last(released),
+                first_last(flushing)
+            )?;
+        }
+    }
+    Ok(md)
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# make device-check: the GPU check, prepared here and run on a GPU machine (one H200 with
+# torch 2.11.0+cu130 in its python3, nothing reachable from it, 10 minutes per command, 64 MiB
+# of carried files; ../.library/device/README.md).
+#
+#   scripts/device-check.sh pack [DIR]
+#       Strip and compress the built `adatt` and `bench` binaries into DIR (default
+#       device-check/, ignored by git), check the 64 MiB limit, and print the command to run on
+#       the GPU machine (the tracked data and configs travel with the working tree).
+#   scripts/device-check.sh run [--cpu] DIR OUT
+#       On the GPU machine, from the repository root: unpack DIR, use the python3's libtorch
+#       (same version as ours), and write to OUT: nvidia-smi, the CUDA step against the CPU for
+#       every Table 5 model (`adatt parity`, within 1e-4, both input paths), the CUDA rows of the
+#       bench at R = 1, 10, 100 (configs/device-check/bench.toml) and a timed Table 5 slice
+#       (10 seeds of every row of the paper protocol at R = 10, cut at its time budget; its
+#       records give the seconds per run). --cpu: the same on the CPU at tiny sizes (the sparse
+#       kernels against the dense path, one-step bench, one-epoch slice on 1,024 rows).
+#   scripts/device-check.sh selftest
+#       `make test`: pack into a temporary directory, then `run --cpu` from it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LIMIT_BYTES=$((64 * 1024 * 1024))
+BIN_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/adatt-rs/target}/debug"
+
+pack() {
+  local dir="${1:-device-check}"
+  rm -rf "$dir" && mkdir -p "$dir/bin"
+  for b in adatt bench; do
+    [[ -x "$BIN_DIR/$b" ]] || { echo "device-check: $BIN_DIR/$b is not built (make build)" >&2; exit 1; }
+    strip -o "$dir/bin/$b" "$BIN_DIR/$b"
+  done
+  tar -C "$dir" -cJf "$dir/bin.tar.xz" bin
+  rm -rf "$dir/bin"
+  local bytes
+  bytes=$(du -sb "$dir" | cut -f1)
+  if (( bytes > LIMIT_BYTES )); then
+    echo "device-check: $dir is $bytes bytes, over the 64 MiB a GPU run carries" >&2
+    exit 1
+  fi
+  echo "device-check: packed $dir ($bytes bytes of the $LIMIT_BYTES allowed)."
+  echo "Run on the GPU machine (device tool, carry [\"$dir\"], timeout 600 s):"
+  echo "  bash scripts/device-check.sh run $dir \"\$OUT\""
+}
+
+# Runs a step with a time budget; its output goes to OUT/<name>.log, and a failure or timeout
+# is noted in OUT/summary.txt without stopping the other steps.
+step() {
+  local name=$1 budget=$2
+  shift 2
+  local t0=$SECONDS rc=0
+  timeout "$budget" "$@" >"$OUT/$name.log" 2>&1 || rc=$?
+  echo "$name: exit $rc after $((SECONDS - t0)) s (budget $budget s)" | tee -a "$OUT/summary.txt"
+  return 0
+}
+
+run() {
+  local cpu=0
+  if [[ "${1:-}" == "--cpu" ]]; then cpu=1; shift; fi
+  local dir=${1:?usage: device-check.sh run [--cpu] DIR OUT}
+  OUT=${2:?usage: device-check.sh run [--cpu] DIR OUT}
+  mkdir -p "$OUT"
+  : >"$OUT/summary.txt"
+  RUN_TMP=$(mktemp -d)
+  trap 'rm -rf "$RUN_TMP"' EXIT
+  local tmp=$RUN_TMP
+  tar -C "$tmp" -xJf "$dir/bin.tar.xz"
+  local adatt="$tmp/bin/adatt" bench="$tmp/bin/bench"
+  if (( cpu == 0 )); then
+    # The GPU machine's PyTorch provides libtorch (2.11.0, as ours); the binaries load its
+    # CUDA backend themselves (adatt_train::runtime::load_cuda).
+    local torch_lib
+    torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+    export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' >"$OUT/torch.txt" 2>&1 || true
+    nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || true
+    step parity-dense 90 "$adatt" parity --config results/table5/config.toml --device cuda \
+      --input dense --out "$OUT/parity-dense.json"
+    step parity-sparse 90 "$adatt" parity --config results/table5/config.toml --device cuda \
+      --input sparse --out "$OUT/parity-sparse.json"
+    step bench 150 "$bench" --config configs/device-check/bench.toml --devices cuda \
+      --out "$OUT/bench"
+    step table5-slice 150 "$adatt" run --config results/table5/config.toml --seeds 10 \
+      --device cuda --replicas 10 --jobs 1 --out "$OUT/table5-slice"
+  else
+    sed -e 's/^replicas = .*/replicas = [1]/' -e 's/^steps = .*/steps = 2/' \
+      -e 's/^warmup_steps = .*/warmup_steps = 1/' configs/device-check/bench.toml >"$tmp/bench.toml"
+    sed -e 's/^epochs = 10$/epochs = 1/' -e 's/^max_train_rows = 0$/max_train_rows = 1024/' \
+      results/table5/config.toml >"$tmp/slice.toml"
+    step parity-sparse 120 "$adatt" parity --config results/table5/config.toml --device cpu \
+      --input sparse --rows 128 --out "$OUT/parity-sparse.json"
+    step bench 300 "$bench" --config "$tmp/bench.toml" --devices cpu --threads 1 --out "$OUT/bench"
+    step table5-slice 300 "$adatt" run --config "$tmp/slice.toml" --seeds 1 --device cpu \
+      --replicas 1 --jobs 1 --threads 1 --out "$OUT/table5-slice"
+  fi
+  cat "$OUT/summary.txt"
+  ! grep -qv ': exit 0 ' "$OUT/summary.txt"
+}
+
+selftest() {
+  local tmp
+  tmp=$(mktemp -d)
+  pack "$tmp/pack" >/dev/null
+  run --cpu "$tmp/pack" "$tmp/out"
+  # Every step wrote what the GPU run's analysis reads.
+  for f in parity-sparse.json bench/bench.md bench/bench.csv table5-slice/runs.jsonl; do
+    [[ -s "$tmp/out/$f" ]] || { echo "device-check selftest: $f missing" >&2; exit 1; }
+  done
+  local runs
+  runs=$(wc -l <"$tmp/out/table5-slice/runs.jsonl")
+  [[ "$runs" == 10 ]] || { echo "device-check selftest: $runs slice runs, expected 10" >&2; exit 1; }
+  rm -rf "$tmp"
+  echo "device-check selftest: ok"
+}
+
+case "${1:-}" in
+  pack) shift; pack "$@" ;;
+  run) shift; run "$@" ;;
+  selftest) selftest ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
+esac
