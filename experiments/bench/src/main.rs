@@ -38,10 +38,10 @@ struct Args {
     /// rows always use one process.
     #[arg(long)]
     jobs: Option<usize>,
-    /// Only the simulated-data section (`[simulator]`): printed, nothing written.
+    /// Only the simulated-data section (`[simulator]`): printed and written to OUT/simulator.md.
     #[arg(long)]
     simulator_only: bool,
-    /// Only the PyTorch peer section (`[peer]`): printed, nothing written.
+    /// Only the PyTorch peer section (`[peer]`): printed and written to OUT/peer.md.
     #[arg(long)]
     peer_only: bool,
     /// Internal: our whole run of model MODEL (index in `[[models]]`) with `[peer]`'s settings,
@@ -239,6 +239,18 @@ fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Re
     })
 }
 
+/// Prints one section and writes it, under a title with the host, as `--out`/`file`.
+fn write_section(a: &Args, file: &str, title: &str, md: &str) -> Result<()> {
+    print!("{md}");
+    std::fs::create_dir_all(&a.out)?;
+    let host = adatt_train::manifest::host_description();
+    let path = a.out.join(file);
+    std::fs::write(&path, format!("# {title}\n\nHost: {host}.\n{md}"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     adatt_train::term::init();
     let a = Args::parse();
@@ -265,11 +277,13 @@ fn run(a: &Args) -> Result<()> {
             .simulator
             .as_ref()
             .context("the config has no [simulator]")?;
-        print!(
-            "{}",
-            sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?
+        let md = sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?;
+        return write_section(
+            a,
+            "simulator.md",
+            "Simulated data (bench --simulator-only)",
+            &md,
         );
-        return Ok(());
     }
     let ds = adatt_data::load_census(&CensusConfig {
         data_dir: "data/census-income".into(),
@@ -296,8 +310,8 @@ fn run(a: &Args) -> Result<()> {
         peer::section(&a.config, &cfg.models, &cfg.train, pb, threads)
     };
     if a.peer_only {
-        print!("{}", peer_section(&cfg)?);
-        return Ok(());
+        let md = peer_section(&cfg)?;
+        return write_section(a, "peer.md", "PyTorch peer (bench --peer-only)", &md);
     }
     if let Some(one) = &a.one {
         // Child of `--jobs`: one CPU measurement, as JSON on stdout.
