@@ -87,9 +87,12 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         let best = r.best.as_ref().unwrap();
         let e = r.best_epoch.unwrap();
         assert_eq!(
-            best, &r.epochs[e].eval,
+            best.valid, r.epochs[e].eval.valid,
             "best = the epoch with the best validation sum"
         );
+        // The test set is evaluated once, with the best epoch's weights.
+        assert!(r.epochs.iter().all(|p| p.eval.test.is_empty()));
+        assert_eq!(best.test.len(), 3);
         let sum = |k: usize| r.epochs[k].eval.valid.iter().map(|m| m.auc).sum::<f64>();
         assert!((0..2).all(|k| sum(e) >= sum(k)));
         // Even this tiny run learns every task (never married is the easy one).
@@ -399,8 +402,17 @@ fn replicas_equal_separate_runs_and_a_nan_replica_fails_alone() {
             let one = train_group(data, model, train, &[seed], &mut (), None).unwrap();
             let (a, b) = (&both.runs[i], &one.runs[0]);
             assert_eq!(a.epochs.len(), b.epochs.len());
-            for (ea, eb) in a.epochs.iter().zip(&b.epochs) {
-                for (ma, mb) in ea.eval.test.iter().zip(&eb.eval.test) {
+            // Every epoch's validation metrics, then the test metrics of the best epoch.
+            let (ba, bb) = (a.best.as_ref().unwrap(), b.best.as_ref().unwrap());
+            assert_eq!((ba.test.len(), bb.test.len()), (3, 3));
+            let per_epoch = a
+                .epochs
+                .iter()
+                .zip(&b.epochs)
+                .map(|(x, y)| (&x.eval.valid, &y.eval.valid));
+            for (va, vb) in per_epoch.chain([(&ba.test, &bb.test)]) {
+                assert_eq!(va.len(), 3);
+                for (ma, mb) in va.iter().zip(vb) {
                     assert!(
                         (ma.auc - mb.auc).abs() < tol,
                         "seed {seed}: {} vs {} (tol {tol})",

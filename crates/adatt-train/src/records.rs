@@ -95,8 +95,11 @@ impl RunRecord {
     /// every weight list too, and a finished run has its best epoch among its epochs.
     pub fn check(&self) -> std::result::Result<(), String> {
         let n = self.tasks.len();
-        let split = |what: &str, e: &SplitEval| {
-            if e.valid.len() != n || e.test.len() != n {
+        // An epoch's test metrics may be absent: the loop evaluates the test set only with the
+        // best epoch's weights (records from before that have them for every epoch).
+        let split = |what: &str, e: &SplitEval, test_optional: bool| {
+            let test_ok = e.test.len() == n || (test_optional && e.test.is_empty());
+            if e.valid.len() != n || !test_ok {
                 Err(format!(
                     "{what} has {} validation and {} test metrics for {n} tasks",
                     e.valid.len(),
@@ -107,13 +110,13 @@ impl RunRecord {
             }
         };
         if let Some(b) = &self.best {
-            split("`best`", b)?;
+            split("`best`", b, false)?;
         }
         for (i, c) in self.epochs.iter().enumerate() {
-            split(&format!("`epochs[{i}]`"), &c.eval)?;
+            split(&format!("`epochs[{i}]`"), &c.eval, true)?;
         }
         for (i, c) in self.checkpoints.iter().enumerate() {
-            split(&format!("`checkpoints[{i}]`"), &c.eval)?;
+            split(&format!("`checkpoints[{i}]`"), &c.eval, false)?;
         }
         if let Some((i, w)) = self
             .task_weights

@@ -162,7 +162,8 @@ impl TrainData {
 pub struct SplitEval {
     /// Per task, in task order.
     pub valid: Vec<TaskMetrics>,
-    /// Per task, in task order.
+    /// Per task, in task order. Empty at an end-of-epoch point: the test set is evaluated
+    /// only with the best epoch's weights, after training, into `RunOutcome::best`.
     pub test: Vec<TaskMetrics>,
 }
 
@@ -297,28 +298,74 @@ pub fn predict(
         .collect()
 }
 
+/// Per replica, the metrics of every task on `split`.
+fn evaluate_split(
+    model: &Model,
+    data: &TrainData,
+    split: &DeviceSplit,
+    chunk: usize,
+) -> Vec<Vec<TaskMetrics>> {
+    let outputs = predict(model, data, split, chunk);
+    evaluate_many(
+        &outputs,
+        &split.labels_host,
+        data.n_tasks(),
+        &data.kinds,
+        &data.train_base_rates,
+    )
+}
+
+/// Per replica, validation and test metrics.
 fn evaluate(model: &Model, data: &TrainData, chunk: usize) -> Vec<SplitEval> {
-    let v = predict(model, data, &data.valid, chunk);
-    let t = predict(model, data, &data.test, chunk);
-    let n_t = data.n_tasks();
-    let mv = evaluate_many(
-        &v,
-        &data.valid.labels_host,
-        n_t,
-        &data.kinds,
-        &data.train_base_rates,
-    );
-    let mt = evaluate_many(
-        &t,
-        &data.test.labels_host,
-        n_t,
-        &data.kinds,
-        &data.train_base_rates,
-    );
-    mv.into_iter()
-        .zip(mt)
+    let valid = evaluate_split(model, data, &data.valid, chunk);
+    let test = evaluate_split(model, data, &data.test, chunk);
+    valid
+        .into_iter()
+        .zip(test)
         .map(|(valid, test)| SplitEval { valid, test })
         .collect()
+}
+
+/// Every replica's parameters at its best epoch so far: the test set is evaluated once, after
+/// training, on these weights (so every epoch evaluates only the validation set).
+struct BestWeights {
+    /// (parameter, its copy holding each replica's best-epoch values).
+    vars: Vec<(Tensor, Tensor)>,
+}
+
+impl BestWeights {
+    fn new(model: &Model) -> Self {
+        let _g = tch::no_grad_guard();
+        BestWeights {
+            vars: model
+                .var_store()
+                .variables()
+                .into_values()
+                .map(|v| {
+                    let copy = v.detach().copy();
+                    (v, copy)
+                })
+                .collect(),
+        }
+    }
+
+    /// Keep the current weights of the replicas that `improved`.
+    fn keep(&mut self, improved: &[bool]) {
+        let _g = tch::no_grad_guard();
+        for (v, best) in &self.vars {
+            for (r, _) in improved.iter().enumerate().filter(|(_, i)| **i) {
+                best.get(r as i64).copy_(&v.get(r as i64));
+            }
+        }
+    }
+
+    /// Put the kept weights into the model (whose current weights are lost).
+    fn restore(&self) {
+        let _g = tch::no_grad_guard();
+        for (v, best) in &self.vars {
+            v.shallow_clone().copy_(best);
+        }
+    }
 }
 
 /// Per replica, the fused expert weights of every level (`Model::fused_expert_weights`,
@@ -869,6 +916,7 @@ pub fn train_group(
     let mut shuffles = Shuffles::new(seeds);
     let mut weights = TaskWeights::new(&cfg.task_weighting, seeds.len(), data.n_tasks());
     let mut runs = Runs::new(seeds);
+    let mut best_weights = BestWeights::new(g.learner.model());
     for epoch in 0..cfg.epochs {
         let perm = data.train.table().map(|_| shuffles.next_epoch(n, device));
         let w = weights.tensor(device);
@@ -888,9 +936,16 @@ pub fn train_group(
             Vec::<f32>::try_from(&(done.loss_sum / g.schedule.steps as f64).to(Device::Cpu))?;
         let train_s = epoch_start.elapsed().as_secs_f64();
         let eval_start = Instant::now();
-        let evals = evaluate(g.learner.model(), data, data.eval_batch);
+        let evals = evaluate_split(g.learner.model(), data, &data.valid, data.eval_batch)
+            .into_iter()
+            .map(|valid| SplitEval {
+                valid,
+                test: Vec::new(),
+            })
+            .collect();
         let eval_s = eval_start.elapsed().as_secs_f64();
         let (improved, mean_loss) = runs.end_epoch(epoch, &losses, evals, g.cfg, n);
+        best_weights.keep(&improved);
         if cfg.record_expert_weights && improved.contains(&true) {
             let w = mean_fused_weights(g.learner.model(), &data.test, data.eval_batch)?;
             for (i, w) in w.into_iter().enumerate().filter(|(i, _)| improved[*i]) {
@@ -899,6 +954,13 @@ pub fn train_group(
         }
         progress.epoch(epoch, mean_loss, train_s, eval_s);
         weights.end_epoch(epoch, &done.last_weighted)?;
+    }
+    best_weights.restore();
+    let test = evaluate_split(g.learner.model(), data, &data.test, data.eval_batch);
+    for (o, t) in runs.outcomes.iter_mut().zip(test) {
+        if let Some(best) = o.best.as_mut() {
+            best.test = t;
+        }
     }
     runs.classify_divergence(cfg, &data.kinds);
     Ok(GroupOutcome {
