@@ -2,7 +2,7 @@
 user would write it, timed per epoch.
 
 The model is the reference re-implementation of the official AdaTT model code
-(scripts/fixtures/reference_models.py, built from the Rust model config); the data are Census
+(scripts/pylib/reference_models.py, built from the Rust model config); the data are Census
 under the `paper` protocol, preprocessed with pandas / scikit-learn as the framework does
 (scripts/fixtures/census_paper.py); the loop is a DataLoader over a TensorDataset (shuffled),
 Adam with L2 weight decay, the sum of the tasks' BCE-with-logits losses, and after every epoch
@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
+sys.path.insert(0, str(ROOT / "scripts" / "pylib"))
 import census_paper  # noqa: E402
 from reference_models import build, n_params  # noqa: E402
 

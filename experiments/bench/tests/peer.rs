@@ -1,6 +1,6 @@
 //! The PyTorch peer of `make bench` trains the same model on the same rows: a tiny `--peer-only`
 //! run (one epoch on 2,048 rows, one process) finishes only if the peer's PyTorch model
-//! (scripts/fixtures/reference_models.py, built from our model config) has exactly our
+//! (scripts/pylib/reference_models.py, built from our model config) has exactly our
 //! parameter count and the peer read as many training rows as we did; then its table row has
 //! both ratios.
 
