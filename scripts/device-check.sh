@@ -64,7 +64,9 @@ run() {
   RUN_TMP=$(mktemp -d)
   trap 'rm -rf "$RUN_TMP"' EXIT
   local tmp=$RUN_TMP
-  tar -C "$tmp" -xJf "$dir/bin.tar.xz"
+  # python3's tarfile (lzma is in its standard library): the GPU machine may lack xz.
+  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+    "$dir/bin.tar.xz" "$tmp"
   local adatt="$tmp/bin/adatt" bench="$tmp/bin/bench"
   if (( cpu == 0 )); then
     # The GPU machine's PyTorch provides libtorch (2.11.0, as ours); the binaries load its
