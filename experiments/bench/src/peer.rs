@@ -212,9 +212,11 @@ pub fn section(
          decay {}, batch {}), as released and with `torch.set_flush_denormal(True)`; Census \
          `paper` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \
          {threads}/jobs threads and the seconds are the mean over the processes. Ratio = peer's \
-         seconds / ours.\n\n| model | jobs × threads | ours s | as released s | + flush s | \
-         **ratio vs released** | **ratio vs flushing** | epoch 1 / last train s: ours | \
-         as released | + flush |\n|---|---|---|---|---|---|---|---|---|---|\n",
+         seconds / ours. Train / eval s: the seconds of all epochs' training steps and of \
+         their end-of-epoch evaluations (the rest of a run is set-up).\n\n| model | jobs × \
+         threads | ours s | as released s | + flush s | **ratio vs released** | **ratio vs \
+         flushing** | epoch 1 / last train s: ours | as released | + flush | train / eval s: \
+         ours | as released | + flush |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         p.epochs,
         train.lr,
         train.weight_decay,
@@ -276,9 +278,16 @@ pub fn section(
                 total(released) / total(ours),
                 total(flushing) / total(ours)
             );
+            let train_eval = |r: &[WholeRun]| {
+                format!(
+                    "{:.1} / {:.1}",
+                    mean(r, |w| w.epochs.iter().map(|e| e.train_s).sum()),
+                    mean(r, |w| w.epochs.iter().map(|e| e.eval_s).sum())
+                )
+            };
             writeln!(
                 md,
-                "| {} | {jobs} × {per} | {:.1} | {:.1} | {:.1} | **{:.2}×** | **{:.2}×** | {} | {} | {} |",
+                "| {} | {jobs} × {per} | {:.1} | {:.1} | {:.1} | **{:.2}×** | **{:.2}×** | {} | {} | {} | {} | {} | {} |",
                 bm.name,
                 total(ours),
                 total(released),
@@ -287,7 +296,10 @@ pub fn section(
                 total(flushing) / total(ours),
                 first_last(ours),
                 first_last(released),
-                first_last(flushing)
+                first_last(flushing),
+                train_eval(ours),
+                train_eval(released),
+                train_eval(flushing)
             )?;
         }
     }
