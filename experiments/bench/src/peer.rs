@@ -205,8 +205,9 @@ pub fn section(
     threads: usize,
 ) -> Result<String> {
     let mut md = format!(
-        "\n## Same-run ratios against a PyTorch peer\n\nWhole {}-epoch runs (training, and \
-         validation + test evaluation after every epoch), back to back on this machine: ours \
+        "\n## Same-run ratios against a PyTorch peer\n\nWhole {}-epoch runs (training, validation \
+         after every epoch, test once with the best epoch's weights), back to back on this \
+         machine: ours \
          (`adatt_train::train_group`) and a plain PyTorch loop (`scripts/bench/peer.py`: the \
          reference modules of the official model code, a shuffled DataLoader, Adam lr {}, weight \
          decay {}, batch {}), as released and with `torch.set_flush_denormal(True)`; Census \
