@@ -44,13 +44,19 @@ pack() {
 }
 
 # Runs a step with a time budget; its output goes to OUT/<name>.log, and a failure or timeout
-# is noted in OUT/summary.txt without stopping the other steps.
+# is noted in OUT/summary.txt without stopping the other steps. A step named `*-cut` is meant to
+# be cut at its budget (a timed slice whose records are the measurement): its timeout counts as
+# success.
 step() {
   local name=$1 budget=$2
   shift 2
   local t0=$SECONDS rc=0
   timeout "$budget" "$@" >"$OUT/$name.log" 2>&1 || rc=$?
-  echo "$name: exit $rc after $((SECONDS - t0)) s (budget $budget s)" | tee -a "$OUT/summary.txt"
+  if [[ $rc == 124 && $name == *-cut ]]; then
+    echo "$name: exit 0 (cut at its budget of $budget s)" | tee -a "$OUT/summary.txt"
+  else
+    echo "$name: exit $rc after $((SECONDS - t0)) s (budget $budget s)" | tee -a "$OUT/summary.txt"
+  fi
   return 0
 }
 
@@ -82,7 +88,7 @@ run() {
       --input sparse --out "$OUT/parity-sparse.json"
     step bench 150 "$bench" --config configs/device-check/bench.toml --devices cuda \
       --out "$OUT/bench"
-    step table5-slice 150 "$adatt" run --config results/table5/config.toml --seeds 10 \
+    step table5-slice-cut 150 "$adatt" run --config results/table5/config.toml --seeds 10 \
       --device cuda --replicas 10 --jobs 1 --out "$OUT/table5-slice"
   else
     sed -e 's/^replicas = .*/replicas = [1]/' -e 's/^steps = .*/steps = 2/' \
