@@ -31,7 +31,8 @@ fn the_peer_builds_our_model_on_our_rows_and_the_ratios_are_printed() {
     let out = adatt_testkit::command(env!("CARGO_BIN_EXE_bench"), &root)
         .arg("--config")
         .arg(&cfg)
-        .args(["--peer-only", "--threads", "1"])
+        .args(["--peer-only", "--threads", "1", "--out"])
+        .arg(dir.path().join("out"))
         .output()
         .unwrap();
     let (stdout, stderr) = (
