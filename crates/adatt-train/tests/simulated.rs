@@ -29,15 +29,10 @@ name = "AdaTT-sp"
 model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[64], [32]], tower = [16] }
 "#;
 
-#[test]
-fn a_one_pass_run_on_group3_records_its_checkpoints_and_learns() {
-    let cfg = ExperimentConfig::from_toml_str(CONFIG, Path::new("sim.toml")).unwrap();
-    assert_eq!(cfg.data.n_tasks(), 5);
-    assert_eq!(cfg.data.label(), "group3");
-    let data = load_data(&cfg.data).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let opts = GridOptions {
-        out_dir: dir.path().to_owned(),
+/// One process, one thread, 2 replicas per group, into `dir`.
+fn opts(dir: &Path) -> GridOptions {
+    GridOptions {
+        out_dir: dir.to_owned(),
         shard: None,
         device: Device::Cpu,
         threads: 1,
@@ -46,7 +41,17 @@ fn a_one_pass_run_on_group3_records_its_checkpoints_and_learns() {
         progress: false,
         code_revision: None,
         retry_failed: false,
-    };
+    }
+}
+
+#[test]
+fn a_one_pass_run_on_group3_records_its_checkpoints_and_learns() {
+    let cfg = ExperimentConfig::from_toml_str(CONFIG, Path::new("sim.toml")).unwrap();
+    assert_eq!(cfg.data.n_tasks(), 5);
+    assert_eq!(cfg.data.label(), "group3");
+    let data = load_data(&cfg.data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = opts(dir.path());
     let s = run_grid(&cfg, &data, &opts).unwrap();
     assert_eq!((s.trained, s.failed, s.diverged), (2, 0, 0));
     let recs = read_all_records(dir.path()).unwrap();
@@ -148,17 +153,7 @@ model = { kind = "single_task", bottom = [16, 8], tower = [4] }
         cfg.validate(tasks.len()).unwrap();
         let data = load_data(&cfg.data).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let opts = GridOptions {
-            out_dir: dir.path().to_owned(),
-            shard: None,
-            device: Device::Cpu,
-            threads: 1,
-            replicas: 2,
-            command_line: vec![],
-            progress: false,
-            code_revision: None,
-            retry_failed: false,
-        };
+        let opts = opts(dir.path());
         let s = run_grid(&cfg, &data, &opts).unwrap();
         assert_eq!((s.trained, s.failed, s.diverged), (16, 0, 0), "{preset}");
         let recs = read_all_records(dir.path()).unwrap();

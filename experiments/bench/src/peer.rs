@@ -5,11 +5,11 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use adatt_train::trainer::Progress;
 use adatt_train::{resolve_jobs, train_group, Learner, TrainConfig, TrainData};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tch::Device;
 
 use crate::BenchModel;
@@ -133,9 +133,9 @@ fn runs(
     jobs: usize,
     threads: usize,
 ) -> Result<Vec<WholeRun>> {
-    let children: Vec<_> = (0..jobs)
+    let commands = (0..jobs)
         .map(|_| {
-            let mut c = match program {
+            let c = match program {
                 Program::Ours => {
                     let mut c = Command::new(std::env::current_exe()?);
                     c.arg("--config")
@@ -167,28 +167,10 @@ fn runs(
                     c
                 }
             };
-            c.stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .with_context(|| format!("starting {} for {}", program.label(), bm.name))
+            Ok(c)
         })
         .collect::<Result<_>>()?;
-    children
-        .into_iter()
-        .map(|c| {
-            let out = c.wait_with_output()?;
-            anyhow::ensure!(
-                out.status.success(),
-                "{} for {} failed: {}",
-                program.label(),
-                bm.name,
-                out.status
-            );
-            serde_json::from_slice(&out.stdout).with_context(|| {
-                format!("parsing the result of {} for {}", program.label(), bm.name)
-            })
-        })
-        .collect()
+    crate::step::run_all_json(commands, &format!("{} for {}", program.label(), bm.name))
 }
 
 fn mean(runs: &[WholeRun], f: impl Fn(&WholeRun) -> f64) -> f64 {

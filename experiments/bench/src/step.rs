@@ -24,6 +24,32 @@ pub struct Measured {
     step_ms: f64,
 }
 
+/// Starts every command at once (stdout piped, stderr inherited), waits for all, and parses
+/// each one's stdout as JSON; `what` names them in errors.
+pub fn run_all_json<T: serde::de::DeserializeOwned>(
+    commands: Vec<std::process::Command>,
+    what: &str,
+) -> Result<Vec<T>> {
+    let children: Vec<_> = commands
+        .into_iter()
+        .map(|mut c| {
+            c.stderr(std::process::Stdio::inherit())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .with_context(|| format!("starting {what}"))
+        })
+        .collect::<Result<_>>()?;
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output()?;
+            anyhow::ensure!(out.status.success(), "{what} failed: {}", out.status);
+            serde_json::from_slice(&out.stdout)
+                .with_context(|| format!("parsing the result of {what}"))
+        })
+        .collect()
+}
+
 /// Runs `jobs` copies of this binary at once on one configuration and collects their results.
 fn measure_in_processes(
     config: &Path,
@@ -32,31 +58,17 @@ fn measure_in_processes(
     idx: [usize; 3],
 ) -> Result<Vec<Measured>> {
     let exe = std::env::current_exe()?;
-    let children: Vec<_> = (0..jobs)
+    let commands = (0..jobs)
         .map(|_| {
-            std::process::Command::new(&exe)
-                .arg("--config")
+            let mut c = std::process::Command::new(&exe);
+            c.arg("--config")
                 .arg(config)
                 .args(["--threads", &threads.to_string(), "--one"])
-                .args(idx.iter().map(|i| i.to_string()))
-                .stderr(std::process::Stdio::inherit())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .context("starting a bench process")
+                .args(idx.iter().map(|i| i.to_string()));
+            c
         })
-        .collect::<Result<_>>()?;
-    children
-        .into_iter()
-        .map(|c| {
-            let out = c.wait_with_output()?;
-            anyhow::ensure!(
-                out.status.success(),
-                "a bench process failed: {}",
-                out.status
-            );
-            serde_json::from_slice(&out.stdout).context("parsing a bench process's result")
-        })
-        .collect()
+        .collect();
+    run_all_json(commands, "a bench process")
 }
 
 /// One measured configuration (a table row).
