@@ -337,12 +337,24 @@ fn relative_diff(
     paired_t(&rel, &vec![0.0; rel.len()])
 }
 
-/// The test NE (MSE) of `a` relative to `b` in %, per reported task (see [`NeDiffRow`]).
+/// The test NE (MSE) of `a` relative to `b` in %, per reported task (see [`NeDiffRow`]), at
+/// the best epoch.
 fn ne_diff(
     cfg: &ExperimentConfig,
     per_entry: &[Vec<&RunRecord>],
     columns: &[Column],
+    pair: (&str, &str),
+) -> Vec<NeDiffRow> {
+    ne_diff_of(cfg, per_entry, columns, pair, &|c, r| c.best(r))
+}
+
+/// `value(column, run)` of `a` relative to `b` in %, per reported task.
+fn ne_diff_of(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
     (a, b): (&str, &str),
+    value: &dyn Fn(&Column, &RunRecord) -> Option<f64>,
 ) -> Vec<NeDiffRow> {
     let (runs, base) = (
         by_seed(&per_entry[entry_index(cfg, a)]),
@@ -354,7 +366,7 @@ fn ne_diff(
             entry: a.to_owned(),
             reference: b.to_owned(),
             task: c.task.clone(),
-            test: relative_diff(&runs, &base, |r| c.best(r)),
+            test: relative_diff(&runs, &base, |r| value(c, r)),
         })
         .collect()
 }
@@ -369,9 +381,9 @@ fn checkpoint_diffs(
     let Some(reference) = &cfg.analysis.reference else {
         return Vec::new();
     };
-    let base = by_seed(&per_entry[entry_index(cfg, reference)]);
     let mut points: Vec<(f64, u64)> = Vec::new();
-    for c in base.values().flat_map(|r| &r.checkpoints) {
+    let reference_runs = &per_entry[entry_index(cfg, reference)];
+    for c in reference_runs.iter().flat_map(|r| &r.checkpoints) {
         if !points.iter().any(|p| p.0 == c.fraction) {
             points.push((c.fraction, c.examples));
         }
@@ -387,20 +399,8 @@ fn checkpoint_diffs(
             let rows = cfg
                 .entries
                 .iter()
-                .zip(per_entry)
-                .filter(|(e, _)| &e.name != reference)
-                .flat_map(|(e, mine)| {
-                    let runs = by_seed(mine);
-                    columns
-                        .iter()
-                        .map(|c| NeDiffRow {
-                            entry: e.name.clone(),
-                            reference: reference.clone(),
-                            task: c.task.clone(),
-                            test: relative_diff(&runs, &base, |r| at(c, r)),
-                        })
-                        .collect::<Vec<_>>()
-                })
+                .filter(|e| &e.name != reference)
+                .flat_map(|e| ne_diff_of(cfg, per_entry, columns, (&e.name, reference), &at))
                 .collect();
             CheckpointDiffs {
                 fraction,

@@ -107,6 +107,19 @@ impl DeviceSplit {
         n_tasks: usize,
         device: Device,
     ) -> Self {
+        let host = rows.labels.clone();
+        Self::simulated_with_host(rows, n_ids, n_dense, n_tasks, device, host)
+    }
+
+    /// [`DeviceSplit::simulated`] with `labels_host` given (empty where no metrics read them).
+    fn simulated_with_host(
+        rows: &SimRows,
+        n_ids: usize,
+        n_dense: usize,
+        n_tasks: usize,
+        device: Device,
+        labels_host: Vec<f32>,
+    ) -> Self {
         let n = rows.n as i64;
         let ids: Vec<i64> = rows.ids.iter().map(|&i| i64::from(i)).collect();
         DeviceSplit {
@@ -120,7 +133,7 @@ impl DeviceSplit {
             labels: Tensor::from_slice(&rows.labels)
                 .view([n, n_tasks as i64])
                 .to(device),
-            labels_host: rows.labels.clone(),
+            labels_host,
         }
     }
 
@@ -203,7 +216,15 @@ impl StreamRows {
     }
 
     fn to_device(&self, rows: &SimRows, device: Device) -> (InputRows, Tensor) {
-        let s = DeviceSplit::simulated(rows, self.n_ids, self.n_dense, self.n_tasks, device);
+        // a training batch: its labels are read on the device only
+        let s = DeviceSplit::simulated_with_host(
+            rows,
+            self.n_ids,
+            self.n_dense,
+            self.n_tasks,
+            device,
+            Vec::new(),
+        );
         (s.chunk(0, s.n as i64), s.labels.unsqueeze(0))
     }
 
