@@ -12,6 +12,7 @@ use adatt_train::{Learner, SimData, TrainConfig, TrainData, TrainRows};
 use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
 
+use crate::step::seconds_per_call;
 use crate::BenchModel;
 
 /// `[simulator]` of `configs/bench.toml`.
@@ -50,18 +51,6 @@ impl SimBench {
     }
 }
 
-/// Seconds per call of `f` over `steps` calls after `warmup`.
-fn seconds_per_call(warmup: usize, steps: usize, f: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
-    for _ in 0..warmup {
-        f()?;
-    }
-    let t = Instant::now();
-    for _ in 0..steps {
-        f()?;
-    }
-    Ok(t.elapsed().as_secs_f64() / steps.max(1) as f64)
-}
-
 /// Rows per second of the training step of `model` on batches of the stream (generated
 /// beforehand, so that only training is timed).
 fn training_rows_per_s(
@@ -89,7 +78,7 @@ fn training_rows_per_s(
     let mut learner = Learner::new(&data, &bm.model, train, &[0])?;
     let w = Tensor::ones([1, data.kinds.len() as i64], (Kind::Float, Device::Cpu));
     let mut k = 0;
-    let s = seconds_per_call(warmup, cfg.steps, &mut || {
+    let s = seconds_per_call(warmup, cfg.steps, Device::Cpu, &mut || {
         let (rows, y) = &batches[k];
         k += 1;
         let f = learner.forward_rows(rows, y, &w)?;
@@ -135,7 +124,7 @@ fn embedding_steps(
         adam_cfg,
         AdamImpl::Auto,
     );
-    let dense = seconds_per_call(warmup, steps, &mut || {
+    let dense = seconds_per_call(warmup, steps, Device::Cpu, &mut || {
         adam.zero_grad();
         let loss = tables
             .iter()
@@ -155,7 +144,7 @@ fn embedding_steps(
         .map(|t| (t.zeros_like(), t.zeros_like()))
         .collect();
     let mut step = 0;
-    let sparse = seconds_per_call(warmup, steps, &mut || {
+    let sparse = seconds_per_call(warmup, steps, Device::Cpu, &mut || {
         step += 1;
         for t in &sparse_tables {
             let mut g = t.grad();

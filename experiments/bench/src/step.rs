@@ -138,39 +138,25 @@ pub fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -
         [r as i64, data.kinds.len() as i64],
         (Kind::Float, data.device),
     );
-    let sync = || {
-        if let Device::Cuda(_) = data.device {
-            tch::Cuda::synchronize(0);
-        }
-    };
     // Above R = 10 a step already averages over R replicas: time proportionally fewer steps.
     let steps = if r > 10 {
         (cfg.steps * 10 / r).max(5)
     } else {
         cfg.steps
     };
-    // Seconds per call of `f`, after warm-up.
-    let mut timed = |f: &mut dyn FnMut(&mut Learner) -> adatt_train::Result<()>| -> Result<f64> {
-        for _ in 0..cfg.warmup_steps {
-            f(&mut learner)?;
-        }
-        sync();
-        let t = Instant::now();
-        for _ in 0..steps {
-            f(&mut learner)?;
-        }
-        sync();
-        Ok(t.elapsed().as_secs_f64() / steps as f64)
-    };
-    let fwd = timed(&mut |l| l.forward(train, &idx, &w).map(drop))?;
-    let fwd_bwd_s = timed(&mut |l| {
-        let f = l.forward(train, &idx, &w)?;
-        l.backward(f)
+    let (warmup, device) = (cfg.warmup_steps, data.device);
+    let fwd = seconds_per_call(warmup, steps, device, &mut || {
+        learner.forward(train, &idx, &w)?;
+        Ok(())
     })?;
-    let step = timed(&mut |l| {
-        let f = l.forward(train, &idx, &w)?;
-        l.backward(f)?;
-        l.update()
+    let fwd_bwd_s = seconds_per_call(warmup, steps, device, &mut || {
+        let f = learner.forward(train, &idx, &w)?;
+        Ok(learner.backward(f)?)
+    })?;
+    let step = seconds_per_call(warmup, steps, device, &mut || {
+        let f = learner.forward(train, &idx, &w)?;
+        learner.backward(f)?;
+        Ok(learner.update()?)
     })?;
     Ok(Measured {
         samples_per_s_per_replica: cfg.train.batch_size as f64 / step,
@@ -180,6 +166,31 @@ pub fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -
         fwd_bwd_ms: fwd_bwd_s * 1e3,
         step_ms: step * 1e3,
     })
+}
+
+/// Seconds per call of `f` after `warmup` untimed calls (on CUDA, synchronised before and after
+/// the timed calls).
+pub fn seconds_per_call(
+    warmup: usize,
+    steps: usize,
+    device: Device,
+    f: &mut dyn FnMut() -> Result<()>,
+) -> Result<f64> {
+    let sync = || {
+        if let Device::Cuda(i) = device {
+            tch::Cuda::synchronize(i as i64);
+        }
+    };
+    for _ in 0..warmup {
+        f()?;
+    }
+    sync();
+    let t = Instant::now();
+    for _ in 0..steps {
+        f()?;
+    }
+    sync();
+    Ok(t.elapsed().as_secs_f64() / steps.max(1) as f64)
 }
 
 /// Which rows to measure.
