@@ -98,23 +98,55 @@ pub enum TrainError {
 }
 
 impl TrainError {
-    /// A TOML parse error of `text` (read from `path`) as one line: `line L, column C: what`.
-    /// (toml's own Display spans several lines, with a drawing of the offending line.)
+    /// A TOML parse error of `text` (read from `path`), its message as [`toml_message`].
     pub fn config_parse(path: &std::path::Path, text: &str, e: &toml::de::Error) -> Self {
-        let message = match e.span() {
-            Some(span) => {
-                let before = &text[..span.start.min(text.len())];
-                let line = before.matches('\n').count() + 1;
-                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                format!("line {line}, column {column}: {}", e.message().trim())
-            }
-            None => e.message().trim().to_owned(),
-        };
+        let message = toml_message(text, e);
         TrainError::ConfigParse {
             path: path.to_owned(),
             message,
         }
     }
+}
+
+/// A TOML error of `text` as one line: `line L, column C, `table.key`: what` (toml's own
+/// Display spans several lines, with a drawing of the offending line).
+pub fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let what = e.message().trim();
+    let Some(span) = e.span() else {
+        return what.to_owned();
+    };
+    let at = span.start.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - line_start + 1;
+    match key_of_line(text, line_start) {
+        Some(key) => format!("line {line}, column {column}, `{key}`: {what}"),
+        None => format!("line {line}, column {column}: {what}"),
+    }
+}
+
+/// The dotted key of the `key = value` line starting at byte `line_start` of `text`: the nearest
+/// table header above it (`[peer]`, `[[models]]`) and the key before its `=`; `None` for any
+/// other line.
+fn key_of_line(text: &str, line_start: usize) -> Option<String> {
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    if key.is_empty() || key.starts_with(['#', '[']) {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .and_then(|l| l.trim_start_matches('[').split(']').next())
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_owned(),
+    })
 }
 
 /// Result alias.

@@ -42,7 +42,7 @@ pub use config::{
     Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds, Selection, TaskWeighting,
     TrainConfig,
 };
-pub use error::{Result, TrainError};
+pub use error::{toml_message, Result, TrainError};
 pub use grid::{
     config_hash, entry_keys, plan, run_grid, run_grid_with_hook, GridOptions, GridSummary,
 };

@@ -1,21 +1,18 @@
 //! `make bench`: training samples/s per replica, s per replica-epoch, achieved GFLOP/s against
 //! the analytic FLOP count of the dense-equivalent model, and peak memory, per architecture and
-//! replica count, on CPU and (if present) CUDA. Writes `results/bench/bench.{md,csv}`.
+//! replica count, on CPU and (if present) CUDA; whole runs against a PyTorch peer; the simulator
+//! against training. Writes `results/bench/bench.{md,csv}`. What is measured, and how, is
+//! `adatt_bench`'s; this binary reads the arguments, answers the hidden `--one` / `--whole-run`
+//! of its own child processes, and writes the tables.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use adatt_bench::{peer, sim, step, BenchConfig};
 use adatt_data::{CensusConfig, Protocol};
 use adatt_train::{resolve_threads, TrainData};
 use anyhow::{Context, Result};
 use clap::Parser;
 use tch::Device;
-
-mod config;
-mod peer;
-mod sim;
-mod step;
-
-use config::{BenchConfig, BenchModel};
 
 #[derive(Parser)]
 struct Args {
@@ -54,14 +51,19 @@ struct Args {
     one: Option<Vec<usize>>,
 }
 
+/// Creates `dir` and writes `text` to `dir`/`file`.
+fn write_file(dir: &Path, file: &str, text: String) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(file);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 /// Prints one section and writes it, under a title with the host, as `--out`/`file`.
 fn write_section(a: &Args, file: &str, title: &str, md: &str) -> Result<()> {
     print!("{md}");
-    std::fs::create_dir_all(&a.out)?;
     let host = adatt_train::manifest::host_description();
-    let path = a.out.join(file);
-    std::fs::write(&path, format!("# {title}\n\nHost: {host}.\n{md}"))
-        .with_context(|| format!("writing {}", path.display()))?;
+    let path = write_file(&a.out, file, format!("# {title}\n\nHost: {host}.\n{md}"))?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }
@@ -110,7 +112,13 @@ fn run(a: &Args) -> Result<()> {
     }
     let peer_section = |cfg: &BenchConfig| -> Result<String> {
         let pb = cfg.peer.as_ref().context("the config has no [peer]")?;
-        peer::section(&a.config, &cfg.models, &cfg.train, pb, threads)
+        Ok(peer::section(
+            &a.config,
+            &cfg.models,
+            &cfg.train,
+            pb,
+            threads,
+        )?)
     };
     if a.peer_only {
         let md = peer_section(&cfg)?;
@@ -118,9 +126,10 @@ fn run(a: &Args) -> Result<()> {
     }
     if let Some(one) = &a.one {
         // Child of `--jobs`: one CPU measurement, as JSON on stdout.
-        let (input, bm, r) = (cfg.inputs[one[0]], &cfg.models[one[1]], one[2]);
+        let input = *cfg.inputs.get(one[0]).context("--one: no such input")?;
+        let bm = cfg.models.get(one[1]).context("--one: no such model")?;
         let data = TrainData::new(&ds, input, Device::Cpu, 0);
-        let m = step::measure(&data, bm, &cfg, r)?;
+        let m = step::measure(&data, bm, &cfg, one[2])?;
         println!("{}", serde_json::to_string(&m)?);
         return Ok(());
     }
@@ -136,16 +145,15 @@ fn run(a: &Args) -> Result<()> {
         threads,
     };
     let rows = step::rows(&cfg, &ds, &sel)?;
-    std::fs::create_dir_all(&a.out)?;
-    let (csv, mut md) = step::tables(&rows, &cfg, threads, ds.train.n_rows)?;
-    std::fs::write(a.out.join("bench.csv"), csv)?;
+    let (csv, mut md) = step::tables(&rows, &cfg, threads, ds.train.n_rows);
+    write_file(&a.out, "bench.csv", csv)?;
     if cfg.peer.is_some() {
         md.push_str(&peer_section(&cfg)?);
     }
     if let Some(sb) = &cfg.simulator {
         md.push_str(&sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?);
     }
-    std::fs::write(a.out.join("bench.md"), md)?;
+    write_file(&a.out, "bench.md", md)?;
     eprintln!("wrote {}/bench.{{md,csv}}", a.out.display());
     Ok(())
 }

@@ -9,10 +9,11 @@ use std::process::Command;
 
 use adatt_train::trainer::Progress;
 use adatt_train::{resolve_jobs, train_group, Learner, TrainConfig, TrainData};
-use anyhow::Result;
 use tch::Device;
 
-use crate::BenchModel;
+use crate::child::{run_all_json, this_exe};
+use crate::config::invalid;
+use crate::{BenchError, BenchModel, Result};
 
 /// `[peer]` of `configs/bench.toml`.
 #[derive(serde::Deserialize)]
@@ -33,15 +34,20 @@ pub struct PeerBench {
 }
 
 impl PeerBench {
-    /// Every model named is one of `models`.
-    pub fn validate(&self, models: &[BenchModel]) -> Result<()> {
+    /// Every model named is one of `models`; `path` is the config's file.
+    pub fn validate(&self, path: &Path, models: &[BenchModel]) -> Result<()> {
         for name in &self.models {
-            anyhow::ensure!(
-                models.iter().any(|m| &m.name == name),
-                "peer.models: `{name}` is not the name of a [[models]] entry"
-            );
+            if !models.iter().any(|m| &m.name == name) {
+                return Err(invalid(
+                    path,
+                    "peer.models",
+                    format!("`{name}` is not the name of a [[models]] entry"),
+                ));
+            }
         }
-        anyhow::ensure!(self.epochs > 0, "peer.epochs: must be at least 1");
+        if self.epochs == 0 {
+            return Err(invalid(path, "peer.epochs", "must be at least 1".into()));
+        }
         Ok(())
     }
 }
@@ -76,7 +82,7 @@ impl Progress for EpochTimes {
     }
 }
 
-/// Our whole run of `bm` in this process (a child of [`section`]).
+/// Our whole run of `bm` in this process (a child of [`section`], `--whole-run`).
 pub fn ours(
     ds: &adatt_data::Dataset,
     bm: &BenchModel,
@@ -137,7 +143,7 @@ fn runs(
         .map(|_| {
             let c = match program {
                 Program::Ours => {
-                    let mut c = Command::new(std::env::current_exe()?);
+                    let mut c = Command::new(this_exe(program.label())?);
                     c.arg("--config")
                         .arg(config)
                         .args(["--threads", &threads.to_string()])
@@ -151,9 +157,14 @@ fn runs(
                         .find_map(std::env::var_os)
                         .map(|v| Path::new(&v).join("bin/python"))
                         .unwrap_or_else(|| "python3".into());
+                    let model =
+                        serde_json::to_string(&bm.model).map_err(|e| BenchError::Child {
+                            command: program.label().to_owned(),
+                            message: format!("cannot pass the model of {}: {e}", bm.name),
+                        })?;
                     let mut c = Command::new(python);
                     c.arg("scripts/bench/peer.py")
-                        .args(["--model", &serde_json::to_string(&bm.model)?])
+                        .args(["--model", &model])
                         .args(["--epochs", &p.epochs.to_string()])
                         .args(["--batch-size", &train.batch_size.to_string()])
                         .args(["--lr", &train.lr.to_string()])
@@ -170,7 +181,7 @@ fn runs(
             Ok(c)
         })
         .collect::<Result<_>>()?;
-    crate::step::run_all_json(commands, &format!("{} for {}", program.label(), bm.name))
+    run_all_json(commands, &format!("{} for {}", program.label(), bm.name))
 }
 
 fn mean(runs: &[WholeRun], f: impl Fn(&WholeRun) -> f64) -> f64 {
@@ -237,15 +248,15 @@ pub fn section(
             }
             let (ours, released, flushing) = (&got[0], &got[1], &got[2]);
             for r in released.iter().chain(flushing) {
-                anyhow::ensure!(
-                    r.params == ours[0].params && r.train_rows == ours[0].train_rows,
-                    "the peer's {} has {} parameters and {} training rows, ours {} and {}",
-                    bm.name,
-                    r.params,
-                    r.train_rows,
-                    ours[0].params,
-                    ours[0].train_rows
-                );
+                if r.params != ours[0].params || r.train_rows != ours[0].train_rows {
+                    return Err(BenchError::PeerMismatch {
+                        model: bm.name.clone(),
+                        params: r.params,
+                        rows: r.train_rows,
+                        our_params: ours[0].params,
+                        our_rows: ours[0].train_rows,
+                    });
+                }
             }
             let total = |r: &[WholeRun]| mean(r, |w| w.total_s);
             let first_last = |r: &[WholeRun]| {
@@ -283,7 +294,8 @@ pub fn section(
                 train_eval(ours),
                 train_eval(released),
                 train_eval(flushing)
-            )?;
+            )
+            .expect("write");
         }
     }
     Ok(md)

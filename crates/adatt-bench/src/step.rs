@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use adatt_models::Model;
 use adatt_train::{resolve_jobs, InputMode, Learner, TrainData};
-use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::{BenchConfig, BenchModel};
+use crate::child::{run_all_json, this_exe};
+use crate::{BenchConfig, BenchError, BenchModel, Result};
 
 /// What one process measured for one configuration.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -24,40 +24,16 @@ pub struct Measured {
     step_ms: f64,
 }
 
-/// Starts every command at once (stdout piped, stderr inherited), waits for all, and parses
-/// each one's stdout as JSON; `what` names them in errors.
-pub fn run_all_json<T: serde::de::DeserializeOwned>(
-    commands: Vec<std::process::Command>,
-    what: &str,
-) -> Result<Vec<T>> {
-    let children: Vec<_> = commands
-        .into_iter()
-        .map(|mut c| {
-            c.stderr(std::process::Stdio::inherit())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .with_context(|| format!("starting {what}"))
-        })
-        .collect::<Result<_>>()?;
-    children
-        .into_iter()
-        .map(|c| {
-            let out = c.wait_with_output()?;
-            anyhow::ensure!(out.status.success(), "{what} failed: {}", out.status);
-            serde_json::from_slice(&out.stdout)
-                .with_context(|| format!("parsing the result of {what}"))
-        })
-        .collect()
-}
-
-/// Runs `jobs` copies of this binary at once on one configuration and collects their results.
+/// Runs `jobs` copies of this executable at once on one configuration (`--one INPUT MODEL R`,
+/// indices into the config's `inputs` and `models`) and collects their results.
 fn measure_in_processes(
     config: &Path,
     jobs: usize,
     threads: usize,
     idx: [usize; 3],
 ) -> Result<Vec<Measured>> {
-    let exe = std::env::current_exe()?;
+    let what = "a bench process";
+    let exe = this_exe(what)?;
     let commands = (0..jobs)
         .map(|_| {
             let mut c = std::process::Command::new(&exe);
@@ -68,7 +44,7 @@ fn measure_in_processes(
             c
         })
         .collect();
-    run_all_json(commands, "a bench process")
+    run_all_json(commands, what)
 }
 
 /// One measured configuration (a table row).
@@ -130,7 +106,7 @@ pub fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -
     let train = data
         .train
         .table()
-        .context("the bench trains on Census tables")?;
+        .ok_or_else(|| BenchError::Unexpected("the bench trains on Census tables".into()))?;
     let n = train.n as i64;
     let b = cfg.train.batch_size as i64;
     let idx = Tensor::randint(n, [r as i64, b], (Kind::Int64, data.device));
@@ -280,7 +256,7 @@ pub fn tables(
     cfg: &BenchConfig,
     threads: usize,
     n_train_rows: usize,
-) -> Result<(String, String)> {
+) -> (String, String) {
     let host = adatt_train::manifest::host_description();
     let mut csv = String::from("device,jobs,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
     let mut md = format!(
@@ -314,8 +290,8 @@ pub fn tables(
                 }
             })
             .collect();
-        writeln!(csv, "{}", quoted.join(","))?;
-        writeln!(md, "| {} |", cells.join(" | "))?;
+        writeln!(csv, "{}", quoted.join(",")).expect("write");
+        writeln!(md, "| {} |", cells.join(" | ")).expect("write");
     }
-    Ok((csv, md))
+    (csv, md)
 }
