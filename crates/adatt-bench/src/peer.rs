@@ -61,7 +61,8 @@ pub struct WholeRun {
     pub train_rows: usize,
     /// Per epoch.
     pub epochs: Vec<EpochTime>,
-    /// Seconds of the whole run (training and every epoch's evaluation).
+    /// Seconds of the whole run (training, every epoch's validation, the test evaluation
+    /// after training), after the data are loaded.
     pub total_s: f64,
 }
 
@@ -70,7 +71,7 @@ pub struct WholeRun {
 pub struct EpochTime {
     /// In the training steps.
     pub train_s: f64,
-    /// In the end-of-epoch evaluation (validation and test).
+    /// In the end-of-epoch evaluation (the validation set).
     pub eval_s: f64,
 }
 
