@@ -5,6 +5,8 @@
 //!   processes × input path × architecture × R, and `bench.csv` / the head of `bench.md`.
 //! * [`peer`]: whole runs of ours and of a plain PyTorch loop (`scripts/bench/peer.py`) back to
 //!   back on this machine, and their same-run ratios.
+//! * [`run`]: one invocation as the `bench` binary asks for it (the sections, the hidden
+//!   child answers, the whole bench as text).
 //! * [`sim`]: the task-group simulator's generation against the training it feeds, and the
 //!   embedding tables' step, dense against sparse.
 //!
@@ -18,6 +20,7 @@ mod child;
 pub mod config;
 pub mod error;
 pub mod peer;
+pub mod run;
 pub mod sim;
 pub mod step;
 

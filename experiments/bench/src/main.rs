@@ -7,12 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use adatt_bench::{peer, sim, step, BenchConfig};
-use adatt_data::{CensusConfig, Protocol};
-use adatt_train::{resolve_threads, TrainData};
+use adatt_bench::run::{self, Devices};
+use adatt_bench::{step, BenchConfig};
+use adatt_train::resolve_threads;
 use anyhow::{Context, Result};
 use clap::Parser;
-use tch::Device;
 
 #[derive(Parser)]
 struct Args {
@@ -22,9 +21,9 @@ struct Args {
     /// Output directory.
     #[arg(long, default_value = "results/bench")]
     out: PathBuf,
-    /// Devices: cpu, cuda or both (cuda only where present).
-    #[arg(long, default_value = "both")]
-    devices: String,
+    /// Devices of the throughput rows (cuda only where present).
+    #[arg(long, value_enum, default_value_t = Devices::Both)]
+    devices: Devices,
     /// Intra-op threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -79,80 +78,36 @@ fn run(a: &Args) -> Result<()> {
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
     if a.simulator_only {
-        let sb = cfg
-            .simulator
-            .as_ref()
-            .context("the config has no [simulator]")?;
-        let md = sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?;
-        return write_section(
-            a,
-            "simulator.md",
-            "Simulated data (bench --simulator-only)",
-            &md,
-        );
+        let md = run::simulator_section(&cfg, &a.config, threads)?;
+        let title = "Simulated data (bench --simulator-only)";
+        return write_section(a, "simulator.md", title, &md);
     }
-    let ds = adatt_data::load_census(&CensusConfig {
-        data_dir: "data/census-income".into(),
-        protocol: Protocol::Paper,
-        split_seed: 1,
-    })?;
-    let mut devices = vec![];
-    if a.devices != "cuda" {
-        devices.push(Device::Cpu);
-    }
-    if a.devices != "cpu" && tch::Cuda::is_available() {
-        devices.push(Device::Cuda(0));
-    }
-    if let Some(mi) = a.whole_run {
-        let pb = cfg.peer.as_ref().context("the config has no [peer]")?;
-        let bm = cfg.models.get(mi).context("--whole-run: no such model")?;
-        let run = peer::ours(&ds, bm, &cfg.train, pb)?;
-        println!("{}", serde_json::to_string(&run)?);
+    let ds = run::census()?;
+    if let Some(model) = a.whole_run {
+        let whole = run::whole_run(&cfg, &a.config, &ds, model)?;
+        println!("{}", serde_json::to_string(&whole)?);
         return Ok(());
-    }
-    let peer_section = |cfg: &BenchConfig| -> Result<String> {
-        let pb = cfg.peer.as_ref().context("the config has no [peer]")?;
-        Ok(peer::section(
-            &a.config,
-            &cfg.models,
-            &cfg.train,
-            pb,
-            threads,
-        )?)
-    };
-    if a.peer_only {
-        let md = peer_section(&cfg)?;
-        return write_section(a, "peer.md", "PyTorch peer (bench --peer-only)", &md);
     }
     if let Some(one) = &a.one {
         // Child of `--jobs`: one CPU measurement, as JSON on stdout.
-        let input = *cfg.inputs.get(one[0]).context("--one: no such input")?;
-        let bm = cfg.models.get(one[1]).context("--one: no such model")?;
-        let data = TrainData::new(&ds, input, Device::Cpu, 0);
-        let m = step::measure(&data, bm, &cfg, one[2])?;
-        println!("{}", serde_json::to_string(&m)?);
+        let idx: [usize; 3] = one.as_slice().try_into().context("--one takes 3 values")?;
+        println!("{}", serde_json::to_string(&run::one(&cfg, &ds, idx)?)?);
         return Ok(());
     }
-    let job_counts: Vec<usize> = match a.jobs {
-        Some(j) => vec![j],
-        None => cfg.jobs.clone(),
-    };
+    if a.peer_only {
+        let md = run::peer_section(&cfg, &a.config, threads)?;
+        return write_section(a, "peer.md", "PyTorch peer (bench --peer-only)", &md);
+    }
+    let job_counts = a.jobs.map_or_else(|| cfg.jobs.clone(), |j| vec![j]);
     let sel = step::Selection {
         config: &a.config,
-        devices: &devices,
+        devices: &a.devices.present(),
         job_counts: &job_counts,
         max_replicas: a.max_replicas,
         threads,
     };
-    let rows = step::rows(&cfg, &ds, &sel)?;
-    let (csv, mut md) = step::tables(&rows, &cfg, threads, ds.train.n_rows);
+    let (csv, md) = run::full(&cfg, &ds, &sel)?;
     write_file(&a.out, "bench.csv", csv)?;
-    if cfg.peer.is_some() {
-        md.push_str(&peer_section(&cfg)?);
-    }
-    if let Some(sb) = &cfg.simulator {
-        md.push_str(&sim::section(sb, &cfg.train, threads, cfg.warmup_steps)?);
-    }
     write_file(&a.out, "bench.md", md)?;
     eprintln!("wrote {}/bench.{{md,csv}}", a.out.display());
     Ok(())
