@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use adatt_data::sim::{presets, TaskFamily, TaskRole};
+use adatt_data::sim::{TaskFamily, TaskRole};
 use adatt_data::TaskKind;
-use adatt_train::{DataConfig, ExperimentConfig, TrainError};
+use adatt_train::{DataConfig, ExperimentConfig};
 use serde::Serialize;
 
 use crate::AnalysisError;
@@ -47,7 +47,7 @@ pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
     else {
         return Ok(None);
     };
-    let sim = presets::preset(preset).map_err(TrainError::from)?;
+    let sim = cfg.data.sim_config().map_err(AnalysisError::from)?;
     Ok(Some(Truth {
         preset: preset.clone(),
         world_seed: *world_seed,

@@ -44,6 +44,15 @@ pub enum DataConfig {
         test_rows: usize,
         /// Embedding dimension of every id feature.
         embedding_dim: usize,
+        /// The world's number of users, replacing the preset's (same rates and relations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        users: Option<usize>,
+        /// The world's number of items, replacing the preset's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        items: Option<usize>,
+        /// The T×T cosines between the task directions, replacing the preset's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relations: Option<Vec<Vec<f64>>>,
     },
 }
 
@@ -83,7 +92,8 @@ impl DataConfig {
                     reported: true,
                 })
                 .collect(),
-            DataConfig::Simulator { preset, .. } => adatt_data::sim::presets::preset(preset)
+            DataConfig::Simulator { .. } => self
+                .sim_config()
                 .map(|c| {
                     c.tasks
                         .iter()
@@ -150,9 +160,7 @@ impl DataConfig {
     pub fn n_tasks(&self) -> usize {
         match self {
             DataConfig::Census { .. } => adatt_data::TASK_NAMES.len(),
-            DataConfig::Simulator { preset, .. } => adatt_data::sim::presets::preset(preset)
-                .map(|c| c.tasks.len())
-                .unwrap_or(0),
+            DataConfig::Simulator { .. } => self.sim_config().map(|c| c.tasks.len()).unwrap_or(0),
         }
     }
     /// Replace the protocol (the `PROTOCOL=` override; refused for simulated data by
@@ -175,8 +183,54 @@ impl DataConfig {
             _ => Ok(()),
         }
     }
-    /// What can be checked without loading: the simulator's preset exists and its sizes are
-    /// usable.
+    /// The simulator's world: the preset with this config's `users`, `items` and `relations`
+    /// in place of its own (none for Census data).
+    pub fn sim_config(&self) -> Result<adatt_data::sim::SimConfig> {
+        let DataConfig::Simulator { preset, .. } = self else {
+            return Err(TrainError::ConfigValue {
+                key: "data.source".into(),
+                message: "Census data has no simulator world".into(),
+            });
+        };
+        self.with_overrides(adatt_data::sim::presets::preset(preset)?)
+    }
+
+    fn with_overrides(
+        &self,
+        mut sim: adatt_data::sim::SimConfig,
+    ) -> Result<adatt_data::sim::SimConfig> {
+        if let DataConfig::Simulator {
+            users,
+            items,
+            relations,
+            ..
+        } = self
+        {
+            if let Some(u) = users {
+                sim.users = *u;
+            }
+            if let Some(i) = items {
+                sim.items = *i;
+            }
+            if let Some(r) = relations {
+                if r.len() != sim.tasks.len() {
+                    return Err(TrainError::ConfigValue {
+                        key: "data.relations".into(),
+                        message: format!(
+                            "{} rows for the preset's {} tasks",
+                            r.len(),
+                            sim.tasks.len()
+                        ),
+                    });
+                }
+                sim.relations = r.clone();
+            }
+        }
+        Ok(sim)
+    }
+
+    /// What can be checked without loading: the simulator's preset exists, its overrides give
+    /// a valid world and its sizes are usable.
     pub fn validate(&self) -> Result<()> {
         let DataConfig::Simulator {
             preset,
@@ -189,10 +243,19 @@ impl DataConfig {
         else {
             return Ok(());
         };
-        adatt_data::sim::presets::preset(preset).map_err(|e| TrainError::ConfigValue {
-            key: "data.preset".into(),
-            message: e.to_string(),
-        })?;
+        let sim =
+            adatt_data::sim::presets::preset(preset).map_err(|e| TrainError::ConfigValue {
+                key: "data.preset".into(),
+                message: e.to_string(),
+            })?;
+        self.with_overrides(sim)?
+            .validate(&format!(
+                "preset {preset} with this config's [data] overrides"
+            ))
+            .map_err(|e| TrainError::ConfigValue {
+                key: "data".into(),
+                message: e.to_string(),
+            })?;
         for (key, v) in [
             ("data.train_rows", train_rows),
             ("data.valid_rows", valid_rows),

@@ -101,14 +101,14 @@ pub fn load_data(data: &DataConfig) -> Result<LoadedData> {
             &data.census().expect("a Census config"),
         )?)),
         DataConfig::Simulator {
-            preset,
             world_seed,
             train_rows,
             valid_rows,
             test_rows,
             embedding_dim,
+            ..
         } => {
-            let cfg = adatt_data::sim::presets::preset(preset)?;
+            let cfg = data.sim_config()?;
             Ok(LoadedData::Simulated(SimData {
                 sim: Simulator::new(&cfg, *world_seed)?,
                 train_rows: *train_rows,
