@@ -767,7 +767,10 @@ pub fn terminal_table(r: &Report) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
-    let mut s = format!("{:<width$}  {:>4}  {:>6}", "entry", "n", "failed");
+    let mut s = format!(
+        "{:<width$}  {:>4}  {:>6}  {:>8}",
+        "entry", "n", "failed", "diverged"
+    );
     for t in &r.tasks {
         write!(s, "  {t:>14}").expect("write");
     }
@@ -776,10 +779,11 @@ pub fn terminal_table(r: &Report) -> String {
         let c = row[0];
         write!(
             s,
-            "{:<width$}  {:>4}  {:>6}",
+            "{:<width$}  {:>4}  {:>6}  {:>8}",
             c.entry,
             row_runs(&row),
-            c.failed + c.diverged
+            c.failed,
+            c.diverged
         )
         .expect("write");
         for x in row {
@@ -850,6 +854,40 @@ mod tests {
         let cols: Vec<&str> = term.lines().nth(1).unwrap().split_whitespace().collect();
         assert_eq!(cols[..3], ["a", "2", "0"], "{term}");
         assert!(table_md(&rep, "t", "").contains(" 2 | 0 | 0 |"));
+    }
+
+    /// The terminal table counts failed and diverged runs apart, as `table.md` does: one
+    /// finished, one diverged and one failed run of an entry show n 1, failed 1, diverged 1.
+    #[test]
+    fn the_terminal_table_counts_failed_and_diverged_runs_apart() {
+        let cfg = ExperimentConfig::from_toml_str(
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
+                + r#"
+[[entries]]
+name = "a"
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+"#),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let mut recs: Vec<RunRecord> = (0..3).map(|seed| record(&cfg, 0, seed, 0.5)).collect();
+        recs[1].status = adatt_train::Status::Diverged {
+            reason: "exploding loss".into(),
+        };
+        recs[2].status = adatt_train::Status::Failed {
+            reason: "non-finite loss".into(),
+        };
+        let rep = build_report(&cfg, &recs);
+        let term = terminal_table(&rep);
+        let head: Vec<&str> = term.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(head[..4], ["entry", "n", "failed", "diverged"], "{term}");
+        let cols: Vec<&str> = term.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(cols[..4], ["a", "1", "1", "1"], "{term}");
+        assert!(
+            table_md(&rep, "t", "").contains(" 1 | 1 | 1 |"),
+            "{}",
+            table_md(&rep, "t", "")
+        );
     }
 
     /// The NE differences against scipy: `stats.ttest_1samp(100 * (a - ref) / ref, 0)` with

@@ -80,11 +80,64 @@ fn main_with<A: clap::Parser>(
     let cmd = A::command().about(about).mut_arg("config", |a| {
         a.default_value(default_config).required(false)
     });
-    let args = match A::from_arg_matches(&cmd.get_matches()) {
+    let matches = match cmd.clone().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => exit_on_parse_error(&cmd, e),
+    };
+    let args = match A::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => e.exit(),
+        Err(e) => exit_on_parse_error(&cmd, e),
     };
     adatt_train::term::finish(body(args).map_err(Box::<dyn std::error::Error + Send + Sync>::from))
+}
+
+/// Exits on a command-line error as clap does (usage errors with code 2, help and version
+/// with 0), except that a bad value read from an `ADATT_*` environment variable is blamed on
+/// the variable, not on the flag the user did not type.
+pub fn exit_on_parse_error(cmd: &clap::Command, e: clap::Error) -> ! {
+    if let Some(line) = env_value_error(cmd, &e, std::env::args_os()) {
+        eprintln!("error: {line}");
+        std::process::exit(2);
+    }
+    e.exit()
+}
+
+/// The message of a clap value error whose value came from the environment: the flag's
+/// `'--jobs <JOBS>'` replaced by the variable, or `None` when the flag was on the command line
+/// or the value is not the variable's.
+fn env_value_error(
+    cmd: &clap::Command,
+    e: &clap::Error,
+    argv: impl Iterator<Item = std::ffi::OsString>,
+) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let ContextValue::String(arg) = e.get(ContextKind::InvalidArg)? else {
+        return None;
+    };
+    let ContextValue::String(value) = e.get(ContextKind::InvalidValue)? else {
+        return None;
+    };
+    let long = arg.strip_prefix("--")?.split([' ', '=']).next()?;
+    let var = cmd
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))?
+        .get_env()?
+        .to_str()?
+        .to_owned();
+    let typed = argv.skip(1).any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")))
+    });
+    if typed || std::env::var(&var).ok().as_deref() != Some(value.as_str()) {
+        return None;
+    }
+    let first = e.render().to_string();
+    let first = first
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    Some(first.replace(&format!("'{arg}'"), &format!("{var} (read for --{long})")))
 }
 
 /// The whole `main` of a grid experiment binary whose config is `default_config`: [`run`], or

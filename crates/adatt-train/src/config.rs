@@ -547,6 +547,9 @@ impl Seeds {
     }
 }
 
+/// The most seeds a grid takes (each seed of each entry is a planned run and a record).
+pub const MAX_SEEDS: u64 = 1_000_000;
+
 const SEEDS_EXPECTED: &str =
     "a list of seeds like [0, 1, 5] or a range like { start = 0, count = 100 }";
 
@@ -602,6 +605,11 @@ impl<'de> Visitor<'de> for SeedsVisitor {
         let count = count.ok_or_else(|| missing("count"))?;
         if count == 0 {
             return Err(RANGE_COUNT.refuse(0));
+        }
+        if count > MAX_SEEDS {
+            return Err(de::Error::custom(format!(
+                "the seeds range counts {count} seeds; a grid takes at most {MAX_SEEDS}"
+            )));
         }
         if start.checked_add(count).is_none() {
             return Err(de::Error::custom(format!(
@@ -1023,13 +1031,74 @@ impl ExperimentConfig {
         let mut cfg: Self =
             toml::from_str(text).map_err(|e| TrainError::config_parse(path, text, &e))?;
         if let Some(dir) = &cfg.output_dir {
-            check_output_dir(dir, "output_dir")?;
+            check_output_dir(dir, "output_dir").map_err(|e| match e {
+                TrainError::ConfigValue { key, message } => TrainError::ConfigValue {
+                    key,
+                    message: format!("{message} (in {})", path.display()),
+                },
+                other => other,
+            })?;
         }
         for sweep in std::mem::take(&mut cfg.sweeps) {
             cfg.entries.extend(sweep.entries()?);
         }
         Ok(cfg)
     }
+    /// What simulated data and the training settings say together: `train.max_train_rows`
+    /// acts on Census tables only (a stream's length is `data.train_rows`); the checkpoints
+    /// fall on distinct steps of the stream ([`crate::schedule::Schedule`]); the validation
+    /// and test sets can be expected to hold both classes of every binary task.
+    fn validate_simulated_train(&self) -> Result<()> {
+        let DataConfig::Simulator {
+            train_rows,
+            valid_rows,
+            test_rows,
+            ..
+        } = &self.data
+        else {
+            return Ok(());
+        };
+        if self.train.max_train_rows > 0 {
+            return Err(TrainError::ConfigValue {
+                key: "train.max_train_rows".into(),
+                message: format!(
+                    "acts on Census tables only; simulated data trains on the first \
+                     `data.train_rows` examples of its stream (here {train_rows})"
+                ),
+            });
+        }
+        crate::schedule::Schedule::new(*train_rows, &self.train)?;
+        let sim = self.data.sim_config()?;
+        for (key, rows) in [
+            ("data.valid_rows", *valid_rows),
+            ("data.test_rows", *test_rows),
+        ] {
+            for task in &sim.tasks {
+                let Some(p) = task.positive_rate else {
+                    continue;
+                };
+                let (rarer, class) = if p < 0.5 {
+                    (p, "positives")
+                } else {
+                    (1.0 - p, "negatives")
+                };
+                if (rows as f64) * rarer < 1.0 {
+                    return Err(TrainError::ConfigValue {
+                        key: key.into(),
+                        message: format!(
+                            "{rows} rows hold {:.2} expected {class} of task `{}` (rate {p}): \
+                             too few for its AUC and NE; give at least {} rows (10 expected)",
+                            rows as f64 * rarer,
+                            task.name,
+                            (10.0 / rarer).ceil()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Read and parse a TOML file (not validated; call [`ExperimentConfig::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| TrainError::ConfigIo {
@@ -1041,6 +1110,7 @@ impl ExperimentConfig {
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
         self.data.validate()?;
+        self.validate_simulated_train()?;
         if let Some(why) = plain_name_problem(&self.name) {
             return Err(TrainError::ConfigValue {
                 key: "name".into(),

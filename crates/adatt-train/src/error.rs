@@ -29,6 +29,15 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
+    /// A command-line or environment override is refused (named as the user gave it, e.g.
+    /// `--seeds / ADATT_SEEDS`).
+    #[error("`{name}` is invalid: {message}")]
+    Override {
+        /// The flag and its variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The model config was rejected by the models crate.
     #[error("model `{entry}`: {source}")]
     Model {

@@ -13,6 +13,7 @@ use tch::Tensor;
 use crate::config::{DataConfig, ExperimentConfig, TrainConfig};
 use crate::error::{Result, TrainError};
 use crate::manifest::{self, Manifest};
+use crate::metrics::{MetricKind, TaskMetrics};
 use crate::records::{
     read_all_records, records_file, RecordWriter, RunRecord, Shard, UnixTime, RECORD_VERSION,
 };
@@ -194,21 +195,45 @@ pub fn run_grid<'a>(
     run_grid_with_hook(cfg, data, opts, None)
 }
 
-/// One line for a finished run: its test AUC per task at the best epoch, or why it did not
-/// finish well.
-fn run_line(done: usize, total: usize, entry: &str, rec: &RunRecord, wall_s: f64) -> String {
+/// One line for a finished run: its test AUC per binary task and MSE per regression task
+/// (`kinds`) at the best epoch, or why it did not finish well.
+fn run_line(
+    done: usize,
+    total: usize,
+    entry: &str,
+    rec: &RunRecord,
+    kinds: &[MetricKind],
+    wall_s: f64,
+) -> String {
     let head = format!("[{done}/{total}] {entry}, seed {}:", rec.seed);
     match (&rec.status, &rec.best) {
         (Status::Ok, Some(b)) => {
-            let aucs: Vec<String> = rec
-                .tasks
-                .iter()
-                .zip(&b.test)
-                .map(|(t, m)| format!("{t} {:.4}", m.auc))
-                .collect();
+            let of_kind = |kind: MetricKind, value: fn(&TaskMetrics) -> f64| -> Vec<String> {
+                rec.tasks
+                    .iter()
+                    .zip(&b.test)
+                    .zip(kinds)
+                    .filter(|(_, k)| **k == kind)
+                    .map(|((t, m), _)| format!("{t} {:.4}", value(m)))
+                    .collect()
+            };
+            let mut parts = Vec::new();
+            for (name, kind, value) in [
+                (
+                    "AUC",
+                    MetricKind::Binary,
+                    (|m| m.auc) as fn(&TaskMetrics) -> f64,
+                ),
+                ("MSE", MetricKind::Regression, |m| m.loss),
+            ] {
+                let v = of_kind(kind, value);
+                if !v.is_empty() {
+                    parts.push(format!("{name} {}", v.join(", ")));
+                }
+            }
             format!(
-                "{head} test AUC {} (best epoch {} of {}), {wall_s:.0} s",
-                aucs.join(", "),
+                "{head} test {} (best epoch {} of {}), {wall_s:.0} s",
+                parts.join("; "),
                 rec.best_epoch.map_or(0, |e| e + 1),
                 rec.epochs.len()
             )
@@ -237,6 +262,10 @@ pub fn run_grid_with_hook<'a>(
     let data_ref: DataRef<'_> = data.into();
     let task_names = data_ref.task_names();
     cfg.validate(task_names.len())?;
+    // Checkpoints that would be evaluated twice or not at all are refused before anything is
+    // written.
+    let schedule =
+        crate::schedule::Schedule::new(data_ref.train_rows(cfg.train.max_train_rows), &cfg.train)?;
     let io = |path: &std::path::Path| {
         let path = path.to_owned();
         move |source| TrainError::Io { path, source }
@@ -334,13 +363,11 @@ pub fn run_grid_with_hook<'a>(
         cfg.run.input,
         opts.device,
         cfg.train.max_train_rows,
-    );
+    )?;
     data.eval_batch = cfg.run.resolve_eval_batch(opts.device);
 
     let show = opts.progress && crate::term::stderr_is_terminal();
-    let n_train = data.train.n();
-    let steps_per_group =
-        n_train.div_ceil(cfg.train.batch_size.min(n_train).max(1)) * cfg.train.epochs;
+    let steps_per_group = schedule.total_steps;
     let groups = replica_groups(&todo, opts.replicas);
     let n_groups = groups.len();
     let grid_bar = show.then(|| {
@@ -419,7 +446,14 @@ pub fn run_grid_with_hook<'a>(
             };
             writer.append(&rec)?;
             trained += 1;
-            crate::term::line(run_line(trained, todo.len(), &e.name, &rec, out.wall_s));
+            crate::term::line(run_line(
+                trained,
+                todo.len(),
+                &e.name,
+                &rec,
+                &data.kinds,
+                out.wall_s,
+            ));
         }
         if let Some(b) = &grid_bar {
             b.set_message(format!("{trained}/{} runs", todo.len()));

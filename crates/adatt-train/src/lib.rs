@@ -30,6 +30,7 @@ pub mod parity;
 pub mod records;
 pub mod rows;
 pub mod runtime;
+pub mod schedule;
 pub mod source;
 pub mod study;
 pub mod sweep;

@@ -64,11 +64,25 @@ pub fn libtorch_version() -> String {
         .to_owned()
 }
 
-/// `git describe --always --abbrev=12` of the checkout, with `-dirty` when a tracked file outside
-/// `results/` differs from HEAD. Results written by a run do not make its code dirty.
+/// The checkout this binary was built from: the workspace root, two levels above this crate.
+const SOURCE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// `git describe --always --abbrev=12` of the checkout this binary was built from (not of the
+/// caller's working directory), with `-dirty` when a tracked file outside `results/` differs
+/// from HEAD. Results written by a run do not make its code dirty. `None` where that checkout
+/// is gone (a binary copied to another machine) or git is missing.
 pub fn git_revision() -> Option<String> {
     let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").args(args).output().ok()?;
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(SOURCE_ROOT)
+            .args(args)
+            // The caller's repository must not be read instead of ours.
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .output()
+            .ok()?;
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())

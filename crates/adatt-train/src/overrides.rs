@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use adatt_data::Protocol;
 
-use crate::config::{DataConfig, DeviceChoice, RunConfig, Seeds};
+use crate::config::{DataConfig, DeviceChoice, RunConfig, Seeds, MAX_SEEDS};
 use crate::error::{Result, TrainError};
 
 /// Parsed overrides; `None` keeps the config's value.
@@ -26,9 +26,9 @@ pub struct Overrides {
     pub replicas: Option<usize>,
 }
 
-fn bad(key: &str, message: String) -> TrainError {
-    TrainError::ConfigValue {
-        key: key.into(),
+fn bad(name: &str, message: String) -> TrainError {
+    TrainError::Override {
+        name: name.into(),
         message,
     }
 }
@@ -50,17 +50,28 @@ impl Overrides {
     ) -> Result<Self> {
         let seeds = nonempty(seeds)
             .map(|s| -> Result<Seeds> {
+                const KEY: &str = "--seeds / ADATT_SEEDS";
                 if s.contains(',') {
-                    let v: std::result::Result<Vec<u64>, _> =
-                        s.split(',').map(|x| x.trim().parse::<u64>()).collect();
-                    v.map(Seeds::List)
-                        .map_err(|e| bad("--seeds / ADATT_SEEDS", format!("`{s}`: {e}")))
+                    let v = s
+                        .split(',')
+                        .map(|x| x.trim().parse::<u64>())
+                        .collect::<std::result::Result<Vec<u64>, _>>()
+                        .map_err(|e| bad(KEY, format!("`{s}`: {e}")))?;
+                    let mut seen = std::collections::BTreeSet::new();
+                    if let Some(d) = v.iter().find(|x| !seen.insert(**x)) {
+                        return Err(bad(KEY, format!("`{s}`: seed {d} is listed twice")));
+                    }
+                    Ok(Seeds::List(v))
                 } else {
-                    let n: u64 = s
-                        .parse()
-                        .map_err(|e| bad("--seeds / ADATT_SEEDS", format!("`{s}`: {e}")))?;
+                    let n: u64 = s.parse().map_err(|e| bad(KEY, format!("`{s}`: {e}")))?;
                     if n == 0 {
-                        return Err(bad("--seeds / ADATT_SEEDS", "must be at least 1".into()));
+                        return Err(bad(KEY, "must be at least 1".into()));
+                    }
+                    if n > MAX_SEEDS {
+                        return Err(bad(
+                            KEY,
+                            format!("{n} seeds: a grid takes at most {MAX_SEEDS} seeds"),
+                        ));
                     }
                     Ok(Seeds::Range { start: 0, count: n })
                 }
@@ -180,6 +191,35 @@ mod tests {
         assert_eq!("cuda".parse::<DeviceChoice>(), Ok(DeviceChoice::Cuda));
         assert!("tpu".parse::<DeviceChoice>().is_err());
         assert!("dirty".parse::<Protocol>().is_err());
+    }
+
+    /// A repeated seed or a count no machine could plan is refused at once, blaming the
+    /// override (the config file is not at fault).
+    #[test]
+    fn seed_overrides_refuse_repeats_and_counts_past_the_limit() {
+        for (s, fragment) in [
+            ("1,1,2", "seed 1 is listed twice"),
+            ("18446744073709551615", "a grid takes at most 1000000 seeds"),
+            ("4294967296", "a grid takes at most 1000000 seeds"),
+            ("1000001", "a grid takes at most 1000000 seeds"),
+        ] {
+            let e = Overrides::parse(Some(s), None, None, None, None).unwrap_err();
+            match &e {
+                TrainError::Override { name, message } => {
+                    assert_eq!(name, "--seeds / ADATT_SEEDS", "{s}");
+                    assert!(message.contains(fragment), "{s}: {message}");
+                }
+                other => panic!("{s}: {other:?}"),
+            }
+        }
+        let o = Overrides::parse(Some("1000000"), None, None, None, None).unwrap();
+        assert_eq!(
+            o.seeds,
+            Some(Seeds::Range {
+                start: 0,
+                count: 1_000_000
+            })
+        );
     }
 
     #[test]

@@ -69,6 +69,16 @@ impl DataRef<'_> {
         }
     }
 
+    /// Training rows per epoch: the Census training table (its first `max_train_rows` rows
+    /// when that is > 0), or the simulated stream's `train_rows`.
+    pub fn train_rows(&self, max_train_rows: usize) -> usize {
+        match self {
+            DataRef::Census(d) if max_train_rows > 0 => max_train_rows.min(d.train.n_rows),
+            DataRef::Census(d) => d.train.n_rows,
+            DataRef::Simulated(s) => s.train_rows,
+        }
+    }
+
     /// What identifies the data's content, for the manifests: the Census files' sha256, or the
     /// simulator's preset, world seed and sizes.
     pub fn fingerprint(&self) -> std::collections::BTreeMap<String, String> {

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use adatt_data::sim::SimStream;
+use adatt_data::sim::{SimRows, SimStream, SimTask};
 use adatt_data::{Dataset, TaskKind};
 use adatt_models::{EmbeddingSpec, InputSpec, Model, ModelConfig};
 use rand::seq::SliceRandom;
@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::config::{InputMode, Selection, TaskWeighting, TrainConfig};
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 use crate::metrics::{evaluate_many, MetricKind, TaskMetrics};
 use crate::optim::{Adam, AdamConfig, AdamImpl};
 pub use crate::rows::{DeviceSplit, InputRows, StreamRows, TrainRows};
+use crate::schedule::Schedule;
 use crate::source::{DataRef, SimData};
 
 /// ChaCha stream used for the shuffle order (the model's init uses its own stream 0 inside the
@@ -100,11 +101,16 @@ impl TrainData {
     /// NE of a binary task is normalised by its configured positive rate, which the
     /// calibration makes the world's (a constant per task: relative NE differences do not
     /// depend on it).
-    pub fn simulated(sd: &SimData, device: Device) -> Self {
+    ///
+    /// Refused: a validation or test set without both classes of a binary task (its AUC would
+    /// be NaN).
+    pub fn simulated(sd: &SimData, device: Device) -> Result<Self> {
         let cfg = sd.sim.config();
         let (n_ids, n_dense, t) = (2 + cfg.contexts.len(), cfg.dense, cfg.tasks.len());
-        let split = |stream, n| {
-            DeviceSplit::simulated(&sd.sim.rows(stream, 0, n), n_ids, n_dense, t, device)
+        let split = |stream, n, key: &str| -> Result<DeviceSplit> {
+            let rows = sd.sim.rows(stream, 0, n);
+            check_both_classes(&rows, &cfg.tasks, key)?;
+            Ok(DeviceSplit::simulated(&rows, n_ids, n_dense, t, device))
         };
         let train_base_rates = cfg.tasks.iter().map(|task| task.target()).collect();
         let embeddings: Vec<EmbeddingSpec> = sd
@@ -117,7 +123,7 @@ impl TrainData {
             })
             .collect();
         let width = embeddings.iter().map(|e| e.dim).sum::<usize>() + n_dense;
-        TrainData {
+        Ok(TrainData {
             device,
             task_names: cfg.tasks.iter().map(|t| t.name.clone()).collect(),
             kinds: cfg
@@ -134,9 +140,9 @@ impl TrainData {
             mode: InputMode::Dense,
             eval_batch: crate::config::auto_eval_batch(device),
             train: TrainRows::Stream(Box::new(StreamRows::new(&sd.sim, sd.train_rows))),
-            valid: split(SimStream::Valid, sd.valid_rows),
-            test: split(SimStream::Test, sd.test_rows),
-        }
+            valid: split(SimStream::Valid, sd.valid_rows, "data.valid_rows")?,
+            test: split(SimStream::Test, sd.test_rows, "data.test_rows")?,
+        })
     }
 
     /// [`TrainData::new`] or [`TrainData::simulated`], by the data's kind.
@@ -145,9 +151,9 @@ impl TrainData {
         mode: InputMode,
         device: Device,
         max_train_rows: usize,
-    ) -> Self {
+    ) -> Result<Self> {
         match data {
-            DataRef::Census(ds) => TrainData::new(ds, mode, device, max_train_rows),
+            DataRef::Census(ds) => Ok(TrainData::new(ds, mode, device, max_train_rows)),
             DataRef::Simulated(sd) => TrainData::simulated(sd, device),
         }
     }
@@ -155,6 +161,34 @@ impl TrainData {
     fn n_tasks(&self) -> usize {
         self.task_names.len()
     }
+}
+
+/// Refuses generated evaluation rows in which a binary task has only one class, naming the
+/// config key of the set's size.
+fn check_both_classes(rows: &SimRows, tasks: &[SimTask], key: &str) -> Result<()> {
+    let t = tasks.len();
+    for (k, task) in tasks.iter().enumerate() {
+        if task.kind != TaskKind::Binary {
+            continue;
+        }
+        let positives = (0..rows.n).filter(|i| rows.labels[i * t + k] > 0.5).count();
+        if positives == 0 || positives == rows.n {
+            let class = if positives == 0 {
+                "positive"
+            } else {
+                "negative"
+            };
+            return Err(TrainError::ConfigValue {
+                key: key.into(),
+                message: format!(
+                    "its {} generated rows hold no {class} example of task `{}`, so its AUC is \
+                     undefined; give more rows",
+                    rows.n, task.name
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Evaluation of one split at one point of training, for one replica.
@@ -453,34 +487,6 @@ fn dwa_update(history: &[Vec<f64>], epoch: usize, n_tasks: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The steps of a run: batch size, steps per epoch, and the global steps after which a
-/// checkpoint evaluation runs (with its fraction of the training stream).
-struct Schedule {
-    bs: usize,
-    steps: usize,
-    ckpts: Vec<(usize, f64)>,
-}
-
-impl Schedule {
-    fn new(n: usize, cfg: &TrainConfig) -> Self {
-        let bs = cfg.batch_size.min(n);
-        let steps = n.div_ceil(bs);
-        let total_steps = steps * cfg.epochs;
-        let mut ckpts: Vec<(usize, f64)> = cfg
-            .checkpoints
-            .iter()
-            .map(|f| {
-                (
-                    ((f * total_steps as f64).round() as usize).clamp(1, total_steps),
-                    *f,
-                )
-            })
-            .collect();
-        ckpts.sort_by_key(|a| a.0);
-        Schedule { bs, steps, ckpts }
-    }
-}
-
 /// Each replica's shuffle order: its own ChaCha stream [`SHUFFLE_STREAM`] of its seed.
 struct Shuffles(Vec<ChaCha8Rng>);
 
@@ -646,14 +652,17 @@ impl Runs {
                     reason: format!("non-finite training loss ({l}) in epoch {epoch}"),
                 };
             }
-            if o.status == Status::Ok {
-                let score = criterion(cfg.selection, &e);
-                if score > self.best_score[i] {
-                    self.best_score[i] = score;
-                    o.best_epoch = Some(epoch);
-                    o.best = Some(e.clone());
-                    improved[i] = true;
-                }
+            let score = criterion(cfg.selection, &e);
+            if o.status == Status::Ok && score.is_nan() {
+                o.status = Status::Failed {
+                    reason: format!("the validation score is NaN in epoch {epoch}"),
+                };
+            }
+            if o.status == Status::Ok && score > self.best_score[i] {
+                self.best_score[i] = score;
+                o.best_epoch = Some(epoch);
+                o.best = Some(e.clone());
+                improved[i] = true;
             }
             o.epochs.push(CurvePoint {
                 epoch,
@@ -810,7 +819,7 @@ impl GroupTraining<'_> {
         progress: &mut dyn Progress,
         loss_hook: &mut Option<LossHook<'_>>,
     ) -> Result<EpochSteps> {
-        let (data, bs) = (self.data, self.schedule.bs);
+        let (data, bs) = (self.data, self.schedule.batch_size);
         match (&data.train, perm) {
             (TrainRows::Table(table), Some(perm)) => {
                 let n = table.n as i64;
@@ -840,7 +849,7 @@ impl GroupTraining<'_> {
         progress: &mut dyn Progress,
         loss_hook: &mut Option<LossHook<'_>>,
     ) -> Result<EpochSteps> {
-        let (r, steps) = (runs.outcomes.len(), self.schedule.steps);
+        let (r, steps) = (runs.outcomes.len(), self.schedule.steps_per_epoch);
         let mut loss_sum = Tensor::zeros([r as i64], (Kind::Float, self.data.device));
         let mut last_weighted = None;
         for step in 0..steps {
@@ -870,8 +879,8 @@ impl GroupTraining<'_> {
 
     /// Runs the checkpoint evaluations due after global step `self.global_step`.
     fn checkpoints(&mut self, epoch: usize, step: usize, runs: &mut Runs) {
-        let (n, bs) = (self.data.train.n(), self.schedule.bs);
-        let ckpts = &self.schedule.ckpts;
+        let (n, bs) = (self.data.train.n(), self.schedule.batch_size);
+        let ckpts = &self.schedule.checkpoints;
         while self.next_ckpt < ckpts.len() && ckpts[self.next_ckpt].0 == self.global_step {
             let f = ckpts[self.next_ckpt].1;
             for (i, e) in evaluate(self.learner.model(), self.data, self.data.eval_batch)
@@ -909,7 +918,7 @@ pub fn train_group(
         data,
         cfg,
         learner: Learner::new(data, model_cfg, cfg, seeds)?,
-        schedule: Schedule::new(n, cfg),
+        schedule: Schedule::new(n, cfg)?,
         global_step: 0,
         next_ckpt: 0,
     };
@@ -932,8 +941,9 @@ pub fn train_group(
             progress,
             &mut loss_hook,
         )?;
-        let losses =
-            Vec::<f32>::try_from(&(done.loss_sum / g.schedule.steps as f64).to(Device::Cpu))?;
+        let losses = Vec::<f32>::try_from(
+            &(done.loss_sum / g.schedule.steps_per_epoch as f64).to(Device::Cpu),
+        )?;
         let train_s = epoch_start.elapsed().as_secs_f64();
         let eval_start = Instant::now();
         let evals = evaluate_split(g.learner.model(), data, &data.valid, data.eval_batch)
@@ -988,6 +998,41 @@ mod tests {
             assert!((w[k] - want).abs() < 1e-15, "{k}: {} vs {want}", w[k]);
         }
         assert!(w[2] > w[1] && w[1] > w[0]);
+    }
+
+    /// A NaN validation score never makes a best epoch: the run fails, saying so, and keeps
+    /// no best epoch (a one-class validation set gives NaN NE under `mean_valid_ne`).
+    #[test]
+    fn a_nan_validation_score_fails_the_run_instead_of_picking_an_epoch() {
+        let cfg: TrainConfig =
+            toml::from_str("batch_size = 8\nepochs = 2\nlr = 1e-3\nselection = \"mean_valid_ne\"")
+                .unwrap();
+        let m = |ne: f64| TaskMetrics {
+            auc: 0.7,
+            ne,
+            loss: 0.5,
+        };
+        let eval = |ne: f64| SplitEval {
+            valid: vec![m(0.9), m(ne)],
+            test: Vec::new(),
+        };
+        let mut runs = Runs::new(&[0, 1]);
+        let (improved, _) =
+            runs.end_epoch(0, &[0.5, 0.5], vec![eval(f64::NAN), eval(0.8)], &cfg, 8);
+        assert_eq!(improved, vec![false, true]);
+        let (improved, _) = runs.end_epoch(1, &[0.5, 0.5], vec![eval(0.7), eval(0.9)], &cfg, 8);
+        assert_eq!(improved, vec![false, false]);
+        assert_eq!(runs.outcomes[0].best_epoch, None);
+        assert_eq!(
+            runs.outcomes[0].status,
+            Status::Failed {
+                reason: "the validation score is NaN in epoch 0".into()
+            }
+        );
+        assert_eq!(
+            (runs.outcomes[1].status.clone(), runs.outcomes[1].best_epoch),
+            (Status::Ok, Some(0))
+        );
     }
 
     #[test]

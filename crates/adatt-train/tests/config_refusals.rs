@@ -336,6 +336,18 @@ fn refused_inputs_give_one_message_naming_the_key() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// The refusal of a config's `output_dir` names the file that says it.
+#[test]
+fn an_output_dir_refusal_names_its_file() {
+    let text = edit("description", "output_dir = \"/tmp/x\"\ndescription");
+    let e = ExperimentConfig::from_toml_str(&text, Path::new("configs/mine.toml")).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.contains("`output_dir`") && shown.contains("(in configs/mine.toml)"),
+        "{shown}"
+    );
+}
+
 #[test]
 fn valid_inputs_are_still_accepted() {
     let (cap, cores) = max_threads();
@@ -453,4 +465,131 @@ fn an_output_directory_that_cannot_be_created_is_named_with_the_cause() {
             "{shown}"
         );
     }
+}
+
+/// A simulated `group1` grid (click at 46 %, like at 1.9 %) of 700,000 rows in batches of 512
+/// (1368 steps), for the refusals that depend on simulated data.
+const SIM_GRID: &str = r#"
+name = "sim"
+[data]
+source = "simulator"
+preset = "group1"
+train_rows = 700000
+valid_rows = 10000
+test_rows = 10000
+embedding_dim = 4
+[train]
+batch_size = 512
+epochs = 1
+lr = 1e-3
+checkpoints = [0.25]
+[run]
+seeds = [0]
+[[entries]]
+name = "SB"
+model = { kind = "shared_bottom", bottom = [8], tower = [4] }
+"#;
+
+/// Settings a simulated grid cannot honour are refused, naming the key: a Census-only key, a
+/// checkpoint evaluated twice or at the end (with the step it lands on), evaluation sets too
+/// small to hold both classes, a relations override of the wrong size.
+#[test]
+fn simulated_grids_refuse_settings_they_cannot_honour() {
+    let cases: [(&str, &str, &str, &str); 9] = [
+        (
+            "lr = 1e-3",
+            "lr = 1e-3\nmax_train_rows = 2000",
+            "train.max_train_rows",
+            "acts on Census tables only",
+        ),
+        (
+            "checkpoints = [0.25]",
+            "checkpoints = [0.25, 0.25]",
+            "train.checkpoints",
+            "0.25 is listed twice",
+        ),
+        (
+            "checkpoints = [0.25]",
+            "checkpoints = [0.0002, 0.0005]",
+            "train.checkpoints",
+            "both land on step 1 of 1368",
+        ),
+        (
+            "train_rows = 700000",
+            "train_rows = 300",
+            "train.checkpoints",
+            "lands on step 1 of 1",
+        ),
+        (
+            "checkpoints = [0.25]",
+            "checkpoints = [0.9999]",
+            "train.checkpoints",
+            "the end of training",
+        ),
+        (
+            "valid_rows = 10000",
+            "valid_rows = 5",
+            "data.valid_rows",
+            "0.10 expected positives of task `like` (rate 0.019): too few for its AUC and NE; give at least 527 rows",
+        ),
+        (
+            "valid_rows = 10000",
+            "valid_rows = 1",
+            "data.valid_rows",
+            "0.46 expected positives of task `click`",
+        ),
+        (
+            "test_rows = 10000",
+            "test_rows = 3",
+            "data.test_rows",
+            "0.06 expected positives of task `like`",
+        ),
+        (
+            "embedding_dim = 4",
+            "embedding_dim = 4\nrelations = [[1.0]]",
+            "data.relations",
+            "1 rows for the preset's 2 tasks",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (from, to, want_key, fragment) in cases {
+        assert!(SIM_GRID.contains(from), "{from}");
+        let text = SIM_GRID.replacen(from, to, 1);
+        match check(&text) {
+            Err(TrainError::ConfigValue { key, message })
+                if key == want_key && message.contains(fragment) => {}
+            other => failures.push(format!(
+                "{to:?}: want {want_key} with {fragment:?}, got {other:?}"
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    // The smallest sets the rule accepts: 53 rows expect 1.007 likes.
+    let text = SIM_GRID.replacen("valid_rows = 10000", "valid_rows = 53", 1);
+    check(&text).unwrap();
+}
+
+/// `users`, `items` and `relations` replace the preset's; a config without them keeps the
+/// preset's world (and its record keys: `committed_records_of_every_experiment_config_are_planned`).
+#[test]
+fn a_simulated_world_takes_its_size_and_relations_from_the_data_section() {
+    let text = SIM_GRID.replacen(
+        "embedding_dim = 4",
+        "embedding_dim = 4\nusers = 1000\nitems = 400\nrelations = [[1.0, 0.7], [0.7, 1.0]]",
+        1,
+    );
+    let cfg = check(&text).unwrap();
+    let sim = cfg.data.sim_config().unwrap();
+    assert_eq!((sim.users, sim.items), (1000, 400));
+    assert_eq!(sim.relations, vec![vec![1.0, 0.7], vec![0.7, 1.0]]);
+    let preset = check(SIM_GRID).unwrap().data.sim_config().unwrap();
+    assert_eq!((preset.users, preset.items), (50_000, 20_000));
+    assert_eq!(preset.relations, vec![vec![1.0, 0.2], vec![0.2, 1.0]]);
+    let e = check(&SIM_GRID.replacen("embedding_dim = 4", "embedding_dim = 4\nusers = 0", 1))
+        .unwrap_err();
+    assert!(
+        matches!(&e, TrainError::ConfigValue { key, .. } if key == "data"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("users"), "{e}");
 }

@@ -177,3 +177,53 @@ model = { kind = "single_task", bottom = [16, 8], tower = [4] }
         }
     }
 }
+
+/// Generated evaluation sets without a positive of a binary task are refused when the data is
+/// set up (an AUC would be NaN), naming the key of the set's size; sets with one are accepted.
+/// `group1` with 53 validation rows expects 1.007 likes: some worlds draw none. The oracle is a
+/// count of the generated labels.
+#[test]
+fn evaluation_sets_without_both_classes_are_refused_when_generated() {
+    let (mut refused, mut accepted) = (0, 0);
+    for world_seed in 1..=12 {
+        let text = format!(
+            "name = \"few\"\n[data]\nsource = \"simulator\"\npreset = \"group1\"\n\
+             world_seed = {world_seed}\ntrain_rows = 1024\nvalid_rows = 53\ntest_rows = 20000\n\
+             embedding_dim = 4\n[train]\nbatch_size = 512\nepochs = 1\nlr = 1e-3\n[run]\n\
+             seeds = [0]\n[[entries]]\nname = \"SB\"\n\
+             model = {{ kind = \"shared_bottom\", bottom = [8], tower = [4] }}\n"
+        );
+        let cfg = ExperimentConfig::from_toml_str(&text, Path::new("few.toml")).unwrap();
+        cfg.validate(2).unwrap();
+        let data = load_data(&cfg.data).unwrap();
+        let adatt_train::LoadedData::Simulated(sd) = &data else {
+            panic!("simulated data")
+        };
+        let rows = sd.sim.rows(adatt_data::sim::SimStream::Valid, 0, 53);
+        let likes = (0..53).filter(|i| rows.labels[i * 2 + 1] > 0.5).count();
+        match adatt_train::TrainData::simulated(sd, Device::Cpu) {
+            Ok(_) => {
+                assert!(likes > 0, "world {world_seed}: accepted without a like");
+                accepted += 1;
+            }
+            Err(e) => {
+                assert_eq!(
+                    likes, 0,
+                    "world {world_seed}: refused with {likes} likes: {e}"
+                );
+                let shown = e.to_string();
+                assert!(
+                    shown.contains("`data.valid_rows`")
+                        && shown
+                            .contains("53 generated rows hold no positive example of task `like`"),
+                    "{shown}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        refused > 0 && accepted > 0,
+        "refused {refused}, accepted {accepted}"
+    );
+}
