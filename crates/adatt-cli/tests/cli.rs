@@ -373,7 +373,12 @@ fn slurm_array_tasks_and_the_analysis_step_cover_the_grid() {
     for k in ["1", "2"] {
         let o = run(
             "array.sh",
-            &[("SLURM_ARRAY_TASK_ID", k), ("SLURM_ARRAY_TASK_COUNT", "2")],
+            &[
+                ("SLURM_ARRAY_TASK_ID", k),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_MAX", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "2"),
+            ],
         );
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(0), "task {k}: {err}");
