@@ -73,8 +73,8 @@ help:
 	@echo "  CONFIG=path.toml        the grid config of make run / make analyze"
 	@echo "  ARGS=...                extra arguments, e.g. ARGS=--retry-failed or ARGS='--shard 1/2'"
 	@echo "  ADATT_CACHE, ADATT_VENV, CARGO_TARGET_DIR, LIBTORCH: where the venv, build, libtorch are"
-	@echo "Exit codes of the binaries: 0 ok, 1 error (one line on stderr), 3 runs recorded as failed"
-	@echo "or diverged (ARGS=--retry-failed trains them again)."
+	@echo "Exit codes of the binaries: 0 ok, 1 error (one line on stderr), 2 command-line usage error,"
+	@echo "3 runs recorded as failed or diverged (ARGS=--retry-failed trains them again)."
 
 $(ADATT_VENV)/.adatt-setup-ok: scripts/setup-venv.sh
 	@scripts/setup-venv.sh "$(ADATT_VENV)"

@@ -10,8 +10,10 @@
 //! * `adatt parity --config C.toml --device cuda` — one training step of every entry on CUDA
 //!   against the CPU (or, on the CPU, the sparse kernels against the dense path).
 //!
-//! Exit codes: 0 success, 1 error (one line on stderr), 3 a grid recorded failed or diverged
-//! runs (`--retry-failed` trains them again).
+//! Exit codes: 0 success, 1 error (one line on stderr), 2 a command-line usage error (clap's
+//! message), 3 a grid recorded failed or diverged runs (`--retry-failed` trains them again).
+//!
+//! Every file a command writes is written whole or not at all (`adatt_train::atomic`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -412,8 +414,8 @@ fn parity(
         .data
         .census()
         .with_context(|| format!("{}: parity needs Census data", config.display()))?;
-    let ds = load_census(&census)?;
     let device = device.resolve()?;
+    let ds = load_census(&census)?;
     let reference = Side {
         device: tch::Device::Cpu,
         input: adatt_train::InputMode::Dense,

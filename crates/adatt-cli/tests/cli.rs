@@ -1,6 +1,7 @@
-//! The `adatt` command as a user meets it: refused inputs as one error line with exit code 1,
-//! exit code 3 for a grid with diverged runs, byte-identical re-analysis, and no half-written
-//! file when the disk fills up during an analysis or while weights or outputs are written.
+//! The `adatt` command as a user meets it: refused inputs as one error line with exit code 1
+//! (a usage error: 2), exit code 3 for a grid with diverged runs, byte-identical re-analysis, no
+//! half-written file when the disk fills up during an analysis or while weights or outputs are
+//! written, and a missing CUDA device refused before anything is created.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -632,4 +633,94 @@ fn parity_refuses_a_tolerance_or_row_count_it_cannot_use() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_usage_error_exits_2_and_an_error_1_as_the_readme_and_make_help_say() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [&["run", "--no-such-flag"][..], &["no-such-command"], &[]] {
+        let o = adatt(d.path(), args, &[]);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("Usage: adatt"), "{}", stderr(&o));
+    }
+    let o = adatt(d.path(), &["run", "--config", "missing.toml"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(error_line(&o).starts_with("error: cannot read config missing.toml"));
+    // Each exit code is documented where users look.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let makefile = std::fs::read_to_string(root.join("Makefile")).unwrap();
+    for (text, want) in [
+        (&readme, "0 success; 1 an error, printed as one line"),
+        (&readme, "2 a command-line usage error"),
+        (
+            &readme,
+            "3 the grid ran to its end but recorded failed or diverged runs",
+        ),
+        (
+            &makefile,
+            "0 ok, 1 error (one line on stderr), 2 command-line usage error,",
+        ),
+        (&makefile, "3 runs recorded as failed or diverged"),
+    ] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(want), "`{want}` is not documented");
+    }
+}
+
+#[test]
+fn cuda_without_a_cuda_device_is_refused_before_anything_is_created() {
+    let d = tempfile::tempdir().unwrap();
+    let no_cuda = [("CUDA_VISIBLE_DEVICES", "")];
+    let cfg = write_config(d.path(), &config(|c| c));
+    let out = d.path().join("new/results");
+    let o = adatt(
+        d.path(),
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--device",
+            "cuda",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &no_cuda,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        error_line(&o).ends_with("device `cuda` requested but libtorch sees no CUDA device"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("new").exists());
+    // parity: refused before its data is loaded (there is none here) or anything written.
+    let cfg = write_config(
+        d.path(),
+        &config(|c| {
+            c.replace(
+                &format!("data_dir = \"{}\"", adatt_testkit::census_dir().display()),
+                "data_dir = \"/nonexistent\"",
+            )
+        }),
+    );
+    let o = adatt(
+        d.path(),
+        &[
+            "parity",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--device",
+            "cuda",
+            "--out",
+            "p.json",
+        ],
+        &no_cuda,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        error_line(&o),
+        "error: device `cuda` requested but libtorch sees no CUDA device"
+    );
+    assert_eq!(names(d.path()), ["c.toml"]);
 }
