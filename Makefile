@@ -51,7 +51,8 @@ help:
 	@echo "                     protocol; results/<name>/clean/; resumable). Wall time as recorded on the"
 	@echo "                     2-core VMs: Table 6 1.57 h, Table 7 1.75 h, Table 8 5.21 h, Figure 3"
 	@echo "                     0.43 h."
-	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training)"
+	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training;"
+	@echo "                     results/<name>/<folder>/ only for a folder named paper or clean)"
 	@echo "  make run CONFIG=configs/x.toml      train a grid config's missing runs, then analyse it"
 	@echo "  make analyze CONFIG=configs/x.toml  tables and figures of a grid config from its records"
 	@echo "  make bench         throughput per architecture, and whole runs against a PyTorch peer"
@@ -72,8 +73,8 @@ help:
 	@echo "  CONFIG=path.toml        the grid config of make run / make analyze"
 	@echo "  ARGS=...                extra arguments, e.g. ARGS=--retry-failed or ARGS='--shard 1/2'"
 	@echo "  ADATT_CACHE, ADATT_VENV, CARGO_TARGET_DIR, LIBTORCH: where the venv, build, libtorch are"
-	@echo "Exit codes of the binaries: 0 ok, 1 error (one line on stderr), 3 runs recorded as failed"
-	@echo "or diverged (ARGS=--retry-failed trains them again)."
+	@echo "Exit codes of the binaries: 0 ok, 1 error (one line on stderr), 2 command-line usage error,"
+	@echo "3 runs recorded as failed or diverged (ARGS=--retry-failed trains them again)."
 
 $(ADATT_VENV)/.adatt-setup-ok: scripts/setup-venv.sh
 	@scripts/setup-venv.sh "$(ADATT_VENV)"
@@ -121,22 +122,10 @@ table5: build
 	  ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/table5 --config configs/table5.toml $(ARGS) || exit $$?; \
 	done
 
-# Regenerate every table and figure from the records, without training.
+# Regenerate every table and figure from the records, without training (scripts/figures.sh:
+# Table 5 and each experiment's results/<name>/<protocol>/ folders; other folders are skipped).
 figures: build
-	@for p in paper clean; do \
-	  ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/table5 --config configs/table5.toml --phase analyze || exit $$?; \
-	done
-	@for e in $(EXPERIMENTS); do \
-	  for d in results/$$e/*/; do \
-	    ls $$d/runs*.jsonl >/dev/null 2>&1 || continue; \
-	    p=$$(basename $$d); \
-	    ADATT_PROTOCOL=$$p $(OVERRIDES) $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
-	  done; \
-	done
-	@for e in $(SIM_EXPERIMENTS); do \
-	  ls results/$$e/*/runs*.jsonl >/dev/null 2>&1 || continue; \
-	  $(BIN)/adatt analyze --config configs/$$e.toml || exit $$?; \
-	done
+	@$(OVERRIDES) scripts/figures.sh "$(BIN)" "$(TABLE5_PROTOCOLS)" "$(EXPERIMENTS)" "$(SIM_EXPERIMENTS)"
 
 # The paper's other experiments on Census (clean protocol by default; PROTOCOL=paper): Table 6
 # (NativeExpertLF ablation), Table 7 (experts per task), Table 8 (fusion levels), Figure 3

@@ -10,15 +10,17 @@
 //! * `adatt parity --config C.toml --device cuda` — one training step of every entry on CUDA
 //!   against the CPU (or, on the CPU, the sparse kernels against the dense path).
 //!
-//! Exit codes: 0 success, 1 error (one line on stderr), 3 a grid recorded failed or diverged
-//! runs (`--retry-failed` trains them again).
+//! Exit codes: 0 success, 1 error (one line on stderr), 2 a command-line usage error (clap's
+//! message), 3 a grid recorded failed or diverged runs (`--retry-failed` trains them again).
+//!
+//! Every file a command writes is written whole or not at all (`adatt_train::atomic`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use adatt_data::{load_census, CensusConfig, Protocol};
 use adatt_experiment::{GridArgs, TrainArgs};
-use adatt_models::{InputSpec, Model, ModelConfig, ModelInput};
+use adatt_models::{tensor_file, InputSpec, Model, ModelConfig, ModelInput};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -104,11 +106,11 @@ enum Cmd {
         /// Input path of the compared step.
         #[arg(long, default_value = "auto")]
         input: adatt_train::InputMode,
-        /// Training rows in the batch.
-        #[arg(long, default_value_t = 512)]
+        /// Training rows in the batch (at least 1).
+        #[arg(long, default_value_t = 512, value_parser = parse_rows)]
         rows: usize,
-        /// Largest absolute difference allowed (outputs, losses, gradients).
-        #[arg(long, default_value_t = 1e-4)]
+        /// Largest absolute difference allowed (outputs, losses, gradients): a finite number >= 0.
+        #[arg(long, default_value_t = 1e-4, value_parser = parse_tolerance)]
         tolerance: f64,
         /// Also write the differences as JSON here.
         #[arg(long)]
@@ -172,6 +174,37 @@ struct ModelFile {
     input_dim: usize,
     n_tasks: usize,
     model: ModelConfig,
+}
+
+/// `--rows`: at least 1.
+fn parse_rows(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("the step needs at least 1 row".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--tolerance`: a finite number >= 0.
+fn parse_tolerance(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        Ok(_) => Err("the tolerance must be a finite number >= 0".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The tensors of the safetensors file `path`, given as `flag`.
+fn read_tensors(path: &Path, flag: &str) -> Result<Vec<(String, tch::Tensor)>> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read {flag} {}", path.display()))?;
+    tensor_file::from_bytes(&bytes).with_context(|| format!("{flag} {}", path.display()))
+}
+
+/// Writes `tensors` as the safetensors file `out`, whole or not at all.
+fn write_tensors(tensors: &[(String, tch::Tensor)], out: &Path) -> Result<()> {
+    let bytes = tensor_file::to_bytes(tensors)?;
+    Ok(adatt_train::atomic::write(out, &bytes)?)
 }
 
 fn load_model_file(path: &Path) -> Result<(ModelConfig, InputSpec)> {
@@ -276,47 +309,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             stream,
             out,
         } => simulate(preset.as_deref(), spec.as_deref(), rows, seed, stream, &out)?,
-        Cmd::Weights { cmd } => match cmd {
-            WeightsCmd::Init { model, seed, out } => {
-                let (cfg, spec) = load_model_file(&model)?;
-                let m = Model::new(&cfg, &spec, &[seed], tch::Device::Cpu)?;
-                m.save_replica_safetensors(0, &out)?;
-                eprintln!(
-                    "{}: {} parameters -> {}",
-                    cfg.label(),
-                    m.params_per_replica(),
-                    out.display()
-                );
-            }
-            WeightsCmd::Check {
-                model,
-                weights,
-                out,
-            } => {
-                let (cfg, spec) = load_model_file(&model)?;
-                let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
-                m.load_replica_safetensors(0, &weights)
-                    .with_context(|| format!("importing {}", weights.display()))?;
-                let back = m.export_replica(0);
-                let orig = tch::Tensor::read_safetensors(&weights)?;
-                for (name, t) in &back {
-                    let o = orig.iter().find(|(n, _)| n == name).map(|(_, t)| t);
-                    match o {
-                        Some(o) if o.equal(t) => {}
-                        _ => bail!("round trip changed `{name}`"),
-                    }
-                }
-                if let Some(out) = out {
-                    m.save_replica_safetensors(0, &out)?;
-                }
-                eprintln!(
-                    "{}: {} tensors, {} parameters, round trip exact",
-                    cfg.label(),
-                    back.len(),
-                    m.params_per_replica()
-                );
-            }
-        },
+        Cmd::Weights { cmd } => weights(cmd)?,
         Cmd::Parity {
             config,
             device,
@@ -330,31 +323,81 @@ fn run(cli: Cli) -> Result<ExitCode> {
             weights,
             input,
             out,
+        } => forward(&model, &weights, &input, &out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `adatt weights init|check`.
+fn weights(cmd: WeightsCmd) -> Result<()> {
+    match cmd {
+        WeightsCmd::Init { model, seed, out } => {
+            let (cfg, spec) = load_model_file(&model)?;
+            let m = Model::new(&cfg, &spec, &[seed], tch::Device::Cpu)?;
+            write_tensors(&m.export_replica(0), &out)?;
+            eprintln!(
+                "{}: {} parameters -> {}",
+                cfg.label(),
+                m.params_per_replica(),
+                out.display()
+            );
+        }
+        WeightsCmd::Check {
+            model,
+            weights,
+            out,
         } => {
             let (cfg, spec) = load_model_file(&model)?;
             let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
-            m.load_replica_safetensors(0, &weights)
-                .with_context(|| format!("importing {}", weights.display()))?;
-            let ts = tch::Tensor::read_safetensors(&input)?;
-            let x = ts
-                .iter()
-                .find(|(n, _)| n == "input")
-                .map(|(_, t)| t.to_kind(tch::Kind::Float))
-                .with_context(|| format!("{}: no tensor named `input`", input.display()))?;
-            if x.dim() != 2 || x.size()[1] != spec.n_features as i64 {
-                bail!(
-                    "{}: `input` must be [B, {}], got {:?}",
-                    input.display(),
-                    spec.n_features,
-                    x.size()
-                );
+            let orig = read_tensors(&weights, "--weights")?;
+            m.import_replica(0, &orig)
+                .with_context(|| format!("importing --weights {}", weights.display()))?;
+            let back = m.export_replica(0);
+            for (name, t) in &back {
+                let o = orig.iter().find(|(n, _)| n == name).map(|(_, t)| t);
+                match o {
+                    Some(o) if o.equal(t) => {}
+                    _ => bail!("round trip changed `{name}`"),
+                }
             }
-            let y = tch::no_grad(|| m.forward(&ModelInput::Dense(&x.unsqueeze(0)))).squeeze_dim(0);
-            tch::Tensor::write_safetensors(&[("output", &y)], &out)?;
-            eprintln!("wrote {} ({:?})", out.display(), y.size());
+            if let Some(out) = out {
+                write_tensors(&back, &out)?;
+            }
+            eprintln!(
+                "{}: {} tensors, {} parameters, round trip exact",
+                cfg.label(),
+                back.len(),
+                m.params_per_replica()
+            );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// `adatt forward`: the model's logits on `input`, written to `out`.
+fn forward(model: &Path, weights: &Path, input: &Path, out: &Path) -> Result<()> {
+    let (cfg, spec) = load_model_file(model)?;
+    let mut m = Model::new(&cfg, &spec, &[0], tch::Device::Cpu)?;
+    m.import_replica(0, &read_tensors(weights, "--weights")?)
+        .with_context(|| format!("importing --weights {}", weights.display()))?;
+    let x = read_tensors(input, "--input")?
+        .into_iter()
+        .find(|(n, _)| n == "input")
+        .map(|(_, t)| t.to_kind(tch::Kind::Float))
+        .with_context(|| format!("--input {}: no tensor named `input`", input.display()))?;
+    if x.dim() != 2 || x.size()[1] != spec.n_features as i64 {
+        bail!(
+            "--input {}: `input` must be [B, {}], got {:?}",
+            input.display(),
+            spec.n_features,
+            x.size()
+        );
+    }
+    let y = tch::no_grad(|| m.forward(&ModelInput::Dense(&x.unsqueeze(0)))).squeeze_dim(0);
+    let size = y.size();
+    write_tensors(&[("output".to_owned(), y)], out)?;
+    eprintln!("wrote {} ({size:?})", out.display());
+    Ok(())
 }
 
 fn parity(
@@ -371,8 +414,8 @@ fn parity(
         .data
         .census()
         .with_context(|| format!("{}: parity needs Census data", config.display()))?;
-    let ds = load_census(&census)?;
     let device = device.resolve()?;
+    let ds = load_census(&census)?;
     let reference = Side {
         device: tch::Device::Cpu,
         input: adatt_train::InputMode::Dense,
@@ -394,8 +437,7 @@ fn parity(
         report.push(serde_json::json!({ "entry": e.name, "parity": p }));
     }
     if let Some(out) = out {
-        std::fs::write(out, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {}", out.display()))?;
+        adatt_train::atomic::write(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     if worst > tolerance {
         eprintln!("parity: largest difference {worst:.2e} exceeds the tolerance {tolerance:.0e}");

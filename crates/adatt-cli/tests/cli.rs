@@ -1,6 +1,7 @@
-//! The `adatt` command as a user meets it: refused inputs as one error line with exit code 1,
-//! exit code 3 for a grid with diverged runs, byte-identical re-analysis, and no half-written
-//! file when the disk fills up during an analysis.
+//! The `adatt` command as a user meets it: refused inputs as one error line with exit code 1
+//! (a usage error: 2), exit code 3 for a grid with diverged runs, byte-identical re-analysis, no
+//! half-written file when the disk fills up during an analysis or while weights or outputs are
+//! written, and a missing CUDA device refused before anything is created.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -373,7 +374,12 @@ fn slurm_array_tasks_and_the_analysis_step_cover_the_grid() {
     for k in ["1", "2"] {
         let o = run(
             "array.sh",
-            &[("SLURM_ARRAY_TASK_ID", k), ("SLURM_ARRAY_TASK_COUNT", "2")],
+            &[
+                ("SLURM_ARRAY_TASK_ID", k),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_MAX", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "2"),
+            ],
         );
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(0), "task {k}: {err}");
@@ -392,4 +398,329 @@ fn slurm_array_tasks_and_the_analysis_step_cover_the_grid() {
     let o = run("array.sh", &[]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("not in a Slurm job array"));
+}
+
+/// A model file for `adatt weights` / `forward`: 8 inputs, 2 tasks (2,864 bytes of weights).
+const MODEL: &str = "input_dim = 8\nn_tasks = 2\n[model]\nkind = \"shared_bottom\"\n\
+                     bottom = [16, 8]\ntower = [8]\n";
+
+/// `adatt args` under a 2 KiB file size limit (`ulimit -f 2`; SIGXFSZ ignored, so a write
+/// beyond it fails with "File too large").
+fn adatt_with_2_kib_files(cwd: &Path, args: &[&str]) -> Output {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 2; exec '{}' {}",
+        env!("CARGO_BIN_EXE_adatt"),
+        quoted.join(" ")
+    );
+    adatt_testkit::command("bash", cwd)
+        .args(["-c", &script])
+        .output()
+        .unwrap()
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The one `error: ` line of a failed command (and that there is only one).
+fn error_line(o: &Output) -> String {
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "one error line: {err}");
+    for bad in ["IoError", "Os {", "Caused by", "backtrace"] {
+        assert!(!err.contains(bad), "`{bad}` in {err}");
+    }
+    lines[0].to_owned()
+}
+
+#[test]
+fn a_write_that_fails_keeps_the_old_weights_and_outputs_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    std::fs::write(dir.join("m.toml"), MODEL).unwrap();
+    let x = tch::Tensor::from_slice(&(0..300 * 8).map(|i| i as f32 / 1e3).collect::<Vec<_>>());
+    tch::Tensor::write_safetensors(&[("input", x.view([300, 8]))], dir.join("x.safetensors"))
+        .unwrap();
+    let init = |seed: &'static str| ["weights", "init", "--model", "m.toml", "--seed", seed];
+    let o = adatt(
+        dir,
+        &[&init("0")[..], &["--out", "w.safetensors"]].concat(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let forward = [
+        "forward",
+        "--model",
+        "m.toml",
+        "--weights",
+        "w.safetensors",
+        "--input",
+        "x.safetensors",
+        "--out",
+        "y.safetensors",
+    ];
+    let o = adatt(dir, &forward, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let check = [
+        "weights",
+        "check",
+        "--model",
+        "m.toml",
+        "--weights",
+        "w.safetensors",
+        "--out",
+        "w2.safetensors",
+    ];
+    let o = adatt(dir, &check, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before: Vec<Vec<u8>> = ["w.safetensors", "y.safetensors", "w2.safetensors"]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    assert_eq!(before[0].len(), 2864);
+    assert_eq!(before[0], before[2], "the round trip writes the same file");
+    assert!(before[1].len() > 2400, "{}", before[1].len());
+    // Each command again, writing over its old file under a limit below the file's size.
+    let init1 = [&init("1")[..], &["--out", "w.safetensors"]].concat();
+    for (args, file) in [
+        (&init1[..], "w.safetensors"),
+        (&forward[..], "y.safetensors"),
+        (&check[..], "w2.safetensors"),
+    ] {
+        let o = adatt_with_2_kib_files(dir, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let line = error_line(&o);
+        assert!(
+            line.starts_with(&format!("error: cannot write {file}: File too large")),
+            "{line}"
+        );
+    }
+    let after: Vec<Vec<u8>> = ["w.safetensors", "y.safetensors", "w2.safetensors"]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    assert!(before == after, "an old file changed");
+    assert_eq!(
+        names(dir),
+        [
+            "m.toml",
+            "w.safetensors",
+            "w2.safetensors",
+            "x.safetensors",
+            "y.safetensors"
+        ]
+    );
+}
+
+#[test]
+fn weights_and_inputs_that_cannot_be_read_are_one_line_naming_the_flag() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    std::fs::write(dir.join("m.toml"), MODEL).unwrap();
+    std::fs::create_dir(dir.join("a-dir")).unwrap();
+    let o = adatt(
+        dir,
+        &[
+            "weights",
+            "init",
+            "--model",
+            "m.toml",
+            "--out",
+            "w.safetensors",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let forward = |weights: &str, input: &str| {
+        let args = [
+            "forward",
+            "--model",
+            "m.toml",
+            "--weights",
+            weights,
+            "--input",
+            input,
+            "--out",
+            "y.safetensors",
+        ];
+        adatt(dir, &args, &[])
+    };
+    let cases = [
+        (
+            forward("/nonexistent/w.safetensors", "x"),
+            "error: cannot read --weights /nonexistent/w.safetensors: No such file or directory",
+        ),
+        (
+            forward("a-dir", "x"),
+            "error: cannot read --weights a-dir: Is a directory",
+        ),
+        (
+            forward("m.toml", "x"),
+            "error: --weights m.toml: not a safetensors file (",
+        ),
+        (
+            forward("w.safetensors", "nope.safetensors"),
+            "error: cannot read --input nope.safetensors: No such file or directory",
+        ),
+        (
+            forward("w.safetensors", "w.safetensors"),
+            "error: --input w.safetensors: no tensor named `input`",
+        ),
+        (
+            adatt(
+                dir,
+                &[
+                    "weights",
+                    "check",
+                    "--model",
+                    "m.toml",
+                    "--weights",
+                    "gone.safetensors",
+                ],
+                &[],
+            ),
+            "error: cannot read --weights gone.safetensors: No such file or directory",
+        ),
+    ];
+    for (o, want) in cases {
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let line = error_line(&o);
+        assert!(line.starts_with(want), "want `{want}`: {line}");
+    }
+    assert_eq!(names(dir), ["a-dir", "m.toml", "w.safetensors"]);
+}
+
+#[test]
+fn parity_refuses_a_tolerance_or_row_count_it_cannot_use() {
+    let d = tempfile::tempdir().unwrap();
+    // The flags are checked before the config is read: it does not exist.
+    let parity = |extra: &[&str]| {
+        let args = [&["parity", "--config", "/nonexistent/c.toml"][..], extra].concat();
+        adatt(d.path(), &args, &[])
+    };
+    for (extra, flag) in [
+        (&["--tolerance", "nan"][..], "--tolerance"),
+        (&["--tolerance", "NaN"], "--tolerance"),
+        (&["--tolerance", "inf"], "--tolerance"),
+        (&["--tolerance=-1e-4"], "--tolerance"),
+        (&["--rows", "0"], "--rows"),
+    ] {
+        let o = parity(extra);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!(
+                "error: invalid value '{}' for '{flag} ",
+                extra.last().unwrap().trim_start_matches("--tolerance=")
+            )),
+            "{extra:?}: {err}"
+        );
+        assert!(!err.contains("cannot read config"), "{err}");
+    }
+    // Values it can use pass on to the config, which is then read.
+    let o = parity(&["--tolerance", "0", "--rows", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        error_line(&o).starts_with("error: cannot read config /nonexistent/c.toml"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_usage_error_exits_2_and_an_error_1_as_the_readme_and_make_help_say() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [&["run", "--no-such-flag"][..], &["no-such-command"], &[]] {
+        let o = adatt(d.path(), args, &[]);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("Usage: adatt"), "{}", stderr(&o));
+    }
+    let o = adatt(d.path(), &["run", "--config", "missing.toml"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(error_line(&o).starts_with("error: cannot read config missing.toml"));
+    // Each exit code is documented where users look.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let makefile = std::fs::read_to_string(root.join("Makefile")).unwrap();
+    for (text, want) in [
+        (&readme, "0 success; 1 an error, printed as one line"),
+        (&readme, "2 a command-line usage error"),
+        (
+            &readme,
+            "3 the grid ran to its end but recorded failed or diverged runs",
+        ),
+        (
+            &makefile,
+            "0 ok, 1 error (one line on stderr), 2 command-line usage error,",
+        ),
+        (&makefile, "3 runs recorded as failed or diverged"),
+    ] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(want), "`{want}` is not documented");
+    }
+}
+
+#[test]
+fn cuda_without_a_cuda_device_is_refused_before_anything_is_created() {
+    let d = tempfile::tempdir().unwrap();
+    let no_cuda = [("CUDA_VISIBLE_DEVICES", "")];
+    let cfg = write_config(d.path(), &config(|c| c));
+    let out = d.path().join("new/results");
+    let o = adatt(
+        d.path(),
+        &[
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--device",
+            "cuda",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &no_cuda,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        error_line(&o).ends_with("device `cuda` requested but libtorch sees no CUDA device"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("new").exists());
+    // parity: refused before its data is loaded (there is none here) or anything written.
+    let cfg = write_config(
+        d.path(),
+        &config(|c| {
+            c.replace(
+                &format!("data_dir = \"{}\"", adatt_testkit::census_dir().display()),
+                "data_dir = \"/nonexistent\"",
+            )
+        }),
+    );
+    let o = adatt(
+        d.path(),
+        &[
+            "parity",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--device",
+            "cuda",
+            "--out",
+            "p.json",
+        ],
+        &no_cuda,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        error_line(&o),
+        "error: device `cuda` requested but libtorch sees no CUDA device"
+    );
+    assert_eq!(names(d.path()), ["c.toml"]);
 }

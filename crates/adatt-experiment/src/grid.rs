@@ -120,6 +120,10 @@ pub(crate) fn exit_code(runs_failed: bool) -> ExitCode {
 /// `adatt`, empty for an experiment binary), for its shard processes. Returns the exit code.
 pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
     let (cfg, report_dir) = g.load()?;
+    // A device that is not there is refused before the results directory is created.
+    context(cfg.run.device.resolve(), || {
+        format!("running {}", g.config.display())
+    })?;
     let out_dir = cfg.output_dir();
     let _lock = match t.shard {
         None => Some(adatt_train::lock_results_dir(&out_dir)?),

@@ -70,6 +70,10 @@ fn load(g: &GridArgs) -> Result<Loaded> {
 /// `EXIT_RUNS_FAILED` when runs failed or diverged.
 pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     let Loaded { study, report_dir } = load(&a.grid)?;
+    // A device that is not there is refused before any results directory is created.
+    if a.phase != Phase::Analyze {
+        study.run.device.resolve()?;
+    }
     let out = study.output_dir();
     let participation = |head: &'static [&'static str]| Participation {
         grid: &a.grid,

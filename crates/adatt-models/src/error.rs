@@ -24,7 +24,10 @@ pub enum ModelError {
     /// The operation does not exist for this architecture.
     #[error("{0}")]
     Unsupported(String),
-    /// An error reported by libtorch / tch (I/O of safetensors files included).
+    /// Bytes that are not a safetensors file, or tensors that cannot be written as one.
+    #[error("{0}")]
+    Safetensors(String),
+    /// An error reported by libtorch / tch.
     #[error(transparent)]
     Torch(#[from] tch::TchError),
 }

@@ -42,7 +42,8 @@
 //! A table lists, in `state_dict` order, every official parameter with its shape and its place:
 //! (variable, unit, last-dim column range, transposed) -- a Linear weight `[out, in]` is the
 //! transpose of `in x out` columns of a bank unit. Init, [`Model::export_replica`],
-//! [`Model::import_replica`] and the safetensors files all go through this one table.
+//! [`Model::import_replica`] and so the safetensors files ([`tensor_file`]) all go through this one
+//! table.
 //!
 //! ## Init
 //! Replica with seed `s` = the official-named tensors, in `state_dict` order, each row-major,
@@ -80,6 +81,7 @@ mod error;
 pub mod kernels;
 mod model;
 mod params;
+pub mod tensor_file;
 
 pub use bank::ModelInput;
 pub use config::{InputSpec, ModelConfig, NativeFusion};

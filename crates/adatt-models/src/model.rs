@@ -1,7 +1,6 @@
 //! [`Model`]: an architecture with `R` independent replicas batched in every tensor.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use tch::{nn, Device, Tensor};
 
@@ -305,20 +304,6 @@ impl Model {
             write_slice(e, r as i64, lookup[e.name.as_str()]);
         }
         Ok(())
-    }
-
-    /// Writes replica `r` (official names) to a safetensors file.
-    pub fn save_replica_safetensors(&self, r: usize, path: &Path) -> Result<(), ModelError> {
-        self.check_replica(r)?;
-        Tensor::write_safetensors(&self.export_replica(r), path)?;
-        Ok(())
-    }
-
-    /// Reads replica `r` from a safetensors file with exactly the official names.
-    pub fn load_replica_safetensors(&mut self, r: usize, path: &Path) -> Result<(), ModelError> {
-        self.check_replica(r)?;
-        let named = Tensor::read_safetensors(path)?;
-        self.import_replica(r, &named)
     }
 
     /// Number of scalar parameters of one replica (= the PyTorch `state_dict` numel).

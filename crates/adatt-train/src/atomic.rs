@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{Result, TrainError};
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> TrainError + '_ {
-    move |source| TrainError::Io {
+    move |source| TrainError::Write {
         path: path.to_owned(),
         source,
     }
@@ -162,8 +162,12 @@ mod tests {
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert!(seen[0].starts_with(".table.md.") && seen[0].ends_with(".tmp.md"));
         assert!(
-            matches!(&err, TrainError::Io { path, .. } if path == &p),
+            matches!(&err, TrainError::Write { path, .. } if path == &p),
             "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("cannot write {}: No space left on device", p.display())
         );
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "previous, complete");
         assert!(temps(d.path()).is_empty(), "{:?}", temps(d.path()));

@@ -356,14 +356,19 @@ pub fn consolidate_records(dir: &Path) -> Result<Consolidation> {
         let path = path.to_owned();
         move |source| TrainError::Io { path, source }
     };
+    let write = |path: &Path| {
+        let path = path.to_owned();
+        move |source| TrainError::Write { path, source }
+    };
     {
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        let mut f = File::create(&tmp).map_err(write(&tmp))?;
         for r in &records {
-            f.write_all(record_line(r).as_bytes()).map_err(io(&tmp))?;
+            f.write_all(record_line(r).as_bytes())
+                .map_err(write(&tmp))?;
         }
-        f.sync_all().map_err(io(&tmp))?;
+        f.sync_all().map_err(write(&tmp))?;
     }
-    std::fs::rename(&tmp, &merged).map_err(io(&merged))?;
+    std::fs::rename(&tmp, &merged).map_err(write(&merged))?;
     for f in files.iter().filter(|f| *f != &merged) {
         std::fs::remove_file(f).map_err(io(f))?;
     }
@@ -445,8 +450,12 @@ impl RecordWriter {
         if self.replaced().map_err(io)? {
             self.reopen()?;
         }
-        self.file.write_all(line.as_bytes()).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        let write = |source| TrainError::Write {
+            path: path.clone(),
+            source,
+        };
+        self.file.write_all(line.as_bytes()).map_err(write)?;
+        self.file.sync_data().map_err(write)?;
         self.written.push((rec.key.clone(), line));
         Ok(())
     }

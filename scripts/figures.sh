@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `make figures`: every experiment's tables and figures rewritten from its records, without
+# training. Run from the repository root (it reads results/ and configs/):
+#
+#   scripts/figures.sh BIN_DIR "PROTOCOLS" "EXPERIMENTS" "SIM_EXPERIMENTS"
+#
+# - Table 5 for each protocol in PROTOCOLS (BIN_DIR/table5 --phase analyze);
+# - each Census experiment e of EXPERIMENTS (configs/e.toml): each results/e/<p>/ folder with
+#   records, for p in PROTOCOLS (BIN_DIR/adatt analyze with ADATT_PROTOCOL=p). A folder named
+#   after no protocol (one made with `--out results/table6/quick`) holds no protocol's results:
+#   it is skipped and named;
+# - each simulated grid of SIM_EXPERIMENTS with records (configs/<name>.toml).
+#
+# An analysis that fails does not stop the others; the script then exits with the first
+# failure's code and names every failed analysis.
+set -uo pipefail
+bin=${1:?usage: scripts/figures.sh BIN_DIR PROTOCOLS EXPERIMENTS SIM_EXPERIMENTS}
+protocols=${2:?no protocols}
+experiments=${3-}
+sim_experiments=${4-}
+known_protocols=(paper clean)
+
+status=0
+failed=()
+# Runs a command; on failure remembers its code (the first one) and what it was.
+analyse() {
+  local what=$1
+  shift
+  "$@"
+  local rc=$?
+  if (( rc != 0 )); then
+    failed+=("$what")
+    if (( status == 0 )); then status=$rc; fi
+  fi
+}
+
+has_records() { compgen -G "$1/runs*.jsonl" >/dev/null; }
+
+for p in $protocols; do
+  echo "== table5, protocol $p =="
+  analyse "table5 ($p)" env ADATT_PROTOCOL="$p" "$bin/table5" --config configs/table5.toml \
+    --phase analyze
+done
+for e in $experiments; do
+  for d in results/"$e"/*/; do
+    d=${d%/}
+    has_records "$d" || continue
+    p=$(basename "$d")
+    if [[ " ${known_protocols[*]} " != *" $p "* ]]; then
+      echo "skipped $d: not named after a protocol (${known_protocols[*]})"
+      continue
+    fi
+    [[ " $protocols " == *" $p "* ]] || continue
+    echo "== $e, protocol $p =="
+    analyse "$d" env ADATT_PROTOCOL="$p" "$bin/adatt" analyze --config "configs/$e.toml"
+  done
+done
+for e in $sim_experiments; do
+  compgen -G "results/$e/*/runs*.jsonl" >/dev/null || continue
+  echo "== $e =="
+  analyse "results/$e" "$bin/adatt" analyze --config "configs/$e.toml"
+done
+
+if (( ${#failed[@]} > 0 )); then
+  echo "failed: ${failed[*]}" >&2
+fi
+exit "$status"
