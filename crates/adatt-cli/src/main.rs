@@ -22,7 +22,7 @@ use adatt_data::{load_census, CensusConfig, Protocol};
 use adatt_experiment::{GridArgs, TrainArgs};
 use adatt_models::{tensor_file, InputSpec, Model, ModelConfig, ModelInput};
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -270,7 +270,15 @@ fn simulate(
 
 fn main() -> ExitCode {
     adatt_train::term::init();
-    let cli = Cli::parse();
+    let cmd = Cli::command();
+    let cli = match cmd
+        .clone()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => adatt_experiment::exit_on_parse_error(&cmd, e),
+    };
     adatt_train::term::finish(run(cli))
 }
 

@@ -118,12 +118,7 @@ fn env_value_error(
         return None;
     };
     let long = arg.strip_prefix("--")?.split([' ', '=']).next()?;
-    let var = cmd
-        .get_arguments()
-        .find(|a| a.get_long() == Some(long))?
-        .get_env()?
-        .to_str()?
-        .to_owned();
+    let var = env_of(cmd, long)?;
     let typed = argv.skip(1).any(|a| {
         a.to_str()
             .is_some_and(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")))
@@ -138,6 +133,14 @@ fn env_value_error(
         .unwrap_or_default()
         .trim_start_matches("error: ");
     Some(first.replace(&format!("'{arg}'"), &format!("{var} (read for --{long})")))
+}
+
+/// The environment variable of the flag `--{long}` of `cmd` or of one of its subcommands.
+fn env_of(cmd: &clap::Command, long: &str) -> Option<String> {
+    cmd.get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .and_then(|a| a.get_env()?.to_str().map(str::to_owned))
+        .or_else(|| cmd.get_subcommands().find_map(|c| env_of(c, long)))
 }
 
 /// The whole `main` of a grid experiment binary whose config is `default_config`: [`run`], or
