@@ -201,7 +201,10 @@ pub fn analyze_with(
             "{}{}{}\n{}{}",
             report::table_md(&report, title, notes),
             weights::markdown(&matrices),
-            truth.as_ref().map(truth::markdown).unwrap_or_default(),
+            truth
+                .as_ref()
+                .map(|t| truth::markdown(t) + &truth::oracle_markdown(t, &report))
+                .unwrap_or_default(),
             provenance::markdown(&prov),
             claims::markdown(&report.verdicts, &report.tasks)
         ),

@@ -4,11 +4,12 @@
 
 use std::fmt::Write as _;
 
-use adatt_data::sim::{TaskFamily, TaskRole};
+use adatt_data::sim::{SimStream, Simulator, TaskFamily, TaskRole};
 use adatt_data::TaskKind;
-use adatt_train::{DataConfig, ExperimentConfig};
+use adatt_train::{DataConfig, ExperimentConfig, TrainError};
 use serde::Serialize;
 
+use crate::report::Report;
 use crate::AnalysisError;
 
 /// One simulated task.
@@ -37,6 +38,26 @@ pub struct Truth {
     pub tasks: Vec<TruthTask>,
     /// Cosines between the task directions (= correlations of the latent scores), T×T.
     pub relations: Vec<Vec<f64>>,
+    /// The world's users and items.
+    pub users: usize,
+    /// See `users`.
+    pub items: usize,
+    /// The grid's test rows.
+    pub test_rows: usize,
+    /// The Bayes limit on the grid's test rows, per task in order.
+    pub oracle: Vec<OracleTask>,
+}
+
+/// The best possible prediction's test metric of one task (`adatt_train::source::oracle_metrics`
+/// on the same test rows the models are evaluated on).
+#[derive(Debug, Clone, Serialize)]
+pub struct OracleTask {
+    /// Name.
+    pub name: String,
+    /// Test NE (binary) or MSE (regression): the metric the tables show.
+    pub value: f64,
+    /// Test AUC (binary; NaN, written `null`, for regression).
+    pub auc: f64,
 }
 
 /// The ground truth of `cfg`'s data, if it is simulated.
@@ -48,6 +69,23 @@ pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
         return Ok(None);
     };
     let sim = cfg.data.sim_config().map_err(AnalysisError::from)?;
+    let test_rows = match &cfg.data {
+        DataConfig::Simulator { test_rows, .. } => *test_rows,
+        DataConfig::Census { .. } => 0,
+    };
+    let world = Simulator::new(&sim, *world_seed).map_err(TrainError::from)?;
+    let oracle = adatt_train::source::oracle_metrics(&world, SimStream::Test, test_rows)
+        .into_iter()
+        .zip(&sim.tasks)
+        .map(|(m, t)| OracleTask {
+            name: t.name.clone(),
+            value: match t.kind {
+                TaskKind::Binary => m.ne,
+                TaskKind::Regression => m.loss,
+            },
+            auc: m.auc,
+        })
+        .collect();
     Ok(Some(Truth {
         preset: preset.clone(),
         world_seed: *world_seed,
@@ -63,7 +101,70 @@ pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
             })
             .collect(),
         relations: sim.relations,
+        users: sim.users,
+        items: sim.items,
+        test_rows,
+        oracle,
     }))
+}
+
+/// The `table.md` section on the Bayes limit: per reported task the oracle's test NE (MSE for
+/// a regression task) and each entry's mean gap to it in % (`100 · (model − oracle) / oracle`).
+pub fn oracle_markdown(t: &Truth, report: &Report) -> String {
+    let reported: Vec<&OracleTask> = t
+        .oracle
+        .iter()
+        .filter(|o| report.tasks.contains(&o.name))
+        .collect();
+    let mut s = format!(
+        "\n## Bayes limit (the best possible prediction from the ids and dense features)\n\n\
+         On the same {} test rows ({} users, {} items): the oracle's test NE (MSE for a \
+         regression task), and each entry's mean test NE (MSE) with its gap to the oracle in \
+         % (lower is closer).\n\n| entry |",
+        t.test_rows, t.users, t.items
+    );
+    for o in &reported {
+        write!(s, " {} | gap % |", o.name).expect("write");
+    }
+    writeln!(s, "\n|---|{}", "---|---|".repeat(reported.len())).expect("write");
+    write!(s, "| oracle |").expect("write");
+    for o in &reported {
+        write!(s, " {:.4} | 0 |", o.value).expect("write");
+    }
+    s.push('\n');
+    let mut entries: Vec<&str> = Vec::new();
+    for c in &report.cells {
+        if !entries.contains(&c.entry.as_str()) {
+            entries.push(&c.entry);
+        }
+    }
+    for e in entries {
+        write!(s, "| {e} |").expect("write");
+        for o in &reported {
+            let cell = report
+                .cells
+                .iter()
+                .find(|c| c.entry == e && c.task == o.name);
+            match cell.map(|c| {
+                if c.regression {
+                    &c.test_loss
+                } else {
+                    &c.test_ne
+                }
+            }) {
+                Some(v) if v.n > 0 => write!(
+                    s,
+                    " {:.4} | {:+.2} |",
+                    v.mean,
+                    100.0 * (v.mean - o.value) / o.value
+                ),
+                _ => write!(s, " – | – |"),
+            }
+            .expect("write");
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// The `table.md` section.

@@ -2,7 +2,10 @@
 //! (`adatt_data::sim`) whose validation and test sets, and the first `train_rows` examples of its
 //! training stream, are generated once per invocation.
 
-use adatt_data::sim::{SimConfig, Simulator};
+use adatt_data::sim::{SimConfig, SimStream, Simulator};
+use adatt_data::TaskKind;
+
+use crate::metrics::{self, TaskMetrics};
 use adatt_data::Dataset;
 
 use crate::config::DataConfig;
@@ -128,4 +131,41 @@ pub fn load_data(data: &DataConfig) -> Result<LoadedData> {
             }))
         }
     }
+}
+
+impl SimData {
+    /// The Bayes limit on the first `rows` examples of `stream`: per task the metrics of the
+    /// best possible prediction ([`Simulator::oracle`]), computed as a model's are (NE against
+    /// the configured positive rate, MSE for a regression task; AUC for reference).
+    pub fn oracle_metrics(&self, stream: SimStream, rows: usize) -> Vec<TaskMetrics> {
+        oracle_metrics(&self.sim, stream, rows)
+    }
+}
+
+/// See [`SimData::oracle_metrics`].
+pub fn oracle_metrics(sim: &Simulator, stream: SimStream, rows: usize) -> Vec<TaskMetrics> {
+    let cfg = sim.config();
+    let t = cfg.tasks.len();
+    let data = sim.rows(stream, 0, rows);
+    let best = sim.oracle(stream, 0, rows);
+    cfg.tasks
+        .iter()
+        .enumerate()
+        .map(|(k, task)| {
+            let labels: Vec<f32> = (0..rows).map(|i| data.labels[i * t + k]).collect();
+            let pred: Vec<f32> = (0..rows).map(|i| best[i * t + k] as f32).collect();
+            match task.kind {
+                TaskKind::Binary => TaskMetrics {
+                    auc: metrics::roc_auc(&labels, &pred),
+                    ne: metrics::normalized_entropy(&labels, &pred, task.target()),
+                    loss: metrics::log_loss(&labels, &pred),
+                },
+                TaskKind::Regression => TaskMetrics {
+                    auc: f64::NAN,
+                    ne: f64::NAN,
+                    loss: metrics::mse(&labels, &pred),
+                },
+            }
+        })
+        .collect()
 }

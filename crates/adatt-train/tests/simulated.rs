@@ -56,6 +56,10 @@ fn a_one_pass_run_on_group3_records_its_checkpoints_and_learns() {
     assert_eq!((s.trained, s.failed, s.diverged), (2, 0, 0));
     let recs = read_all_records(dir.path()).unwrap();
     assert_eq!(recs.len(), 2);
+    let adatt_train::LoadedData::Simulated(sd) = &data else {
+        panic!("simulated data")
+    };
+    let oracle = sd.oracle_metrics(adatt_data::sim::SimStream::Test, 10_000);
     for r in &recs {
         assert_eq!(r.protocol, "group3");
         assert_eq!(
@@ -78,6 +82,16 @@ fn a_one_pass_run_on_group3_records_its_checkpoints_and_learns() {
         // click (46 % positives) is learned above chance.
         let auc = best.test[1].auc;
         assert!(auc > 0.6, "click AUC {auc}");
+        // ... and stays above the Bayes limit on the same test rows.
+        for k in [1, 2] {
+            assert!(
+                best.test[k].ne > oracle[k].ne,
+                "task {k}: {:?} vs oracle {:?}",
+                best.test[k],
+                oracle[k]
+            );
+        }
+        assert!(best.test[0].loss > oracle[0].loss);
     }
     let man = std::fs::read_to_string(dir.path().join("invocation.json")).unwrap();
     assert!(
@@ -226,4 +240,29 @@ fn evaluation_sets_without_both_classes_are_refused_when_generated() {
         refused > 0 && accepted > 0,
         "refused {refused}, accepted {accepted}"
     );
+}
+
+/// The Bayes limit of `group3` on 20,000 test rows against what can be said without it:
+/// watch_time's oracle MSE is the variance of the noise it cannot see, (std · noise / σ)², with
+/// σ the calibration's standardisation (within 4 %, the sampling error of a mean of 20,000
+/// squared normals being 1 %); every binary task's oracle beats the constant predictor at its
+/// rate (NE < 1) and ranks better than chance.
+#[test]
+fn the_oracle_leaves_only_the_unseen_noise() {
+    let text = CONFIG.replace("test_rows = 10000", "test_rows = 20000");
+    let cfg = ExperimentConfig::from_toml_str(&text, Path::new("sim.toml")).unwrap();
+    let data = load_data(&cfg.data).unwrap();
+    let adatt_train::LoadedData::Simulated(sd) = &data else {
+        panic!("simulated data")
+    };
+    let oracle = sd.oracle_metrics(adatt_data::sim::SimStream::Test, 20_000);
+    let model = sd.sim.task_model();
+    let sigma = model.standardise[0].1;
+    let want = (model.regression[0].1 * model.noise / sigma).powi(2);
+    let got = oracle[0].loss;
+    assert!((got / want - 1.0).abs() < 0.04, "MSE {got} vs {want}");
+    for (k, m) in oracle.iter().enumerate().skip(1) {
+        assert!(m.ne > 0.0 && m.ne < 1.0, "task {k}: {m:?}");
+        assert!(m.auc > 0.6, "task {k}: {m:?}");
+    }
 }

@@ -675,6 +675,20 @@ impl Simulator {
     pub fn task_model(&self) -> &TaskModel {
         &self.model
     }
+
+    /// The best possible prediction of every task for examples `start .. start + n` of
+    /// `stream`, `[n · T]` (see [`TaskModel::oracle`]): the Bayes limit a model that sees the
+    /// ids and dense features can approach.
+    pub fn oracle(&self, stream: SimStream, start: u64, n: usize) -> Vec<f64> {
+        let q = labels::gauss_hermite(labels::HERMITE_NODES);
+        (start..start + n as u64)
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                self.model
+                    .oracle(&self.trace_at(stream.nonce(), i).hidden, &q)
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
