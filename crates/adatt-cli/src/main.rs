@@ -233,18 +233,23 @@ fn simulate(
     out: &Path,
 ) -> Result<()> {
     use adatt_data::sim::{presets, sample, SimConfig, SimStats, SimStream, Simulator};
-    sample::SampleFormat::of(out)?;
-    let cfg = match (preset, spec) {
-        (Some(name), _) => presets::preset(name)?,
+    let format = sample::SampleFormat::of(out)?;
+    if rows == 0 {
+        bail!("--rows: must be at least 1 (a sample of no rows has no statistics)");
+    }
+    let (cfg, source) = match (preset, spec) {
+        (Some(name), _) => (presets::preset(name)?, format!("preset {name}")),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            SimConfig::from_toml_str(&text, &path.display().to_string())?
+            let source = path.display().to_string();
+            (SimConfig::from_toml_str(&text, &source)?, source)
         }
         (None, None) => bail!("give --preset or --spec"),
     };
+    cfg.check_memory(rows, "--rows", &source)?;
     let t = std::time::Instant::now();
-    let sim = Simulator::new(&cfg, seed)?;
+    let sim = Simulator::named(&cfg, seed, &source)?;
     let setup_s = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
     let stream = match stream {
@@ -254,18 +259,24 @@ fn simulate(
     };
     let sampled = sim.rows(stream, 0, rows);
     let gen_s = t.elapsed().as_secs_f64();
-    sample::write(&cfg, &sampled, out)?;
-    println!("{}", cfg.description.trim());
-    println!(
-        "world seed {seed}: set-up (latents, calibration on {} rows) {setup_s:.2} s; {rows} rows \
-         generated in {gen_s:.2} s ({:.0} rows/s, {} threads) -> {}\n",
+    adatt_train::atomic::write_with(out, |f| sample::write_to(&cfg, &sampled, format, f))?;
+    let report = format!(
+        "{}\nworld seed {seed}: set-up (latents, calibration on {} rows) {setup_s:.2} s; {rows} \
+         rows generated in {gen_s:.2} s ({:.0} rows/s, {} threads) -> {}\n\n{}",
+        cfg.description.trim(),
         cfg.calibration_rows,
         rows as f64 / gen_s,
         rayon::current_num_threads(),
-        out.display()
+        out.display(),
+        SimStats::of(&cfg, &sampled).markdown()
     );
-    print!("{}", SimStats::of(&cfg, &sampled).markdown());
-    Ok(())
+    // The sample is complete; a reader that stops early (`| head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), report.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the statistics to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn main() -> ExitCode {

@@ -82,10 +82,12 @@ pub fn cholesky_psd(c: &[Vec<f64>], tol: f64) -> Option<Vec<Vec<f64>>> {
 
 /// Whitens the rows of `table` (`[n, dim]`, row-major) under the probabilities `weights` (one per
 /// row, summing to 1): afterwards their weighted mean is 0 and their weighted covariance the
-/// identity (x ← L⁻¹ (x − μ) with Σ = L·Lᵀ). The weighted covariance must be positive definite.
-pub fn whiten(table: &mut [f32], dim: usize, weights: &[f64]) {
+/// identity (x ← L⁻¹ (x − μ) with Σ = L·Lᵀ). An error, and the table left unspecified, if the
+/// weighted covariance is not positive definite or a whitened value is not a finite f32 (a
+/// covariance so close to singular that the rare rows blow up).
+pub fn whiten(table: &mut [f32], dim: usize, weights: &[f64]) -> Result<(), String> {
     if dim == 0 {
-        return;
+        return Ok(());
     }
     let rows = || table.chunks(dim).zip(weights);
     let mut mean = vec![0.0; dim];
@@ -102,7 +104,11 @@ pub fn whiten(table: &mut [f32], dim: usize, weights: &[f64]) {
             }
         }
     }
-    let l = cholesky_psd(&cov, 0.0).expect("a weighted covariance is positive semi-definite");
+    let singular = || "their weighted covariance is singular".to_owned();
+    let l = cholesky_psd(&cov, 0.0).ok_or_else(singular)?;
+    if (0..dim).any(|i| l[i][i].is_nan() || l[i][i] <= 0.0) {
+        return Err(singular());
+    }
     for x in table.chunks_mut(dim) {
         // Forward substitution: solve L y = x − μ.
         let mut y = vec![0.0; dim];
@@ -113,6 +119,11 @@ pub fn whiten(table: &mut [f32], dim: usize, weights: &[f64]) {
         for (v, w) in x.iter_mut().zip(y) {
             *v = w as f32;
         }
+    }
+    if table.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err("whitened under their weights, some are too large for an f32".into())
     }
 }
 
@@ -201,7 +212,7 @@ mod tests {
     fn whitened_rows_have_weighted_mean_0_and_identity_covariance() {
         let mut t: Vec<f32> = vec![1.0, 2.0, 0.5, -1.0, 3.0, 0.0, -2.0, 1.0];
         let w = [0.5, 0.25, 0.125, 0.125];
-        whiten(&mut t, 2, &w);
+        whiten(&mut t, 2, &w).unwrap();
         let m0: f64 = t.chunks(2).zip(&w).map(|(x, p)| p * f64::from(x[0])).sum();
         let m1: f64 = t.chunks(2).zip(&w).map(|(x, p)| p * f64::from(x[1])).sum();
         assert!(m0.abs() < 1e-6 && m1.abs() < 1e-6);
@@ -213,6 +224,15 @@ mod tests {
                 .sum();
             assert!((c - want).abs() < 1e-6, "{i},{j}: {c}");
         }
+    }
+
+    /// Two rows in two dimensions have a rank-1 covariance; two equal rows of three have 0.
+    #[test]
+    fn a_singular_weighted_covariance_is_an_error() {
+        let mut t: Vec<f32> = vec![1.0, 2.0, 3.0, 4.0];
+        assert!(whiten(&mut t, 2, &[0.5, 0.5]).is_err());
+        let mut t: Vec<f32> = vec![1.0, 2.0, 1.0, 2.0, 5.0, -1.0];
+        assert!(whiten(&mut t, 2, &[0.5, 0.5, 0.0]).is_err());
     }
 
     #[test]

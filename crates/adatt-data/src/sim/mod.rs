@@ -29,6 +29,7 @@
 
 mod labels;
 mod linalg;
+pub mod memory;
 pub mod presets;
 mod rng;
 pub mod sample;
@@ -186,6 +187,15 @@ const WORLD_STREAM: u64 = 5;
 const LATENT_STREAM: u64 = 16;
 /// Tolerance on the smallest eigenvalue of `relations`.
 const PSD_TOL: f64 = 1e-9;
+/// The most users, items or values of a context feature: ids are 32-bit.
+pub const MAX_IDS: u64 = 1 << 32;
+
+/// A config check's refusal: the key and the message.
+type Checked = Result<(), (String, String)>;
+
+fn refuse(key: &str, message: String) -> Checked {
+    Err((key.into(), message))
+}
 
 impl SimConfig {
     fn default_context_dim() -> usize {
@@ -222,13 +232,20 @@ impl SimConfig {
 
     /// Every rule a config must follow, each refusal naming its key.
     pub fn validate(&self, source: &str) -> Result<(), DataError> {
-        let bad = |key: String, message: String| {
-            Err(DataError::Simulator {
+        self.check_sizes()
+            .and_then(|()| self.check_popularity())
+            .and_then(|()| self.check_names())
+            .and_then(|()| self.check_tasks())
+            .and_then(|()| self.check_relations())
+            .map_err(|(key, message)| DataError::Simulator {
                 source_name: source.into(),
                 key,
                 message,
             })
-        };
+    }
+
+    /// Counts at least 1 (ids at most [`MAX_IDS`]), exponents and weights finite and >= 0.
+    fn check_sizes(&self) -> Checked {
         for (key, n) in [
             ("users", self.users),
             ("items", self.items),
@@ -236,7 +253,26 @@ impl SimConfig {
             ("calibration_rows", self.calibration_rows),
         ] {
             if n == 0 {
-                return bad(key.into(), "must be at least 1".into());
+                return refuse(key, "must be at least 1".into());
+            }
+        }
+        let ids = [
+            ("users".to_owned(), self.users),
+            ("items".into(), self.items),
+        ];
+        let contexts = self
+            .contexts
+            .iter()
+            .map(|c| (format!("contexts.{}.cardinality", c.name), c.cardinality));
+        for (key, n) in ids.into_iter().chain(contexts) {
+            if n == 0 {
+                return refuse(&key, "must be at least 1".into());
+            }
+            if n as u64 > MAX_IDS {
+                return refuse(
+                    &key,
+                    format!("must be at most {MAX_IDS} (ids are 32-bit), got {n}"),
+                );
             }
         }
         for (key, v) in [
@@ -247,19 +283,83 @@ impl SimConfig {
             ("sharpness", self.sharpness),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return bad(key.into(), format!("must be a finite number >= 0, got {v}"));
+                return refuse(key, format!("must be a finite number >= 0, got {v}"));
             }
         }
-        for c in &self.contexts {
-            if c.cardinality == 0 {
-                return bad(
-                    format!("contexts.{}.cardinality", c.name),
-                    "must be at least 1".into(),
+        Ok(())
+    }
+
+    /// User and item latents (dimension d) are whitened under the popularity the ids are drawn
+    /// with, which needs that popularity spread over at least d + 1 ids: an effective number of
+    /// ids, 1 / Σ_k p_k², of at least `latent_dim + 1` (fewer ids, or a Zipf exponent that puts
+    /// nearly all the mass on a few of them, leave the weighted covariance singular).
+    fn check_popularity(&self) -> Checked {
+        let (d, need) = (self.latent_dim, self.latent_dim + 1);
+        for (ids, n, key, zipf) in [
+            ("users", self.users, "user_zipf", self.user_zipf),
+            ("items", self.items, "item_zipf", self.item_zipf),
+        ] {
+            if n < need {
+                return refuse(
+                    ids,
+                    format!(
+                        "at least latent_dim + 1 = {need} are needed to whiten {d}-dimensional \
+                         latents over them, got {n}"
+                    ),
+                );
+            }
+            let effective = Zipf::effective_ranks(n, zipf);
+            if effective < need as f64 {
+                return refuse(
+                    key,
+                    format!(
+                        "{zipf} puts the popularity of the {n} {ids} on {effective:.2} effective \
+                         ids (1 / Σ p²); whitening {d}-dimensional latents needs at least \
+                         latent_dim + 1 = {need}: lower {key} (or latent_dim)"
+                    ),
                 );
             }
         }
+        Ok(())
+    }
+
+    /// The sample's columns ([`sample::column_names`]: user_id, item_id, the contexts,
+    /// dense_0 …, the tasks) have distinct names, so no two tasks or contexts share a name and
+    /// none has the name of another column.
+    fn check_names(&self) -> Checked {
+        let mut columns = sample::column_names(self);
+        // The writer's own names first, so that a clash is reported on the config's name.
+        columns.sort_by_key(|(_, kind)| !kind.is_fixed());
+        let mut seen = std::collections::HashMap::new();
+        for (name, kind) in columns {
+            let Some(before) = seen.insert(name.clone(), kind) else {
+                continue;
+            };
+            let clash = if before == kind {
+                format!("two {} are named `{name}`", kind.plural())
+            } else {
+                format!(
+                    "{} `{name}` has the name of {}",
+                    kind.describe(),
+                    before.describe()
+                )
+            };
+            return refuse(
+                kind.key(),
+                format!(
+                    "{clash}: the sample's columns (user_id, item_id, the contexts, dense_0 …, \
+                     the tasks) need distinct names"
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// At least one task; a binary one with a positive rate in (0, 1), a regression one without
+    /// a rate and with a std > 0.
+    fn check_tasks(&self) -> Checked {
         if self.tasks.is_empty() {
-            return bad("tasks".into(), "at least one task is needed".into());
+            return refuse("tasks", "at least one task is needed".into());
         }
         for t in &self.tasks {
             let key = |field: &str| format!("tasks.{}.{field}", t.name);
@@ -267,77 +367,82 @@ impl SimConfig {
                 TaskKind::Binary => match t.positive_rate {
                     Some(p) if p > 0.0 && p < 1.0 => {}
                     Some(p) => {
-                        return bad(key("positive_rate"), format!("must be in (0, 1), got {p}"))
+                        return refuse(&key("positive_rate"), format!("must be in (0, 1), got {p}"))
                     }
-                    None => return bad(key("positive_rate"), "a binary task needs one".into()),
+                    None => return refuse(&key("positive_rate"), "a binary task needs one".into()),
                 },
                 TaskKind::Regression => {
                     if t.positive_rate.is_some() {
-                        return bad(
-                            key("positive_rate"),
+                        return refuse(
+                            &key("positive_rate"),
                             "a regression task has none (use mean and std)".into(),
                         );
                     }
                     if let Some(s) = t.std.filter(|s| !(s.is_finite() && *s > 0.0)) {
-                        return bad(key("std"), format!("must be > 0, got {s}"));
+                        return refuse(&key("std"), format!("must be > 0, got {s}"));
                     }
                 }
             }
         }
-        let n = self.tasks.len();
-        if self.relations.len() != n || self.relations.iter().any(|r| r.len() != n) {
-            return bad(
-                "relations".into(),
+        Ok(())
+    }
+
+    /// `relations` is T×T, unit diagonal, symmetric, entries in [-1, 1], positive semi-definite
+    /// (its smallest eigenvalue in the message otherwise); the hidden input has at least T
+    /// dimensions.
+    fn check_relations(&self) -> Checked {
+        let (n, r) = (self.tasks.len(), &self.relations);
+        if r.len() != n || r.iter().any(|row| row.len() != n) {
+            return refuse(
+                "relations",
                 format!(
                     "must be {n}×{n} (one row and column per task), got {} rows of lengths {:?}",
-                    self.relations.len(),
-                    self.relations.iter().map(Vec::len).collect::<Vec<_>>()
+                    r.len(),
+                    r.iter().map(Vec::len).collect::<Vec<_>>()
                 ),
             );
         }
         for i in 0..n {
-            if (self.relations[i][i] - 1.0).abs() > 1e-12 {
-                return bad(
-                    "relations".into(),
+            if (r[i][i] - 1.0).abs() > 1e-12 {
+                return refuse(
+                    "relations",
                     format!(
                         "the diagonal must be 1 (cosines of unit directions), row {} has {}",
                         i + 1,
-                        self.relations[i][i]
+                        r[i][i]
                     ),
                 );
             }
             for j in 0..n {
-                let (a, b) = (self.relations[i][j], self.relations[j][i]);
+                let (a, b) = (r[i][j], r[j][i]);
                 if !(a.is_finite() && (-1.0..=1.0).contains(&a)) || (a - b).abs() > 1e-12 {
-                    return bad(
-                        "relations".into(),
+                    let (p, q) = (i + 1, j + 1);
+                    return refuse(
+                        "relations",
                         format!(
-                            "must be symmetric with entries in [-1, 1]: ({}, {}) = {a}, ({}, {}) = {b}",
-                            i + 1,
-                            j + 1,
-                            j + 1,
-                            i + 1
+                            "must be symmetric with entries in [-1, 1]: ({p}, {q}) = {a}, \
+                             ({q}, {p}) = {b}"
                         ),
                     );
                 }
             }
         }
-        let min = linalg::symmetric_eigen(&self.relations)
+        let min = linalg::symmetric_eigen(r)
             .0
             .into_iter()
             .fold(f64::INFINITY, f64::min);
-        if min < -PSD_TOL || linalg::cholesky_psd(&self.relations, PSD_TOL).is_none() {
-            return bad(
-                "relations".into(),
+        if min < -PSD_TOL || linalg::cholesky_psd(r, PSD_TOL).is_none() {
+            return refuse(
+                "relations",
                 format!(
                     "must be positive semi-definite (cosines of real directions); its smallest \
-                     eigenvalue is {min:.6}"
+                     eigenvalue is {min:.2e}"
                 ),
             );
         }
         if self.hidden_dim() < n {
-            return bad(
-                "latent_dim".into(),
+            return refuse(
+                "latent_dim",
                 format!(
                     "the hidden input has {} dimensions, fewer than the {n} tasks",
                     self.hidden_dim()
@@ -345,6 +450,21 @@ impl SimConfig {
             );
         }
         Ok(())
+    }
+
+    /// Refuses, before anything is allocated, a world (and with `rows > 0`, a sample of `rows`
+    /// rows of it, the setting `rows_key`) that needs more memory than the machine has
+    /// available ([`memory`]).
+    pub fn check_memory(&self, rows: usize, rows_key: &str, source: &str) -> Result<(), DataError> {
+        let mut parts = memory::world_parts(self);
+        if rows > 0 {
+            parts.push(memory::sample_part(self, rows, rows_key));
+        }
+        memory::check(&parts, &memory::available()).map_err(|(key, message)| DataError::Simulator {
+            source_name: source.into(),
+            key,
+            message,
+        })
     }
 
     /// 64-bit draws per example: user, item, one per context, two per dense normal, per task
@@ -423,8 +543,15 @@ pub struct Simulator {
 }
 
 /// A table of `weights.len()` latent vectors of length `dim` from `stream`: standard normals
-/// (row r at draw `2 · r · dim`), whitened under `weights` (see [`linalg::whiten`]).
-fn latent_table(seed: u64, stream: u64, weights: &[f64], dim: usize) -> Vec<f32> {
+/// (row r at draw `2 · r · dim`), whitened under `weights` (see [`linalg::whiten`]). A refusal
+/// naming `key` if they cannot be whitened.
+fn latent_table(
+    seed: u64,
+    stream: u64,
+    weights: &[f64],
+    dim: usize,
+    key: &str,
+) -> Result<Vec<f32>, (String, String)> {
     let n = weights.len();
     let mut out = vec![0f32; n * dim];
     out.par_chunks_mut(dim.max(1))
@@ -435,74 +562,169 @@ fn latent_table(seed: u64, stream: u64, weights: &[f64], dim: usize) -> Vec<f32>
                 *x = d.normal() as f32;
             }
         });
-    linalg::whiten(&mut out, dim, weights);
-    out
+    linalg::whiten(&mut out, dim, weights).map_err(|why| {
+        let message = format!(
+            "the {dim}-dimensional latents of its {n} values cannot be whitened under the \
+             distribution they are drawn from: {why}"
+        );
+        (key.to_owned(), message)
+    })?;
+    Ok(out)
+}
+
+/// The map from hidden input to labels of `cfg`'s world `seed`, before calibration (identity
+/// standardisation, zero biases): the sine terms first, then one basis direction per task, so
+/// that worlds of the same seed, sines and hidden dimension share f and their first directions
+/// (task 1 of every preset is the same task, since L is lower-triangular).
+fn uncalibrated_model(cfg: &SimConfig, seed: u64) -> TaskModel {
+    let (t, dim) = (cfg.tasks.len(), cfg.hidden_dim());
+    let mut world = rng::Draws::at(seed, WORLD_STREAM, 0);
+    let alpha = (0..cfg.sines).map(|_| world.normal()).collect();
+    let beta = (0..cfg.sines).map(|_| world.normal()).collect();
+    let mut basis: Vec<Vec<f64>> = (0..t)
+        .map(|_| (0..dim).map(|_| world.normal()).collect())
+        .collect();
+    linalg::orthonormalize(&mut basis);
+    let l = linalg::cholesky_psd(&cfg.relations, PSD_TOL).expect("validated");
+    let directions = (0..t)
+        .map(|i| {
+            (0..dim)
+                .map(|j| (0..t).map(|k| l[i][k] * basis[k][j]).sum())
+                .collect()
+        })
+        .collect();
+    TaskModel {
+        directions,
+        alpha,
+        beta,
+        amplitude: cfg.sine_weight / (cfg.sines.max(1) as f64).sqrt(),
+        noise: cfg.noise,
+        sharpness: cfg.sharpness,
+        standardise: vec![(0.0, 1.0); t],
+        bias: vec![0.0; t],
+        kinds: cfg.tasks.iter().map(|t| t.kind).collect(),
+        regression: cfg
+            .tasks
+            .iter()
+            .map(|t| (t.mean.unwrap_or(0.0), t.std.unwrap_or(1.0)))
+            .collect(),
+    }
+}
+
+/// The largest miss of a binary task's rate on the calibration stream (the mean of its label
+/// probabilities over the `rows` calibration rows, after calibration) that is accepted: 3
+/// binomial standard errors of a sample of that size, 3 · √(p (1 − p) / rows), at least
+/// [`RATE_TOLERANCE_FLOOR`]. A reachable rate is met to rounding (the bias is a bisection); a
+/// larger miss means the world cannot reach it (the bias search is bounded to [−60, 60]).
+pub fn rate_tolerance(target: f64, rows: usize) -> f64 {
+    (3.0 * (target * (1.0 - target) / rows as f64).sqrt()).max(RATE_TOLERANCE_FLOOR)
+}
+
+/// The floor of [`rate_tolerance`]: above the rounding of a mean over many rows.
+pub const RATE_TOLERANCE_FLOOR: f64 = 1e-6;
+
+/// Refuses a binary task whose calibrated rate `measured` misses `target` by more than
+/// [`rate_tolerance`].
+fn check_rate(task: &SimTask, target: f64, measured: f64, rows: usize) -> Checked {
+    let tol = rate_tolerance(target, rows);
+    if (measured - target).abs() <= tol {
+        return Ok(());
+    }
+    refuse(
+        &format!("tasks.{}.positive_rate", task.name),
+        format!(
+            "this world cannot reach it: after calibration the task's rate on the calibration \
+             stream (its mean label probability over {rows} rows) is {measured:.4} against the \
+             target {target}, a miss over the tolerance {tol:.1e} (3 binomial standard errors \
+             of the calibration sample, at least {RATE_TOLERANCE_FLOOR:.0e}); the logit bias is \
+             searched in [-60, 60], so a large sharpness, or scores that do not vary, put the \
+             rate out of reach"
+        ),
+    )
+}
+
+/// Refuses a regression task whose labels on the calibration stream, `mean + std · s` with the
+/// standardised scores `s`, miss the configured mean or standard deviation by more than 3
+/// standard errors of the calibration sample (std / √rows for the mean, std / √(2 · rows) for
+/// the standard deviation), at least 1e-9 · std: standardisation meets both to rounding
+/// unless the scores are constant or not finite.
+fn check_regression(task: &SimTask, s: &[f64]) -> Checked {
+    let n = s.len() as f64;
+    let (mean_t, std_t) = (task.mean.unwrap_or(0.0), task.std.unwrap_or(1.0));
+    let m = s.iter().sum::<f64>() / n;
+    let sd = (s.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    let (mean, std) = (mean_t + std_t * m, std_t * sd);
+    let tol_mean = (3.0 * std_t / n.sqrt()).max(1e-9 * std_t);
+    let tol_std = (3.0 * std_t / (2.0 * n).sqrt()).max(1e-9 * std_t);
+    if (mean - mean_t).abs() <= tol_mean && (std - std_t).abs() <= tol_std {
+        return Ok(());
+    }
+    refuse(
+        &format!("tasks.{}", task.name),
+        format!(
+            "this world cannot give it the configured moments: its labels on the calibration \
+             stream ({n} rows) have mean {mean:.4} (target {mean_t}, tolerance {tol_mean:.1e}) \
+             and standard deviation {std:.4} (target {std_t}, tolerance {tol_std:.1e}), \
+             tolerances of 3 standard errors of the calibration sample; its scores are constant \
+             or not finite"
+        ),
+    )
 }
 
 impl Simulator {
     /// The world of `cfg` with seed `seed`: latents, task directions, sine terms, then the
-    /// calibration (standardisation and binary biases). The config must be valid.
+    /// calibration (standardisation and binary biases). Refusals name the config `(given)`
+    /// ([`Simulator::named`] names it).
     pub fn new(cfg: &SimConfig, seed: u64) -> Result<Self, DataError> {
-        cfg.validate("(given)")?;
-        let (d, t, dim) = (cfg.latent_dim, cfg.tasks.len(), cfg.hidden_dim());
+        Self::named(cfg, seed, "(given)")
+    }
+
+    /// [`Simulator::new`], with `source` (a preset or file) named in refusals: an invalid
+    /// config, a world that needs more memory than is available (checked before allocating),
+    /// latents that cannot be whitened, and a task whose calibrated rate (or regression mean
+    /// and standard deviation) misses its target ([`rate_tolerance`]).
+    pub fn named(cfg: &SimConfig, seed: u64, source: &str) -> Result<Self, DataError> {
+        cfg.validate(source)?;
+        cfg.check_memory(0, "rows", source)?;
+        let refused = |(key, message)| DataError::Simulator {
+            source_name: source.into(),
+            key,
+            message,
+        };
+        let d = cfg.latent_dim;
         let (users, items) = (
             Zipf::new(cfg.users, cfg.user_zipf),
             Zipf::new(cfg.items, cfg.item_zipf),
         );
-        // The sine terms first, then one basis direction per task: worlds of the same seed,
-        // sines and hidden dimension share f and their first directions (task 1 of every
-        // preset is the same task, since L is lower-triangular).
-        let mut world = rng::Draws::at(seed, WORLD_STREAM, 0);
-        let alpha = (0..cfg.sines).map(|_| world.normal()).collect();
-        let beta = (0..cfg.sines).map(|_| world.normal()).collect();
-        let mut basis: Vec<Vec<f64>> = (0..t)
-            .map(|_| (0..dim).map(|_| world.normal()).collect())
-            .collect();
-        linalg::orthonormalize(&mut basis);
-        let l = linalg::cholesky_psd(&cfg.relations, PSD_TOL).expect("validated");
-        let directions = (0..t)
-            .map(|i| {
-                (0..dim)
-                    .map(|j| (0..t).map(|k| l[i][k] * basis[k][j]).sum())
-                    .collect()
+        let model = uncalibrated_model(cfg, seed);
+        let user_latent = latent_table(seed, LATENT_STREAM, &users.probabilities(), d, "users")
+            .map_err(refused)?;
+        let item_latent = latent_table(seed, LATENT_STREAM + 1, &items.probabilities(), d, "items")
+            .map_err(refused)?;
+        let context_latent = cfg
+            .contexts
+            .iter()
+            .zip(cfg.context_dims())
+            .enumerate()
+            .map(|(k, (f, c))| {
+                let uniform = vec![1.0 / f.cardinality as f64; f.cardinality];
+                let key = format!("contexts.{}.cardinality", f.name);
+                latent_table(seed, LATENT_STREAM + 2 + k as u64, &uniform, c, &key)
             })
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(refused)?;
         let mut sim = Simulator {
             cfg: cfg.clone(),
             seed,
-            user_latent: latent_table(seed, LATENT_STREAM, &users.probabilities(), d),
-            item_latent: latent_table(seed, LATENT_STREAM + 1, &items.probabilities(), d),
-            context_latent: cfg
-                .contexts
-                .iter()
-                .zip(cfg.context_dims())
-                .enumerate()
-                .map(|(k, (f, c))| {
-                    let uniform = vec![1.0 / f.cardinality as f64; f.cardinality];
-                    latent_table(seed, LATENT_STREAM + 2 + k as u64, &uniform, c)
-                })
-                .collect(),
+            user_latent,
+            item_latent,
+            context_latent,
             context_dims: cfg.context_dims(),
             users,
             items,
-            model: TaskModel {
-                directions,
-                alpha,
-                beta,
-                amplitude: cfg.sine_weight / (cfg.sines.max(1) as f64).sqrt(),
-                noise: cfg.noise,
-                sharpness: cfg.sharpness,
-                standardise: vec![(0.0, 1.0); t],
-                bias: vec![0.0; t],
-                kinds: cfg.tasks.iter().map(|t| t.kind).collect(),
-                regression: cfg
-                    .tasks
-                    .iter()
-                    .map(|t| (t.mean.unwrap_or(0.0), t.std.unwrap_or(1.0)))
-                    .collect(),
-            },
+            model,
         };
-        sim.calibrate();
+        sim.calibrate().map_err(refused)?;
         Ok(sim)
     }
 
@@ -577,8 +799,10 @@ impl Simulator {
         }
     }
 
-    /// Standardisation of the scores, then each binary task's bias, from the calibration stream.
-    fn calibrate(&mut self) {
+    /// Standardisation of the scores, then each binary task's bias, from the calibration
+    /// stream; then each task's check against its target on that stream ([`check_rate`],
+    /// [`check_regression`]), a refusal naming the task otherwise.
+    fn calibrate(&mut self) -> Checked {
         let n = self.cfg.calibration_rows;
         let t = self.cfg.tasks.len();
         // Raw scores f(z) + noise · ε with the identity standardisation.
@@ -592,11 +816,12 @@ impl Simulator {
             self.model.standardise[k] = (mean, var.sqrt().max(1e-12));
         }
         for (k, task) in self.cfg.tasks.iter().enumerate() {
-            let Some(rate) = task.positive_rate else {
-                continue;
-            };
             let (mu, sd) = self.model.standardise[k];
             let s: Vec<f64> = raw.iter().map(|r| (r[k] - mu) / sd).collect();
+            let Some(rate) = task.positive_rate else {
+                check_regression(task, &s)?;
+                continue;
+            };
             let mean_p = |b: f64| {
                 s.par_iter()
                     .map(|&x| labels::sigmoid(self.cfg.sharpness * x + b))
@@ -612,8 +837,11 @@ impl Simulator {
                     hi = mid;
                 }
             }
-            self.model.bias[k] = 0.5 * (lo + hi);
+            let bias = 0.5 * (lo + hi);
+            check_rate(task, rate, mean_p(bias), n)?;
+            self.model.bias[k] = bias;
         }
+        Ok(())
     }
 
     /// Examples `start .. start + n` of `stream`, generated in parallel (chunks of 1024

@@ -1,7 +1,9 @@
 //! Simulated rows as a table (`adatt simulate`): one column per id feature (`user_id`,
 //! `item_id`, each context), per dense feature (`dense_0`, …) and per task (labels), written as
-//! Parquet or CSV by the file's extension.
+//! Parquet or CSV by the file's extension. Writing to a path is the caller's (the `adatt` binary
+//! writes through `adatt_train::atomic`: a unique hidden temporary file, renamed when complete).
 
+use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::{
@@ -35,65 +37,122 @@ impl SampleFormat {
     }
 }
 
-/// The rows as a data frame.
+/// What a column of a sample holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// `user_id`.
+    UserId,
+    /// `item_id`.
+    ItemId,
+    /// A context feature's value (named after the feature).
+    Context,
+    /// `dense_<k>`.
+    Dense,
+    /// A task's labels (named after the task).
+    Task,
+}
+
+impl ColumnKind {
+    /// The column's kind in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ColumnKind::UserId => "the user id column",
+            ColumnKind::ItemId => "the item id column",
+            ColumnKind::Context => "context feature",
+            ColumnKind::Dense => "the dense feature column",
+            ColumnKind::Task => "task",
+        }
+    }
+
+    /// Columns of this kind in messages.
+    pub fn plural(self) -> &'static str {
+        match self {
+            ColumnKind::Context => "context features",
+            ColumnKind::Task => "tasks",
+            _ => "columns",
+        }
+    }
+
+    /// The config key its name comes from.
+    pub fn key(self) -> &'static str {
+        match self {
+            ColumnKind::UserId | ColumnKind::ItemId => "users",
+            ColumnKind::Context => "contexts",
+            ColumnKind::Dense => "dense",
+            ColumnKind::Task => "tasks",
+        }
+    }
+
+    /// Whether the name is the writer's (not one the config chooses).
+    pub fn is_fixed(self) -> bool {
+        matches!(
+            self,
+            ColumnKind::UserId | ColumnKind::ItemId | ColumnKind::Dense
+        )
+    }
+}
+
+/// The sample's columns in file order: `user_id`, `item_id`, each context, `dense_0` …, each
+/// task.
+pub fn column_names(cfg: &SimConfig) -> Vec<(String, ColumnKind)> {
+    let named = |names: Vec<String>, kind| names.into_iter().map(move |n| (n, kind));
+    let contexts = cfg.contexts.iter().map(|c| c.name.clone()).collect();
+    let dense = (0..cfg.dense).map(|k| format!("dense_{k}")).collect();
+    let tasks = cfg.tasks.iter().map(|t| t.name.clone()).collect();
+    [
+        ("user_id".to_owned(), ColumnKind::UserId),
+        ("item_id".to_owned(), ColumnKind::ItemId),
+    ]
+    .into_iter()
+    .chain(named(contexts, ColumnKind::Context))
+    .chain(named(dense, ColumnKind::Dense))
+    .chain(named(tasks, ColumnKind::Task))
+    .collect()
+}
+
+/// Column `k` of a row-major `[n, width]` buffer.
+fn strided<T: Copy>(values: &[T], k: usize, width: usize) -> Vec<T> {
+    values.iter().skip(k).step_by(width).copied().collect()
+}
+
+/// The rows as a data frame (columns of [`column_names`]; distinct in a validated config).
 pub fn frame(cfg: &SimConfig, rows: &SimRows) -> DataFrame {
-    let n_ids = 2 + cfg.contexts.len();
-    let id_names = ["user_id".to_owned(), "item_id".to_owned()]
+    let (n_ids, t) = (2 + cfg.contexts.len(), cfg.tasks.len());
+    let cols: Vec<Column> = column_names(cfg)
         .into_iter()
-        .chain(cfg.contexts.iter().map(|c| c.name.clone()));
-    let mut cols: Vec<Column> = Vec::new();
-    for (k, name) in id_names.enumerate() {
-        let v: Vec<u32> = rows.ids.iter().skip(k).step_by(n_ids).copied().collect();
-        cols.push(Series::new(name.into(), v).into_column());
-    }
-    for k in 0..cfg.dense {
-        let v: Vec<f32> = rows
-            .dense
-            .iter()
-            .skip(k)
-            .step_by(cfg.dense)
-            .copied()
-            .collect();
-        cols.push(Series::new(format!("dense_{k}").into(), v).into_column());
-    }
-    let t = cfg.tasks.len();
-    for (k, task) in cfg.tasks.iter().enumerate() {
-        let v: Vec<f32> = rows.labels.iter().skip(k).step_by(t).copied().collect();
-        cols.push(Series::new(task.name.clone().into(), v).into_column());
-    }
+        .enumerate()
+        .map(|(k, (name, kind))| match kind {
+            ColumnKind::UserId | ColumnKind::ItemId | ColumnKind::Context => {
+                Series::new(name.into(), strided(&rows.ids, k, n_ids)).into_column()
+            }
+            ColumnKind::Dense => {
+                Series::new(name.into(), strided(&rows.dense, k - n_ids, cfg.dense)).into_column()
+            }
+            ColumnKind::Task => {
+                let k = k - n_ids - cfg.dense;
+                Series::new(name.into(), strided(&rows.labels, k, t)).into_column()
+            }
+        })
+        .collect();
     DataFrame::new(rows.n, cols).expect("columns of equal length and distinct names")
 }
 
-/// Writes the rows to `path` (Parquet or CSV by its extension) through a temporary file beside
-/// it, so that a failure leaves no partial file.
-pub fn write(cfg: &SimConfig, rows: &SimRows, path: &Path) -> Result<(), DataError> {
-    let format = SampleFormat::of(path)?;
-    let io = |source: std::io::Error| DataError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("sample")
-    ));
+/// Writes the rows as `format` to `out` (the file of an atomic write, e.g.
+/// `adatt_train::atomic::write_with`, which gives the file its name only once it is complete).
+pub fn write_to(
+    cfg: &SimConfig,
+    rows: &SimRows,
+    format: SampleFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let mut df = frame(cfg, rows);
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        match format {
-            SampleFormat::Parquet => ParquetWriter::new(file)
-                .finish(&mut df)
-                .map(drop)
-                .map_err(std::io::Error::other)?,
-            SampleFormat::Csv => CsvWriter::new(file)
-                .finish(&mut df)
-                .map_err(std::io::Error::other)?,
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match format {
+        SampleFormat::Parquet => ParquetWriter::new(out)
+            .finish(&mut df)
+            .map(drop)
+            .map_err(std::io::Error::other),
+        SampleFormat::Csv => CsvWriter::new(out)
+            .finish(&mut df)
+            .map_err(std::io::Error::other),
     }
-    result.map_err(io)
 }

@@ -277,3 +277,273 @@ fn every_preset_parses_and_task_1_is_the_same_task_in_group1_and_group2() {
     assert_eq!((ea.ids, ea.hidden), (eb.ids, eb.hidden));
     assert_eq!(ea.z[0], eb.z[0]);
 }
+
+/// Latents are whitened under the ids' popularity: fewer than latent_dim + 1 ids, or a
+/// popularity concentrated on fewer effective ids (1 / Σ p²), is refused with the minimum; the
+/// smallest world allowed is built.
+#[test]
+fn worlds_too_concentrated_to_whiten_are_refused_with_the_minimum() {
+    for users in [1, 2, 3, 8] {
+        let e = refused(|c| c.users = users);
+        assert!(
+            e.ends_with(&format!(
+                "users: at least latent_dim + 1 = 9 are needed to whiten 8-dimensional latents \
+                 over them, got {users}"
+            )),
+            "{e}"
+        );
+    }
+    assert!(refused(|c| c.items = 1).contains("items: at least latent_dim + 1 = 9"));
+    // Zipf 20 over 2000 users: 1 / Σ p² = 1.0000019 (numpy), far below 9.
+    let e = refused(|c| c.user_zipf = 20.0);
+    assert!(
+        e.contains("user_zipf: 20 puts the popularity of the 2000 users on 1.00 effective ids")
+            && e.contains("needs at least latent_dim + 1 = 9: lower user_zipf"),
+        "{e}"
+    );
+    assert!(refused(|c| c.item_zipf = 400.0).contains("item_zipf: 400 puts"));
+    // 9 users drawn uniformly: exactly the minimum; the world is built and its user latents
+    // have mean 0 and unit variance over the 9 users.
+    let mut cfg = small();
+    cfg.users = 9;
+    cfg.user_zipf = 0.0;
+    cfg.calibration_rows = 20_000;
+    let s = Simulator::new(&cfg, 1).unwrap();
+    let d = cfg.latent_dim;
+    for j in 0..d {
+        let col: Vec<f64> = (0..9)
+            .map(|u| f64::from(s.user_latent[u * d + j]))
+            .collect();
+        let mean = col.iter().sum::<f64>() / 9.0;
+        let var = col.iter().map(|x| x * x).sum::<f64>() / 9.0;
+        assert!(
+            mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+            "{j}: {mean} {var}"
+        );
+    }
+}
+
+/// Every column of a sample needs its own name: no two tasks or contexts alike, none named like
+/// the writer's columns (user_id, item_id, dense_k) or like a context.
+#[test]
+fn names_that_would_clash_in_the_sample_are_refused() {
+    let tail = ": the sample's columns (user_id, item_id, the contexts, dense_0 …, the tasks) \
+                need distinct names";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            refused(|c| c.tasks[2].name = "click".into()),
+            "tasks: two tasks are named `click`",
+        ),
+        (
+            refused(|c| c.tasks[3].name = "user_id".into()),
+            "tasks: task `user_id` has the name of the user id column",
+        ),
+        (
+            refused(|c| c.tasks[3].name = "item_id".into()),
+            "tasks: task `item_id` has the name of the item id column",
+        ),
+        (
+            refused(|c| c.tasks[0].name = "hour".into()),
+            "tasks: task `hour` has the name of context feature",
+        ),
+        (
+            refused(|c| c.tasks[4].name = "dense_3".into()),
+            "tasks: task `dense_3` has the name of the dense feature column",
+        ),
+        (
+            refused(|c| c.contexts[1].name = "hour".into()),
+            "contexts: two context features are named `hour`",
+        ),
+        (
+            refused(|c| c.contexts[2].name = "dense_0".into()),
+            "contexts: context feature `dense_0` has the name of the dense feature column",
+        ),
+    ];
+    for (err, want) in cases {
+        assert!(
+            err.ends_with(&format!("{want}{tail}")),
+            "{err:?} lacks {want:?}"
+        );
+    }
+    // dense_4 is no column of a world with 4 dense features (dense_0 … dense_3).
+    let mut cfg = small();
+    cfg.tasks[4].name = "dense_4".into();
+    cfg.validate("test").unwrap();
+    let names: Vec<String> = sample::column_names(&cfg)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "user_id",
+            "item_id",
+            "hour",
+            "device",
+            "surface",
+            "dense_0",
+            "dense_1",
+            "dense_2",
+            "dense_3",
+            "watch_time",
+            "click",
+            "long_view",
+            "like",
+            "dense_4"
+        ]
+    );
+}
+
+/// Ids are 32-bit: 2^32 users are the most.
+#[test]
+fn more_ids_than_32_bits_hold_are_refused() {
+    let e = refused(|c| c.users = 1_000_000_000_000);
+    assert!(
+        e.ends_with("users: must be at most 4294967296 (ids are 32-bit), got 1000000000000"),
+        "{e}"
+    );
+    let e = refused(|c| c.contexts[0].cardinality = (1 << 32) + 1);
+    assert!(
+        e.contains("contexts.hour.cardinality: must be at most 4294967296"),
+        "{e}"
+    );
+}
+
+/// [[1, a, a], [a, 1, a], [a, a, 1]] has eigenvalues 1 + 2a, 1 − a, 1 − a: a = −0.50006 makes
+/// the smallest −1.2e-4, printed as such.
+#[test]
+fn a_nearly_semi_definite_relation_prints_its_eigenvalue_readably() {
+    let e = refused(|c| {
+        c.tasks.truncate(3);
+        let a = -0.50006;
+        c.relations = vec![vec![1.0, a, a], vec![a, 1.0, a], vec![a, a, 1.0]];
+    });
+    assert!(
+        e.ends_with(
+            "relations: must be positive semi-definite (cosines of real directions); its \
+             smallest eigenvalue is -1.20e-4"
+        ),
+        "{e}"
+    );
+}
+
+/// The tolerance on a calibrated rate: 3 binomial standard errors of the calibration sample,
+/// at least 1e-6.
+#[test]
+fn the_rate_tolerance_is_three_standard_errors_with_a_floor() {
+    let want = 3.0 * (0.019f64 * 0.981 / 200_000.0).sqrt();
+    assert!((rate_tolerance(0.019, 200_000) - want).abs() < 1e-15);
+    assert!((want - 9.156e-4).abs() < 1e-6);
+    assert!((rate_tolerance(0.001, 200_000) - 2.120e-4).abs() < 1e-6);
+    assert_eq!(
+        rate_tolerance(0.5, 1_000_000_000_000_000),
+        RATE_TOLERANCE_FLOOR
+    );
+}
+
+/// With sharpness 100 the like task (1.9 %) needs a logit bias near −207, outside the searched
+/// [−60, 60]: the world is refused with the rate it reaches, which is (independently) the mean
+/// of sigmoid(100 · s − 60) over the like scores s of the calibration stream, the same
+/// standardised scores as in the world of sharpness 2.
+#[test]
+fn a_world_that_cannot_reach_a_rate_is_refused_with_target_and_measured_rate() {
+    let mut cfg = small();
+    cfg.sharpness = 100.0;
+    let e = Simulator::named(&cfg, 1, "test").unwrap_err().to_string();
+    let prefix = "simulator config test: tasks.like.positive_rate: this world cannot reach it: \
+                  after calibration the task's rate on the calibration stream (its mean label \
+                  probability over 50000 rows) is ";
+    assert!(e.starts_with(prefix), "{e}");
+    let measured: f64 = e[prefix.len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        e.contains("against the target 0.019, a miss over the tolerance 1.8e-3 (3 binomial"),
+        "{e}"
+    );
+    cfg.sharpness = 2.0;
+    let twin = Simulator::new(&cfg, 1).unwrap();
+    let n = cfg.calibration_rows;
+    let want = (0..n as u64)
+        .map(|i| labels::sigmoid(100.0 * twin.trace_at(CALIBRATION_STREAM, i).score[3] - 60.0))
+        .sum::<f64>()
+        / n as f64;
+    assert!(want > 0.2, "{want}");
+    assert!((measured - want).abs() < 6e-5, "{measured} vs {want}");
+}
+
+/// Every preset with its defaults (200,000 calibration rows, world seed 1) is built: each
+/// binary task's mean label probability on the calibration stream, recomputed from the traced
+/// examples, is its target to rounding, and the labels drawn there are within the tolerance.
+#[test]
+fn every_preset_reaches_its_rates_on_the_calibration_stream() {
+    for (name, _) in presets::PRESETS {
+        let cfg = presets::preset(name).unwrap();
+        let s = Simulator::named(&cfg, 1, name).unwrap();
+        let n = cfg.calibration_rows;
+        let traces: Vec<ExampleTrace> = (0..n as u64)
+            .into_par_iter()
+            .map(|i| s.trace_at(CALIBRATION_STREAM, i))
+            .collect();
+        for (k, task) in cfg.tasks.iter().enumerate() {
+            let Some(rate) = task.positive_rate else {
+                continue;
+            };
+            let b = s.task_model().bias[k];
+            let p = traces
+                .iter()
+                .map(|e| labels::sigmoid(cfg.sharpness * e.score[k] + b))
+                .sum::<f64>()
+                / n as f64;
+            let drawn = traces.iter().map(|e| e.label[k]).sum::<f64>() / n as f64;
+            assert!((p - rate).abs() < 1e-9, "{name} {}: {p}", task.name);
+            let tol = rate_tolerance(rate, n);
+            assert!((drawn - rate).abs() < tol, "{name} {}: {drawn}", task.name);
+        }
+    }
+}
+
+/// A regression task whose scores do not vary cannot have the configured standard deviation:
+/// refused with its measured moments; standardised scores pass.
+#[test]
+fn a_regression_task_without_its_moments_is_refused() {
+    let cfg = small();
+    let task = &cfg.tasks[0];
+    let constant = vec![0.0; 1000];
+    let e = check_regression(task, &constant).unwrap_err();
+    assert_eq!(e.0, "tasks.watch_time");
+    assert!(
+        e.1.contains("have mean 3.0000 (target 3, tolerance 9.5e-2) and standard deviation 0.0000 (target 1, tolerance 6.7e-2)"),
+        "{}",
+        e.1
+    );
+    let nan = vec![f64::NAN; 1000];
+    assert!(check_regression(task, &nan).is_err());
+    // ±1 alternating: mean 0, standard deviation 1.
+    let standard: Vec<f64> = (0..1000)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    assert!(check_regression(task, &standard).is_ok());
+}
+
+/// A world needing more memory than any machine has is refused before anything is allocated
+/// (4·10^9 users with latents of 10,000 floats: 160 TB).
+#[test]
+fn a_world_larger_than_the_memory_is_refused_before_allocating() {
+    let mut cfg = small();
+    cfg.users = 4_000_000_000;
+    cfg.latent_dim = 10_000;
+    cfg.item_zipf = 0.0;
+    cfg.items = 20_000;
+    let e = Simulator::named(&cfg, 1, "test").unwrap_err().to_string();
+    assert!(
+        e.starts_with(
+            "simulator config test: users: would need about 160064.8 GB of memory (user \
+             popularity and latents 160064.0 GB, item popularity and latents 0.8 GB"
+        ) && e.contains("nothing was allocated"),
+        "{e}"
+    );
+}
