@@ -268,7 +268,7 @@ fn simulate(
         rows as f64 / gen_s,
         rayon::current_num_threads(),
         out.display(),
-        SimStats::of(&cfg, &sampled).markdown()
+        SimStats::of(&cfg, &sampled).markdown() + &oracle_markdown(&sim, stream, rows)
     );
     // The sample is complete; a reader that stops early (`| head`) is not an error.
     match std::io::Write::write_all(&mut std::io::stdout().lock(), report.as_bytes()) {
@@ -277,6 +277,28 @@ fn simulate(
         }
         _ => Ok(()),
     }
+}
+
+/// The Bayes limit on the sampled rows: per task the best possible prediction's NE (against
+/// the configured rate) or MSE, and its AUC.
+fn oracle_markdown(
+    sim: &adatt_data::sim::Simulator,
+    stream: adatt_data::sim::SimStream,
+    rows: usize,
+) -> String {
+    let metrics = adatt_train::source::oracle_metrics(sim, stream, rows);
+    let mut s = String::from(
+        "\nBayes limit on these rows (the best possible prediction from the ids and dense \
+         features):\n\n| task | oracle NE (MSE for regression) | oracle AUC |\n|---|---|---|\n",
+    );
+    for (task, m) in sim.config().tasks.iter().zip(metrics) {
+        let (value, auc) = match task.kind {
+            adatt_data::TaskKind::Binary => (m.ne, format!("{:.4}", m.auc)),
+            adatt_data::TaskKind::Regression => (m.loss, "–".to_owned()),
+        };
+        s.push_str(&format!("| {} | {value:.4} | {auc} |\n", task.name));
+    }
+    s
 }
 
 fn main() -> ExitCode {

@@ -221,3 +221,37 @@ fn two_runs_writing_one_file_at_once_leave_one_complete_sample() {
         );
     }
 }
+
+/// The report gives the Bayes limit of every task on the sampled rows: binary tasks' oracle NE
+/// between 0 and 1 (better than the constant predictor at the rate) with an AUC above chance,
+/// and the regression task's MSE below its label variance (1).
+#[test]
+fn the_report_gives_the_bayes_limit_of_every_task() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(
+        d.path(),
+        &["--preset", "group3", "--rows", "20000", "--out", "s.csv"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<Vec<&str>> = out
+        .split("Bayes limit on these rows")
+        .nth(1)
+        .expect("a Bayes-limit section")
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| task"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    let tasks: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        tasks,
+        ["watch_time", "click", "long_view", "like", "dislike"],
+        "{out}"
+    );
+    let mse: f64 = rows[0][1].parse().unwrap();
+    assert!(mse > 0.0 && mse < 1.0, "{out}");
+    for r in &rows[1..] {
+        let (ne, auc): (f64, f64) = (r[1].parse().unwrap(), r[2].parse().unwrap());
+        assert!(ne > 0.0 && ne < 1.0 && auc > 0.6, "{out}");
+    }
+}

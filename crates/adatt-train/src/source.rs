@@ -122,8 +122,9 @@ pub fn load_data(data: &DataConfig) -> Result<LoadedData> {
             ..
         } => {
             let cfg = data.sim_config()?;
+            let name = format!("preset {}", data.label());
             Ok(LoadedData::Simulated(SimData {
-                sim: Simulator::new(&cfg, *world_seed)?,
+                sim: Simulator::named(&cfg, *world_seed, &name)?,
                 train_rows: *train_rows,
                 valid_rows: *valid_rows,
                 test_rows: *test_rows,
