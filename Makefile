@@ -33,7 +33,7 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 	$(if $(JOBS),ADATT_JOBS="$(JOBS)") $(if $(DEVICE),ADATT_DEVICE="$(DEVICE)") \
 	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
-.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze \
+.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves \
 	clean-cache device-check
 
 help:
@@ -51,6 +51,8 @@ help:
 	@echo "                     protocol; results/<name>/clean/; resumable). Wall time as recorded on the"
 	@echo "                     2-core VMs: Table 6 1.57 h, Table 7 1.75 h, Table 8 5.21 h, Figure 3"
 	@echo "                     0.43 h."
+	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
+	@echo "                     18 configs of 11.2M examples; 100-1,650 s per run on one core, as recorded)"
 	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training;"
 	@echo "                     results/<name>/<folder>/ only for a folder named paper or clean)"
 	@echo "  make run CONFIG=configs/x.toml      train a grid config's missing runs, then analyse it"
@@ -151,6 +153,11 @@ run: build
 analyze: build
 	@test -n "$(CONFIG)" || { echo "make analyze needs CONFIG=path/to/config.toml"; exit 1; }
 	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/adatt analyze --config $(CONFIG) $(ARGS)
+
+# The industrial regime study's learning curves (configs/industrial/curves/, docs/industrial.md):
+# each config's missing runs, in the script's order, one process (ARGS: config names to run).
+curves: build
+	ADATT_JOBS=$(if $(JOBS),$(JOBS),1) scripts/industrial/curves.sh "$(BIN)/adatt" $(ARGS)
 
 # Throughput benchmark (not a test): results/bench/bench.{md,csv}.
 bench: build

@@ -9,7 +9,8 @@
 #   records, for p in PROTOCOLS (BIN_DIR/adatt analyze with ADATT_PROTOCOL=p). A folder named
 #   after no protocol (one made with `--out results/table6/quick`) holds no protocol's results:
 #   it is skipped and named;
-# - each simulated grid of SIM_EXPERIMENTS with records (configs/<name>.toml).
+# - each simulated grid of SIM_EXPERIMENTS with records (configs/<name>.toml), and each learning
+#   curve of configs/industrial/curves/ with records.
 #
 # An analysis that fails does not stop the others; the script then exits with the first
 # failure's code and names every failed analysis.
@@ -59,6 +60,16 @@ for e in $sim_experiments; do
   compgen -G "results/$e/*/runs*.jsonl" >/dev/null || continue
   echo "== $e =="
   analyse "results/$e" "$bin/adatt" analyze --config "configs/$e.toml"
+done
+
+# The learning curves of the industrial regime study: configs/industrial/curves/<c>.toml, whose
+# records are in results/curve_<c>/.
+for c in configs/industrial/curves/*.toml; do
+  [[ -f $c ]] || continue
+  n=curve_$(basename "$c" .toml)
+  compgen -G "results/$n/*/runs*.jsonl" >/dev/null || continue
+  echo "== $n =="
+  analyse "results/$n" "$bin/adatt" analyze --config "$c"
 done
 
 if (( ${#failed[@]} > 0 )); then

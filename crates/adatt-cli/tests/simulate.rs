@@ -255,3 +255,22 @@ fn the_report_gives_the_bayes_limit_of_every_task() {
         assert!(ne > 0.0 && ne < 1.0 && auc > 0.6, "{out}");
     }
 }
+
+/// An output name of no known format is a write refusal naming the file, not a config error,
+/// and nothing is written.
+#[test]
+fn an_unknown_output_extension_is_refused_as_an_output_name() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(
+        d.path(),
+        &["--preset", "group1", "--rows", "100", "--out", "s.foo"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write s.foo: a sample's file name ends in .parquet or .csv"),
+        "{err}"
+    );
+    assert!(!err.contains("config"), "{err}");
+    assert!(names(d.path()).is_empty(), "{:?}", names(d.path()));
+}

@@ -32,6 +32,14 @@ pub enum DataError {
         source: std::io::Error,
     },
 
+    /// An output file whose name says no format this program writes.
+    #[error("cannot write {}: {message}", path.display())]
+    OutputName {
+        path: PathBuf,
+        /// Which names are written.
+        message: String,
+    },
+
     /// The file exists but holds no bytes at all.
     #[error(
         "{file} is empty (0 bytes); it should be a gzip-compressed Census-Income file, \

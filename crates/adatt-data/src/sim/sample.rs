@@ -28,10 +28,9 @@ impl SampleFormat {
         match path.extension().and_then(|e| e.to_str()) {
             Some("parquet") => Ok(SampleFormat::Parquet),
             Some("csv") => Ok(SampleFormat::Csv),
-            _ => Err(DataError::Simulator {
-                source_name: path.display().to_string(),
-                key: "--out".into(),
-                message: "the sample's file name must end in .parquet or .csv".into(),
+            _ => Err(DataError::OutputName {
+                path: path.to_owned(),
+                message: "a sample's file name ends in .parquet or .csv".into(),
             }),
         }
     }
