@@ -484,7 +484,7 @@ pub(crate) fn p_value(p: f64) -> String {
 }
 
 /// The cells of each entry (a table row), in entry order.
-fn rows(r: &Report) -> Vec<Vec<&Cell>> {
+pub(crate) fn rows(r: &Report) -> Vec<Vec<&Cell>> {
     let mut out: Vec<Vec<&Cell>> = Vec::new();
     for c in &r.cells {
         match out.iter_mut().find(|row| row[0].entry == c.entry) {
@@ -754,6 +754,16 @@ impl Cell {
             &self.test_loss
         } else {
             &self.test_auc
+        }
+    }
+
+    /// The number whose relative differences the tables give (see [`Column::headline`]): test
+    /// NE, or the test MSE of a regression task.
+    pub fn headline_value(&self) -> &Stat {
+        if self.regression {
+            &self.test_loss
+        } else {
+            &self.test_ne
         }
     }
 }

@@ -132,26 +132,11 @@ pub fn oracle_markdown(t: &Truth, report: &Report) -> String {
         write!(s, " {:.4} | 0 |", o.value).expect("write");
     }
     s.push('\n');
-    let mut entries: Vec<&str> = Vec::new();
-    for c in &report.cells {
-        if !entries.contains(&c.entry.as_str()) {
-            entries.push(&c.entry);
-        }
-    }
-    for e in entries {
-        write!(s, "| {e} |").expect("write");
+    for row in crate::report::rows(report) {
+        write!(s, "| {} |", row[0].entry).expect("write");
         for o in &reported {
-            let cell = report
-                .cells
-                .iter()
-                .find(|c| c.entry == e && c.task == o.name);
-            match cell.map(|c| {
-                if c.regression {
-                    &c.test_loss
-                } else {
-                    &c.test_ne
-                }
-            }) {
+            let cell = row.iter().find(|c| c.task == o.name);
+            match cell.map(|c| c.headline_value()) {
                 Some(v) if v.n > 0 => write!(
                     s,
                     " {:.4} | {:+.2} |",

@@ -1,7 +1,9 @@
 //! The `adatt` command as a user meets it: refused inputs as one error line with exit code 1
 //! (a usage error: 2), exit code 3 for a grid with diverged runs, byte-identical re-analysis, no
 //! half-written file when the disk fills up during an analysis or while weights or outputs are
-//! written, and a missing CUDA device refused before anything is created.
+//! written, a missing CUDA device refused before anything is created, records carrying the
+//! project's own code revision wherever the command runs, and bad overrides blamed on the
+//! variable that carried them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -419,16 +421,6 @@ fn adatt_with_2_kib_files(cwd: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 /// The one `error: ` line of a failed command (and that there is only one).
 fn error_line(o: &Output) -> String {
     let err = stderr(o);
@@ -508,7 +500,7 @@ fn a_write_that_fails_keeps_the_old_weights_and_outputs_whole() {
         .collect();
     assert!(before == after, "an old file changed");
     assert_eq!(
-        names(dir),
+        adatt_testkit::dir_names(dir),
         [
             "m.toml",
             "w.safetensors",
@@ -594,7 +586,10 @@ fn weights_and_inputs_that_cannot_be_read_are_one_line_naming_the_flag() {
         let line = error_line(&o);
         assert!(line.starts_with(want), "want `{want}`: {line}");
     }
-    assert_eq!(names(dir), ["a-dir", "m.toml", "w.safetensors"]);
+    assert_eq!(
+        adatt_testkit::dir_names(dir),
+        ["a-dir", "m.toml", "w.safetensors"]
+    );
 }
 
 #[test]
@@ -722,5 +717,172 @@ fn cuda_without_a_cuda_device_is_refused_before_anything_is_created() {
         error_line(&o),
         "error: device `cuda` requested but libtorch sees no CUDA device"
     );
-    assert_eq!(names(d.path()), ["c.toml"]);
+    assert_eq!(adatt_testkit::dir_names(d.path()), ["c.toml"]);
+}
+
+/// The tiny grid with one seed (two runs).
+fn one_seed() -> String {
+    config(|c| c.replace("seeds = [0, 1]", "seeds = [0]"))
+}
+
+/// `git` in `dir`, its trimmed stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+/// The revision git gives for this project's checkout (the oracle): `describe`, plus `-dirty`
+/// when a tracked file outside `results/` differs from HEAD.
+fn project_revision() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let rev = git(&root, &["describe", "--always", "--abbrev=12"]);
+    let changed = git(
+        &root,
+        &[
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ":(top)",
+            ":(top,exclude)results",
+        ],
+    );
+    if changed.is_empty() {
+        rev
+    } else {
+        format!("{rev}-dirty")
+    }
+}
+
+fn recorded_revision(out: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    rec["git_revision"].as_str().map(str::to_owned)
+}
+
+#[test]
+fn records_carry_the_projects_revision_wherever_the_command_runs() {
+    let want = project_revision();
+    // A caller standing in another git repository, with a commit of its own.
+    let other = tempfile::tempdir().unwrap();
+    git(other.path(), &["init", "-q"]);
+    std::fs::write(other.path().join("f"), "x").unwrap();
+    git(other.path(), &["add", "f"]);
+    git(
+        other.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "other",
+        ],
+    );
+    let theirs = git(other.path(), &["describe", "--always", "--abbrev=12"]);
+    // ... and a caller outside any repository.
+    let outside = tempfile::tempdir().unwrap();
+    for cwd in [other.path(), outside.path()] {
+        let cfg = write_config(cwd, &one_seed());
+        let out = cwd.join("out");
+        let o = adatt(
+            cwd,
+            &[
+                "run",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--no-analysis",
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got = recorded_revision(&out);
+        assert_eq!(
+            got.as_deref(),
+            Some(want.as_str()),
+            "run from {}",
+            cwd.display()
+        );
+        assert_ne!(got.as_deref(), Some(theirs.as_str()));
+    }
+}
+
+/// A bad override is one line naming the variable that carried it, before anything is
+/// allocated or written: a repeated seed, seed counts no machine could plan, a non-number in
+/// `ADATT_JOBS`.
+#[test]
+fn bad_overrides_are_blamed_on_their_variable() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(d.path(), &one_seed());
+    let out = d.path().join("out");
+    let args = [
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    for (var, value, code, fragment) in [
+        (
+            "ADATT_SEEDS",
+            "1,1,2",
+            1,
+            "`--seeds / ADATT_SEEDS` is invalid: `1,1,2`: seed 1 is listed twice",
+        ),
+        (
+            "ADATT_SEEDS",
+            "18446744073709551615",
+            1,
+            "a grid takes at most 1000000 seeds",
+        ),
+        (
+            "ADATT_SEEDS",
+            "4294967296",
+            1,
+            "a grid takes at most 1000000 seeds",
+        ),
+        (
+            "ADATT_JOBS",
+            "abc",
+            2,
+            "invalid value 'abc' for ADATT_JOBS (read for --jobs)",
+        ),
+        (
+            "ADATT_THREADS",
+            "-1",
+            2,
+            "for ADATT_THREADS (read for --threads)",
+        ),
+    ] {
+        let o = adatt(d.path(), &args, &[(var, value)]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{var}={value}: {err}");
+        assert!(err.contains(fragment), "{var}={value}: {err}");
+        assert!(
+            !err.contains("config "),
+            "{var}={value} blamed on the config: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{var}={value}: {err}");
+        assert!(!out.exists(), "{var}={value} wrote {}", out.display());
+    }
+    // The same value typed as a flag is blamed on the flag.
+    let o = adatt(d.path(), &[&args[..], &["--jobs", "abc"]].concat(), &[]);
+    let err = stderr(&o);
+    assert!(err.contains("'--jobs <JOBS>'"), "{err}");
 }

@@ -23,16 +23,6 @@ fn group1_with(from: &str, to: &str) -> String {
     GROUP1.replacen(from, to, 1)
 }
 
-/// Names of the files in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn worlds_and_samples_that_cannot_be_made_are_one_error_line_and_write_nothing() {
     let users = "users = 50000";
@@ -143,7 +133,7 @@ fn worlds_and_samples_that_cannot_be_made_are_one_error_line_and_write_nothing()
         };
         assert!(err.starts_with(source), "{err}");
         assert!(o.stdout.is_empty(), "{want}");
-        let left = names(d.path());
+        let left = adatt_testkit::dir_names(d.path());
         let expected: Vec<&str> = if spec.is_some() {
             vec!["w.toml"]
         } else {
@@ -215,7 +205,7 @@ fn two_runs_writing_one_file_at_once_leave_one_complete_sample() {
             got.len()
         );
         assert_eq!(
-            names(d.path()),
+            adatt_testkit::dir_names(d.path()),
             ["one.csv", "same.csv", "two.csv"],
             "round {round}"
         );
@@ -272,5 +262,9 @@ fn an_unknown_output_extension_is_refused_as_an_output_name() {
         "{err}"
     );
     assert!(!err.contains("config"), "{err}");
-    assert!(names(d.path()).is_empty(), "{:?}", names(d.path()));
+    assert!(
+        adatt_testkit::dir_names(d.path()).is_empty(),
+        "{:?}",
+        adatt_testkit::dir_names(d.path())
+    );
 }

@@ -13,7 +13,7 @@ use tch::Tensor;
 use crate::config::{DataConfig, ExperimentConfig, TrainConfig};
 use crate::error::{Result, TrainError};
 use crate::manifest::{self, Manifest};
-use crate::metrics::{MetricKind, TaskMetrics};
+use crate::metrics::MetricKind;
 use crate::records::{
     read_all_records, records_file, RecordWriter, RunRecord, Shard, UnixTime, RECORD_VERSION,
 };
@@ -208,25 +208,19 @@ fn run_line(
     let head = format!("[{done}/{total}] {entry}, seed {}:", rec.seed);
     match (&rec.status, &rec.best) {
         (Status::Ok, Some(b)) => {
-            let of_kind = |kind: MetricKind, value: fn(&TaskMetrics) -> f64| -> Vec<String> {
-                rec.tasks
+            let mut parts = Vec::new();
+            for (name, kind) in [("AUC", MetricKind::Binary), ("MSE", MetricKind::Regression)] {
+                let v: Vec<String> = rec
+                    .tasks
                     .iter()
                     .zip(&b.test)
                     .zip(kinds)
                     .filter(|(_, k)| **k == kind)
-                    .map(|((t, m), _)| format!("{t} {:.4}", value(m)))
-                    .collect()
-            };
-            let mut parts = Vec::new();
-            for (name, kind, value) in [
-                (
-                    "AUC",
-                    MetricKind::Binary,
-                    (|m| m.auc) as fn(&TaskMetrics) -> f64,
-                ),
-                ("MSE", MetricKind::Regression, |m| m.loss),
-            ] {
-                let v = of_kind(kind, value);
+                    .map(|((t, m), _)| match kind {
+                        MetricKind::Binary => format!("{t} {:.4}", m.auc),
+                        MetricKind::Regression => format!("{t} {:.4}", m.loss),
+                    })
+                    .collect();
                 if !v.is_empty() {
                     parts.push(format!("{name} {}", v.join(", ")));
                 }

@@ -61,8 +61,9 @@ impl TrainData {
         let t = ds.task_names.len();
         let mode = mode.resolve(device);
         let train_split;
-        let train = if max_train_rows > 0 && max_train_rows < ds.train.n_rows {
-            let rows: Vec<usize> = (0..max_train_rows).collect();
+        let kept = DataRef::Census(ds).train_rows(max_train_rows);
+        let train = if kept < ds.train.n_rows {
+            let rows: Vec<usize> = (0..kept).collect();
             train_split = ds.train.select(&rows);
             &train_split
         } else {

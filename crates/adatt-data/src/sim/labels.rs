@@ -187,14 +187,18 @@ mod tests {
         cases: Vec<Case>,
     }
 
+    /// numpy's and scipy's cases (`scripts/fixtures/simulator.py`).
+    fn fixture() -> Fixture {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/sim/task_model.json");
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
     /// numpy computes the documented formula on its own random parameters and inputs
     /// (`scripts/fixtures/simulator.py`); the Rust map must agree to 1e-12 and on every label.
     #[test]
     fn outputs_match_numpy() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fixtures/sim/task_model.json");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let fx: Fixture = serde_json::from_str(&text).unwrap();
+        let fx = fixture();
         assert!(fx.cases.len() >= 50);
         let mut positives = 0;
         for (i, c) in fx.cases.iter().enumerate() {
@@ -224,9 +228,7 @@ mod tests {
     /// method: `scipy.integrate.quad` over the normal density), to 1e-9.
     #[test]
     fn the_oracle_matches_scipy_quadrature() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fixtures/sim/task_model.json");
-        let fx: Fixture = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let fx = fixture();
         let q = gauss_hermite(HERMITE_NODES);
         for (i, c) in fx.cases.iter().enumerate() {
             let got = fx.model.oracle(&c.hidden, &q);
@@ -249,9 +251,7 @@ mod tests {
         assert!((moment(0) - sqrt_pi).abs() < 1e-12);
         assert!((moment(2) - sqrt_pi / 2.0).abs() < 1e-12);
         assert!((moment(4) - 3.0 * sqrt_pi / 4.0).abs() < 1e-12);
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fixtures/sim/task_model.json");
-        let fx: Fixture = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let fx = fixture();
         let m = &fx.model;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         for c in fx.cases.iter().take(4) {
