@@ -76,7 +76,7 @@ run() {
   local adatt="$tmp/bin/adatt" bench="$tmp/bin/bench"
   if (( cpu == 0 )); then
     # The GPU machine's PyTorch provides libtorch (2.11.0, as ours); the binaries load its
-    # CUDA backend themselves (adatt_train::runtime::load_cuda).
+    # CUDA backend themselves (adatt_engine::runtime::load_cuda).
     local torch_lib
     torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
     export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

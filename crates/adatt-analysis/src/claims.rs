@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use adatt_train::{ExperimentConfig, NeDirection};
+use adatt_spec::{ExperimentConfig, NeDirection};
 use serde::Serialize;
 
 use crate::report::NeDiffRow;

@@ -14,7 +14,7 @@ pub mod weights;
 
 use std::path::{Path, PathBuf};
 
-use adatt_train::{read_all_records, ExperimentConfig, Figure, RunRecord};
+use adatt_spec::{read_all_records, ExperimentConfig, Figure, RunRecord};
 
 pub use provenance::{Provenance, StageRef};
 pub use report::{
@@ -26,7 +26,7 @@ pub use report::{
 pub enum AnalysisError {
     /// Reading records failed.
     #[error(transparent)]
-    Train(#[from] adatt_train::TrainError),
+    Train(#[from] adatt_spec::SpecError),
     /// Writing an output failed.
     #[error("{path}: {source}")]
     Io {
@@ -75,7 +75,7 @@ fn write_config(path: &Path, cfg: &ExperimentConfig) -> Result<(), AnalysisError
         .ok()
         .and_then(|text| toml::from_str::<ExperimentConfig>(&text).ok())
         .is_some_and(|mut old| {
-            old.run = adatt_train::RunConfig {
+            old.run = adatt_spec::RunConfig {
                 seeds: old.run.seeds.clone(),
                 ..cfg.run.clone()
             };
@@ -94,7 +94,7 @@ pub struct Dirs<'a> {
     pub records: &'a Path,
     /// Where the tables, figures, `manifest.json` and `config.toml` go: `records` for the
     /// config's own seeds, a subdirectory for a seed override (see
-    /// [`adatt_train::seeds_subdir`]), so that a partial look never overwrites the full result.
+    /// [`adatt_spec::seeds_subdir`]), so that a partial look never overwrites the full result.
     pub report: &'a Path,
 }
 
@@ -138,7 +138,7 @@ pub fn analyze_with(
     earlier: &[StageRef<'_>],
 ) -> Result<Analysis, AnalysisError> {
     let records = read_all_records(dirs.records)?;
-    let planned = adatt_train::plan(cfg);
+    let planned = adatt_spec::plan(cfg);
     let keys: std::collections::BTreeSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
     if !records.iter().any(|r| keys.contains(r.key.as_str())) {
         return Err(AnalysisError::NoRecords {
@@ -293,12 +293,16 @@ fn training_curves(
                 .iter()
                 .zip(per_entry)
                 .map(|(e, mine)| {
-                    let epochs = mine.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
+                    let epochs = mine
+                        .iter()
+                        .map(|r| r.outcome.epochs.len())
+                        .max()
+                        .unwrap_or(0);
                     let points = (0..epochs)
                         .filter_map(|ep| {
                             let v: Vec<f64> = mine
                                 .iter()
-                                .filter_map(|r| r.epochs.get(ep))
+                                .filter_map(|r| r.outcome.epochs.get(ep))
                                 .map(|c| &c.eval.valid[t])
                                 .map(|m| if regression { m.loss } else { m.auc })
                                 .filter(|x| x.is_finite())

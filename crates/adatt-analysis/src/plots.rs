@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use adatt_train::atomic::TempFile;
+use adatt_spec::atomic::TempFile;
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -49,9 +49,9 @@ fn ioerr(path: &Path) -> impl Fn(io::Error) -> AnalysisError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` atomically ([`adatt_train::atomic`]).
+/// Writes `bytes` to `path` atomically ([`adatt_spec::atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AnalysisError> {
-    Ok(adatt_train::atomic::write(path, bytes)?)
+    Ok(adatt_spec::atomic::write(path, bytes)?)
 }
 
 /// Render with `$draw(root)` into `<stem>.png` and `<stem>.svg`; returns both paths. Both are
@@ -77,7 +77,7 @@ macro_rules! both {
             $draw(&root).map_err(perr(&svg))?;
             root.present().map_err(perr(&svg))?;
         }
-        let svg_tmp = adatt_train::atomic::stage(&svg, |f| f.write_all(text.as_bytes()))?;
+        let svg_tmp = adatt_spec::atomic::stage(&svg, |f| f.write_all(text.as_bytes()))?;
         png_tmp.persist(&png).map_err(ioerr(&png))?;
         svg_tmp.persist(&svg).map_err(ioerr(&svg))?;
         Ok(vec![png, svg])

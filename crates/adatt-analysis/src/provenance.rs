@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use adatt_train::manifest::{read_invocations, Manifest};
-use adatt_train::{plan, ExperimentConfig, RunRecord, UnixTime};
+use adatt_spec::manifest::{read_invocations, Manifest};
+use adatt_spec::{plan, ExperimentConfig, RunRecord, UnixTime};
 use serde::Serialize;
 
 use crate::AnalysisError;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use adatt_train::metrics::TaskMetrics;
-use adatt_train::{ExperimentConfig, RunRecord, Status};
+use adatt_spec::metrics::TaskMetrics;
+use adatt_spec::{ExperimentConfig, RunRecord, Status};
 use serde::Serialize;
 
 use crate::stats::{paired_t, summarize, Paired, Stat};
@@ -27,7 +27,7 @@ pub enum Metric {
 impl Metric {
     /// The metric of a finished run for task `t` (its index in the record).
     pub fn of(self, r: &RunRecord, t: usize) -> Option<f64> {
-        let b = r.best.as_ref()?;
+        let b = r.outcome.best.as_ref()?;
         let v = match self {
             Metric::TestAuc => b.test[t].auc,
             Metric::ValidAuc => b.valid[t].auc,
@@ -59,7 +59,7 @@ impl Column {
 
     /// [`Column::headline`] of a finished run at its best epoch.
     fn best(&self, r: &RunRecord) -> Option<f64> {
-        self.headline(&r.best.as_ref()?.test[self.index])
+        self.headline(&r.outcome.best.as_ref()?.test[self.index])
     }
 }
 
@@ -88,7 +88,7 @@ pub struct Cell {
     pub regression: bool,
     /// Runs that failed (non-finite loss).
     pub failed: usize,
-    /// Runs that diverged (`adatt_train::divergence`); like failed runs, not in the means.
+    /// Runs that diverged (`adatt_spec::divergence`); like failed runs, not in the means.
     pub diverged: usize,
     /// The paper's value, if any.
     pub paper: Option<f64>,
@@ -177,7 +177,7 @@ pub fn records_by_entry<'a>(
     cfg: &ExperimentConfig,
     records: &'a [RunRecord],
 ) -> Vec<Vec<&'a RunRecord>> {
-    adatt_train::entry_keys(cfg)
+    adatt_spec::entry_keys(cfg)
         .iter()
         .map(|keys| records.iter().filter(|r| keys.contains(&r.key)).collect())
         .collect()
@@ -193,7 +193,7 @@ fn by_seed<'a>(mine: &[&'a RunRecord]) -> BTreeMap<u64, &'a RunRecord> {
 
 /// Aggregate the records that belong to `cfg`'s current grid (see [`records_by_entry`]).
 pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
-    let plan = adatt_train::plan(cfg);
+    let plan = adatt_spec::plan(cfg);
     let per_entry = records_by_entry(cfg, records);
     let n_records: usize = per_entry.iter().map(Vec::len).sum();
     let all_tasks: Vec<String> = per_entry
@@ -208,11 +208,11 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
     for (e, mine) in cfg.entries.iter().zip(&per_entry) {
         let failed = mine
             .iter()
-            .filter(|r| matches!(r.status, Status::Failed { .. }))
+            .filter(|r| matches!(r.outcome.status, Status::Failed { .. }))
             .count();
         let diverged = mine
             .iter()
-            .filter(|r| matches!(r.status, Status::Diverged { .. }))
+            .filter(|r| matches!(r.outcome.status, Status::Diverged { .. }))
             .count();
         let ok: Vec<&RunRecord> = mine.iter().copied().filter(|r| r.is_ok()).collect();
         for column in &columns {
@@ -383,7 +383,7 @@ fn checkpoint_diffs(
     };
     let mut points: Vec<(f64, u64)> = Vec::new();
     let reference_runs = &per_entry[entry_index(cfg, reference)];
-    for c in reference_runs.iter().flat_map(|r| &r.checkpoints) {
+    for c in reference_runs.iter().flat_map(|r| &r.outcome.checkpoints) {
         if !points.iter().any(|p| p.0 == c.fraction) {
             points.push((c.fraction, c.examples));
         }
@@ -393,7 +393,11 @@ fn checkpoint_diffs(
         .into_iter()
         .map(|(fraction, examples)| {
             let at = |c: &Column, r: &RunRecord| {
-                let point = r.checkpoints.iter().find(|p| p.fraction == fraction)?;
+                let point = r
+                    .outcome
+                    .checkpoints
+                    .iter()
+                    .find(|p| p.fraction == fraction)?;
                 c.headline(&point.eval.test[c.index])
             };
             let rows = cfg
@@ -587,7 +591,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
     }
     writeln!(
         s,
-        "Test AUC{} at the best validation epoch: mean ± 95% CI over n seeds (Student t; no CI below n = {MIN_CI_N}); `paper` is the paper's value, `Δ` ours − paper. {} of {} planned runs recorded. `failed`: training loss became non-finite; `diverged`: loss per task above `train.divergence.max_task_loss` or validation AUC never off 0.5 ± `train.divergence.chance_margin` (`adatt_train::divergence`); neither is in the means.\n",
+        "Test AUC{} at the best validation epoch: mean ± 95% CI over n seeds (Student t; no CI below n = {MIN_CI_N}); `paper` is the paper's value, `Δ` ours − paper. {} of {} planned runs recorded. `failed`: training loss became non-finite; `diverged`: loss per task above `train.divergence.max_task_loss` or validation AUC never off 0.5 ± `train.divergence.chance_margin` (`adatt_spec::divergence`); neither is in the means.\n",
         if r.columns.iter().any(|c| c.regression) {
             " (MSE for regression tasks)"
         } else {
@@ -817,7 +821,7 @@ mod tests {
 
     /// A finished record of `model` for `seed` with test NE `ne` on each of 3 tasks.
     fn record(cfg: &ExperimentConfig, entry: usize, seed: u64, ne: f64) -> RunRecord {
-        let p = adatt_train::plan(cfg)
+        let p = adatt_spec::plan(cfg)
             .into_iter()
             .find(|p| p.entry == entry && p.seed == seed)
             .unwrap();
@@ -849,9 +853,10 @@ mod tests {
             .map(|seed| {
                 let mut r = record(&cfg, 0, seed, 0.5);
                 for e in r
+                    .outcome
                     .best
                     .iter_mut()
-                    .chain(r.epochs.iter_mut().map(|p| &mut p.eval))
+                    .chain(r.outcome.epochs.iter_mut().map(|p| &mut p.eval))
                 {
                     e.test[0].auc = f64::NAN;
                 }
@@ -881,10 +886,10 @@ model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] 
         )
         .unwrap();
         let mut recs: Vec<RunRecord> = (0..3).map(|seed| record(&cfg, 0, seed, 0.5)).collect();
-        recs[1].status = adatt_train::Status::Diverged {
+        recs[1].outcome.status = adatt_spec::Status::Diverged {
             reason: "exploding loss".into(),
         };
-        recs[2].status = adatt_train::Status::Failed {
+        recs[2].outcome.status = adatt_spec::Status::Failed {
             reason: "non-finite loss".into(),
         };
         let rep = build_report(&cfg, &recs);
@@ -1000,7 +1005,7 @@ reference = "ref"
             serde_json::json!({ "valid": ms, "test": ms })
         };
         let record = |entry: usize, seed: u64, end: f64, mid: f64| -> RunRecord {
-            let p = adatt_train::plan(&cfg)
+            let p = adatt_spec::plan(&cfg)
                 .into_iter()
                 .find(|p| p.entry == entry && p.seed == seed)
                 .unwrap();

@@ -1,10 +1,10 @@
-//! Figures of a sweep (`[[sweeps]]`, `adatt_train::sweep`): per task, the test AUC and the test
+//! Figures of a sweep (`[[sweeps]]`, `adatt_spec::sweep`): per task, the test AUC and the test
 //! NE difference against the reference row, each with its 95% CI band, against the sweep's
 //! axis; the config's `paper_series` are drawn beside the NE differences as reference series.
 
 use std::path::{Path, PathBuf};
 
-use adatt_train::{Entry, ExperimentConfig};
+use adatt_spec::{Entry, ExperimentConfig};
 
 use crate::plots::{self, LinePanel, Series};
 use crate::report::Report;

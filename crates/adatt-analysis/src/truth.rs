@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use adatt_data::sim::{SimStream, Simulator, TaskFamily, TaskRole};
 use adatt_data::TaskKind;
-use adatt_train::{DataConfig, ExperimentConfig, TrainError};
+use adatt_spec::{DataConfig, ExperimentConfig, SpecError};
 use serde::Serialize;
 
 use crate::report::Report;
@@ -48,7 +48,7 @@ pub struct Truth {
     pub oracle: Vec<OracleTask>,
 }
 
-/// The best possible prediction's test metric of one task (`adatt_train::source::oracle_metrics`
+/// The best possible prediction's test metric of one task (`adatt_spec::oracle::oracle_metrics`
 /// on the same test rows the models are evaluated on).
 #[derive(Debug, Clone, Serialize)]
 pub struct OracleTask {
@@ -73,8 +73,8 @@ pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
         DataConfig::Simulator { test_rows, .. } => *test_rows,
         DataConfig::Census { .. } => 0,
     };
-    let world = Simulator::new(&sim, *world_seed).map_err(TrainError::from)?;
-    let oracle = adatt_train::source::oracle_metrics(&world, SimStream::Test, test_rows)
+    let world = Simulator::new(&sim, *world_seed).map_err(SpecError::from)?;
+    let oracle = adatt_spec::oracle::oracle_metrics(&world, SimStream::Test, test_rows)
         .into_iter()
         .zip(&sim.tasks)
         .map(|(m, t)| OracleTask {

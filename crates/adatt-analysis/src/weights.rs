@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use adatt_models::ModelConfig;
-use adatt_train::{ExperimentConfig, RunRecord};
+use adatt_spec::{ExperimentConfig, RunRecord};
 use serde::Serialize;
 
 use crate::stats::summarize;
@@ -71,7 +71,7 @@ pub fn expert_weight_matrices(
         let runs: Vec<&Vec<Vec<Vec<f64>>>> = recs
             .iter()
             .filter(|r| r.is_ok())
-            .filter_map(|r| r.expert_weights.as_ref())
+            .filter_map(|r| r.outcome.expert_weights.as_ref())
             .collect();
         let Some(groups) = sources(&e.model, tasks) else {
             continue;

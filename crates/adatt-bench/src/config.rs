@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use adatt_models::ModelConfig;
-use adatt_train::{InputMode, TrainConfig};
+use adatt_spec::{InputMode, TrainConfig};
 
 use crate::{peer, sim, BenchError, Result};
 
@@ -55,7 +55,7 @@ impl BenchConfig {
         })?;
         let cfg: BenchConfig = toml::from_str(&text).map_err(|e| BenchError::Toml {
             path: path.to_owned(),
-            message: adatt_train::toml_message(&text, &e),
+            message: adatt_spec::toml_message(&text, &e),
         })?;
         if let Some(sb) = &cfg.simulator {
             sb.validate(path)?;

@@ -65,7 +65,13 @@ pub enum BenchError {
     Unexpected(String),
     /// Building a model, training or evaluating failed.
     #[error(transparent)]
-    Train(#[from] adatt_train::TrainError),
+    Spec(#[from] adatt_spec::SpecError),
+    /// Training failed.
+    #[error(transparent)]
+    Engine(#[from] adatt_engine::EngineError),
+    /// Shard processes failed.
+    #[error(transparent)]
+    Experiment(#[from] adatt_experiment::ExperimentError),
     /// The simulator (its preset, or its world) failed.
     #[error(transparent)]
     Data(#[from] adatt_data::DataError),

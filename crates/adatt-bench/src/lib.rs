@@ -1,7 +1,7 @@
 //! `make bench`: what it times, how, and the tables it makes.
 //!
 //! * [`config`]: `configs/bench.toml` ([`BenchConfig`]), read and checked before anything runs.
-//! * [`step`]: throughput of the training loop's own step (`adatt_train::Learner`) per device ×
+//! * [`step`]: throughput of the training loop's own step (`adatt_engine::Learner`) per device ×
 //!   processes × input path × architecture × R, and `bench.csv` / the head of `bench.md`.
 //! * [`peer`]: whole runs of ours and of a plain PyTorch loop (`scripts/bench/peer.py`) back to
 //!   back on this machine, and their same-run ratios.

@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use adatt_train::trainer::Progress;
-use adatt_train::{resolve_jobs, train_group, Learner, TrainConfig, TrainData};
+use adatt_engine::trainer::Progress;
+use adatt_engine::{train_group, Learner, TrainData};
+use adatt_experiment::jobs::resolve_jobs;
+use adatt_spec::TrainConfig;
 use tch::Device;
 
 use crate::child::{run_all_json, this_exe};
@@ -94,7 +96,7 @@ pub fn ours(
         epochs: p.epochs,
         ..train.clone()
     };
-    let data = TrainData::new(ds, adatt_train::InputMode::Auto, Device::Cpu, p.max_rows);
+    let data = TrainData::new(ds, adatt_spec::InputMode::Auto, Device::Cpu, p.max_rows);
     let params = Learner::new(&data, &bm.model, &cfg, &[p.seed])?
         .model()
         .official_param_names()
@@ -202,7 +204,7 @@ pub fn section(
         "\n## Same-run ratios against a PyTorch peer\n\nWhole {}-epoch runs (training, validation \
          after every epoch, test once with the best epoch's weights), back to back on this \
          machine: ours \
-         (`adatt_train::train_group`) and a plain PyTorch loop (`scripts/bench/peer.py`: the \
+         (`adatt_engine::train_group`) and a plain PyTorch loop (`scripts/bench/peer.py`: the \
          reference modules of the official model code, a shuffled DataLoader, Adam lr {}, weight \
          decay {}, batch {}), as released and with `torch.set_flush_denormal(True)`; Census \
          `paper` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \

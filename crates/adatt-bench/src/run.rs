@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use adatt_data::{CensusConfig, Dataset, Protocol};
-use adatt_train::TrainData;
+use adatt_engine::TrainData;
 use tch::Device;
 
 use crate::config::invalid;

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use adatt_data::sim::{presets, SimStream, Simulator};
-use adatt_train::optim::{Adam, AdamConfig, AdamImpl};
-use adatt_train::{Learner, SimData, TrainConfig, TrainData, TrainRows};
+use adatt_engine::optim::{Adam, AdamConfig, AdamImpl};
+use adatt_engine::{Learner, SimData, TrainData, TrainRows};
+use adatt_spec::TrainConfig;
 use tch::{Device, Kind, Tensor};
 
 use crate::config::invalid;

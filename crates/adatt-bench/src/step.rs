@@ -1,4 +1,4 @@
-//! The throughput rows of `make bench`: the training loop's own step (`adatt_train::Learner`)
+//! The throughput rows of `make bench`: the training loop's own step (`adatt_engine::Learner`)
 //! per device × processes × input path × architecture × R, measured in this process or in
 //! `jobs` child processes at once, and their tables.
 
@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
+use adatt_engine::{Learner, TrainData};
+use adatt_experiment::jobs::resolve_jobs;
 use adatt_models::Model;
-use adatt_train::{resolve_jobs, InputMode, Learner, TrainData};
+use adatt_spec::InputMode;
 use tch::{Device, Kind, Tensor};
 
 use crate::child::{run_all_json, this_exe};
@@ -99,7 +101,7 @@ struct Breakdown {
 }
 
 /// One configuration measured in this process: the training loop's own step
-/// (`adatt_train::Learner`: gather, forward, weighted losses, backward, Adam) on random batches.
+/// (`adatt_engine::Learner`: gather, forward, weighted losses, backward, Adam) on random batches.
 pub fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -> Result<Measured> {
     let seeds: Vec<u64> = (0..r as u64).collect();
     let mut learner = Learner::new(data, &bm.model, &cfg.train, &seeds)?;
@@ -223,7 +225,7 @@ pub fn rows(cfg: &BenchConfig, ds: &adatt_data::Dataset, sel: &Selection<'_>) ->
                         device: format!("{device:?}"),
                         jobs,
                         model: bm.name.clone(),
-                        input: input.resolve(device),
+                        input: adatt_engine::resolve_input(input, device),
                         replicas: r,
                         samples_per_s_per_replica: mean(|m| m.samples_per_s_per_replica),
                         // Wall time for the training set to be seen once per replica, divided by
@@ -257,10 +259,10 @@ pub fn tables(
     threads: usize,
     n_train_rows: usize,
 ) -> (String, String) {
-    let host = adatt_train::manifest::host_description();
+    let host = adatt_spec::manifest::host_description();
     let mut csv = String::from("device,jobs,model,input,replicas,samples_per_s_per_replica,s_per_replica_epoch,gflops,peak_rss_mib,fwd_ms,fwd_bwd_ms,step_ms\n");
     let mut md = format!(
-        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up (steps × 10 / R, at least 5, above R = 10); Census train = {} rows.\nEach step is the training loop's own (`adatt_train::Learner`: gather of a random batch, forward, task losses, backward, Adam). samples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "# Training throughput (make bench)\n\nHost: {host}; {threads} intra-op threads in all (divided among the `jobs` processes measured at once, each training its own R replicas); batch {}; {} timed steps after {} warm-up (steps × 10 / R, at least 5, above R = 10); Census train = {} rows.\nEach step is the training loop's own (`adatt_engine::Learner`: gather of a random batch, forward, task losses, backward, Adam). samples/s per replica and ms/step are per process; s per replica-epoch and GFLOP/s are for all processes together.\nGFLOP/s counts the dense-equivalent model (6 FLOPs per weight per sample), so the sparse path can exceed the hardware's dense rate.\nPeak memory is the process's peak RSS so far (CPU).\n\n| device | jobs | model | input | R | samples/s per replica | s per replica-epoch | GFLOP/s | peak RSS MiB | ms/step: forward | + backward | + Adam |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         cfg.train.batch_size, cfg.steps, cfg.warmup_steps, n_train_rows
     );
     for r in rows {

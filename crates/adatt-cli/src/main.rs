@@ -13,7 +13,7 @@
 //! Exit codes: 0 success, 1 error (one line on stderr), 2 a command-line usage error (clap's
 //! message), 3 a grid recorded failed or diverged runs (`--retry-failed` trains them again).
 //!
-//! Every file a command writes is written whole or not at all (`adatt_train::atomic`).
+//! Every file a command writes is written whole or not at all (`adatt_spec::atomic`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -102,10 +102,10 @@ enum Cmd {
         config: PathBuf,
         /// Device of the compared step.
         #[arg(long, default_value = "cuda")]
-        device: adatt_train::DeviceChoice,
+        device: adatt_spec::DeviceChoice,
         /// Input path of the compared step.
         #[arg(long, default_value = "auto")]
-        input: adatt_train::InputMode,
+        input: adatt_spec::InputMode,
         /// Training rows in the batch (at least 1).
         #[arg(long, default_value_t = 512, value_parser = parse_rows)]
         rows: usize,
@@ -204,7 +204,7 @@ fn read_tensors(path: &Path, flag: &str) -> Result<Vec<(String, tch::Tensor)>> {
 /// Writes `tensors` as the safetensors file `out`, whole or not at all.
 fn write_tensors(tensors: &[(String, tch::Tensor)], out: &Path) -> Result<()> {
     let bytes = tensor_file::to_bytes(tensors)?;
-    Ok(adatt_train::atomic::write(out, &bytes)?)
+    Ok(adatt_spec::atomic::write(out, &bytes)?)
 }
 
 fn load_model_file(path: &Path) -> Result<(ModelConfig, InputSpec)> {
@@ -259,7 +259,7 @@ fn simulate(
     };
     let sampled = sim.rows(stream, 0, rows);
     let gen_s = t.elapsed().as_secs_f64();
-    adatt_train::atomic::write_with(out, |f| sample::write_to(&cfg, &sampled, format, f))?;
+    adatt_spec::atomic::write_with(out, |f| sample::write_to(&cfg, &sampled, format, f))?;
     let report = format!(
         "{}\nworld seed {seed}: set-up (latents, calibration on {} rows) {setup_s:.2} s; {rows} \
          rows generated in {gen_s:.2} s ({:.0} rows/s, {} threads) -> {}\n\n{}",
@@ -286,7 +286,7 @@ fn oracle_markdown(
     stream: adatt_data::sim::SimStream,
     rows: usize,
 ) -> String {
-    let metrics = adatt_train::source::oracle_metrics(sim, stream, rows);
+    let metrics = adatt_spec::oracle::oracle_metrics(sim, stream, rows);
     let mut s = String::from(
         "\nBayes limit on these rows (the best possible prediction from the ids and dense \
          features):\n\n| task | oracle NE (MSE for regression) | oracle AUC |\n|---|---|---|\n",
@@ -302,7 +302,7 @@ fn oracle_markdown(
 }
 
 fn main() -> ExitCode {
-    adatt_train::term::init();
+    adatt_experiment::term::init();
     let cmd = Cli::command();
     let cli = match cmd
         .clone()
@@ -312,7 +312,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => adatt_experiment::exit_on_parse_error(&cmd, e),
     };
-    adatt_train::term::finish(run(cli))
+    adatt_experiment::term::finish(run(cli))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -443,30 +443,30 @@ fn forward(model: &Path, weights: &Path, input: &Path, out: &Path) -> Result<()>
 
 fn parity(
     config: &Path,
-    device: adatt_train::DeviceChoice,
-    input: adatt_train::InputMode,
+    device: adatt_spec::DeviceChoice,
+    input: adatt_spec::InputMode,
     rows: usize,
     tolerance: f64,
     out: Option<&Path>,
 ) -> Result<ExitCode> {
-    use adatt_train::parity::{parity, Side};
-    let cfg = adatt_train::ExperimentConfig::load(config)?;
+    use adatt_engine::parity::{parity, Side};
+    let cfg = adatt_spec::ExperimentConfig::load(config)?;
     let census = cfg
         .data
         .census()
         .with_context(|| format!("{}: parity needs Census data", config.display()))?;
-    let device = device.resolve()?;
+    let device = adatt_engine::resolve_device(device)?;
     let ds = load_census(&census)?;
     let reference = Side {
         device: tch::Device::Cpu,
-        input: adatt_train::InputMode::Dense,
+        input: adatt_spec::InputMode::Dense,
     };
     let other = Side { device, input };
     let mut report = Vec::new();
     let mut worst = 0.0f64;
     println!(
         "one training step on {rows} rows: {device:?} {:?} against Cpu Dense (largest |difference|)",
-        input.resolve(device)
+        adatt_engine::resolve_input(input, device)
     );
     for e in &cfg.entries {
         let p = parity(&ds, &e.model, &cfg.train, reference, other, rows)?;
@@ -478,7 +478,7 @@ fn parity(
         report.push(serde_json::json!({ "entry": e.name, "parity": p }));
     }
     if let Some(out) = out {
-        adatt_train::atomic::write(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
+        adatt_spec::atomic::write(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     if worst > tolerance {
         eprintln!("parity: largest difference {worst:.2e} exceeds the tolerance {tolerance:.0e}");

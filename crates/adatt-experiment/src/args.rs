@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use adatt_train::{ChildArgs, DeviceChoice, ExperimentConfig, Overrides, Protocol, Shard};
+use adatt_spec::{DeviceChoice, ExperimentConfig, Protocol, Shard};
+
+use crate::jobs::ChildArgs;
+use crate::overrides::Overrides;
 
 use crate::{context, Result};
 
@@ -69,7 +72,7 @@ impl GridArgs {
 
     /// The config with the overrides applied and validated (model configs included, before
     /// any data is loaded), and the directory its analysis goes to (a `seeds-…` subdirectory
-    /// of the results for a seed override; see `adatt_train::seeds_subdir`).
+    /// of the results for a seed override; see `crate::overrides::seeds_subdir`).
     pub fn load(&self) -> Result<(ExperimentConfig, PathBuf)> {
         let mut cfg = ExperimentConfig::load(&self.config)?;
         let configured_seeds = cfg.run.seeds.clone();
@@ -90,7 +93,8 @@ impl GridArgs {
         if let Some(o) = &self.out {
             cfg.output_dir = Some(o.clone());
         }
-        let report = adatt_train::report_dir(&cfg.output_dir(), &configured_seeds, &cfg.run.seeds);
+        let report =
+            crate::overrides::report_dir(&cfg.output_dir(), &configured_seeds, &cfg.run.seeds);
         Ok((cfg, report))
     }
 
@@ -135,6 +139,6 @@ impl TrainArgs {
     pub(crate) fn revision(&self) -> Option<String> {
         self.code_revision
             .clone()
-            .or_else(adatt_train::manifest::git_revision)
+            .or_else(adatt_spec::manifest::git_revision)
     }
 }

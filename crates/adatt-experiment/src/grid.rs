@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use adatt_train::{
-    consolidate_records, resolve_jobs, resolve_threads, run_shards, Consolidation,
-    ExperimentConfig, GridOptions,
-};
+use adatt_spec::{consolidate_records, Consolidation, ExperimentConfig};
+
+use crate::jobs::{resolve_jobs, run_shards};
+use crate::overrides::resolve_threads;
+use crate::runner::GridOptions;
 
 use crate::args::{GridArgs, TrainArgs};
 use crate::{context, Result};
@@ -31,7 +32,7 @@ pub(crate) struct Participation<'a> {
 /// merged into one `runs.jsonl`. Takes no lock: the caller holds the results directory.
 /// Returns whether runs failed or diverged.
 pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Result<bool> {
-    let device = cfg.run.device.resolve()?;
+    let device = adatt_engine::resolve_device(cfg.run.device)?;
     let jobs = resolve_jobs(p.train.jobs, device);
     let training = || format!("training grid {}", cfg.name);
     if let Some(shard) = p.train.shard {
@@ -39,7 +40,7 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
     }
     let runs_failed = if jobs > 1 {
         let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
-        adatt_train::term::line(format!(
+        crate::term::line(format!(
             "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
             cfg.name
         ));
@@ -55,12 +56,12 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
     match context(consolidate_records(&dir), || {
         format!("merging the records of {}", cfg.name)
     })? {
-        Consolidation::Merged(n) => adatt_train::term::line(format!(
+        Consolidation::Merged(n) => crate::term::line(format!(
             "{}: {n} records in {}",
             cfg.name,
             dir.join("runs.jsonl").display()
         )),
-        Consolidation::Busy => adatt_train::term::line(format!(
+        Consolidation::Busy => crate::term::line(format!(
             "{}: another process is using the records in {}; the shard files stay (they are \
              read as they are) and a later run merges them",
             cfg.name,
@@ -74,26 +75,26 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
 fn train_here(
     cfg: &ExperimentConfig,
     p: &Participation<'_>,
-    shard: Option<adatt_train::Shard>,
+    shard: Option<adatt_spec::Shard>,
 ) -> Result<bool> {
-    let device = cfg.run.device.resolve()?;
-    let ds = context(adatt_train::load_data(&cfg.data), || "loading data".into())?;
+    let device = adatt_engine::resolve_device(cfg.run.device)?;
+    let ds = context(adatt_engine::load_data(&cfg.data), || "loading data".into())?;
     let opts = GridOptions {
         out_dir: cfg.output_dir(),
         shard,
         device,
         threads: resolve_threads(cfg.run.threads),
-        replicas: cfg.run.resolve_replicas(device),
+        replicas: adatt_engine::resolve_replicas(&cfg.run, device),
         command_line: std::env::args().collect(),
         // A shard started by a parent shares its terminal: per-run lines, no bars.
         progress: !p.train.is_child(),
         code_revision: p.revision.clone(),
         retry_failed: p.train.retry_failed,
     };
-    let s = context(adatt_train::run_grid(cfg, &ds, &opts), || {
+    let s = context(crate::runner::run_grid(cfg, &ds, &opts), || {
         format!("training grid {}", cfg.name)
     })?;
-    adatt_train::term::line(format!(
+    crate::term::line(format!(
         "{}: {} trained ({} failed, {} diverged) in {:.1} s -> {}",
         cfg.name,
         s.trained,
@@ -108,7 +109,7 @@ fn train_here(
 /// The exit code of an invocation: success, or `EXIT_RUNS_FAILED` when runs failed or diverged.
 pub(crate) fn exit_code(runs_failed: bool) -> ExitCode {
     if runs_failed {
-        ExitCode::from(adatt_train::term::EXIT_RUNS_FAILED)
+        ExitCode::from(crate::term::EXIT_RUNS_FAILED)
     } else {
         ExitCode::SUCCESS
     }
@@ -121,12 +122,12 @@ pub(crate) fn exit_code(runs_failed: bool) -> ExitCode {
 pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
     let (cfg, report_dir) = g.load()?;
     // A device that is not there is refused before the results directory is created.
-    context(cfg.run.device.resolve(), || {
+    context(adatt_engine::resolve_device(cfg.run.device), || {
         format!("running {}", g.config.display())
     })?;
     let out_dir = cfg.output_dir();
     let _lock = match t.shard {
-        None => Some(adatt_train::lock_results_dir(&out_dir)?),
+        None => Some(adatt_spec::lock_results_dir(&out_dir)?),
         Some(_) => None,
     };
     let p = Participation {
@@ -162,7 +163,7 @@ fn write_analysis(cfg: &ExperimentConfig, records: &Path, report: &Path) -> Resu
 /// The files an analysis wrote and its short results table, on the terminal.
 pub(crate) fn print_analysis(a: &adatt_analysis::Analysis) {
     for f in &a.files {
-        adatt_train::term::line(format!("wrote {}", f.display()));
+        crate::term::line(format!("wrote {}", f.display()));
     }
-    adatt_train::term::line(adatt_analysis::terminal_table(&a.report));
+    crate::term::line(adatt_analysis::terminal_table(&a.report));
 }

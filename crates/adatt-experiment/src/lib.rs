@@ -12,7 +12,11 @@
 
 mod args;
 mod grid;
+pub mod jobs;
+pub mod overrides;
+pub mod runner;
 mod study;
+pub mod term;
 
 use std::process::ExitCode;
 
@@ -23,9 +27,15 @@ pub use study::{run_study, Phase, StudyArgs};
 /// Errors of the experiment layer.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
-    /// Configuring, loading data, training or recording failed.
+    /// A config, override, record or output file is refused or cannot be read or written.
     #[error(transparent)]
-    Train(#[from] adatt_train::TrainError),
+    Spec(#[from] adatt_spec::SpecError),
+    /// Loading data or training failed.
+    #[error(transparent)]
+    Engine(#[from] adatt_engine::EngineError),
+    /// A shard process could not start or failed.
+    #[error("parallel jobs: {0}")]
+    Jobs(String),
     /// Writing the tables or figures failed.
     #[error(transparent)]
     Analysis(#[from] adatt_analysis::AnalysisError),
@@ -76,7 +86,7 @@ fn main_with<A: clap::Parser>(
     default_config: &'static str,
     body: impl FnOnce(A) -> Result<ExitCode>,
 ) -> ExitCode {
-    adatt_train::term::init();
+    crate::term::init();
     let cmd = A::command().about(about).mut_arg("config", |a| {
         a.default_value(default_config).required(false)
     });
@@ -88,7 +98,7 @@ fn main_with<A: clap::Parser>(
         Ok(a) => a,
         Err(e) => exit_on_parse_error(&cmd, e),
     };
-    adatt_train::term::finish(body(args).map_err(Box::<dyn std::error::Error + Send + Sync>::from))
+    crate::term::finish(body(args).map_err(Box::<dyn std::error::Error + Send + Sync>::from))
 }
 
 /// Exits on a command-line error as clap does (usage errors with code 2, help and version

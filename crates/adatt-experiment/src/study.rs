@@ -1,4 +1,4 @@
-//! A two-phase study (`adatt_train::StudyConfig`, e.g. Table 5) from the command line to its
+//! A two-phase study (`adatt_spec::StudyConfig`, e.g. Table 5) from the command line to its
 //! results: train the tuning grid, choose each group's config on validation, train the final
 //! grid with the choices, analyse. Each phase is resumable; `--jobs` runs each grid as shard
 //! processes of this executable (phases `grid-tune` / `grid-final`), `--shard k/N` one slice of
@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use adatt_train::{read_all_records, Choice, StudyConfig};
+use adatt_spec::{read_all_records, Choice, StudyConfig};
 
 use crate::args::{GridArgs, TrainArgs};
 use crate::grid::{exit_code, print_analysis, train_grid, Participation};
@@ -62,7 +62,7 @@ fn load(g: &GridArgs) -> Result<Loaded> {
         study.output_dir = Some(o.clone());
     }
     let report_dir =
-        adatt_train::report_dir(&study.output_dir(), &configured_seeds, &study.run.seeds);
+        crate::overrides::report_dir(&study.output_dir(), &configured_seeds, &study.run.seeds);
     Ok(Loaded { study, report_dir })
 }
 
@@ -72,7 +72,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     let Loaded { study, report_dir } = load(&a.grid)?;
     // A device that is not there is refused before any results directory is created.
     if a.phase != Phase::Analyze {
-        study.run.device.resolve()?;
+        adatt_engine::resolve_device(study.run.device)?;
     }
     let out = study.output_dir();
     let participation = |head: &'static [&'static str]| Participation {
@@ -96,7 +96,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     }
     // One writing invocation per study's results (shard processes are its children).
     let _lock = match (a.phase, a.train.shard) {
-        (Phase::All | Phase::Tune, None) => Some(adatt_train::lock_results_dir(&out)?),
+        (Phase::All | Phase::Tune, None) => Some(adatt_spec::lock_results_dir(&out)?),
         _ => None,
     };
     let mut runs_failed = false;
@@ -106,7 +106,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     let tuning_dir = tuning.output_dir();
     let tuning_records = read_all_records(&tuning_dir)?;
     if a.phase == Phase::Analyze && tuning_records.is_empty() {
-        adatt_train::term::line(format!(
+        crate::term::line(format!(
             "protocol {}: no tuning runs recorded in {}, nothing to analyze yet",
             study.data.label(),
             tuning_dir.display()
@@ -125,7 +125,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
         runs_failed |= train_grid(&final_cfg, &fin)?;
     }
     if a.train.shard.is_some() {
-        adatt_train::term::line(
+        crate::term::line(
             "shard done; run the analysis (`--phase analyze`, or `make figures`) once every \
              shard has finished",
         );
@@ -173,22 +173,22 @@ fn write_choices(study: &StudyConfig, choices: &[Choice]) -> Result<String> {
     let md = StudyConfig::choices_md(choices);
     let failed: usize = choices.iter().map(|c| c.failed()).sum();
     if failed > 0 {
-        adatt_train::term::line(format!(
+        crate::term::line(format!(
             "warning: {failed} tuning run(s) failed; the choice is made from the finished runs \
              (see {})",
             out.join("tuning.md").display()
         ));
     }
     let io = |source| {
-        ExperimentError::Train(adatt_train::TrainError::Io {
+        ExperimentError::Spec(adatt_spec::SpecError::Io {
             path: out.clone(),
             source,
         })
     };
     std::fs::create_dir_all(&out).map_err(io)?;
-    adatt_train::atomic::write(&out.join("tuning.md"), md.as_bytes())?;
+    adatt_spec::atomic::write(&out.join("tuning.md"), md.as_bytes())?;
     let json = serde_json::to_string_pretty(choices).expect("choices serialize");
-    adatt_train::atomic::write(&out.join("tuning.json"), json.as_bytes())?;
+    adatt_spec::atomic::write(&out.join("tuning.json"), json.as_bytes())?;
     Ok(md)
 }
 

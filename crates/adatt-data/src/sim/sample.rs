@@ -1,7 +1,7 @@
 //! Simulated rows as a table (`adatt simulate`): one column per id feature (`user_id`,
 //! `item_id`, each context), per dense feature (`dense_0`, …) and per task (labels), written as
 //! Parquet or CSV by the file's extension. Writing to a path is the caller's (the `adatt` binary
-//! writes through `adatt_train::atomic`: a unique hidden temporary file, renamed when complete).
+//! writes through `adatt_spec::atomic`: a unique hidden temporary file, renamed when complete).
 
 use std::io::Write;
 use std::path::Path;
@@ -137,7 +137,7 @@ pub fn frame(cfg: &SimConfig, rows: &SimRows) -> DataFrame {
 }
 
 /// Writes the rows as `format` to `out` (the file of an atomic write, e.g.
-/// `adatt_train::atomic::write_with`, which gives the file its name only once it is complete).
+/// `adatt_spec::atomic::write_with`, which gives the file its name only once it is complete).
 pub fn write_to(
     cfg: &SimConfig,
     rows: &SimRows,

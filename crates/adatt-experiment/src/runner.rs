@@ -1,0 +1,415 @@
+//! Expanding an experiment into runs, skipping finished ones, sharding, and executing the rest in
+//! replica groups, appending one record per run.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use adatt_engine::source::DataRef;
+use adatt_engine::trainer::{train_group, Progress, TrainData};
+use adatt_spec::config::ExperimentConfig;
+use adatt_spec::manifest::{self, Manifest};
+use adatt_spec::metrics::MetricKind;
+use adatt_spec::plan::{execution_order, plan, replica_groups, PlannedRun};
+use adatt_spec::{SpecError, Status};
+use indicatif::{ProgressBar, ProgressStyle};
+use tch::Tensor;
+
+use crate::Result;
+use adatt_spec::records::{
+    read_all_records, records_file, RecordWriter, RunRecord, Shard, UnixTime, RECORD_VERSION,
+};
+
+/// Options of one grid invocation.
+#[derive(Clone, Debug)]
+pub struct GridOptions {
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Shard.
+    pub shard: Option<Shard>,
+    /// Device.
+    pub device: tch::Device,
+    /// Intra-op threads.
+    pub threads: usize,
+    /// Replicas per group.
+    pub replicas: usize,
+    /// Command line for the manifest.
+    pub command_line: Vec<String>,
+    /// Code revision stamped on the manifest and every record. Shard processes get their
+    /// parent's ([`manifest::git_revision`] taken once, at its start), so that all shards of
+    /// one invocation agree even if the checkout changes while they start.
+    pub code_revision: Option<String>,
+    /// Draw progress bars (only if stderr is a terminal).
+    pub progress: bool,
+    /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
+    pub retry_failed: bool,
+}
+
+/// What an invocation did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridSummary {
+    /// Runs in this shard of the grid.
+    pub planned: usize,
+    /// Already recorded before (and not trained again).
+    pub skipped: usize,
+    /// Of those, recorded as failed or diverged (not retried).
+    pub skipped_unfinished: usize,
+    /// Trained now.
+    pub trained: usize,
+    /// Of those, failed (non-finite loss).
+    pub failed: usize,
+    /// Of those, diverged ([`crate::divergence`]).
+    pub diverged: usize,
+    /// Records file written.
+    pub records: PathBuf,
+    /// Wall time (s).
+    pub wall_s: f64,
+}
+
+impl GridSummary {
+    /// The process exit code for this grid: [`crate::term::EXIT_RUNS_FAILED`] when runs trained
+    /// now failed or diverged, else success.
+    pub fn exit_code(&self) -> std::process::ExitCode {
+        if self.failed + self.diverged > 0 {
+            std::process::ExitCode::from(crate::term::EXIT_RUNS_FAILED)
+        } else {
+            std::process::ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Progress of the grid (over the training steps of all runs to train, so that its ETA is
+/// sensible from the first steps) and of the current replica group (over an epoch's steps).
+struct Bars {
+    grid: Option<ProgressBar>,
+    run: Option<ProgressBar>,
+}
+impl Progress for Bars {
+    fn step(&mut self, epoch: usize, step: usize, steps: usize) {
+        if let Some(b) = &self.run {
+            if step == 0 {
+                b.set_length(steps as u64);
+                b.set_position(0);
+                b.set_prefix(format!("epoch {}", epoch + 1));
+            }
+            b.inc(1);
+        }
+        if let Some(b) = &self.grid {
+            b.inc(1);
+        }
+    }
+    fn epoch(&mut self, epoch: usize, mean_loss: f64, train_s: f64, eval_s: f64) {
+        if let Some(b) = &self.run {
+            b.set_message(format!(
+                "loss {mean_loss:.4}, train {train_s:.1} s, eval {eval_s:.1} s"
+            ));
+        } else {
+            tracing::debug!(epoch = epoch + 1, mean_loss, train_s, eval_s, "epoch done");
+        }
+    }
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let b = crate::term::bars().add(ProgressBar::new(len));
+    b.set_style(
+        ProgressStyle::with_template(template)
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    b
+}
+
+/// Test hook: may replace the replica losses of a group (given its seeds) at a global step.
+pub type GroupHook<'a> = &'a mut dyn FnMut(&[u64], usize, &Tensor) -> Option<Tensor>;
+
+/// Run (the remaining part of) a grid and append records. See [`run_grid_with_hook`].
+pub fn run_grid<'a>(
+    cfg: &ExperimentConfig,
+    data: impl Into<DataRef<'a>>,
+    opts: &GridOptions,
+) -> Result<GridSummary> {
+    run_grid_with_hook(cfg, data, opts, None)
+}
+
+/// One line for a finished run: its test AUC per binary task and MSE per regression task
+/// (`kinds`) at the best epoch, or why it did not finish well.
+fn run_line(
+    done: usize,
+    total: usize,
+    entry: &str,
+    rec: &RunRecord,
+    kinds: &[MetricKind],
+    wall_s: f64,
+) -> String {
+    let head = format!("[{done}/{total}] {entry}, seed {}:", rec.seed);
+    match (&rec.outcome.status, &rec.outcome.best) {
+        (Status::Ok, Some(b)) => {
+            let mut parts = Vec::new();
+            for (name, kind) in [("AUC", MetricKind::Binary), ("MSE", MetricKind::Regression)] {
+                let v: Vec<String> = rec
+                    .tasks
+                    .iter()
+                    .zip(&b.test)
+                    .zip(kinds)
+                    .filter(|(_, k)| **k == kind)
+                    .map(|((t, m), _)| match kind {
+                        MetricKind::Binary => format!("{t} {:.4}", m.auc),
+                        MetricKind::Regression => format!("{t} {:.4}", m.loss),
+                    })
+                    .collect();
+                if !v.is_empty() {
+                    parts.push(format!("{name} {}", v.join(", ")));
+                }
+            }
+            format!(
+                "{head} test {} (best epoch {} of {}), {wall_s:.0} s",
+                parts.join("; "),
+                rec.outcome.best_epoch.map_or(0, |e| e + 1),
+                rec.outcome.epochs.len()
+            )
+        }
+        (s, _) => format!(
+            "{head} {} ({})",
+            match s {
+                Status::Diverged { .. } => "DIVERGED",
+                _ => "FAILED",
+            },
+            s.reason().unwrap_or("no best epoch")
+        ),
+    }
+}
+
+/// Run a grid; `hook` lets tests inject a non-finite loss.
+pub fn run_grid_with_hook<'a>(
+    cfg: &ExperimentConfig,
+    data: impl Into<DataRef<'a>>,
+    opts: &GridOptions,
+    mut hook: Option<GroupHook<'_>>,
+) -> Result<GridSummary> {
+    let started = Instant::now();
+    // Binaries set this first thing; here it covers library callers (see `runtime`).
+    adatt_engine::runtime::init();
+    let data_ref: DataRef<'_> = data.into();
+    let task_names = data_ref.task_names();
+    cfg.validate(task_names.len())?;
+    // Checkpoints that would be evaluated twice or not at all are refused before anything is
+    // written.
+    let schedule = adatt_spec::schedule::Schedule::new(
+        data_ref.train_rows(cfg.train.max_train_rows),
+        &cfg.train,
+    )?;
+    let io = |path: &std::path::Path| {
+        let path = path.to_owned();
+        move |source| SpecError::Io { path, source }
+    };
+    std::fs::create_dir_all(&opts.out_dir).map_err(io(&opts.out_dir))?;
+    tch::set_num_threads(opts.threads as i32);
+
+    let recorded: BTreeMap<String, bool> = read_all_records(&opts.out_dir)?
+        .into_iter()
+        .map(|r| (r.key.clone(), r.is_ok()))
+        .collect();
+    let mine: Vec<PlannedRun> = plan(cfg)
+        .into_iter()
+        .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
+        .collect();
+    let planned = mine.len();
+    let unfinished = mine
+        .iter()
+        .filter(|p| recorded.get(&p.key) == Some(&false))
+        .count();
+    let mut todo: Vec<PlannedRun> = mine
+        .into_iter()
+        .filter(|p| match recorded.get(&p.key) {
+            None => true,
+            Some(ok) => !ok && opts.retry_failed,
+        })
+        .collect();
+    execution_order(&mut todo, cfg.run.seeds.to_vec().len(), opts.replicas);
+    let skipped = planned - todo.len();
+    let skipped_unfinished = if opts.retry_failed { 0 } else { unfinished };
+    let who = match opts.shard {
+        Some(s) => format!("{} (shard {}/{})", cfg.name, s.k, s.n),
+        None => cfg.name.clone(),
+    };
+    crate::term::line(format!(
+        "{who}: {planned} planned, {} recorded, {} to train{}",
+        planned - todo.len(),
+        todo.len(),
+        match (unfinished, opts.retry_failed) {
+            (0, _) => String::new(),
+            (n, true) => format!(" ({n} failed or diverged, trained again)"),
+            (n, false) =>
+                format!(" ({n} recorded as failed or diverged; --retry-failed trains them again)"),
+        }
+    ));
+    let records = records_file(&opts.out_dir, opts.shard);
+    if todo.is_empty() {
+        // Nothing to train: leave the config and the invocation manifests of the invocations
+        // that trained the records as they are (they give the records' provenance).
+        return Ok(GridSummary {
+            planned,
+            skipped,
+            skipped_unfinished,
+            trained: 0,
+            failed: 0,
+            diverged: 0,
+            records,
+            wall_s: started.elapsed().as_secs_f64(),
+        });
+    }
+
+    // Save the resolved config beside the results.
+    adatt_spec::atomic::write(
+        &opts.out_dir.join("config.toml"),
+        toml::to_string(cfg).expect("config serializes").as_bytes(),
+    )?;
+    let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
+    let manifest_path = opts
+        .out_dir
+        .join(manifest::invocation_file_name(shard_tag.as_deref()));
+    let mut man = Manifest {
+        experiment: cfg.name.clone(),
+        git_revision: opts.code_revision.clone(),
+        tch_version: "0.24".into(),
+        libtorch_version: adatt_engine::runtime::libtorch_version(),
+        device: format!("{:?}", opts.device),
+        threads: opts.threads,
+        host: manifest::host_description(),
+        data_sha256: data_ref.fingerprint(),
+        command_line: opts.command_line.clone(),
+        shard: shard_tag,
+        started_at: manifest::now_unix(),
+        finished_at: None,
+        wall_s: None,
+        runs_trained: 0,
+        runs_skipped: skipped,
+        runs_failed: 0,
+        config: serde_json::to_value(cfg).expect("config serializes"),
+    };
+    man.write(&manifest_path)?;
+
+    let mut writer = RecordWriter::open(&records)?;
+    let mut data = TrainData::from_data(
+        data_ref,
+        cfg.run.input,
+        opts.device,
+        cfg.train.max_train_rows,
+    )?;
+    data.eval_batch = adatt_engine::resolve_eval_batch(&cfg.run, opts.device);
+
+    let show = opts.progress && crate::term::stderr_is_terminal();
+    let steps_per_group = schedule.total_steps;
+    let groups = replica_groups(&todo, opts.replicas);
+    let n_groups = groups.len();
+    let grid_bar = show.then(|| {
+        let b = bar(
+            (steps_per_group * n_groups) as u64,
+            "{prefix:>10} [{bar:30}] {msg}, ETA {eta}",
+        );
+        b.set_prefix(cfg.name.clone());
+        b.set_message(format!("0/{} runs", todo.len()));
+        b
+    });
+
+    let (mut trained, mut failed, mut diverged) = (0, 0, 0);
+    for range in groups {
+        let group = &todo[range];
+        let entry = group[0].entry;
+        let seeds: Vec<u64> = group.iter().map(|p| p.seed).collect();
+        let e = &cfg.entries[entry];
+        tracing::debug!(entry = %e.name, seeds = ?seeds, "training group");
+        let run_bar = show.then(|| bar(1, "{prefix:>10} [{bar:30}] {pos}/{len} steps {msg}"));
+        let mut bars = Bars {
+            grid: grid_bar.clone(),
+            run: run_bar.clone(),
+        };
+        let mut group_hook = hook.as_mut().map(|h| {
+            let seeds = seeds.clone();
+            move |_: &adatt_models::Model, step: usize, l: &Tensor| h(&seeds, step, l)
+        });
+        let out = train_group(
+            &data,
+            &e.model,
+            &cfg.train,
+            &seeds,
+            &mut bars,
+            group_hook
+                .as_mut()
+                .map(|h| h as adatt_engine::trainer::LossHook<'_>),
+        )?;
+        // One end time for the whole group: its runs share the interval [end - wall, end].
+        let end = UnixTime::now();
+        if let Some(b) = run_bar {
+            b.finish_and_clear();
+        }
+        for (p, o) in group.iter().zip(out.runs) {
+            match o.status {
+                Status::Ok => {}
+                Status::Failed { .. } => failed += 1,
+                Status::Diverged { .. } => diverged += 1,
+            }
+            let rec = RunRecord {
+                version: RECORD_VERSION,
+                key: p.key.clone(),
+                config_hash: p.config_hash.clone(),
+                experiment: cfg.name.clone(),
+                entry: e.name.clone(),
+                setting: e.setting.clone(),
+                model: e.model.label(),
+                model_config: serde_json::to_value(&e.model).expect("model config serializes"),
+                protocol: cfg.data.label(),
+                seed: p.seed,
+                tasks: task_names.clone(),
+                outcome: o,
+                group_wall_s: out.wall_s,
+                group_replicas: group.len(),
+                device: format!("{:?}", opts.device),
+                threads: opts.threads,
+                finished_at: end,
+                git_revision: man.git_revision.clone(),
+                host: Some(man.host.clone()),
+            };
+            writer.append(&rec)?;
+            trained += 1;
+            crate::term::line(run_line(
+                trained,
+                todo.len(),
+                &e.name,
+                &rec,
+                &data.kinds,
+                out.wall_s,
+            ));
+        }
+        if let Some(b) = &grid_bar {
+            b.set_message(format!("{trained}/{} runs", todo.len()));
+        }
+        man.runs_trained = trained;
+        man.runs_failed = failed + diverged;
+        man.write(&manifest_path)?;
+    }
+    if let Some(b) = grid_bar {
+        b.finish_and_clear();
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    man.finished_at = Some(manifest::now_unix());
+    man.wall_s = Some(wall_s);
+    man.write(&manifest_path)?;
+    if failed + diverged > 0 {
+        tracing::warn!(
+            failed,
+            diverged,
+            "runs did not finish well; they are recorded and left out of the means              (--retry-failed trains them again)"
+        );
+    }
+    Ok(GridSummary {
+        planned,
+        skipped,
+        skipped_unfinished,
+        trained,
+        failed,
+        diverged,
+        records,
+        wall_s,
+    })
+}

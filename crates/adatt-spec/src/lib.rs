@@ -1,0 +1,49 @@
+//! What an experiment is and what it leaves behind, without tensors: the experiment TOML schema
+//! and its validation, the runs a grid expands into, records, invocation manifests, exact
+//! metrics, and the files and locks every writer goes through. Every crate above reads configs
+//! and records through this one; it does not link libtorch.
+//!
+//! * [`config`]: the experiment TOML schema (`deny_unknown_fields`), validated with key names.
+//! * [`sweep`]: one model axis over a list of values, expanded into entries.
+//! * [`study`]: a two-phase study (tune a choice on validation, then train the chosen configs).
+//! * [`plan`]: entries × seeds → runs with their record keys; execution order, replica groups.
+//! * [`schedule`]: the steps of a run and where its checkpoints fall.
+//! * [`divergence`]: when a finished run counts as diverged.
+//! * [`outcome`]: what training a run gives (status, metrics along the way).
+//! * [`records`]: append-only JSONL records (one line per run, never half a line).
+//! * [`manifest`]: provenance of each invocation.
+//! * [`metrics`]: exact f64 metrics (AUC as scikit-learn, NE, MSE), parallel with rayon.
+//! * [`oracle`]: the Bayes limit of a simulated task group, measured as the models are.
+//! * [`atomic`]: outputs written to a temporary file and renamed into place.
+//! * [`lock`]: one writing invocation per results directory.
+
+pub mod atomic;
+pub mod config;
+pub mod divergence;
+pub mod error;
+pub mod lock;
+pub mod manifest;
+pub mod metrics;
+pub mod oracle;
+pub mod outcome;
+pub mod plan;
+pub mod records;
+pub mod schedule;
+pub mod study;
+pub mod sweep;
+
+pub use adatt_data::Protocol;
+pub use config::{
+    AnalysisSpec, Claim, Comparison, DataConfig, DataTask, DeviceChoice, Entry, ExperimentConfig,
+    Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds, Selection, TaskWeighting,
+    TrainConfig,
+};
+pub use error::{toml_message, Result, SpecError};
+pub use lock::{lock_results_dir, DirLock};
+pub use outcome::{CurvePoint, RunOutcome, SplitEval, Status};
+pub use plan::{config_hash, entry_keys, plan, PlannedRun};
+pub use records::{
+    consolidate_records, read_all_records, Consolidation, RunRecord, Shard, UnixTime,
+};
+pub use schedule::Schedule;
+pub use study::{Choice, StudyConfig};
