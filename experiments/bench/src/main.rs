@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use adatt_bench::run::{self, Devices};
 use adatt_bench::{step, BenchConfig};
-use adatt_train::resolve_threads;
+use adatt_experiment::overrides::resolve_threads;
 use anyhow::{Context, Result};
 use clap::Parser;
 
@@ -61,16 +61,16 @@ fn write_file(dir: &Path, file: &str, text: String) -> Result<PathBuf> {
 /// Prints one section and writes it, under a title with the host, as `--out`/`file`.
 fn write_section(a: &Args, file: &str, title: &str, md: &str) -> Result<()> {
     print!("{md}");
-    let host = adatt_train::manifest::host_description();
+    let host = adatt_spec::manifest::host_description();
     let path = write_file(&a.out, file, format!("# {title}\n\nHost: {host}.\n{md}"))?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }
 
 fn main() -> std::process::ExitCode {
-    adatt_train::term::init();
+    adatt_experiment::term::init();
     let a = Args::parse();
-    adatt_train::term::finish(run(&a).map(|()| std::process::ExitCode::SUCCESS))
+    adatt_experiment::term::finish(run(&a).map(|()| std::process::ExitCode::SUCCESS))
 }
 
 fn run(a: &Args) -> Result<()> {
