@@ -87,7 +87,7 @@ pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
         })
         .collect();
     Ok(Some(Truth {
-        preset: preset.clone(),
+        preset: preset.name().to_owned(),
         world_seed: *world_seed,
         tasks: sim
             .tasks

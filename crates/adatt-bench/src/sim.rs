@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use adatt_data::sim::{presets, SimStream, Simulator};
+use adatt_data::sim::presets::Preset;
+use adatt_data::sim::{SimStream, Simulator};
 use adatt_engine::optim::{Adam, AdamConfig, AdamImpl};
 use adatt_engine::{Learner, SimData, TrainData, TrainRows};
 use adatt_spec::TrainConfig;
@@ -22,7 +23,7 @@ use crate::{BenchError, BenchModel, Result};
 #[serde(deny_unknown_fields)]
 pub struct SimBench {
     /// The preset (the largest is group3).
-    preset: String,
+    preset: Preset,
     /// Its world seed.
     #[serde(default = "one")]
     world_seed: u64,
@@ -43,7 +44,9 @@ fn one() -> u64 {
 impl SimBench {
     /// The preset exists and every model is valid for its tasks; `path` is the config's file.
     pub fn validate(&self, path: &Path) -> Result<()> {
-        let t = presets::preset(&self.preset)
+        let t = self
+            .preset
+            .config()
             .map_err(|e| invalid(path, "simulator.preset", e.to_string()))?
             .tasks
             .len();
@@ -208,7 +211,7 @@ pub fn section(
     threads: usize,
     warmup: usize,
 ) -> Result<String> {
-    let preset = presets::preset(&cfg.preset)?;
+    let preset = cfg.preset.config()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;

@@ -354,6 +354,68 @@ fn a_grid_with_diverged_runs_exits_3_and_says_so() {
     assert!(out.join("invocation.shard-2-of-2.json").exists());
 }
 
+/// Shard processes train the grid their parent resolved: the parent's seed override (given
+/// as a flag the children are not given) decides which runs train, every shard's manifest
+/// records the resolved config it read, and the file passing it on is gone afterwards.
+#[test]
+fn shard_processes_train_the_grid_their_parent_resolved() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(d.path(), &config(|c| c));
+    let out = d.path().join("out");
+    let args = [
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--seeds",
+        "2,5",
+        "--no-analysis",
+    ];
+    let o = adatt(d.path(), &args, &[("ADATT_JOBS", "2")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+    let mut seeds: Vec<(String, u64)> = text
+        .lines()
+        .map(|l| {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                r["entry"].as_str().unwrap().to_owned(),
+                r["seed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seeds.sort();
+    let entries: std::collections::BTreeSet<&str> = seeds.iter().map(|(e, _)| e.as_str()).collect();
+    let want: Vec<(String, u64)> = entries
+        .iter()
+        .flat_map(|e| [2, 5].map(|s| (e.to_string(), s)))
+        .collect();
+    assert_eq!(seeds, want);
+    for k in 1..=2 {
+        let path = out.join(format!("invocation.shard-{k}-of-2.json"));
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let argv: Vec<&str> = m["command_line"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(
+            argv.contains(&"--resolved") && !argv.contains(&"--seeds"),
+            "{argv:?}"
+        );
+        assert_eq!(
+            m["config"]["run"]["seeds"],
+            serde_json::json!([2, 5]),
+            "{path:?}"
+        );
+        assert_eq!(m["config"]["run"]["threads"], 1, "{path:?}");
+    }
+    assert!(!out.join(".shards.toml").exists());
+}
+
 /// The Slurm path (scripts/slurm/): array tasks 1 and 2 of 2, run here with the variables Slurm
 /// sets, each train their shard; the analysis step then reads both shards' records.
 #[test]

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use adatt_spec::{DeviceChoice, ExperimentConfig, Protocol, Shard};
 
-use crate::jobs::ChildArgs;
 use crate::overrides::Overrides;
 
 use crate::{context, Result};
@@ -56,6 +55,11 @@ pub struct TrainArgs {
     /// Internal (shard processes of --jobs): the parent's code revision.
     #[arg(long, hide = true)]
     pub code_revision: Option<String>,
+    /// Internal (shard processes of --jobs): `--config` is the grid config the parent resolved
+    /// (its overrides applied, the shard's threads set), trained as it is: overrides given on
+    /// the command line or in `ADATT_*` are not applied again.
+    #[arg(long, hide = true)]
+    pub resolved: bool,
 }
 
 impl GridArgs {
@@ -98,41 +102,21 @@ impl GridArgs {
         Ok((cfg, report))
     }
 
-    /// What a shard process of this grid is given: its argument list up to the shard (`head`,
-    /// the subcommand or phase of the binary, then the config, `--no-analysis` and `--out`), and
-    /// the overrides passed on as given.
-    pub(crate) fn child(
-        &self,
-        t: &TrainArgs,
-        head: &[&str],
-        revision: Option<String>,
-    ) -> (ChildArgs, Vec<String>) {
-        let mut argv: Vec<String> = head.iter().map(|s| s.to_string()).collect();
-        argv.extend([
-            "--config".to_owned(),
-            self.config.display().to_string(),
-            "--no-analysis".to_owned(),
-        ]);
+    /// The grid config a parent resolved for its shard processes (`--resolved`): loaded and
+    /// validated as it is, with no override applied, writing to `--out`.
+    pub(crate) fn load_resolved(&self) -> Result<ExperimentConfig> {
+        let mut cfg = ExperimentConfig::load(&self.config)?;
         if let Some(o) = &self.out {
-            argv.extend(["--out".to_owned(), o.display().to_string()]);
+            cfg.output_dir = Some(o.clone());
         }
-        let child = ChildArgs {
-            seeds: self.seeds.clone(),
-            protocol: self.protocol.map(|p| p.to_string()),
-            device: self.device.map(|d| d.to_string()),
-            replicas: self.replicas,
-            code_revision: revision,
-            retry_failed: t.retry_failed,
-        };
-        (child, argv)
+        Ok(cfg)
     }
 }
 
 impl TrainArgs {
-    /// Whether this process is a shard process started by a parent (only those get
-    /// `--code-revision`).
+    /// Whether this process is a shard process started by a parent.
     pub(crate) fn is_child(&self) -> bool {
-        self.code_revision.is_some()
+        self.resolved
     }
 
     /// The code revision to stamp on records: the parent's, else this checkout's.

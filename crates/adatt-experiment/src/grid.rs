@@ -16,12 +16,10 @@ use crate::{context, Result};
 
 /// How this process takes part in training one grid.
 pub(crate) struct Participation<'a> {
-    /// The grid's command line (its overrides go on to shard processes as given).
-    pub grid: &'a GridArgs,
     /// How to train it.
     pub train: &'a TrainArgs,
-    /// The arguments that make this executable train the same grid again, before `--config`
-    /// (`["run"]` for `adatt`, none for an experiment binary, the phase for a study).
+    /// The arguments that make this executable train a grid, before `--config` (`["run"]` for
+    /// `adatt`, none for an experiment or study binary).
     pub head: &'a [&'a str],
     /// The code revision stamped on the records.
     pub revision: Option<String>,
@@ -44,11 +42,7 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
             "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
             cfg.name
         ));
-        let (child, argv) = p.grid.child(p.train, p.head, p.revision.clone());
-        context(
-            run_shards(jobs, |s| child.for_shard(argv.clone(), s, per_job)),
-            training,
-        )? > 0
+        context(shard_processes(cfg, p, jobs, per_job), training)? > 0
     } else {
         train_here(cfg, p, None)?
     };
@@ -69,6 +63,69 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
         )),
     }
     Ok(runs_failed)
+}
+
+/// Trains `cfg` as `jobs` shard processes of this executable with `threads` intra-op threads
+/// each. They are given the config as resolved here (overrides applied, their thread count
+/// set), saved as `.shards.toml` in the results directory while they run, not the overrides:
+/// every shard trains exactly the grid this process validated. Returns how many shards
+/// recorded failed or diverged runs.
+fn shard_processes(
+    cfg: &ExperimentConfig,
+    p: &Participation<'_>,
+    jobs: usize,
+    threads: usize,
+) -> Result<usize> {
+    let out = cfg.output_dir();
+    let mut resolved = cfg.clone();
+    resolved.run.threads = threads;
+    resolved.output_dir = None;
+    let text = toml::to_string(&resolved).expect("config serializes");
+    std::fs::create_dir_all(&out).map_err(|source| adatt_spec::SpecError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    let file = out.join(".shards.toml");
+    adatt_spec::atomic::write(&file, text.as_bytes())?;
+    let argv = |s: adatt_spec::Shard| {
+        let mut v: Vec<String> = p.head.iter().map(|s| s.to_string()).collect();
+        v.extend([
+            "--config".into(),
+            file.display().to_string(),
+            "--resolved".into(),
+        ]);
+        v.extend([
+            "--no-analysis".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]);
+        v.extend(["--shard".into(), format!("{}/{}", s.k, s.n)]);
+        if let Some(r) = &p.revision {
+            v.extend(["--code-revision".into(), r.clone()]);
+        }
+        if p.train.retry_failed {
+            v.push("--retry-failed".into());
+        }
+        v
+    };
+    let result = run_shards(jobs, argv);
+    // The file is the children's input only; a failed removal leaves a hidden file behind.
+    let _ = std::fs::remove_file(&file);
+    result
+}
+
+/// A shard process of a parent's `--jobs` (`--resolved`): trains its shard of the config the
+/// parent resolved. Returns the exit code.
+pub(crate) fn train_resolved(g: &GridArgs, t: &TrainArgs) -> Result<ExitCode> {
+    let cfg = context(g.load_resolved(), || {
+        format!("shard process of {}", g.config.display())
+    })?;
+    let p = Participation {
+        train: t,
+        head: &[],
+        revision: t.revision(),
+    };
+    Ok(exit_code(train_here(&cfg, &p, t.shard)?))
 }
 
 /// Trains `shard` of the grid (all of it for `None`) in this process.
@@ -120,6 +177,9 @@ pub(crate) fn exit_code(runs_failed: bool) -> ExitCode {
 /// `head` is the argument list that makes this executable run a grid again (`["run"]` for
 /// `adatt`, empty for an experiment binary), for its shard processes. Returns the exit code.
 pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
+    if t.resolved {
+        return train_resolved(g, t);
+    }
     let (cfg, report_dir) = g.load()?;
     // A device that is not there is refused before the results directory is created.
     context(adatt_engine::resolve_device(cfg.run.device), || {
@@ -131,7 +191,6 @@ pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
         Some(_) => None,
     };
     let p = Participation {
-        grid: g,
         train: t,
         head,
         revision: t.revision(),

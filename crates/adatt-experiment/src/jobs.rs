@@ -67,53 +67,6 @@ pub fn run_shards(jobs: usize, args: impl Fn(Shard) -> Vec<String>) -> Result<us
     }
 }
 
-/// What a parent passes on to each of its shard processes besides the shard itself: the
-/// overrides it was given (as given), its code revision and its retry choice.
-#[derive(Clone, Debug, Default)]
-pub struct ChildArgs {
-    /// `--seeds`.
-    pub seeds: Option<String>,
-    /// `--protocol`.
-    pub protocol: Option<String>,
-    /// `--device`.
-    pub device: Option<String>,
-    /// `--replicas`.
-    pub replicas: Option<usize>,
-    /// `--code-revision`: the parent's, so that every shard stamps the same one.
-    pub code_revision: Option<String>,
-    /// `--retry-failed`.
-    pub retry_failed: bool,
-}
-
-impl ChildArgs {
-    /// The arguments for shard `shard` with `threads` intra-op threads, after `head` (the
-    /// subcommand, config and phase of the binary).
-    pub fn for_shard(&self, head: Vec<String>, shard: Shard, threads: usize) -> Vec<String> {
-        let mut v = head;
-        v.extend([
-            "--shard".to_owned(),
-            format!("{}/{}", shard.k, shard.n),
-            "--threads".to_owned(),
-            threads.to_string(),
-        ]);
-        for (flag, val) in [
-            ("--seeds", self.seeds.clone()),
-            ("--protocol", self.protocol.clone()),
-            ("--device", self.device.clone()),
-            ("--replicas", self.replicas.map(|r| r.to_string())),
-            ("--code-revision", self.code_revision.clone()),
-        ] {
-            if let Some(val) = val {
-                v.extend([flag.to_owned(), val]);
-            }
-        }
-        if self.retry_failed {
-            v.push("--retry-failed".to_owned());
-        }
-        v
-    }
-}
-
 /// This executable's path. If it was rebuilt while running (Linux then reports
 /// `<path> (deleted)`), the shard processes run the new build at the same path.
 fn current_exe() -> Result<std::path::PathBuf> {

@@ -179,12 +179,241 @@ fn run_line(
     }
 }
 
+/// The runs of one invocation's shard that are still to train, in execution order, and what
+/// was found recorded.
+struct Todo {
+    /// Runs of this shard of the grid.
+    planned: usize,
+    /// Recorded as failed or diverged.
+    unfinished: usize,
+    /// To train, in execution order.
+    runs: Vec<PlannedRun>,
+}
+
+impl Todo {
+    /// Plans `cfg`, keeps `opts.shard`'s runs and drops those recorded in `opts.out_dir` (runs
+    /// recorded as failed or diverged stay with `--retry-failed`).
+    fn new(cfg: &ExperimentConfig, opts: &GridOptions) -> Result<Todo> {
+        let recorded: BTreeMap<String, bool> = read_all_records(&opts.out_dir)?
+            .into_iter()
+            .map(|r| (r.key.clone(), r.is_ok()))
+            .collect();
+        let mine: Vec<PlannedRun> = plan(cfg)
+            .into_iter()
+            .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
+            .collect();
+        let planned = mine.len();
+        let unfinished = mine
+            .iter()
+            .filter(|p| recorded.get(&p.key) == Some(&false))
+            .count();
+        let mut runs: Vec<PlannedRun> = mine
+            .into_iter()
+            .filter(|p| match recorded.get(&p.key) {
+                None => true,
+                Some(ok) => !ok && opts.retry_failed,
+            })
+            .collect();
+        execution_order(&mut runs, cfg.run.seeds.to_vec().len(), opts.replicas);
+        Ok(Todo {
+            planned,
+            unfinished,
+            runs,
+        })
+    }
+
+    /// The line announcing what this invocation trains.
+    fn line(&self, cfg: &ExperimentConfig, opts: &GridOptions) -> String {
+        let who = match opts.shard {
+            Some(s) => format!("{} (shard {}/{})", cfg.name, s.k, s.n),
+            None => cfg.name.clone(),
+        };
+        format!(
+            "{who}: {} planned, {} recorded, {} to train{}",
+            self.planned,
+            self.planned - self.runs.len(),
+            self.runs.len(),
+            match (self.unfinished, opts.retry_failed) {
+                (0, _) => String::new(),
+                (n, true) => format!(" ({n} failed or diverged, trained again)"),
+                (n, false) => format!(
+                    " ({n} recorded as failed or diverged; --retry-failed trains them again)"
+                ),
+            }
+        )
+    }
+}
+
+/// Saves the resolved config beside the results and starts this invocation's manifest.
+fn start_invocation(
+    cfg: &ExperimentConfig,
+    data: DataRef<'_>,
+    opts: &GridOptions,
+    skipped: usize,
+) -> Result<(Manifest, PathBuf)> {
+    adatt_spec::atomic::write(
+        &opts.out_dir.join("config.toml"),
+        toml::to_string(cfg).expect("config serializes").as_bytes(),
+    )?;
+    let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
+    let path = opts
+        .out_dir
+        .join(manifest::invocation_file_name(shard_tag.as_deref()));
+    let man = Manifest {
+        experiment: cfg.name.clone(),
+        git_revision: opts.code_revision.clone(),
+        tch_version: "0.24".into(),
+        libtorch_version: adatt_engine::runtime::libtorch_version(),
+        device: format!("{:?}", opts.device),
+        threads: opts.threads,
+        host: manifest::host_description(),
+        data_sha256: data.fingerprint(),
+        command_line: opts.command_line.clone(),
+        shard: shard_tag,
+        started_at: manifest::now_unix(),
+        finished_at: None,
+        wall_s: None,
+        runs_trained: 0,
+        runs_skipped: skipped,
+        runs_failed: 0,
+        config: serde_json::to_value(cfg).expect("config serializes"),
+    };
+    man.write(&path)?;
+    Ok((man, path))
+}
+
+/// Counts of the runs trained so far by an invocation.
+#[derive(Default)]
+struct Trained {
+    runs: usize,
+    failed: usize,
+    diverged: usize,
+}
+
+/// What one replica group's records share.
+struct GroupRecords<'a> {
+    cfg: &'a ExperimentConfig,
+    opts: &'a GridOptions,
+    revision: Option<String>,
+    host: String,
+    tasks: &'a [String],
+    kinds: &'a [MetricKind],
+    total: usize,
+}
+
+impl GroupRecords<'_> {
+    /// Appends one record per run of `group` (entry `e`, outcomes `out`) and prints its line.
+    fn append(
+        &self,
+        writer: &mut RecordWriter,
+        group: &[PlannedRun],
+        out: adatt_engine::GroupOutcome,
+        done: &mut Trained,
+    ) -> Result<()> {
+        let e = &self.cfg.entries[group[0].entry];
+        // One end time for the whole group: its runs share the interval [end - wall, end].
+        let end = UnixTime::now();
+        for (p, o) in group.iter().zip(out.runs) {
+            match o.status {
+                Status::Ok => {}
+                Status::Failed { .. } => done.failed += 1,
+                Status::Diverged { .. } => done.diverged += 1,
+            }
+            let rec = RunRecord {
+                version: RECORD_VERSION,
+                key: p.key.clone(),
+                config_hash: p.config_hash.clone(),
+                experiment: self.cfg.name.clone(),
+                entry: e.name.clone(),
+                setting: e.setting.clone(),
+                model: e.model.label(),
+                model_config: serde_json::to_value(&e.model).expect("model config serializes"),
+                protocol: self.cfg.data.label(),
+                seed: p.seed,
+                tasks: self.tasks.to_vec(),
+                outcome: o,
+                group_wall_s: out.wall_s,
+                group_replicas: group.len(),
+                device: format!("{:?}", self.opts.device),
+                threads: self.opts.threads,
+                finished_at: end,
+                git_revision: self.revision.clone(),
+                host: Some(self.host.clone()),
+            };
+            writer.append(&rec)?;
+            done.runs += 1;
+            crate::term::line(run_line(
+                done.runs, self.total, &e.name, &rec, self.kinds, out.wall_s,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Trains the replica groups of `todo` in order, appending each group's records as it ends and
+/// updating the invocation's manifest (`man`, written to its path); draws the grid's and the
+/// group's progress bars.
+fn train_groups(
+    todo: &[PlannedRun],
+    data: &TrainData,
+    schedule: &adatt_spec::schedule::Schedule,
+    records: &GroupRecords<'_>,
+    writer: &mut RecordWriter,
+    man: (&mut Manifest, &std::path::Path),
+    mut hook: Option<GroupHook<'_>>,
+) -> Result<Trained> {
+    let (cfg, opts) = (records.cfg, records.opts);
+    let show = opts.progress && crate::term::stderr_is_terminal();
+    let groups = replica_groups(todo, opts.replicas);
+    let grid_bar = show.then(|| {
+        let steps = (schedule.total_steps * groups.len()) as u64;
+        let b = bar(steps, "{prefix:>10} [{bar:30}] {msg}, ETA {eta}");
+        b.set_prefix(cfg.name.clone());
+        b.set_message(format!("0/{} runs", todo.len()));
+        b
+    });
+    let mut done = Trained::default();
+    for range in groups {
+        let group = &todo[range];
+        let e = &cfg.entries[group[0].entry];
+        let seeds: Vec<u64> = group.iter().map(|p| p.seed).collect();
+        tracing::debug!(entry = %e.name, seeds = ?seeds, "training group");
+        let run_bar = show.then(|| bar(1, "{prefix:>10} [{bar:30}] {pos}/{len} steps {msg}"));
+        let mut bars = Bars {
+            grid: grid_bar.clone(),
+            run: run_bar.clone(),
+        };
+        let mut group_hook = hook.as_mut().map(|h| {
+            let seeds = seeds.clone();
+            move |_: &adatt_models::Model, step: usize, l: &Tensor| h(&seeds, step, l)
+        });
+        let loss_hook = group_hook
+            .as_mut()
+            .map(|h| h as adatt_engine::trainer::LossHook<'_>);
+        let out = train_group(data, &e.model, &cfg.train, &seeds, &mut bars, loss_hook)?;
+        if let Some(b) = run_bar {
+            b.finish_and_clear();
+        }
+        records.append(writer, group, out, &mut done)?;
+        if let Some(b) = &grid_bar {
+            b.set_message(format!("{}/{} runs", done.runs, todo.len()));
+        }
+        man.0.runs_trained = done.runs;
+        man.0.runs_failed = done.failed + done.diverged;
+        man.0.write(man.1)?;
+    }
+    if let Some(b) = grid_bar {
+        b.finish_and_clear();
+    }
+    Ok(done)
+}
+
 /// Run a grid; `hook` lets tests inject a non-finite loss.
 pub fn run_grid_with_hook<'a>(
     cfg: &ExperimentConfig,
     data: impl Into<DataRef<'a>>,
     opts: &GridOptions,
-    mut hook: Option<GroupHook<'_>>,
+    hook: Option<GroupHook<'_>>,
 ) -> Result<GridSummary> {
     let started = Instant::now();
     // Binaries set this first thing; here it covers library callers (see `runtime`).
@@ -198,98 +427,36 @@ pub fn run_grid_with_hook<'a>(
         data_ref.train_rows(cfg.train.max_train_rows),
         &cfg.train,
     )?;
-    let io = |path: &std::path::Path| {
-        let path = path.to_owned();
-        move |source| SpecError::Io { path, source }
-    };
-    std::fs::create_dir_all(&opts.out_dir).map_err(io(&opts.out_dir))?;
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| SpecError::Io {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
     tch::set_num_threads(opts.threads as i32);
 
-    let recorded: BTreeMap<String, bool> = read_all_records(&opts.out_dir)?
-        .into_iter()
-        .map(|r| (r.key.clone(), r.is_ok()))
-        .collect();
-    let mine: Vec<PlannedRun> = plan(cfg)
-        .into_iter()
-        .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
-        .collect();
-    let planned = mine.len();
-    let unfinished = mine
-        .iter()
-        .filter(|p| recorded.get(&p.key) == Some(&false))
-        .count();
-    let mut todo: Vec<PlannedRun> = mine
-        .into_iter()
-        .filter(|p| match recorded.get(&p.key) {
-            None => true,
-            Some(ok) => !ok && opts.retry_failed,
-        })
-        .collect();
-    execution_order(&mut todo, cfg.run.seeds.to_vec().len(), opts.replicas);
-    let skipped = planned - todo.len();
-    let skipped_unfinished = if opts.retry_failed { 0 } else { unfinished };
-    let who = match opts.shard {
-        Some(s) => format!("{} (shard {}/{})", cfg.name, s.k, s.n),
-        None => cfg.name.clone(),
+    let todo = Todo::new(cfg, opts)?;
+    crate::term::line(todo.line(cfg, opts));
+    let skipped = todo.planned - todo.runs.len();
+    let mut summary = GridSummary {
+        planned: todo.planned,
+        skipped,
+        skipped_unfinished: if opts.retry_failed {
+            0
+        } else {
+            todo.unfinished
+        },
+        trained: 0,
+        failed: 0,
+        diverged: 0,
+        records: records_file(&opts.out_dir, opts.shard),
+        wall_s: 0.0,
     };
-    crate::term::line(format!(
-        "{who}: {planned} planned, {} recorded, {} to train{}",
-        planned - todo.len(),
-        todo.len(),
-        match (unfinished, opts.retry_failed) {
-            (0, _) => String::new(),
-            (n, true) => format!(" ({n} failed or diverged, trained again)"),
-            (n, false) =>
-                format!(" ({n} recorded as failed or diverged; --retry-failed trains them again)"),
-        }
-    ));
-    let records = records_file(&opts.out_dir, opts.shard);
-    if todo.is_empty() {
+    if todo.runs.is_empty() {
         // Nothing to train: leave the config and the invocation manifests of the invocations
         // that trained the records as they are (they give the records' provenance).
-        return Ok(GridSummary {
-            planned,
-            skipped,
-            skipped_unfinished,
-            trained: 0,
-            failed: 0,
-            diverged: 0,
-            records,
-            wall_s: started.elapsed().as_secs_f64(),
-        });
+        summary.wall_s = started.elapsed().as_secs_f64();
+        return Ok(summary);
     }
-
-    // Save the resolved config beside the results.
-    adatt_spec::atomic::write(
-        &opts.out_dir.join("config.toml"),
-        toml::to_string(cfg).expect("config serializes").as_bytes(),
-    )?;
-    let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
-    let manifest_path = opts
-        .out_dir
-        .join(manifest::invocation_file_name(shard_tag.as_deref()));
-    let mut man = Manifest {
-        experiment: cfg.name.clone(),
-        git_revision: opts.code_revision.clone(),
-        tch_version: "0.24".into(),
-        libtorch_version: adatt_engine::runtime::libtorch_version(),
-        device: format!("{:?}", opts.device),
-        threads: opts.threads,
-        host: manifest::host_description(),
-        data_sha256: data_ref.fingerprint(),
-        command_line: opts.command_line.clone(),
-        shard: shard_tag,
-        started_at: manifest::now_unix(),
-        finished_at: None,
-        wall_s: None,
-        runs_trained: 0,
-        runs_skipped: skipped,
-        runs_failed: 0,
-        config: serde_json::to_value(cfg).expect("config serializes"),
-    };
-    man.write(&manifest_path)?;
-
-    let mut writer = RecordWriter::open(&records)?;
+    let (mut man, manifest_path) = start_invocation(cfg, data_ref, opts, skipped)?;
     let mut data = TrainData::from_data(
         data_ref,
         cfg.run.input,
@@ -297,119 +464,43 @@ pub fn run_grid_with_hook<'a>(
         cfg.train.max_train_rows,
     )?;
     data.eval_batch = adatt_engine::resolve_eval_batch(&cfg.run, opts.device);
-
-    let show = opts.progress && crate::term::stderr_is_terminal();
-    let steps_per_group = schedule.total_steps;
-    let groups = replica_groups(&todo, opts.replicas);
-    let n_groups = groups.len();
-    let grid_bar = show.then(|| {
-        let b = bar(
-            (steps_per_group * n_groups) as u64,
-            "{prefix:>10} [{bar:30}] {msg}, ETA {eta}",
-        );
-        b.set_prefix(cfg.name.clone());
-        b.set_message(format!("0/{} runs", todo.len()));
-        b
-    });
-
-    let (mut trained, mut failed, mut diverged) = (0, 0, 0);
-    for range in groups {
-        let group = &todo[range];
-        let entry = group[0].entry;
-        let seeds: Vec<u64> = group.iter().map(|p| p.seed).collect();
-        let e = &cfg.entries[entry];
-        tracing::debug!(entry = %e.name, seeds = ?seeds, "training group");
-        let run_bar = show.then(|| bar(1, "{prefix:>10} [{bar:30}] {pos}/{len} steps {msg}"));
-        let mut bars = Bars {
-            grid: grid_bar.clone(),
-            run: run_bar.clone(),
-        };
-        let mut group_hook = hook.as_mut().map(|h| {
-            let seeds = seeds.clone();
-            move |_: &adatt_models::Model, step: usize, l: &Tensor| h(&seeds, step, l)
-        });
-        let out = train_group(
-            &data,
-            &e.model,
-            &cfg.train,
-            &seeds,
-            &mut bars,
-            group_hook
-                .as_mut()
-                .map(|h| h as adatt_engine::trainer::LossHook<'_>),
-        )?;
-        // One end time for the whole group: its runs share the interval [end - wall, end].
-        let end = UnixTime::now();
-        if let Some(b) = run_bar {
-            b.finish_and_clear();
-        }
-        for (p, o) in group.iter().zip(out.runs) {
-            match o.status {
-                Status::Ok => {}
-                Status::Failed { .. } => failed += 1,
-                Status::Diverged { .. } => diverged += 1,
-            }
-            let rec = RunRecord {
-                version: RECORD_VERSION,
-                key: p.key.clone(),
-                config_hash: p.config_hash.clone(),
-                experiment: cfg.name.clone(),
-                entry: e.name.clone(),
-                setting: e.setting.clone(),
-                model: e.model.label(),
-                model_config: serde_json::to_value(&e.model).expect("model config serializes"),
-                protocol: cfg.data.label(),
-                seed: p.seed,
-                tasks: task_names.clone(),
-                outcome: o,
-                group_wall_s: out.wall_s,
-                group_replicas: group.len(),
-                device: format!("{:?}", opts.device),
-                threads: opts.threads,
-                finished_at: end,
-                git_revision: man.git_revision.clone(),
-                host: Some(man.host.clone()),
-            };
-            writer.append(&rec)?;
-            trained += 1;
-            crate::term::line(run_line(
-                trained,
-                todo.len(),
-                &e.name,
-                &rec,
-                &data.kinds,
-                out.wall_s,
-            ));
-        }
-        if let Some(b) = &grid_bar {
-            b.set_message(format!("{trained}/{} runs", todo.len()));
-        }
-        man.runs_trained = trained;
-        man.runs_failed = failed + diverged;
-        man.write(&manifest_path)?;
-    }
-    if let Some(b) = grid_bar {
-        b.finish_and_clear();
-    }
+    let mut writer = RecordWriter::open(&summary.records)?;
+    let records = GroupRecords {
+        cfg,
+        opts,
+        revision: man.git_revision.clone(),
+        host: man.host.clone(),
+        tasks: &task_names,
+        kinds: &data.kinds,
+        total: todo.runs.len(),
+    };
+    let invocation = (&mut man, manifest_path.as_path());
+    let done = train_groups(
+        &todo.runs,
+        &data,
+        &schedule,
+        &records,
+        &mut writer,
+        invocation,
+        hook,
+    )?;
     let wall_s = started.elapsed().as_secs_f64();
+    man.runs_trained = done.runs;
+    man.runs_failed = done.failed + done.diverged;
     man.finished_at = Some(manifest::now_unix());
     man.wall_s = Some(wall_s);
     man.write(&manifest_path)?;
-    if failed + diverged > 0 {
+    if done.failed + done.diverged > 0 {
         tracing::warn!(
-            failed,
-            diverged,
-            "runs did not finish well; they are recorded and left out of the means              (--retry-failed trains them again)"
+            failed = done.failed,
+            diverged = done.diverged,
+            "runs did not finish well; they are recorded and left out of the means \
+             (--retry-failed trains them again)"
         );
     }
-    Ok(GridSummary {
-        planned,
-        skipped,
-        skipped_unfinished,
-        trained,
-        failed,
-        diverged,
-        records,
-        wall_s,
-    })
+    summary.trained = done.runs;
+    summary.failed = done.failed;
+    summary.diverged = done.diverged;
+    summary.wall_s = wall_s;
+    Ok(summary)
 }

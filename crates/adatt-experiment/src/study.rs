@@ -1,8 +1,8 @@
 //! A two-phase study (`adatt_spec::StudyConfig`, e.g. Table 5) from the command line to its
 //! results: train the tuning grid, choose each group's config on validation, train the final
 //! grid with the choices, analyse. Each phase is resumable; `--jobs` runs each grid as shard
-//! processes of this executable (phases `grid-tune` / `grid-final`), `--shard k/N` one slice of
-//! each, and the final slice trains only once the whole tuning is recorded.
+//! processes of this executable (given the grid config as resolved, `--resolved`), `--shard
+//! k/N` one slice of each, and the final slice trains only once the whole tuning is recorded.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use adatt_spec::{read_all_records, Choice, StudyConfig};
 
 use crate::args::{GridArgs, TrainArgs};
-use crate::grid::{exit_code, print_analysis, train_grid, Participation};
+use crate::grid::{exit_code, print_analysis, train_grid, train_resolved, Participation};
 use crate::{context, ExperimentError, Result};
 
 /// Which part of a study to run.
@@ -22,12 +22,6 @@ pub enum Phase {
     Tune,
     /// Only the analysis, from the records.
     Analyze,
-    /// Internal (shard processes of `--jobs`): only the tuning grid.
-    #[value(hide = true)]
-    GridTune,
-    /// Internal (shard processes of `--jobs`): only the final grid (tuning must be complete).
-    #[value(hide = true)]
-    GridFinal,
 }
 
 /// The command line of a study binary.
@@ -69,31 +63,21 @@ fn load(g: &GridArgs) -> Result<Loaded> {
 /// Runs `a.phase` of the study (see the module docs). Returns the exit code: success, or
 /// `EXIT_RUNS_FAILED` when runs failed or diverged.
 pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
+    if a.train.resolved {
+        return train_resolved(&a.grid, &a.train);
+    }
     let Loaded { study, report_dir } = load(&a.grid)?;
     // A device that is not there is refused before any results directory is created.
     if a.phase != Phase::Analyze {
         adatt_engine::resolve_device(study.run.device)?;
     }
     let out = study.output_dir();
-    let participation = |head: &'static [&'static str]| Participation {
-        grid: &a.grid,
+    let p = Participation {
         train: &a.train,
-        head,
+        head: &[],
         revision: a.train.revision(),
     };
-    let tune = participation(&["--phase", "grid-tune"]);
-    let fin = participation(&["--phase", "grid-final"]);
     let tuning = study.tuning_experiment();
-    match a.phase {
-        Phase::GridTune => return Ok(exit_code(train_grid(&tuning, &tune)?)),
-        Phase::GridFinal => {
-            let choices = choose(&study, &tuning.output_dir())?;
-            require_final(&choices, &a.train)?;
-            let final_cfg = study.final_experiment(&choices);
-            return Ok(exit_code(train_grid(&final_cfg, &fin)?));
-        }
-        Phase::All | Phase::Tune | Phase::Analyze => {}
-    }
     // One writing invocation per study's results (shard processes are its children).
     let _lock = match (a.phase, a.train.shard) {
         (Phase::All | Phase::Tune, None) => Some(adatt_spec::lock_results_dir(&out)?),
@@ -101,7 +85,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     };
     let mut runs_failed = false;
     if a.phase != Phase::Analyze {
-        runs_failed |= train_grid(&tuning, &tune)?;
+        runs_failed |= train_grid(&tuning, &p)?;
     }
     let tuning_dir = tuning.output_dir();
     let tuning_records = read_all_records(&tuning_dir)?;
@@ -122,7 +106,7 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     let final_cfg = study.final_experiment(&choices);
     if a.phase == Phase::All {
         require_final(&choices, &a.train)?;
-        runs_failed |= train_grid(&final_cfg, &fin)?;
+        runs_failed |= train_grid(&final_cfg, &p)?;
     }
     if a.train.shard.is_some() {
         crate::term::line(

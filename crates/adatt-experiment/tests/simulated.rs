@@ -121,12 +121,10 @@ fn a_protocol_override_is_refused_for_simulated_data() {
     );
     let bad = CONFIG.replace("preset = \"group3\"", "preset = \"group9\"");
     let e = ExperimentConfig::from_toml_str(&bad, Path::new("sim.toml"))
-        .unwrap()
-        .validate(0)
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("data.preset") && e.contains("unknown preset `group9`"),
+        e.contains("sim.toml") && e.contains("unknown preset `group9`; the presets are group1"),
         "{e}"
     );
 }

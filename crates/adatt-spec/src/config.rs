@@ -30,7 +30,7 @@ pub enum DataConfig {
     /// through embedding tables. One pass over `train_rows` examples is `epochs = 1`.
     Simulator {
         /// The preset (`configs/sim/`): group1, group2, group3 or fig3.
-        preset: String,
+        preset: adatt_data::sim::presets::Preset,
         /// The world seed (latents, task directions, calibration); the same for every run, so
         /// that seeds differ only in the models' init (every run reads the training stream in
         /// the same order).
@@ -80,7 +80,7 @@ pub struct DataTask {
 }
 
 impl DataConfig {
-    /// The tasks of this data source (empty for an unknown preset, which
+    /// The tasks of this data source (empty for a simulated world that cannot be made, which
     /// [`DataConfig::validate`] refuses).
     pub fn tasks(&self) -> Vec<DataTask> {
         match self {
@@ -151,12 +151,13 @@ impl DataConfig {
     pub fn label(&self) -> String {
         match self {
             DataConfig::Census { protocol, .. } => protocol.to_string(),
-            DataConfig::Simulator { preset, .. } => preset.clone(),
+            DataConfig::Simulator { preset, .. } => preset.name().to_owned(),
         }
     }
     /// Number of tasks of this data source (census: education, income, never_married; a
-    /// simulator preset: its tasks, 0 for an unknown preset, which [`DataConfig::validate`]
-    /// refuses), so that model configs can be validated before the data is loaded.
+    /// simulator preset: its tasks, 0 for a world that cannot be made, which
+    /// [`DataConfig::validate`] refuses), so that model configs can be validated before the
+    /// data is loaded.
     pub fn n_tasks(&self) -> usize {
         match self {
             DataConfig::Census { .. } => adatt_data::TASK_NAMES.len(),
@@ -192,7 +193,7 @@ impl DataConfig {
                 message: "Census data has no simulator world".into(),
             });
         };
-        self.with_overrides(adatt_data::sim::presets::preset(preset)?)
+        self.with_overrides(preset.config()?)
     }
 
     fn with_overrides(
@@ -243,7 +244,7 @@ impl DataConfig {
         else {
             return Ok(());
         };
-        let sim = adatt_data::sim::presets::preset(preset).map_err(|e| SpecError::ConfigValue {
+        let sim = preset.config().map_err(|e| SpecError::ConfigValue {
             key: "data.preset".into(),
             message: e.to_string(),
         })?;
@@ -1069,6 +1070,26 @@ impl ExperimentConfig {
         }
         self.train.validate(n_tasks)?;
         self.run.validate()?;
+        let names = self.validate_entries(n_tasks)?;
+        self.analysis.validate(&names)?;
+        if self.train.record_expert_weights {
+            if let Some(e) = self.entries.iter().find(|e| !e.model.is_adatt()) {
+                return Err(SpecError::ConfigValue {
+                    key: "train.record_expert_weights".into(),
+                    message: format!(
+                        "fused expert weights exist only for AdaTT and AdaTT-sp, not entry `{}` ({})",
+                        e.name,
+                        e.model.label()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries: at least one, each with a plain unique label and a valid model for
+    /// `n_tasks` tasks, no two with the same model. Returns their names.
+    fn validate_entries(&self, n_tasks: usize) -> Result<std::collections::BTreeSet<&str>> {
         if self.entries.is_empty() {
             return Err(SpecError::ConfigValue {
                 key: "entries".into(),
@@ -1115,6 +1136,14 @@ impl ExperimentConfig {
                 });
             }
         }
+        Ok(names)
+    }
+}
+
+impl AnalysisSpec {
+    /// The comparisons, baselines, reference and claims name entries of `names`; each claim
+    /// has rows (or a reference to compare with) and an alpha in (0, 1).
+    fn validate(&self, names: &std::collections::BTreeSet<&str>) -> Result<()> {
         let known = |n: &str, key: &str| {
             if names.contains(n) {
                 Ok(())
@@ -1125,17 +1154,17 @@ impl ExperimentConfig {
                 })
             }
         };
-        for c in &self.analysis.comparisons {
+        for c in &self.comparisons {
             known(&c.a, "analysis.comparisons.a")?;
             known(&c.b, "analysis.comparisons.b")?;
         }
-        for b in self.analysis.baselines.values() {
+        for b in self.baselines.values() {
             known(b, "analysis.baselines")?;
         }
-        if let Some(r) = &self.analysis.reference {
+        if let Some(r) = &self.reference {
             known(r, "analysis.reference")?;
         }
-        for c in &self.analysis.claims {
+        for c in &self.claims {
             for (a, b) in &c.rows {
                 known(a, "analysis.claims.rows")?;
                 known(b, "analysis.claims.rows")?;
@@ -1146,7 +1175,7 @@ impl ExperimentConfig {
                     message,
                 })
             };
-            if c.rows.is_empty() && self.analysis.reference.is_none() {
+            if c.rows.is_empty() && self.reference.is_none() {
                 return bad(format!(
                     "claim `{}` lists no rows and there is no analysis.reference to compare with",
                     c.claim
@@ -1159,26 +1188,46 @@ impl ExperimentConfig {
                 ));
             }
         }
-        if self.train.record_expert_weights {
-            if let Some(e) = self.entries.iter().find(|e| !e.model.is_adatt()) {
-                return Err(SpecError::ConfigValue {
-                    key: "train.record_expert_weights".into(),
-                    message: format!(
-                        "fused expert weights exist only for AdaTT and AdaTT-sp, not entry `{}` ({})",
-                        e.name,
-                        e.model.label()
-                    ),
-                });
-            }
-        }
         Ok(())
     }
-    /// Where results go.
+}
+
+impl ExperimentConfig {
+    /// Where results go ([`results_dir`], one folder per protocol).
     pub fn output_dir(&self) -> PathBuf {
-        self.output_dir.clone().unwrap_or_else(|| {
-            PathBuf::from("results")
-                .join(&self.name)
-                .join(self.data.label())
-        })
+        results_dir(
+            self.output_dir.as_deref(),
+            &self.name,
+            &self.data,
+            ResultsLayout::PerProtocol,
+        )
+    }
+}
+
+/// Where a config's results go when it names no `output_dir`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultsLayout {
+    /// `results/<name>/<protocol>/` (every grid; a simulated grid's "protocol" is its preset).
+    PerProtocol,
+    /// `results/<name>/` for the `paper` protocol and `results/<name>/<protocol>/` for any other
+    /// (the Table 5 study, whose paper-protocol results came first).
+    PaperAtTop,
+}
+
+/// The one rule for where results go: `output_dir` when the config gives one, else under
+/// `results/<name>/` as `layout` says.
+pub fn results_dir(
+    output_dir: Option<&Path>,
+    name: &str,
+    data: &DataConfig,
+    layout: ResultsLayout,
+) -> PathBuf {
+    if let Some(dir) = output_dir {
+        return dir.to_owned();
+    }
+    let base = PathBuf::from("results").join(name);
+    match (layout, data.protocol()) {
+        (ResultsLayout::PaperAtTop, Some(Protocol::Paper)) => base,
+        _ => base.join(data.label()),
     }
 }

@@ -138,16 +138,16 @@ impl StudyConfig {
         self.title.as_deref().unwrap_or(&self.name)
     }
 
-    /// Output directory of the final phase: `output_dir`, else `results/<name>/` for the
-    /// `paper` protocol and `results/<name>/<protocol>/` for any other.
+    /// Output directory of the final phase ([`crate::config::results_dir`]: `output_dir`,
+    /// else `results/<name>/` for the `paper` protocol and `results/<name>/<protocol>/` for any
+    /// other).
     pub fn output_dir(&self) -> PathBuf {
-        self.output_dir.clone().unwrap_or_else(|| {
-            let base = PathBuf::from("results").join(&self.name);
-            match self.data.protocol() {
-                Some(adatt_data::Protocol::Paper) => base,
-                _ => base.join(self.data.label()),
-            }
-        })
+        crate::config::results_dir(
+            self.output_dir.as_deref(),
+            &self.name,
+            &self.data,
+            crate::config::ResultsLayout::PaperAtTop,
+        )
     }
 
     fn base(

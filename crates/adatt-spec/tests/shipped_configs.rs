@@ -41,19 +41,18 @@ fn every_simulator_preset_file_is_valid_and_compiled_in() {
         let text = std::fs::read_to_string(&p).unwrap();
         SimConfig::from_toml_str(&text, &p.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
         let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
-        let compiled = presets::PRESETS
-            .iter()
-            .find(|(name, _)| *name == stem)
-            .unwrap_or_else(|| panic!("{} is not in presets::PRESETS", p.display()));
+        let compiled: presets::Preset = stem
+            .parse()
+            .unwrap_or_else(|e| panic!("{} is not a presets::Preset: {e}", p.display()));
         assert_eq!(
-            compiled.1,
+            compiled.text(),
             text,
             "{}: compiled-in text differs",
             p.display()
         );
         n += 1;
     }
-    assert_eq!(n, presets::PRESETS.len());
+    assert_eq!(n, presets::Preset::ALL.len());
 }
 
 /// Records must land under `results/` so that `make` targets and the docs find them.

@@ -243,8 +243,8 @@ fn bad_configs_are_refused_with_their_key() {
         "{e}"
     );
     let e = SimConfig::from_toml_str(
-        &presets::PRESETS[0]
-            .1
+        &presets::Preset::Group1
+            .text()
             .replace("kind = \"binary\"", "kind = \"ordinal\""),
         "x.toml",
     )
@@ -258,8 +258,8 @@ fn bad_configs_are_refused_with_their_key() {
 
 #[test]
 fn every_preset_parses_and_task_1_is_the_same_task_in_group1_and_group2() {
-    for (name, _) in presets::PRESETS {
-        presets::preset(name).unwrap();
+    for p in presets::Preset::ALL {
+        p.config().unwrap();
     }
     let mut g1 = presets::preset("group1").unwrap();
     let mut g2 = presets::preset("group2").unwrap();
@@ -480,8 +480,8 @@ fn a_world_that_cannot_reach_a_rate_is_refused_with_target_and_measured_rate() {
 /// examples, is its target to rounding, and the labels drawn there are within the tolerance.
 #[test]
 fn every_preset_reaches_its_rates_on_the_calibration_stream() {
-    for (name, _) in presets::PRESETS {
-        let cfg = presets::preset(name).unwrap();
+    for p in presets::Preset::ALL {
+        let (cfg, name) = (p.config().unwrap(), p.name());
         let s = Simulator::named(&cfg, 1, name).unwrap();
         let n = cfg.calibration_rows;
         let traces: Vec<ExampleTrace> = (0..n as u64)
