@@ -72,7 +72,7 @@ pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerd
         .iter()
         .map(|c| {
             let diffs: Vec<&NeDiffRow> = c
-                .pairs(cfg)
+                .pairs(cfg.analysis.reference.as_deref(), &cfg.entries)
                 .into_iter()
                 .flat_map(|(a, b)| {
                     ne_diffs

@@ -428,7 +428,11 @@ fn ne_diffs(
             pairs.push((&e.name, r));
         }
     }
-    let claimed = cfg.analysis.claims.iter().flat_map(|c| c.pairs(cfg));
+    let claimed = cfg
+        .analysis
+        .claims
+        .iter()
+        .flat_map(|c| c.pairs(cfg.analysis.reference.as_deref(), &cfg.entries));
     for pair in cfg
         .analysis
         .comparisons

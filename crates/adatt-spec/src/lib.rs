@@ -3,7 +3,8 @@
 //! metrics, and the files and locks every writer goes through. Every crate above reads configs
 //! and records through this one; it does not link libtorch.
 //!
-//! * [`config`]: the experiment TOML schema (`deny_unknown_fields`), validated with key names.
+//! * [`config`]: the experiment TOML schema (`deny_unknown_fields`), validated with key names;
+//!   its sections in [`data`], [`train`], [`run`], [`entry`] and [`analysis`].
 //! * [`sweep`]: one model axis over a list of values, expanded into entries.
 //! * [`study`]: a two-phase study (tune a choice on validation, then train the chosen configs).
 //! * [`plan`]: entries × seeds → runs with their record keys; execution order, replica groups.
@@ -17,9 +18,12 @@
 //! * [`atomic`]: outputs written to a temporary file and renamed into place.
 //! * [`lock`]: one writing invocation per results directory.
 
+pub mod analysis;
 pub mod atomic;
 pub mod config;
+pub mod data;
 pub mod divergence;
+pub mod entry;
 pub mod error;
 pub mod lock;
 pub mod manifest;
@@ -28,9 +32,11 @@ pub mod oracle;
 pub mod outcome;
 pub mod plan;
 pub mod records;
+pub mod run;
 pub mod schedule;
 pub mod study;
 pub mod sweep;
+pub mod train;
 
 pub use adatt_data::Protocol;
 pub use config::{

@@ -2,7 +2,7 @@
 //! a checkpoint evaluation runs. One formula, used by the loop, by the progress bars and by
 //! config validation (which refuses checkpoints that would be evaluated twice or not at all).
 
-use crate::config::TrainConfig;
+use crate::train::TrainConfig;
 use crate::error::{Result, SpecError};
 
 /// The schedule of a run over `n` training rows per epoch.

@@ -13,7 +13,7 @@
 use adatt_models::{ModelConfig, NativeFusion};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Entry;
+use crate::entry::{AxisKind, Entry, SweepPoint};
 use crate::error::{Result, SpecError};
 
 /// The swept axis and its values.
@@ -28,41 +28,6 @@ pub enum SweepAxis {
     Levels(Vec<usize>),
     /// NativeExpertLF learned or ablated (AdaTT, AdaTT-sp).
     Native(Vec<NativeFusion>),
-}
-
-/// Which axis, without its values (the label of a sweep point and of a plot's x axis).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AxisKind {
-    /// See [`SweepAxis::TaskExperts`].
-    TaskExperts,
-    /// See [`SweepAxis::Levels`].
-    Levels,
-    /// See [`SweepAxis::Native`]; x is 1 for learned, 0 for ablated.
-    Native,
-}
-
-impl AxisKind {
-    /// The axis as a reader names it.
-    pub fn label(self) -> &'static str {
-        match self {
-            AxisKind::TaskExperts => "experts per task",
-            AxisKind::Levels => "fusion levels",
-            AxisKind::Native => "NativeExpertLF (1 learned, 0 ablated)",
-        }
-    }
-}
-
-/// Where an entry sits on a sweep.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SweepPoint {
-    /// The sweep's name.
-    pub sweep: String,
-    /// Its axis.
-    pub axis: AxisKind,
-    /// The value on the axis.
-    pub x: f64,
 }
 
 /// One sweep of a config.
