@@ -82,6 +82,7 @@ pub mod kernels;
 mod model;
 mod params;
 pub mod tensor_file;
+mod towers;
 
 pub use bank::ModelInput;
 pub use config::{InputSpec, ModelConfig, NativeFusion};

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use tch::{nn, Device, Tensor};
 
 use crate::arch::{self, Body};
-use crate::bank::{InputBank, ModelInput, Towers};
+use crate::bank::{InputBank, ModelInput};
 use crate::config::{InputSpec, ModelConfig};
 use crate::embed::{EmbeddingSpec, Embeddings};
 use crate::error::ModelError;
 use crate::params::{draw_init, read_slice, write_slice, Builder, Entry};
+use crate::towers::Towers;
 
 /// What [`Model::backward_input`] needs from a [`Model::forward_train`] call.
 pub struct InputTape {

@@ -5,7 +5,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::bank::Bank;
+use crate::bank::{Bank, InputBank, Stack};
+use crate::config::InputSpec;
 
 /// How an official parameter's values are drawn at init.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,6 +82,32 @@ impl<'a> Builder<'a> {
     /// A trainable zero-filled variable (filled later by init or import).
     pub fn var(&self, name: &str, dims: &[i64]) -> Tensor {
         self.path.zeros(name, dims)
+    }
+
+    /// A bank `{name}` of `units` linear units `inp -> out` (variables `{name}_w`, `{name}_b`).
+    pub fn bank(&self, name: &str, units: i64, inp: i64, out: i64) -> Bank {
+        let r = self.replicas;
+        let w = self.var(&format!("{name}_w"), &[r, units, inp, out]);
+        let b = self.var(&format!("{name}_b"), &[r, units, out]);
+        Bank { w, b, inp }
+    }
+
+    /// A stack `{name}{j}` of banks with `units` units each: layers `inp -> dims[0] -> dims[1]
+    /// ...`.
+    pub fn stack(&self, name: &str, units: i64, inp: i64, dims: &[usize]) -> Stack {
+        let mut banks = Vec::with_capacity(dims.len());
+        let mut d_in = inp;
+        for (j, &d) in dims.iter().enumerate() {
+            banks.push(self.bank(&format!("{name}{j}"), units, d_in, d as i64));
+            d_in = d as i64;
+        }
+        Stack { banks }
+    }
+
+    /// The input bank (`input`, one unit `spec.n_features -> out`) for input described by `spec`.
+    pub fn input_bank(&self, spec: &InputSpec, out: i64) -> InputBank {
+        let bank = self.bank("input", 1, spec.n_features as i64, out);
+        InputBank::new(bank, &spec.numeric_cols, spec.n_cat)
     }
 
     /// `{prefix}.weight` `[out, in]` and `{prefix}.bias` `[out]` = columns `col..col+out` of

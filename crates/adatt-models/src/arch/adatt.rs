@@ -81,7 +81,7 @@ impl Adatt {
         let mut c0 = Cols(0);
         let exp_col0 = c0.take(e * h1_0);
         let gate_col0 = c0.take(units_at(0) * e);
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let input = b.input_bank(spec, c0.0);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
@@ -90,14 +90,13 @@ impl Adatt {
             let (task_bank, shared_bank) = if l == 0 {
                 (None, None)
             } else {
-                let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + e);
+                let tb = b.bank(&format!("l{l}_task"), t, d_in, m_t * h1 + e);
                 let shared_gate = if units > t { e } else { 0 };
-                let sb = has_shared.then(|| {
-                    Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate)
-                });
+                let sb = has_shared
+                    .then(|| b.bank(&format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate));
                 (Some(tb), sb)
             };
-            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let rest = b.stack(&format!("l{l}_rest"), e, h1, &dims[1..]);
             levels.push(Level {
                 task_bank,
                 shared_bank,

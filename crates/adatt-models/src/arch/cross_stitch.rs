@@ -32,13 +32,13 @@ impl CrossStitch {
     ) -> (InputBank, CrossStitch) {
         let r = b.replicas();
         let width0 = t * expert_dims[0][0] as i64;
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, width0);
+        let input = b.input_bank(spec, width0);
         let mut levels = Vec::with_capacity(expert_dims.len());
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
             let h1 = dims[0] as i64;
-            let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), t, d_in, h1));
-            let rest = Stack::new(b, &format!("l{l}_rest"), t, h1, &dims[1..]);
+            let first = (l > 0).then(|| b.bank(&format!("l{l}_first"), t, d_in, h1));
+            let rest = b.stack(&format!("l{l}_rest"), t, h1, &dims[1..]);
             let stitch = b.var(&format!("l{l}_stitch"), &[r, t, t]);
             levels.push(Level {
                 first,

@@ -45,13 +45,13 @@ impl Mmoe {
                 (c0.take(gates * e), gates)
             })
             .collect();
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let input = b.input_bank(spec, c0.0);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
             let h1 = dims[0] as i64;
-            let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), e, d_in, h1));
-            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let first = (l > 0).then(|| b.bank(&format!("l{l}_first"), e, d_in, h1));
+            let rest = b.stack(&format!("l{l}_rest"), e, h1, &dims[1..]);
             let (gate_col, gates) = gate_cols_at[l];
             levels.push(Level {
                 first,

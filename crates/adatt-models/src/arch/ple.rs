@@ -54,7 +54,7 @@ impl Ple {
         let exp_col0 = c0.take(e * h1_0);
         let gate_col0 = c0.take(t * g);
         let shared_gate_col0 = c0.take(if shared_gate_at(0) { e } else { 0 });
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let input = b.input_bank(spec, c0.0);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
@@ -63,13 +63,12 @@ impl Ple {
             let (task_bank, shared_bank) = if l == 0 {
                 (None, None)
             } else {
-                let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + g);
+                let tb = b.bank(&format!("l{l}_task"), t, d_in, m_t * h1 + g);
                 let sg = if shared_gate { e } else { 0 };
-                let sb = (m_s > 0)
-                    .then(|| Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + sg));
+                let sb = (m_s > 0).then(|| b.bank(&format!("l{l}_shared"), 1, d_in, m_s * h1 + sg));
                 (Some(tb), sb)
             };
-            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let rest = b.stack(&format!("l{l}_rest"), e, h1, &dims[1..]);
             levels.push(Level {
                 task_bank,
                 shared_bank,

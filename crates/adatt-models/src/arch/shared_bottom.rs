@@ -15,8 +15,8 @@ pub(crate) struct SharedBottom {
 impl SharedBottom {
     pub fn build(b: &mut Builder, spec: &InputSpec, dims: &[usize]) -> (InputBank, SharedBottom) {
         let h1 = dims[0] as i64;
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, h1);
-        let rest = Stack::new(b, "bottom_rest", 1, h1, &dims[1..]);
+        let input = b.input_bank(spec, h1);
+        let rest = b.stack("bottom_rest", 1, h1, &dims[1..]);
         let prefix = "mtl_arch.bottom_projection.mlp_net";
         expert_mlp(b, prefix, dims, (&input.bank, 0, 0), &rest, 0);
         (input, SharedBottom { rest })

@@ -23,8 +23,8 @@ impl SingleTask {
         dims: &[usize],
     ) -> (InputBank, SingleTask) {
         let h1 = dims[0] as i64;
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, t * h1);
-        let rest = Stack::new(b, "task_rest", t, h1, &dims[1..]);
+        let input = b.input_bank(spec, t * h1);
+        let rest = b.stack("task_rest", t, h1, &dims[1..]);
         for x in 0..t {
             let prefix = format!("task_nets.{x}.mlp_net");
             expert_mlp(b, &prefix, dims, (&input.bank, 0, x * h1), &rest, x);
