@@ -12,7 +12,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, task_and_shared_units, Cols};
+use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, task_and_shared_units};
 use crate::bank::{Bank, InputBank, Stack};
 use crate::config::{InputSpec, NativeFusion};
 use crate::params::Builder;
@@ -56,6 +56,8 @@ fn block_diag(v: &Tensor) -> Tensor {
 }
 
 impl Adatt {
+    /// Creates the banks and registers the official parameters in `state_dict` order: experts,
+    /// gate_weights, self_exp_weights.
     pub fn build(
         b: &mut Builder,
         spec: &InputSpec,
@@ -65,6 +67,34 @@ impl Adatt {
         expert_dims: &[Vec<usize>],
         native: NativeFusion,
     ) -> (InputBank, Adatt) {
+        let (input, levels) = Adatt::banks(b, spec, t, m_t, m_s, expert_dims);
+        let mut net = Adatt {
+            t,
+            m_t,
+            m_s,
+            levels,
+            native: Native::Off,
+        };
+        net.register_experts(b, &input, expert_dims);
+        net.register_gates(b, &input);
+        net.native = net.native_weights(b, native);
+        (input, net)
+    }
+
+    /// Experts per level (`E`).
+    fn experts(&self) -> i64 {
+        self.t * self.m_t + self.m_s
+    }
+
+    /// The input bank `[E*h1 expert columns | U0 gates * E]` and the banks of every level.
+    fn banks(
+        b: &mut Builder,
+        spec: &InputSpec,
+        t: i64,
+        m_t: i64,
+        m_s: i64,
+        expert_dims: &[Vec<usize>],
+    ) -> (InputBank, Vec<Level>) {
         let n_levels = expert_dims.len();
         let e = t * m_t + m_s;
         let has_shared = m_s > 0;
@@ -75,13 +105,8 @@ impl Adatt {
                 t
             }
         };
-
-        // Banks.
         let h1_0 = expert_dims[0][0] as i64;
-        let mut c0 = Cols(0);
-        let exp_col0 = c0.take(e * h1_0);
-        let gate_col0 = c0.take(units_at(0) * e);
-        let input = b.input_bank(spec, c0.0);
+        let input = b.input_bank(spec, e * h1_0 + units_at(0) * e);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
@@ -106,12 +131,17 @@ impl Adatt {
             });
             d_in = *dims.last().unwrap() as i64;
         }
+        (input, levels)
+    }
 
-        // Official parameters, in state_dict order: experts, gate_weights, self_exp_weights.
-        for (l, (lv, dims)) in levels.iter().zip(expert_dims).enumerate() {
-            for x in 0..e {
+    /// `mtl_arch.experts.{l}.{x}`: the first layer of expert `x` is in the input bank's expert
+    /// columns at level 0, else in its unit's task or shared bank.
+    fn register_experts(&self, b: &mut Builder, input: &InputBank, expert_dims: &[Vec<usize>]) {
+        let (t, m_t) = (self.t, self.m_t);
+        for (l, (lv, dims)) in self.levels.iter().zip(expert_dims).enumerate() {
+            for x in 0..self.experts() {
                 let first = match (&lv.task_bank, &lv.shared_bank) {
-                    (None, _) => (&input.bank, 0, exp_col0 + x * lv.h1),
+                    (None, _) => (&input.bank, 0, x * lv.h1),
                     (Some(tb), _) if x < t * m_t => (tb, x / m_t, (x % m_t) * lv.h1),
                     (Some(_), Some(sb)) => (sb, 0, (x - t * m_t) * lv.h1),
                     (Some(_), None) => unreachable!("shared expert without shared bank"),
@@ -120,7 +150,14 @@ impl Adatt {
                 expert_mlp(b, &prefix, dims, first, &lv.rest, x);
             }
         }
-        for (l, lv) in levels.iter().enumerate() {
+    }
+
+    /// `mtl_arch.gate_weights.{l}.{u}.0`: at level 0 in the input bank's gate columns (after
+    /// the experts'), else after the experts' columns of the unit's task or shared bank.
+    fn register_gates(&self, b: &mut Builder, input: &InputBank) {
+        let (t, m_t, m_s, e) = (self.t, self.m_t, self.m_s, self.experts());
+        let gate_col0 = e * self.levels[0].h1;
+        for (l, lv) in self.levels.iter().enumerate() {
             for u in 0..lv.units {
                 let prefix = format!("mtl_arch.gate_weights.{l}.{u}.0");
                 match (&lv.task_bank, &lv.shared_bank) {
@@ -131,14 +168,21 @@ impl Adatt {
                 }
             }
         }
-        let l_all = n_levels as i64;
+    }
+
+    /// The NativeExpertLF weights, registered as `mtl_arch.self_exp_weights.*` when learned
+    /// and not all constant (one expert per unit).
+    fn native_weights(&self, b: &mut Builder, native: NativeFusion) -> Native {
+        let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
+        let n_levels = self.levels.len();
+        let has_shared = m_s > 0;
         let all_single = m_t == 1 && (!has_shared || m_s == 1);
-        let native = match native {
+        match native {
             NativeFusion::Ablated => Native::Off,
             NativeFusion::Learned if all_single => Native::Unit(
-                levels
+                self.levels
                     .iter()
-                    .map(|lv| Tensor::eye_m(lv.units, e, (Kind::Float, b.device())))
+                    .map(|lv| Tensor::eye_m(lv.units, self.experts(), (Kind::Float, b.device())))
                     .collect(),
             ),
             NativeFusion::Learned if !has_shared => {
@@ -160,6 +204,7 @@ impl Adatt {
             }
             NativeFusion::Learned => {
                 let r = b.replicas();
+                let l_all = n_levels as i64;
                 let tasks = b.var("native_tasks", &[r, t, l_all, m_t]);
                 let shared = b.var("native_shared", &[r, l_all - 1, m_s]);
                 let bt = (1.0 / m_t as f64).sqrt();
@@ -177,17 +222,7 @@ impl Adatt {
                 );
                 Native::General { tasks, shared }
             }
-        };
-        (
-            input,
-            Adatt {
-                t,
-                m_t,
-                m_s,
-                levels,
-                native,
-            },
-        )
+        }
     }
 
     /// The native weights `N` of level `l`, `[R|1, U, E]` (None when ablated).
