@@ -10,12 +10,151 @@
 //! bank (U = T, `[m_t*h1 | E]`) and a shared bank (U = 1, `[m_s*h1 | E if not last]`); the later
 //! layers of all experts of a level = one stack with U = E.
 
+use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, task_and_shared_units};
+use super::ops::{
+    expert_cols, expert_mlp, gate_cols, last_width, mix, split_cols, task_and_shared_units,
+};
+use super::{check_count, check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::{InputSpec, NativeFusion};
+use crate::error::{config_err, ModelError};
 use crate::params::Builder;
+use crate::spec::InputSpec;
+
+/// `kind = "adatt_sp"`: `task_experts` experts per task, `expert_dims[l]` the layer widths of
+/// every expert of level `l`, `tower` the task towers' hidden widths, `native` the
+/// NativeExpertLF (default learned).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdattSpConfig {
+    pub task_experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+    #[serde(default)]
+    pub native: NativeFusion,
+}
+
+/// `kind = "adatt"`: as [`AdattSpConfig`] plus `shared_experts >= 1` shared experts per level
+/// (the official code divides by zero without; AdaTT-sp is that case).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdattConfig {
+    pub task_experts: usize,
+    pub shared_experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+    #[serde(default)]
+    pub native: NativeFusion,
+}
+
+/// The label's suffix for the NativeExpertLF setting.
+fn ablated(native: NativeFusion) -> &'static str {
+    match native {
+        NativeFusion::Learned => "",
+        NativeFusion::Ablated => ", no NativeExpertLF",
+    }
+}
+
+impl ArchConfig for AdattSpConfig {
+    fn label(&self) -> String {
+        format!(
+            "AdaTT-sp({}/task{})",
+            self.task_experts,
+            ablated(self.native)
+        )
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("task_experts", self.task_experts)?;
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        Some(ExpertLayout {
+            task_experts: self.task_experts,
+            shared_experts: 0,
+        })
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        Some(&mut self.task_experts)
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        Some(&mut self.native)
+    }
+
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let m_t = self.task_experts as i64;
+        let (input, body) = Adatt::build(b, spec, m_t, 0, &self.expert_dims, self.native);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
+
+impl ArchConfig for AdattConfig {
+    fn label(&self) -> String {
+        let (m_t, m_s) = (self.task_experts, self.shared_experts);
+        format!("AdaTT({m_t}/task+{m_s} shared{})", ablated(self.native))
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("task_experts", self.task_experts)?;
+        if self.shared_experts == 0 {
+            return Err(config_err(
+                "shared_experts",
+                "kind \"adatt\" needs at least one shared expert; for AdaTT without \
+                 shared experts use kind = \"adatt_sp\"",
+            ));
+        }
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        Some(ExpertLayout {
+            task_experts: self.task_experts,
+            shared_experts: self.shared_experts,
+        })
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        Some(&mut self.task_experts)
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        Some(&mut self.native)
+    }
+
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let (m_t, m_s) = (self.task_experts as i64, self.shared_experts as i64);
+        let (input, body) = Adatt::build(b, spec, m_t, m_s, &self.expert_dims, self.native);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
 
 enum Native {
     /// Ablated: no native term.
@@ -39,7 +178,7 @@ struct Level {
     units: i64,
 }
 
-pub(crate) struct Adatt {
+struct Adatt {
     t: i64,
     m_t: i64,
     m_s: i64,
@@ -57,16 +196,16 @@ fn block_diag(v: &Tensor) -> Tensor {
 
 impl Adatt {
     /// Creates the banks and registers the official parameters in `state_dict` order: experts,
-    /// gate_weights, self_exp_weights.
-    pub fn build(
+    /// gate_weights, self_exp_weights. `m_s = 0`: AdaTT-sp.
+    fn build(
         b: &mut Builder,
         spec: &InputSpec,
-        t: i64,
         m_t: i64,
         m_s: i64,
         expert_dims: &[Vec<usize>],
         native: NativeFusion,
     ) -> (InputBank, Adatt) {
+        let t = spec.n_tasks as i64;
         let (input, levels) = Adatt::banks(b, spec, t, m_t, m_s, expert_dims);
         let mut net = Adatt {
             t,
@@ -256,8 +395,10 @@ impl Adatt {
             }
         }
     }
+}
 
-    pub fn forward(&self, y0: &Tensor, mut fused: Option<&mut Vec<Tensor>>) -> Tensor {
+impl Body for Adatt {
+    fn forward(&self, y0: &Tensor, mut fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
         let e = t * m_t + m_s;
         let mut x = Tensor::new();

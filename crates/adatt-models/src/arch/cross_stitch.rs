@@ -4,12 +4,64 @@
 //! Banks: the input bank holds the level-0 first layers (`[T*h1]`); level `l > 0`: first-layer
 //! bank U = T; later layers: stack U = T; the stitch of level `l` is a `[R, T, T]` variable.
 
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::{expert_cols, expert_mlp};
+use super::ops::{expert_cols, expert_mlp, last_width};
+use super::{check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::InputSpec;
+use crate::error::ModelError;
 use crate::params::Builder;
+use crate::spec::InputSpec;
+
+/// `kind = "cross_stitch"`: `expert_dims[l]` the layer widths of every task's MLP at level
+/// `l`, `tower` the task towers' hidden widths.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CrossStitchConfig {
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+}
+
+impl ArchConfig for CrossStitchConfig {
+    fn label(&self) -> String {
+        "Cross-stitch".into()
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        None
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        None
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        None
+    }
+
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let t = spec.n_tasks as i64;
+        let (input, body) = CrossStitch::build(b, spec, t, &self.expert_dims);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
 
 struct Level {
     first: Option<Bank>,
@@ -18,13 +70,13 @@ struct Level {
     stitch: Tensor,
 }
 
-pub(crate) struct CrossStitch {
+struct CrossStitch {
     t: i64,
     levels: Vec<Level>,
 }
 
 impl CrossStitch {
-    pub fn build(
+    fn build(
         b: &mut Builder,
         spec: &InputSpec,
         t: i64,
@@ -71,8 +123,10 @@ impl CrossStitch {
         }
         (input, CrossStitch { t, levels })
     }
+}
 
-    pub fn forward(&self, y0: &Tensor) -> Tensor {
+impl Body for CrossStitch {
+    fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let mut x = Tensor::new();
         for lv in &self.levels {
             let first = match &lv.first {

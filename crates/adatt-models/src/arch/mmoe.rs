@@ -8,12 +8,72 @@
 //! (`[E*h1 | G_0*E | G_1*E | ...]`); level `l > 0`: a first-layer bank with U = E; later expert
 //! layers: a stack with U = E.
 
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
+use super::ops::{expert_cols, expert_mlp, gate_cols, last_width, mix, split_cols, Cols};
+use super::{check_count, check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::InputSpec;
+use crate::error::ModelError;
 use crate::params::Builder;
+use crate::spec::InputSpec;
+
+/// `kind = "mmoe"`: `experts` experts per level, `expert_dims[l]` the layer widths of every
+/// expert of level `l`, `tower` the task towers' hidden widths.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MmoeConfig {
+    pub experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+}
+
+impl ArchConfig for MmoeConfig {
+    /// `ML-MMoE(E)` with several levels, `MMoE(E)` with one.
+    fn label(&self) -> String {
+        let name = if self.expert_dims.len() > 1 {
+            "ML-MMoE"
+        } else {
+            "MMoE"
+        };
+        format!("{name}({})", self.experts)
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("experts", self.experts)?;
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        None
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        None
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        None
+    }
+
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let t = spec.n_tasks as i64;
+        let (input, body) = Mmoe::build(b, spec, t, self.experts as i64, &self.expert_dims);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
 
 struct Level {
     first: Option<Bank>,
@@ -23,13 +83,13 @@ struct Level {
     gates: i64,
 }
 
-pub(crate) struct Mmoe {
+struct Mmoe {
     e: i64,
     levels: Vec<Level>,
 }
 
 impl Mmoe {
-    pub fn build(
+    fn build(
         b: &mut Builder,
         spec: &InputSpec,
         t: i64,
@@ -82,8 +142,10 @@ impl Mmoe {
         }
         (input, Mmoe { e, levels })
     }
+}
 
-    pub fn forward(&self, y0: &Tensor) -> Tensor {
+impl Body for Mmoe {
+    fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         // [R, 1, B, O0] = level-0 experts, then every level's gates (all read the raw input)
         let widths: Vec<i64> = std::iter::once(self.e * self.levels[0].h1)
             .chain(self.levels.iter().map(|lv| lv.gates * self.e))

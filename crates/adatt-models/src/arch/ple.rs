@@ -10,14 +10,82 @@
 //! task bank (U = T, `[m_t*h1 | m_t+m_s]`) and a shared bank (U = 1, `[m_s*h1 | E if shared
 //! gate]`); later expert layers = one stack with U = E.
 
+use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::{
-    expert_cols, expert_mlp, gate_cols, mix, split_at, split_cols, task_and_shared_units, Cols,
+use super::ops::{
+    expert_cols, expert_mlp, gate_cols, last_width, mix, split_at, split_cols,
+    task_and_shared_units, Cols,
 };
+use super::{check_count, check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::InputSpec;
+use crate::error::ModelError;
 use crate::params::Builder;
+use crate::spec::InputSpec;
+
+/// `kind = "ple"`: `task_experts` experts per task and `shared_experts` shared ones per level
+/// (0 allowed: no shared unit), `expert_dims[l]` the layer widths of every expert of level `l`,
+/// `tower` the task towers' hidden widths.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PleConfig {
+    pub task_experts: usize,
+    pub shared_experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+}
+
+impl ArchConfig for PleConfig {
+    /// `PLE(m_t/task+m_s shared)` with several levels, `CGC(...)` with one.
+    fn label(&self) -> String {
+        let name = if self.expert_dims.len() > 1 {
+            "PLE"
+        } else {
+            "CGC"
+        };
+        let (m_t, m_s) = (self.task_experts, self.shared_experts);
+        format!("{name}({m_t}/task+{m_s} shared)")
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("task_experts", self.task_experts)?;
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        None
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        Some(&mut self.task_experts)
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        None
+    }
+
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let (t, m_t, m_s) = (
+            spec.n_tasks as i64,
+            self.task_experts as i64,
+            self.shared_experts as i64,
+        );
+        let (input, body) = Ple::build(b, spec, t, m_t, m_s, &self.expert_dims);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
 
 struct Level {
     task_bank: Option<Bank>,
@@ -28,7 +96,7 @@ struct Level {
     shared_gate: bool,
 }
 
-pub(crate) struct Ple {
+struct Ple {
     t: i64,
     m_t: i64,
     m_s: i64,
@@ -36,7 +104,7 @@ pub(crate) struct Ple {
 }
 
 impl Ple {
-    pub fn build(
+    fn build(
         b: &mut Builder,
         spec: &InputSpec,
         t: i64,
@@ -118,8 +186,10 @@ impl Ple {
             },
         )
     }
+}
 
-    pub fn forward(&self, y0: &Tensor) -> Tensor {
+impl Body for Ple {
+    fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
         let e = t * m_t + m_s;
         let g = m_t + m_s;
