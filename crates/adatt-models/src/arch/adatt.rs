@@ -11,15 +11,22 @@
 //! layers of all experts of a level = one stack with U = E.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::{Kind, Tensor};
 
+#[cfg(feature = "torch")]
 use super::ops::{
     expert_cols, expert_mlp, gate_cols, last_width, mix, split_cols, task_and_shared_units,
 };
-use super::{check_count, check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
+use super::{check_count, check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
 use crate::error::{config_err, ModelError};
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 /// `kind = "adatt_sp"`: `task_experts` experts per task, `expert_dims[l]` the layer widths of
@@ -93,6 +100,7 @@ impl ArchConfig for AdattSpConfig {
         Some(&mut self.native)
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let m_t = self.task_experts as i64;
         let (input, body) = Adatt::build(b, spec, m_t, 0, &self.expert_dims, self.native);
@@ -145,6 +153,7 @@ impl ArchConfig for AdattConfig {
         Some(&mut self.native)
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let (m_t, m_s) = (self.task_experts as i64, self.shared_experts as i64);
         let (input, body) = Adatt::build(b, spec, m_t, m_s, &self.expert_dims, self.native);
@@ -156,6 +165,7 @@ impl ArchConfig for AdattConfig {
     }
 }
 
+#[cfg(feature = "torch")]
 enum Native {
     /// Ablated: no native term.
     Off,
@@ -168,6 +178,7 @@ enum Native {
     General { tasks: Tensor, shared: Tensor },
 }
 
+#[cfg(feature = "torch")]
 struct Level {
     /// `None` at level 0 (the input bank).
     task_bank: Option<Bank>,
@@ -178,6 +189,7 @@ struct Level {
     units: i64,
 }
 
+#[cfg(feature = "torch")]
 struct Adatt {
     t: i64,
     m_t: i64,
@@ -187,6 +199,7 @@ struct Adatt {
 }
 
 /// `v [R, T, m]` -> `[R, T, T*m]` with `v[t]` at columns `t*m..(t+1)*m` of row `t`.
+#[cfg(feature = "torch")]
 fn block_diag(v: &Tensor) -> Tensor {
     let s = v.size();
     let (r, t, m) = (s[0], s[1], s[2]);
@@ -194,6 +207,7 @@ fn block_diag(v: &Tensor) -> Tensor {
     (eye * v.view([r, t, 1, m])).view([r, t, t * m])
 }
 
+#[cfg(feature = "torch")]
 impl Adatt {
     /// Creates the banks and registers the official parameters in `state_dict` order: experts,
     /// gate_weights, self_exp_weights. `m_s = 0`: AdaTT-sp.
@@ -397,6 +411,7 @@ impl Adatt {
     }
 }
 
+#[cfg(feature = "torch")]
 impl Body for Adatt {
     fn forward(&self, y0: &Tensor, mut fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);

@@ -5,13 +5,20 @@
 //! bank U = T; later layers: stack U = T; the stitch of level `l` is a `[R, T, T]` variable.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
+#[cfg(feature = "torch")]
 use super::ops::{expert_cols, expert_mlp, last_width};
-use super::{check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
+use super::{check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
 use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 /// `kind = "cross_stitch"`: `expert_dims[l]` the layer widths of every task's MLP at level
@@ -52,6 +59,7 @@ impl ArchConfig for CrossStitchConfig {
         None
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let t = spec.n_tasks as i64;
         let (input, body) = CrossStitch::build(b, spec, t, &self.expert_dims);
@@ -63,6 +71,7 @@ impl ArchConfig for CrossStitchConfig {
     }
 }
 
+#[cfg(feature = "torch")]
 struct Level {
     first: Option<Bank>,
     rest: Stack,
@@ -70,11 +79,13 @@ struct Level {
     stitch: Tensor,
 }
 
+#[cfg(feature = "torch")]
 struct CrossStitch {
     t: i64,
     levels: Vec<Level>,
 }
 
+#[cfg(feature = "torch")]
 impl CrossStitch {
     fn build(
         b: &mut Builder,
@@ -125,6 +136,7 @@ impl CrossStitch {
     }
 }
 
+#[cfg(feature = "torch")]
 impl Body for CrossStitch {
     fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let mut x = Tensor::new();

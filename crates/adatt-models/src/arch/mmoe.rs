@@ -9,13 +9,20 @@
 //! layers: a stack with U = E.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
+#[cfg(feature = "torch")]
 use super::ops::{expert_cols, expert_mlp, gate_cols, last_width, mix, split_cols, Cols};
-use super::{check_count, check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
+use super::{check_count, check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
 use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 /// `kind = "mmoe"`: `experts` experts per level, `expert_dims[l]` the layer widths of every
@@ -64,6 +71,7 @@ impl ArchConfig for MmoeConfig {
         None
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let t = spec.n_tasks as i64;
         let (input, body) = Mmoe::build(b, spec, t, self.experts as i64, &self.expert_dims);
@@ -75,6 +83,7 @@ impl ArchConfig for MmoeConfig {
     }
 }
 
+#[cfg(feature = "torch")]
 struct Level {
     first: Option<Bank>,
     rest: Stack,
@@ -83,11 +92,13 @@ struct Level {
     gates: i64,
 }
 
+#[cfg(feature = "torch")]
 struct Mmoe {
     e: i64,
     levels: Vec<Level>,
 }
 
+#[cfg(feature = "torch")]
 impl Mmoe {
     fn build(
         b: &mut Builder,
@@ -144,6 +155,7 @@ impl Mmoe {
     }
 }
 
+#[cfg(feature = "torch")]
 impl Body for Mmoe {
     fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         // [R, 1, B, O0] = level-0 experts, then every level's gates (all read the raw input)

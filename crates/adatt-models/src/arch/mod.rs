@@ -12,16 +12,21 @@
 //! [`Builder`] and owns its banks.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
+#[cfg(feature = "torch")]
 use crate::bank::InputBank;
 use crate::error::{config_err, ModelError};
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 pub(crate) mod adatt;
 pub(crate) mod cross_stitch;
 pub(crate) mod mmoe;
+#[cfg(feature = "torch")]
 mod ops;
 pub(crate) mod ple;
 pub(crate) mod shared_bottom;
@@ -75,13 +80,15 @@ pub trait ArchConfig {
     fn native_mut(&mut self) -> Option<&mut NativeFusion>;
 
     /// Creates the input bank and the network of a validated config, registering the official
-    /// parameters in `state_dict` order. Only the crate can call it ([`Builder`] cannot be
-    /// made outside).
+    /// parameters in `state_dict` order (the torch part: feature `torch`). Only the crate can
+    /// call it ([`Builder`] cannot be made outside).
+    #[cfg(feature = "torch")]
     #[doc(hidden)]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built;
 }
 
 /// What [`ArchConfig::build`] returns.
+#[cfg(feature = "torch")]
 pub struct Built {
     /// The level-0 bank (first layer of every module reading the raw input).
     pub(crate) input: InputBank,
@@ -92,6 +99,7 @@ pub struct Built {
 }
 
 /// The network between the raw input and the towers.
+#[cfg(feature = "torch")]
 pub(crate) trait Body: Send {
     /// `y0`: level-0 bank pre-activations `[R, B, O0]`. Returns `[R, T|1, B, h]`. Kinds with an
     /// [`ExpertLayout`] push each level's fused expert weights `[R, B, units, experts]` into

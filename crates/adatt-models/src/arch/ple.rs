@@ -11,16 +11,23 @@
 //! gate]`); later expert layers = one stack with U = E.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::{Kind, Tensor};
 
+#[cfg(feature = "torch")]
 use super::ops::{
     expert_cols, expert_mlp, gate_cols, last_width, mix, split_at, split_cols,
     task_and_shared_units, Cols,
 };
-use super::{check_count, check_levels, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
+use super::{check_count, check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
 use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 /// `kind = "ple"`: `task_experts` experts per task and `shared_experts` shared ones per level
@@ -72,6 +79,7 @@ impl ArchConfig for PleConfig {
         None
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let (t, m_t, m_s) = (
             spec.n_tasks as i64,
@@ -87,6 +95,7 @@ impl ArchConfig for PleConfig {
     }
 }
 
+#[cfg(feature = "torch")]
 struct Level {
     task_bank: Option<Bank>,
     shared_bank: Option<Bank>,
@@ -96,6 +105,7 @@ struct Level {
     shared_gate: bool,
 }
 
+#[cfg(feature = "torch")]
 struct Ple {
     t: i64,
     m_t: i64,
@@ -103,6 +113,7 @@ struct Ple {
     levels: Vec<Level>,
 }
 
+#[cfg(feature = "torch")]
 impl Ple {
     fn build(
         b: &mut Builder,
@@ -188,6 +199,7 @@ impl Ple {
     }
 }
 
+#[cfg(feature = "torch")]
 impl Body for Ple {
     fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);

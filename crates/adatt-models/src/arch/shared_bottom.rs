@@ -3,13 +3,20 @@
 //! `[R, 1, B, h]`: the towers broadcast over the unit dim.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
+#[cfg(feature = "torch")]
 use super::ops::expert_mlp;
-use super::{check_dims, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
+use super::{check_dims, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::Stack;
 use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 /// `kind = "shared_bottom"`: the widths of the shared MLP (`bottom`) and of every task tower.
@@ -49,6 +56,7 @@ impl ArchConfig for SharedBottomConfig {
         None
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let dims = &self.bottom;
         let h1 = dims[0] as i64;
@@ -64,10 +72,12 @@ impl ArchConfig for SharedBottomConfig {
     }
 }
 
+#[cfg(feature = "torch")]
 struct SharedBottom {
     rest: Stack,
 }
 
+#[cfg(feature = "torch")]
 impl Body for SharedBottom {
     fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         self.rest.forward(&y0.unsqueeze(1).relu())

@@ -3,13 +3,20 @@
 //! the T first layers (`[T*h1]`), a stack with U = T the others. Output `[R, T, B, h]`.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
+#[cfg(feature = "torch")]
 use super::ops::{expert_cols, expert_mlp};
-use super::{check_dims, ArchConfig, Body, Built, ExpertLayout, NativeFusion};
+use super::{check_dims, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::Stack;
 use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
 use crate::spec::InputSpec;
 
 /// `kind = "single_task"`: the widths of every task's own MLP (`bottom`) and of its tower.
@@ -49,6 +56,7 @@ impl ArchConfig for SingleTaskConfig {
         None
     }
 
+    #[cfg(feature = "torch")]
     fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
         let (t, dims) = (spec.n_tasks as i64, &self.bottom);
         let h1 = dims[0] as i64;
@@ -66,12 +74,14 @@ impl ArchConfig for SingleTaskConfig {
     }
 }
 
+#[cfg(feature = "torch")]
 struct SingleTask {
     t: i64,
     h1: i64,
     rest: Stack,
 }
 
+#[cfg(feature = "torch")]
 impl Body for SingleTask {
     fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         self.rest
