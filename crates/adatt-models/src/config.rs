@@ -9,13 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::adatt::{AdattConfig, AdattSpConfig};
-use crate::arch::cross_stitch::CrossStitchConfig;
-use crate::arch::mmoe::MmoeConfig;
-use crate::arch::ple::PleConfig;
-use crate::arch::shared_bottom::SharedBottomConfig;
-use crate::arch::single_task::SingleTaskConfig;
-use crate::arch::{check_dims, ArchConfig};
+use crate::arch::{self, check_dims, ArchConfig};
 use crate::error::{config_err, ModelError};
 
 /// Declares [`ModelConfig`] from one line per kind (`Variant(Config)`, serialized as
@@ -58,19 +52,19 @@ macro_rules! model_kinds {
 // The order of the kinds is that of the `expected one of ...` message for an unknown kind.
 model_kinds! {
     /// One MLP shared by all task towers (official `share_bottom`).
-    SharedBottom(SharedBottomConfig),
+    SharedBottom(arch::shared_bottom::SharedBottomConfig),
     /// Multi-level MMoE (official `mmoe`).
-    Mmoe(MmoeConfig),
+    Mmoe(arch::mmoe::MmoeConfig),
     /// Cross-stitch (official `cross_st`).
-    CrossStitch(CrossStitchConfig),
+    CrossStitch(arch::cross_stitch::CrossStitchConfig),
     /// PLE (official `ple`; one level = CGC).
-    Ple(PleConfig),
+    Ple(arch::ple::PleConfig),
     /// AdaTT-sp (official `att_sp`).
-    AdattSp(AdattSpConfig),
+    AdattSp(arch::adatt::AdattSpConfig),
     /// AdaTT with a shared unit (official `att_g`).
-    Adatt(AdattConfig),
+    Adatt(arch::adatt::AdattConfig),
     /// T independent networks.
-    SingleTask(SingleTaskConfig),
+    SingleTask(arch::single_task::SingleTaskConfig),
 }
 
 impl ModelConfig {

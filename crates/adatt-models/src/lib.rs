@@ -109,13 +109,16 @@ pub mod tensor_file;
 #[cfg(feature = "torch")]
 mod towers;
 
-pub use arch::adatt::{AdattConfig, AdattSpConfig};
-pub use arch::cross_stitch::CrossStitchConfig;
-pub use arch::mmoe::MmoeConfig;
-pub use arch::ple::PleConfig;
-pub use arch::shared_bottom::SharedBottomConfig;
-pub use arch::single_task::SingleTaskConfig;
 pub use arch::{ArchConfig, ExpertLayout, NativeFusion};
+// The kinds' config structs.
+pub use arch::{
+    adatt::{AdattConfig, AdattSpConfig},
+    cross_stitch::CrossStitchConfig,
+    mmoe::MmoeConfig,
+    ple::PleConfig,
+    shared_bottom::SharedBottomConfig,
+    single_task::SingleTaskConfig,
+};
 #[cfg(feature = "torch")]
 pub use bank::ModelInput;
 pub use config::ModelConfig;

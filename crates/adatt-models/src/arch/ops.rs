@@ -1,7 +1,8 @@
-//! The tensor ops the architectures' forwards share: slicing a bank's output `[.., O]` into
-//! column blocks, expert activations `[R, units*k, B, h]` and softmax gates `[R, B, units*g, n]`
-//! from those blocks, the mixing of experts by gate weights, and the registration of an
-//! expert's official MLP.
+//! What the networks share. At build: the column allocator of a bank's output, the registration
+//! of an expert's official MLP, the last level's width. In the forward: a bank's output
+//! `[.., O]` split into column blocks, expert activations `[R, units*k, B, h]` and softmax gates
+//! `[R, B, units*g, n]` from those blocks, and the mixing of experts `[R, E, B, h]` by weights
+//! `[R, B, U, E]` into `[R, U, B, h]`.
 
 use tch::{Kind, Tensor};
 
