@@ -1,5 +1,7 @@
 //! The mapping between official (PyTorch `state_dict`) parameters and slices of our batched
-//! variables, and the init / export / import that are generic over it.
+//! variables, and the init / export / import that are generic over it. The [`Builder`] creates
+//! those variables (banks `[R, U, in, out]` + `[R, U, out]`, stacks of banks, free variables)
+//! and records the mapping as the architectures name their slices.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
