@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use adatt_models::ModelConfig;
+use adatt_models::{ExpertLayout, ModelConfig};
 use adatt_spec::{ExperimentConfig, RunRecord};
 use serde::Serialize;
 
@@ -38,15 +38,10 @@ pub struct WeightMatrix {
 
 /// The expert columns of each source of an AdaTT model (None for other models).
 fn sources(model: &ModelConfig, tasks: &[String]) -> Option<Vec<(String, Range<usize>)>> {
-    let (k, shared) = match model {
-        ModelConfig::AdattSp { task_experts, .. } => (*task_experts, 0),
-        ModelConfig::Adatt {
-            task_experts,
-            shared_experts,
-            ..
-        } => (*task_experts, *shared_experts),
-        _ => return None,
-    };
+    let ExpertLayout {
+        task_experts: k,
+        shared_experts: shared,
+    } = model.arch().expert_layout()?;
     let mut out: Vec<(String, Range<usize>)> = tasks
         .iter()
         .enumerate()

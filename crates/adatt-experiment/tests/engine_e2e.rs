@@ -725,12 +725,12 @@ fn recorded_expert_weights_rows_sum_to_two_with_one_expert_per_task() {
     let ds = dataset();
     let mut cfg = config();
     cfg.entries.remove(0);
-    cfg.entries[0].model = adatt_models::ModelConfig::AdattSp {
+    cfg.entries[0].model = adatt_models::ModelConfig::AdattSp(adatt_models::AdattSpConfig {
         task_experts: 1,
         expert_dims: vec![vec![16], vec![8]],
         tower: vec![8],
         native: adatt_models::NativeFusion::Learned,
-    };
+    });
     cfg.analysis.comparisons.clear();
     cfg.train.epochs = 1;
     cfg.train.record_expert_weights = true;
@@ -773,10 +773,11 @@ fn recorded_expert_weights_rows_sum_to_two_with_one_expert_per_task() {
     );
     // A model without fused weights is refused with the key.
     let mut bad = cfg.clone();
-    bad.entries[0].model = adatt_models::ModelConfig::SharedBottom {
-        bottom: vec![8],
-        tower: vec![4],
-    };
+    bad.entries[0].model =
+        adatt_models::ModelConfig::SharedBottom(adatt_models::SharedBottomConfig {
+            bottom: vec![8],
+            tower: vec![4],
+        });
     let err = bad.validate(3).unwrap_err().to_string();
     assert!(err.contains("train.record_expert_weights"), "{err}");
 }

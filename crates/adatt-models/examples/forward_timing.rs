@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use adatt_models::{InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
+use adatt_models::{AdattSpConfig, InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
 use tch::{Device, Kind, Tensor};
 
 fn main() {
@@ -22,12 +22,12 @@ fn main() {
         n_cat,
         n_tasks: 3,
     };
-    let cfg = ModelConfig::AdattSp {
+    let cfg = ModelConfig::AdattSp(AdattSpConfig {
         task_experts: 2,
         expert_dims: vec![vec![128], vec![64]],
         tower: vec![32],
         native: NativeFusion::Learned,
-    };
+    });
     let per = (d - n_num) / n_cat;
     println!("threads: {}", tch::get_num_threads());
     for r in [1usize, 10] {

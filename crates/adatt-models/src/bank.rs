@@ -1,10 +1,10 @@
 //! Batched building blocks: a *bank* of linear units with a leading replica dim, stacks of banks
-//! with ReLU, the level-0 input bank (dense and sparse first layer) and the task towers.
+//! with ReLU, and the level-0 input bank (dense and sparse first layer). Their variables are
+//! created, and their slices named after the official parameters, by `params::Builder`.
 
 use tch::{Device, Kind, Tensor};
 
 use crate::error::ModelError;
-use crate::params::Builder;
 
 /// `U` independent linear units for `R` replicas: weight `[R, U, in, out]`, bias `[R, U, out]`.
 ///
@@ -16,13 +16,6 @@ pub(crate) struct Bank {
 }
 
 impl Bank {
-    pub fn new(builder: &Builder, name: &str, units: i64, inp: i64, out: i64) -> Bank {
-        let r = builder.replicas();
-        let w = builder.var(&format!("{name}_w"), &[r, units, inp, out]);
-        let b = builder.var(&format!("{name}_b"), &[r, units, out]);
-        Bank { w, b, inp }
-    }
-
     pub fn forward(&self, x: &Tensor) -> Tensor {
         x.matmul(&self.w) + self.b.unsqueeze(2)
     }
@@ -35,23 +28,6 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    /// Layers `inp -> dims[0] -> dims[1] ...`, `units` units each.
-    pub fn new(builder: &Builder, name: &str, units: i64, inp: i64, dims: &[usize]) -> Stack {
-        let mut banks = Vec::with_capacity(dims.len());
-        let mut d_in = inp;
-        for (j, &d) in dims.iter().enumerate() {
-            banks.push(Bank::new(
-                builder,
-                &format!("{name}{j}"),
-                units,
-                d_in,
-                d as i64,
-            ));
-            d_in = d as i64;
-        }
-        Stack { banks }
-    }
-
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let mut h = x.shallow_clone();
         for bank in &self.banks {
@@ -113,19 +89,15 @@ pub(crate) fn check_lead(
 }
 
 impl InputBank {
-    pub fn new(
-        builder: &Builder,
-        n_features: usize,
-        numeric_cols: &[usize],
-        n_cat: usize,
-        out: i64,
-    ) -> InputBank {
-        let r = builder.replicas();
-        let d = n_features as i64;
-        let dev = builder.device();
+    /// The input bank over `bank` (one unit, `[R, 1, D, O]`) for an input whose columns
+    /// `numeric_cols` are numeric and the others one-hot columns of `n_cat` groups.
+    pub fn new(bank: Bank, numeric_cols: &[usize], n_cat: usize) -> InputBank {
+        let r = bank.w.size()[0];
+        let d = bank.inp;
+        let dev = bank.w.device();
         let cols: Vec<i64> = numeric_cols.iter().map(|&c| c as i64).collect();
         InputBank {
-            bank: Bank::new(builder, "input", 1, d, out),
+            bank,
             replicas: r,
             n_features: d,
             numeric_cols: Tensor::from_slice(&cols).to_device(dev),
@@ -256,35 +228,5 @@ impl InputBank {
             &mut gw,
             &mut gb,
         )
-    }
-}
-
-/// The T task towers: `MLP(tower) + Linear(., 1)` per task, as banks with U = T.
-pub(crate) struct Towers {
-    hidden: Stack,
-    out: Bank,
-}
-
-impl Towers {
-    /// Registers `task_modules.{t}.0.mlp_net.{2j}.*` and `task_modules.{t}.1.*`.
-    pub fn new(builder: &mut Builder, n_tasks: i64, inp: i64, dims: &[usize]) -> Towers {
-        let hidden = Stack::new(builder, "tower_h", n_tasks, inp, dims);
-        let last = *dims.last().expect("validated: tower not empty") as i64;
-        let out = Bank::new(builder, "tower_out", n_tasks, last, 1);
-        for t in 0..n_tasks {
-            let layers = hidden.banks.iter().map(|b| (b, t, 0));
-            builder.mlp(&format!("task_modules.{t}.0.mlp_net"), layers, dims);
-            builder.linear(&format!("task_modules.{t}.1"), &out, t, 0, 1);
-        }
-        Towers { hidden, out }
-    }
-
-    /// `h [R, T|1, B, in]` -> logits `[R, B, T]`.
-    pub fn forward(&self, h: &Tensor) -> Tensor {
-        self.out
-            .forward(&self.hidden.forward(h))
-            .squeeze_dim(-1)
-            .permute([0, 2, 1])
-            .contiguous()
     }
 }

@@ -9,22 +9,12 @@
 //! gradient of a lookup is dense (`index_select`'s backward), which the fused Adam updates like
 //! any other parameter.
 
-use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::bank::check_lead;
 use crate::error::ModelError;
 use crate::params::Builder;
-
-/// One categorical feature's table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmbeddingSpec {
-    /// Number of ids (values 0..cardinality).
-    pub cardinality: usize,
-    /// Embedding dimension.
-    pub dim: usize,
-}
+use crate::spec::EmbeddingSpec;
 
 /// The tables of a model.
 pub(crate) struct Embeddings {

@@ -28,6 +28,7 @@ pub enum ModelError {
     #[error("{0}")]
     Safetensors(String),
     /// An error reported by libtorch / tch.
+    #[cfg(feature = "torch")]
     #[error(transparent)]
     Torch(#[from] tch::TchError),
 }

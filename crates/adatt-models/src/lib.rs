@@ -5,6 +5,20 @@
 //! exactly what the official `CentralTaskArch` (facebookresearch/AdaTT `mtl_lib.py`) computes,
 //! and exchanging weights under its `state_dict()` names and shapes.
 //!
+//! ## Configs
+//! A [`ModelConfig`] is one kind's config struct ([`MmoeConfig`], [`AdattConfig`], ...) tagged by
+//! `kind` in TOML / JSON. Everything kind-specific -- checks, label, towers, the layout of fused
+//! expert weights, the axes a sweep varies, the build of the network -- goes through
+//! [`ArchConfig`] ([`ModelConfig::arch`]); each kind's file under `arch/` holds its config, that
+//! implementation and its network.
+//!
+//! ## Feature `torch`
+//! On by default: everything that needs libtorch ([`Model`], the networks, [`kernels`],
+//! [`tensor_file`], `ModelError::Torch`). With `default-features = false` the crate is the
+//! configs only -- [`ModelConfig`], the per-kind structs, [`ArchConfig`] without `build`,
+//! [`NativeFusion`], [`InputSpec`], [`EmbeddingSpec`], [`ModelError`] -- and depends on neither
+//! tch nor torch-sys.
+//!
 //! ## Replicas
 //! A [`Model`] holds `R = seeds.len()` independent replicas. Every parameter tensor has a leading
 //! replica dim and every op is batched over it; replicas never interact (no op mixes entries of
@@ -69,22 +83,46 @@
 //! [`Model::forward`] is differentiable through libtorch on any device. For training, use
 //! [`Model::forward_train`] + [`Model::backward_input`]: with sparse input on the CPU, the
 //! input bank runs the hand-written kernels of `kernels::sparse` (the one module besides
-//! `adatt_train::runtime` with `unsafe`), outside autograd, and `backward_input` writes its
+//! `adatt_engine::runtime` with `unsafe`), outside autograd, and `backward_input` writes its
 //! gradients after `loss.backward()`. [`Model::forward_eval`] (no gradients) uses the same
 //! forward kernel.
 
+// The configs (torch-free).
 mod arch;
-mod bank;
 mod config;
-mod embed;
 mod error;
-pub mod kernels;
-mod model;
-mod params;
-pub mod tensor_file;
+mod spec;
 
+// Feature `torch`: everything that needs libtorch.
+#[cfg(feature = "torch")]
+mod bank;
+#[cfg(feature = "torch")]
+mod embed;
+#[cfg(feature = "torch")]
+pub mod kernels;
+#[cfg(feature = "torch")]
+mod model;
+#[cfg(feature = "torch")]
+mod params;
+#[cfg(feature = "torch")]
+pub mod tensor_file;
+#[cfg(feature = "torch")]
+mod towers;
+
+pub use arch::{ArchConfig, ExpertLayout, NativeFusion};
+// The kinds' config structs.
+pub use arch::{
+    adatt::{AdattConfig, AdattSpConfig},
+    cross_stitch::CrossStitchConfig,
+    mmoe::MmoeConfig,
+    ple::PleConfig,
+    shared_bottom::SharedBottomConfig,
+    single_task::SingleTaskConfig,
+};
+#[cfg(feature = "torch")]
 pub use bank::ModelInput;
-pub use config::{InputSpec, ModelConfig, NativeFusion};
-pub use embed::EmbeddingSpec;
+pub use config::ModelConfig;
 pub use error::ModelError;
+#[cfg(feature = "torch")]
 pub use model::{InputTape, Model};
+pub use spec::{EmbeddingSpec, InputSpec};

@@ -4,12 +4,14 @@ use std::collections::HashMap;
 
 use tch::{nn, Device, Tensor};
 
-use crate::arch::{self, Body};
-use crate::bank::{InputBank, ModelInput, Towers};
-use crate::config::{InputSpec, ModelConfig};
-use crate::embed::{EmbeddingSpec, Embeddings};
+use crate::arch::{Body, Built};
+use crate::bank::{InputBank, ModelInput};
+use crate::config::ModelConfig;
+use crate::embed::Embeddings;
 use crate::error::ModelError;
 use crate::params::{draw_init, read_slice, write_slice, Builder, Entry};
+use crate::spec::{EmbeddingSpec, InputSpec};
+use crate::towers::Towers;
 
 /// What [`Model::backward_input`] needs from a [`Model::forward_train`] call.
 pub struct InputTape {
@@ -28,7 +30,7 @@ pub struct Model {
     /// The embedding tables in front of the input bank (id input only).
     embed: Option<Embeddings>,
     input: InputBank,
-    body: Body,
+    body: Box<dyn Body>,
     towers: Towers,
     entries: Vec<Entry>,
 }
@@ -88,7 +90,7 @@ impl Model {
         let (embed, input, body, towers, entries) = {
             let mut b = Builder::new(vs.root(), seeds.len() as i64);
             let embed = embeddings.map(|(e, n_dense)| Embeddings::new(&mut b, e, n_dense));
-            let (input, body, width) = arch::build(cfg, spec, &mut b);
+            let Built { input, body, width } = cfg.arch().build(&mut b, spec);
             let towers = Towers::new(&mut b, spec.n_tasks as i64, width, cfg.tower());
             (embed, input, body, towers, b.entries)
         };

@@ -1,11 +1,14 @@
 //! The mapping between official (PyTorch `state_dict`) parameters and slices of our batched
-//! variables, and the init / export / import that are generic over it.
+//! variables, and the init / export / import that are generic over it. The [`Builder`] creates
+//! those variables (banks `[R, U, in, out]` + `[R, U, out]`, stacks of banks, free variables)
+//! and records the mapping as the architectures name their slices.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::bank::Bank;
+use crate::bank::{Bank, InputBank, Stack};
+use crate::spec::InputSpec;
 
 /// How an official parameter's values are drawn at init.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,14 +58,17 @@ impl Entry {
 
 /// Creates variables in a [`nn::VarStore`] and records the official-name mapping, in the
 /// official `state_dict` order (the order of the `linear` / `mlp` / `param` calls).
-pub(crate) struct Builder<'a> {
+///
+/// `pub` only because [`crate::ArchConfig::build`] takes it; outside the crate it cannot be
+/// named nor made.
+pub struct Builder<'a> {
     path: nn::Path<'a>,
     replicas: i64,
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(path: nn::Path<'a>, replicas: i64) -> Builder<'a> {
+    pub(crate) fn new(path: nn::Path<'a>, replicas: i64) -> Builder<'a> {
         Builder {
             path,
             replicas,
@@ -70,22 +76,48 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub fn replicas(&self) -> i64 {
+    pub(crate) fn replicas(&self) -> i64 {
         self.replicas
     }
 
-    pub fn device(&self) -> Device {
+    pub(crate) fn device(&self) -> Device {
         self.path.device()
     }
 
     /// A trainable zero-filled variable (filled later by init or import).
-    pub fn var(&self, name: &str, dims: &[i64]) -> Tensor {
+    pub(crate) fn var(&self, name: &str, dims: &[i64]) -> Tensor {
         self.path.zeros(name, dims)
+    }
+
+    /// A bank `{name}` of `units` linear units `inp -> out` (variables `{name}_w`, `{name}_b`).
+    pub(crate) fn bank(&self, name: &str, units: i64, inp: i64, out: i64) -> Bank {
+        let r = self.replicas;
+        let w = self.var(&format!("{name}_w"), &[r, units, inp, out]);
+        let b = self.var(&format!("{name}_b"), &[r, units, out]);
+        Bank { w, b, inp }
+    }
+
+    /// A stack `{name}{j}` of banks with `units` units each: layers `inp -> dims[0] -> dims[1]
+    /// ...`.
+    pub(crate) fn stack(&self, name: &str, units: i64, inp: i64, dims: &[usize]) -> Stack {
+        let mut banks = Vec::with_capacity(dims.len());
+        let mut d_in = inp;
+        for (j, &d) in dims.iter().enumerate() {
+            banks.push(self.bank(&format!("{name}{j}"), units, d_in, d as i64));
+            d_in = d as i64;
+        }
+        Stack { banks }
+    }
+
+    /// The input bank (`input`, one unit `spec.n_features -> out`) for input described by `spec`.
+    pub(crate) fn input_bank(&self, spec: &InputSpec, out: i64) -> InputBank {
+        let bank = self.bank("input", 1, spec.n_features as i64, out);
+        InputBank::new(bank, &spec.numeric_cols, spec.n_cat)
     }
 
     /// `{prefix}.weight` `[out, in]` and `{prefix}.bias` `[out]` = columns `col..col+out` of
     /// `bank`'s unit `unit`.
-    pub fn linear(&mut self, prefix: &str, bank: &Bank, unit: i64, col: i64, out: i64) {
+    pub(crate) fn linear(&mut self, prefix: &str, bank: &Bank, unit: i64, col: i64, out: i64) {
         let init = Init::Uniform {
             bound: 1.0 / (bank.inp as f64).sqrt(),
         };
@@ -111,7 +143,7 @@ impl<'a> Builder<'a> {
 
     /// An official `MLP` (`{prefix}.{2j}.weight|bias`): layer `j` lives at `layers[j]` =
     /// (bank, unit, first column) with width `dims[j]`.
-    pub fn mlp<'b>(
+    pub(crate) fn mlp<'b>(
         &mut self,
         prefix: &str,
         layers: impl IntoIterator<Item = (&'b Bank, i64, i64)>,
@@ -132,7 +164,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A free parameter: `target[r]` (then `[unit]`) has the official `shape`.
-    pub fn param(
+    pub(crate) fn param(
         &mut self,
         name: String,
         target: &Tensor,
@@ -152,7 +184,7 @@ impl<'a> Builder<'a> {
     }
 
     /// An `nn.Embedding` weight `{name}` `[cardinality, dim]` = `target[r]`, drawn N(0, 1).
-    pub fn embedding(&mut self, name: String, target: &Tensor, cardinality: i64, dim: i64) {
+    pub(crate) fn embedding(&mut self, name: String, target: &Tensor, cardinality: i64, dim: i64) {
         self.entries.push(Entry {
             name,
             shape: vec![cardinality, dim],

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use safetensors::tensor::{Dtype, SafeTensors, View};
 use tch::{Device, Tensor};
 
-use crate::ModelError;
+use crate::error::ModelError;
 
 /// One tensor's row-major bytes, copied to the CPU.
 struct CpuBytes {

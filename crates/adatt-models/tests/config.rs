@@ -2,7 +2,10 @@
 
 mod common;
 
-use adatt_models::{InputSpec, Model, ModelConfig, ModelError, ModelInput, NativeFusion};
+use adatt_models::{
+    AdattConfig, AdattSpConfig, CrossStitchConfig, InputSpec, MmoeConfig, Model, ModelConfig,
+    ModelError, ModelInput, NativeFusion, PleConfig, SharedBottomConfig, SingleTaskConfig,
+};
 use common::{fixtures_dir, small_spec};
 use tch::{Device, Kind, Tensor};
 
@@ -17,12 +20,12 @@ fn toml_parses_every_kind() {
             .unwrap();
     assert_eq!(
         cfg,
-        ModelConfig::AdattSp {
+        ModelConfig::AdattSp(AdattSpConfig {
             task_experts: 2,
             expert_dims: vec![vec![128], vec![64]],
             tower: vec![32],
             native: NativeFusion::Learned
-        }
+        })
     );
     assert_eq!(cfg.label(), "AdaTT-sp(2/task)");
     let cfg = parse(
@@ -32,11 +35,11 @@ fn toml_parses_every_kind() {
     .unwrap();
     assert!(matches!(
         cfg,
-        ModelConfig::Adatt {
+        ModelConfig::Adatt(AdattConfig {
             shared_experts: 3,
             native: NativeFusion::Ablated,
             ..
-        }
+        })
     ));
     assert_eq!(cfg.label(), "AdaTT(1/task+3 shared, no NativeExpertLF)");
     let cases = [
@@ -98,105 +101,105 @@ fn field_of(cfg: &ModelConfig) -> String {
 fn bad_configs_name_the_field() {
     let dims = || vec![vec![8], vec![6]];
     let t = || vec![4];
-    let c = ModelConfig::Mmoe {
+    let c = ModelConfig::Mmoe(MmoeConfig {
         experts: 0,
         expert_dims: dims(),
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "experts");
-    let c = ModelConfig::Ple {
+    let c = ModelConfig::Ple(PleConfig {
         task_experts: 0,
         shared_experts: 1,
         expert_dims: dims(),
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "task_experts");
-    let c = ModelConfig::AdattSp {
+    let c = ModelConfig::AdattSp(AdattSpConfig {
         task_experts: 0,
         expert_dims: dims(),
         tower: t(),
         native: NativeFusion::Learned,
-    };
+    });
     assert_eq!(field_of(&c), "task_experts");
-    let c = ModelConfig::Adatt {
+    let c = ModelConfig::Adatt(AdattConfig {
         task_experts: 2,
         shared_experts: 0,
         expert_dims: dims(),
         tower: t(),
         native: NativeFusion::Learned,
-    };
+    });
     assert_eq!(field_of(&c), "shared_experts");
     let msg = c.validate(3).unwrap_err().to_string();
     assert!(msg.contains("adatt_sp"), "{msg}");
-    let c = ModelConfig::CrossStitch {
+    let c = ModelConfig::CrossStitch(CrossStitchConfig {
         expert_dims: vec![],
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "expert_dims");
-    let c = ModelConfig::CrossStitch {
+    let c = ModelConfig::CrossStitch(CrossStitchConfig {
         expert_dims: vec![vec![8], vec![]],
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "expert_dims[1]");
-    let c = ModelConfig::Mmoe {
+    let c = ModelConfig::Mmoe(MmoeConfig {
         experts: 2,
         expert_dims: vec![vec![8, 0]],
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "expert_dims[0][1]");
-    let c = ModelConfig::Mmoe {
+    let c = ModelConfig::Mmoe(MmoeConfig {
         experts: 2,
         expert_dims: dims(),
         tower: vec![],
-    };
+    });
     assert_eq!(field_of(&c), "tower");
-    let c = ModelConfig::Mmoe {
+    let c = ModelConfig::Mmoe(MmoeConfig {
         experts: 2,
         expert_dims: dims(),
         tower: vec![4, 0],
-    };
+    });
     assert_eq!(field_of(&c), "tower[1]");
-    let c = ModelConfig::SharedBottom {
+    let c = ModelConfig::SharedBottom(SharedBottomConfig {
         bottom: vec![],
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "bottom");
-    let c = ModelConfig::SingleTask {
+    let c = ModelConfig::SingleTask(SingleTaskConfig {
         bottom: vec![0],
         tower: t(),
-    };
+    });
     assert_eq!(field_of(&c), "bottom[0]");
     // allowed: PLE without shared experts, AdaTT with shared experts
-    ModelConfig::Ple {
+    ModelConfig::Ple(PleConfig {
         task_experts: 2,
         shared_experts: 0,
         expert_dims: dims(),
         tower: t(),
-    }
+    })
     .validate(3)
     .unwrap();
-    ModelConfig::Adatt {
+    ModelConfig::Adatt(AdattConfig {
         task_experts: 1,
         shared_experts: 1,
         expert_dims: dims(),
         tower: t(),
         native: NativeFusion::Learned,
-    }
+    })
     .validate(3)
     .unwrap();
-    let ok = ModelConfig::CrossStitch {
+    let ok = ModelConfig::CrossStitch(CrossStitchConfig {
         expert_dims: dims(),
         tower: t(),
-    };
+    });
     assert!(matches!(ok.validate(0), Err(ModelError::Config { field, .. }) if field == "n_tasks"));
 }
 
 #[test]
 fn bad_spec_and_seeds() {
-    let cfg = ModelConfig::CrossStitch {
+    let cfg = ModelConfig::CrossStitch(CrossStitchConfig {
         expert_dims: vec![vec![8]],
         tower: vec![4],
-    };
+    });
     let spec = InputSpec {
         n_features: 5,
         numeric_cols: vec![0, 5],
@@ -217,12 +220,12 @@ fn bad_spec_and_seeds() {
 #[test]
 fn import_errors_name_the_key() {
     let spec = small_spec();
-    let cfg = ModelConfig::AdattSp {
+    let cfg = ModelConfig::AdattSp(AdattSpConfig {
         task_experts: 2,
         expert_dims: vec![vec![8], vec![6]],
         tower: vec![4],
         native: NativeFusion::Learned,
-    };
+    });
     let mut m = Model::new(&cfg, &spec, &[1, 2], Device::Cpu).unwrap();
     let good = m.export_replica(0);
     let before = m.export_replica(1);
@@ -278,12 +281,12 @@ fn import_errors_name_the_key() {
 fn fused_weights_only_for_adatt() {
     let spec = small_spec();
     let x = Tensor::zeros([1, 2, 13], (Kind::Float, Device::Cpu));
-    let cfg = ModelConfig::Ple {
+    let cfg = ModelConfig::Ple(PleConfig {
         task_experts: 1,
         shared_experts: 1,
         expert_dims: vec![vec![8]],
         tower: vec![4],
-    };
+    });
     let m = Model::new(&cfg, &spec, &[1], Device::Cpu).unwrap();
     assert!(matches!(
         m.fused_expert_weights(&ModelInput::Dense(&x)),

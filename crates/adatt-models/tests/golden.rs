@@ -4,7 +4,7 @@
 
 mod common;
 
-use adatt_models::{Model, ModelConfig, ModelInput, NativeFusion};
+use adatt_models::{AdattConfig, AdattSpConfig, Model, ModelConfig, ModelInput, NativeFusion};
 use common::{bitwise_equal, case_names, max_abs_diff, Case};
 use tch::{Device, Tensor};
 
@@ -136,13 +136,13 @@ fn ablation_removes_exactly_the_native_term() {
         let base = Case::load(base_name);
         assert!(matches!(
             case.cfg,
-            ModelConfig::AdattSp {
+            ModelConfig::AdattSp(AdattSpConfig {
                 native: NativeFusion::Ablated,
                 ..
-            } | ModelConfig::Adatt {
+            }) | ModelConfig::Adatt(AdattConfig {
                 native: NativeFusion::Ablated,
                 ..
-            }
+            })
         ));
         // the ablated model takes the base weights minus self_exp_weights ...
         let learned_params = base.named_params();
@@ -215,9 +215,9 @@ fn expected_native(case: &Case, l: usize, size: Vec<i64>) -> Tensor {
     let n = Tensor::zeros([u, e], (tch::Kind::Float, Device::Cpu));
     let mut rows: Vec<(i64, i64, Tensor)> = Vec::new(); // (unit, first expert col, weights)
     match case.cfg {
-        ModelConfig::AdattSp {
+        ModelConfig::AdattSp(AdattSpConfig {
             task_experts: m, ..
-        } => {
+        }) => {
             let m = m as i64;
             for t in 0..u {
                 let w = if m == 1 {
@@ -228,11 +228,11 @@ fn expected_native(case: &Case, l: usize, size: Vec<i64>) -> Tensor {
                 rows.push((t, t * m, w));
             }
         }
-        ModelConfig::Adatt {
+        ModelConfig::Adatt(AdattConfig {
             task_experts: mt,
             shared_experts: ms,
             ..
-        } => {
+        }) => {
             let (mt, ms) = (mt as i64, ms as i64);
             let n_tasks = case.spec.n_tasks as i64;
             for i in 0..u {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use adatt_models::{Model, ModelConfig, ModelInput, NativeFusion};
+use adatt_models::{AdattConfig, AdattSpConfig, Model, ModelConfig, ModelInput, NativeFusion};
 use common::{all_kinds, max_abs_diff, one_hot_input, small_spec};
 use tch::{Device, Kind, Tensor};
 
@@ -52,17 +52,17 @@ fn fused_weights_mass_and_diagonal() {
         for (l, f) in fused.iter().enumerate() {
             let sums = row_sums(f).get(1); // replica 1: [B, U]
             let (native, m_t, m_s, units) = match &cfg {
-                ModelConfig::AdattSp {
+                ModelConfig::AdattSp(AdattSpConfig {
                     native,
                     task_experts,
                     ..
-                } => (*native, *task_experts, 0, t),
-                ModelConfig::Adatt {
+                }) => (*native, *task_experts, 0, t),
+                ModelConfig::Adatt(AdattConfig {
                     native,
                     task_experts,
                     shared_experts,
                     ..
-                } => {
+                }) => {
                     let units = if l + 1 < fused.len() { t + 1 } else { t };
                     (*native, *task_experts, *shared_experts, units)
                 }
@@ -111,11 +111,11 @@ fn fused_weights_mass_and_diagonal() {
             }
             if matches!(
                 cfg,
-                ModelConfig::AdattSp {
+                ModelConfig::AdattSp(AdattSpConfig {
                     task_experts: 1,
                     native: NativeFusion::Learned,
                     ..
-                }
+                })
             ) {
                 let diag = f.diagonal(0, -2, -1); // [R, B, T]
                 assert!(diag.min().double_value(&[]) >= 1.0, "{label}: diagonal < 1");

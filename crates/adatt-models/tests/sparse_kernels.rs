@@ -4,7 +4,7 @@
 mod common;
 
 use adatt_models::kernels::{force_isa, Isa};
-use adatt_models::{InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
+use adatt_models::{AdattSpConfig, InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
 use common::{all_kinds, max_abs_diff, one_hot_input, small_spec};
 use tch::{Device, Kind, Tensor};
 
@@ -101,12 +101,12 @@ fn kernels_equal_dense_autograd_at_census_like_sizes() {
         n_cat: 24,
         n_tasks: 3,
     };
-    let cfg = ModelConfig::AdattSp {
+    let cfg = ModelConfig::AdattSp(AdattSpConfig {
         task_experts: 2,
         expert_dims: vec![vec![40], vec![16]],
         tower: vec![8],
         native: NativeFusion::Learned,
-    };
+    });
     check(&cfg, &spec, 300);
 }
 
@@ -119,12 +119,12 @@ fn every_instruction_set_path_gives_the_same_results() {
         n_cat: 8,
         n_tasks: 3,
     };
-    let cfg = ModelConfig::AdattSp {
+    let cfg = ModelConfig::AdattSp(AdattSpConfig {
         task_experts: 2,
         expert_dims: vec![vec![70], vec![9]],
         tower: vec![5],
         native: NativeFusion::Learned,
-    };
+    });
     for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
         if isa.supported() {
             force_isa(Some(isa));

@@ -2,8 +2,8 @@
 //! a checkpoint evaluation runs. One formula, used by the loop, by the progress bars and by
 //! config validation (which refuses checkpoints that would be evaluated twice or not at all).
 
-use crate::train::TrainConfig;
 use crate::error::{Result, SpecError};
+use crate::train::TrainConfig;
 
 /// The schedule of a run over `n` training rows per epoch.
 #[derive(Clone, Debug, PartialEq)]

@@ -110,14 +110,12 @@ impl Sweep {
 
     fn with_task_experts(&self, k: usize) -> Result<ModelConfig> {
         let mut m = self.model.clone();
-        match &mut m {
-            ModelConfig::AdattSp { task_experts, .. }
-            | ModelConfig::Adatt { task_experts, .. }
-            | ModelConfig::Ple { task_experts, .. } => *task_experts = k,
-            other => {
+        match m.arch_mut().task_experts_mut() {
+            Some(task_experts) => *task_experts = k,
+            None => {
                 return Err(self.bad(format!(
                     "task_experts needs an AdaTT, AdaTT-sp or PLE model, not {}",
-                    other.label()
+                    self.model.label()
                 )))
             }
         }
@@ -126,16 +124,12 @@ impl Sweep {
 
     fn with_levels(&self, levels: usize) -> Result<ModelConfig> {
         let mut m = self.model.clone();
-        let dims = match &mut m {
-            ModelConfig::AdattSp { expert_dims, .. }
-            | ModelConfig::Adatt { expert_dims, .. }
-            | ModelConfig::Ple { expert_dims, .. }
-            | ModelConfig::Mmoe { expert_dims, .. }
-            | ModelConfig::CrossStitch { expert_dims, .. } => expert_dims,
-            other => {
+        let dims = match m.arch_mut().expert_dims_mut() {
+            Some(expert_dims) => expert_dims,
+            None => {
                 return Err(self.bad(format!(
                     "levels needs a model with fusion levels (expert_dims), not {}",
-                    other.label()
+                    self.model.label()
                 )))
             }
         };
@@ -154,12 +148,12 @@ impl Sweep {
 
     fn with_native(&self, n: NativeFusion) -> Result<ModelConfig> {
         let mut m = self.model.clone();
-        match &mut m {
-            ModelConfig::AdattSp { native, .. } | ModelConfig::Adatt { native, .. } => *native = n,
-            other => {
+        match m.arch_mut().native_mut() {
+            Some(native) => *native = n,
+            None => {
                 return Err(self.bad(format!(
                     "native needs an AdaTT or AdaTT-sp model, not {}",
-                    other.label()
+                    self.model.label()
                 )))
             }
         }
@@ -170,6 +164,7 @@ impl Sweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use adatt_models::{AdattSpConfig, MmoeConfig};
 
     fn sweep(axis: &str) -> Sweep {
         toml::from_str(&format!(
@@ -181,7 +176,7 @@ mod tests {
 
     fn dims(e: &Entry) -> Vec<Vec<usize>> {
         match &e.model {
-            ModelConfig::AdattSp { expert_dims, .. } => expert_dims.clone(),
+            ModelConfig::AdattSp(AdattSpConfig { expert_dims, .. }) => expert_dims.clone(),
             m => panic!("{m:?}"),
         }
     }
@@ -229,10 +224,10 @@ mod tests {
         );
         assert!(matches!(
             e[1].model,
-            ModelConfig::AdattSp {
+            ModelConfig::AdattSp(AdattSpConfig {
                 task_experts: 3,
                 ..
-            }
+            })
         ));
 
         let e = sweep("{ native = [\"learned\", \"ablated\"] }")
@@ -240,10 +235,10 @@ mod tests {
             .unwrap();
         assert!(matches!(
             e[1].model,
-            ModelConfig::AdattSp {
+            ModelConfig::AdattSp(AdattSpConfig {
                 native: NativeFusion::Ablated,
                 ..
-            }
+            })
         ));
         assert_eq!(
             (
@@ -257,11 +252,11 @@ mod tests {
     #[test]
     fn an_axis_the_model_lacks_is_refused_with_the_sweep_key() {
         let mut s = sweep("{ native = [\"ablated\"] }");
-        s.model = ModelConfig::Mmoe {
+        s.model = ModelConfig::Mmoe(MmoeConfig {
             experts: 3,
             expert_dims: vec![vec![8]],
             tower: vec![4],
-        };
+        });
         let err = s.entries().unwrap_err().to_string();
         assert!(
             err.contains("sweeps.S.axis") && err.contains("native needs"),

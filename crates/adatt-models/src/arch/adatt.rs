@@ -10,13 +10,162 @@
 //! bank (U = T, `[m_t*h1 | E]`) and a shared bank (U = 1, `[m_s*h1 | E if not last]`); the later
 //! layers of all experts of a level = one stack with U = E.
 
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::{Kind, Tensor};
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, task_and_shared_units, Cols};
+#[cfg(feature = "torch")]
+use super::ops::{
+    expert_cols, expert_mlp, gate_cols, last_width, mix, split_cols, task_and_shared_units,
+};
+use super::{check_count, check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::{InputSpec, NativeFusion};
+use crate::error::{config_err, ModelError};
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
+use crate::spec::InputSpec;
 
+/// `kind = "adatt_sp"`: `task_experts` experts per task, `expert_dims[l]` the layer widths of
+/// every expert of level `l`, `tower` the task towers' hidden widths, `native` the
+/// NativeExpertLF (default learned).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdattSpConfig {
+    pub task_experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+    #[serde(default)]
+    pub native: NativeFusion,
+}
+
+/// `kind = "adatt"`: as [`AdattSpConfig`] plus `shared_experts >= 1` shared experts per level
+/// (the official code divides by zero without; AdaTT-sp is that case).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdattConfig {
+    pub task_experts: usize,
+    pub shared_experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+    #[serde(default)]
+    pub native: NativeFusion,
+}
+
+/// The label's suffix for the NativeExpertLF setting.
+fn ablated(native: NativeFusion) -> &'static str {
+    match native {
+        NativeFusion::Learned => "",
+        NativeFusion::Ablated => ", no NativeExpertLF",
+    }
+}
+
+impl ArchConfig for AdattSpConfig {
+    fn label(&self) -> String {
+        format!(
+            "AdaTT-sp({}/task{})",
+            self.task_experts,
+            ablated(self.native)
+        )
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("task_experts", self.task_experts)?;
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        Some(ExpertLayout {
+            task_experts: self.task_experts,
+            shared_experts: 0,
+        })
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        Some(&mut self.task_experts)
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        Some(&mut self.native)
+    }
+
+    #[cfg(feature = "torch")]
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let m_t = self.task_experts as i64;
+        let (input, body) = Adatt::build(b, spec, m_t, 0, &self.expert_dims, self.native);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
+
+impl ArchConfig for AdattConfig {
+    fn label(&self) -> String {
+        let (m_t, m_s) = (self.task_experts, self.shared_experts);
+        format!("AdaTT({m_t}/task+{m_s} shared{})", ablated(self.native))
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("task_experts", self.task_experts)?;
+        if self.shared_experts == 0 {
+            return Err(config_err(
+                "shared_experts",
+                "kind \"adatt\" needs at least one shared expert; for AdaTT without \
+                 shared experts use kind = \"adatt_sp\"",
+            ));
+        }
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        Some(ExpertLayout {
+            task_experts: self.task_experts,
+            shared_experts: self.shared_experts,
+        })
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        Some(&mut self.task_experts)
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        Some(&mut self.native)
+    }
+
+    #[cfg(feature = "torch")]
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let (m_t, m_s) = (self.task_experts as i64, self.shared_experts as i64);
+        let (input, body) = Adatt::build(b, spec, m_t, m_s, &self.expert_dims, self.native);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
 enum Native {
     /// Ablated: no native term.
     Off,
@@ -29,6 +178,7 @@ enum Native {
     General { tasks: Tensor, shared: Tensor },
 }
 
+#[cfg(feature = "torch")]
 struct Level {
     /// `None` at level 0 (the input bank).
     task_bank: Option<Bank>,
@@ -39,7 +189,8 @@ struct Level {
     units: i64,
 }
 
-pub(crate) struct Adatt {
+#[cfg(feature = "torch")]
+struct Adatt {
     t: i64,
     m_t: i64,
     m_s: i64,
@@ -48,6 +199,7 @@ pub(crate) struct Adatt {
 }
 
 /// `v [R, T, m]` -> `[R, T, T*m]` with `v[t]` at columns `t*m..(t+1)*m` of row `t`.
+#[cfg(feature = "torch")]
 fn block_diag(v: &Tensor) -> Tensor {
     let s = v.size();
     let (r, t, m) = (s[0], s[1], s[2]);
@@ -55,16 +207,47 @@ fn block_diag(v: &Tensor) -> Tensor {
     (eye * v.view([r, t, 1, m])).view([r, t, t * m])
 }
 
+#[cfg(feature = "torch")]
 impl Adatt {
-    pub fn build(
+    /// Creates the banks and registers the official parameters in `state_dict` order: experts,
+    /// gate_weights, self_exp_weights. `m_s = 0`: AdaTT-sp.
+    fn build(
+        b: &mut Builder,
+        spec: &InputSpec,
+        m_t: i64,
+        m_s: i64,
+        expert_dims: &[Vec<usize>],
+        native: NativeFusion,
+    ) -> (InputBank, Adatt) {
+        let t = spec.n_tasks as i64;
+        let (input, levels) = Adatt::banks(b, spec, t, m_t, m_s, expert_dims);
+        let mut net = Adatt {
+            t,
+            m_t,
+            m_s,
+            levels,
+            native: Native::Off,
+        };
+        net.register_experts(b, &input, expert_dims);
+        net.register_gates(b, &input);
+        net.native = net.native_weights(b, native);
+        (input, net)
+    }
+
+    /// Experts per level (`E`).
+    fn experts(&self) -> i64 {
+        self.t * self.m_t + self.m_s
+    }
+
+    /// The input bank `[E*h1 expert columns | U0 gates * E]` and the banks of every level.
+    fn banks(
         b: &mut Builder,
         spec: &InputSpec,
         t: i64,
         m_t: i64,
         m_s: i64,
         expert_dims: &[Vec<usize>],
-        native: NativeFusion,
-    ) -> (InputBank, Adatt) {
+    ) -> (InputBank, Vec<Level>) {
         let n_levels = expert_dims.len();
         let e = t * m_t + m_s;
         let has_shared = m_s > 0;
@@ -75,13 +258,8 @@ impl Adatt {
                 t
             }
         };
-
-        // Banks.
         let h1_0 = expert_dims[0][0] as i64;
-        let mut c0 = Cols(0);
-        let exp_col0 = c0.take(e * h1_0);
-        let gate_col0 = c0.take(units_at(0) * e);
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let input = b.input_bank(spec, e * h1_0 + units_at(0) * e);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
@@ -90,14 +268,13 @@ impl Adatt {
             let (task_bank, shared_bank) = if l == 0 {
                 (None, None)
             } else {
-                let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + e);
+                let tb = b.bank(&format!("l{l}_task"), t, d_in, m_t * h1 + e);
                 let shared_gate = if units > t { e } else { 0 };
-                let sb = has_shared.then(|| {
-                    Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate)
-                });
+                let sb = has_shared
+                    .then(|| b.bank(&format!("l{l}_shared"), 1, d_in, m_s * h1 + shared_gate));
                 (Some(tb), sb)
             };
-            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let rest = b.stack(&format!("l{l}_rest"), e, h1, &dims[1..]);
             levels.push(Level {
                 task_bank,
                 shared_bank,
@@ -107,12 +284,17 @@ impl Adatt {
             });
             d_in = *dims.last().unwrap() as i64;
         }
+        (input, levels)
+    }
 
-        // Official parameters, in state_dict order: experts, gate_weights, self_exp_weights.
-        for (l, (lv, dims)) in levels.iter().zip(expert_dims).enumerate() {
-            for x in 0..e {
+    /// `mtl_arch.experts.{l}.{x}`: the first layer of expert `x` is in the input bank's expert
+    /// columns at level 0, else in its unit's task or shared bank.
+    fn register_experts(&self, b: &mut Builder, input: &InputBank, expert_dims: &[Vec<usize>]) {
+        let (t, m_t) = (self.t, self.m_t);
+        for (l, (lv, dims)) in self.levels.iter().zip(expert_dims).enumerate() {
+            for x in 0..self.experts() {
                 let first = match (&lv.task_bank, &lv.shared_bank) {
-                    (None, _) => (&input.bank, 0, exp_col0 + x * lv.h1),
+                    (None, _) => (&input.bank, 0, x * lv.h1),
                     (Some(tb), _) if x < t * m_t => (tb, x / m_t, (x % m_t) * lv.h1),
                     (Some(_), Some(sb)) => (sb, 0, (x - t * m_t) * lv.h1),
                     (Some(_), None) => unreachable!("shared expert without shared bank"),
@@ -121,7 +303,14 @@ impl Adatt {
                 expert_mlp(b, &prefix, dims, first, &lv.rest, x);
             }
         }
-        for (l, lv) in levels.iter().enumerate() {
+    }
+
+    /// `mtl_arch.gate_weights.{l}.{u}.0`: at level 0 in the input bank's gate columns (after
+    /// the experts'), else after the experts' columns of the unit's task or shared bank.
+    fn register_gates(&self, b: &mut Builder, input: &InputBank) {
+        let (t, m_t, m_s, e) = (self.t, self.m_t, self.m_s, self.experts());
+        let gate_col0 = e * self.levels[0].h1;
+        for (l, lv) in self.levels.iter().enumerate() {
             for u in 0..lv.units {
                 let prefix = format!("mtl_arch.gate_weights.{l}.{u}.0");
                 match (&lv.task_bank, &lv.shared_bank) {
@@ -132,14 +321,21 @@ impl Adatt {
                 }
             }
         }
-        let l_all = n_levels as i64;
+    }
+
+    /// The NativeExpertLF weights, registered as `mtl_arch.self_exp_weights.*` when learned
+    /// and not all constant (one expert per unit).
+    fn native_weights(&self, b: &mut Builder, native: NativeFusion) -> Native {
+        let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
+        let n_levels = self.levels.len();
+        let has_shared = m_s > 0;
         let all_single = m_t == 1 && (!has_shared || m_s == 1);
-        let native = match native {
+        match native {
             NativeFusion::Ablated => Native::Off,
             NativeFusion::Learned if all_single => Native::Unit(
-                levels
+                self.levels
                     .iter()
-                    .map(|lv| Tensor::eye_m(lv.units, e, (Kind::Float, b.device())))
+                    .map(|lv| Tensor::eye_m(lv.units, self.experts(), (Kind::Float, b.device())))
                     .collect(),
             ),
             NativeFusion::Learned if !has_shared => {
@@ -161,6 +357,7 @@ impl Adatt {
             }
             NativeFusion::Learned => {
                 let r = b.replicas();
+                let l_all = n_levels as i64;
                 let tasks = b.var("native_tasks", &[r, t, l_all, m_t]);
                 let shared = b.var("native_shared", &[r, l_all - 1, m_s]);
                 let bt = (1.0 / m_t as f64).sqrt();
@@ -178,17 +375,7 @@ impl Adatt {
                 );
                 Native::General { tasks, shared }
             }
-        };
-        (
-            input,
-            Adatt {
-                t,
-                m_t,
-                m_s,
-                levels,
-                native,
-            },
-        )
+        }
     }
 
     /// The native weights `N` of level `l`, `[R|1, U, E]` (None when ablated).
@@ -222,8 +409,11 @@ impl Adatt {
             }
         }
     }
+}
 
-    pub fn forward(&self, y0: &Tensor, mut fused: Option<&mut Vec<Tensor>>) -> Tensor {
+#[cfg(feature = "torch")]
+impl Body for Adatt {
+    fn forward(&self, y0: &Tensor, mut fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
         let e = t * m_t + m_s;
         let mut x = Tensor::new();

@@ -8,13 +8,82 @@
 //! (`[E*h1 | G_0*E | G_1*E | ...]`); level `l > 0`: a first-layer bank with U = E; later expert
 //! layers: a stack with U = E.
 
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::Tensor;
 
-use super::{expert_cols, expert_mlp, gate_cols, mix, split_cols, Cols};
+#[cfg(feature = "torch")]
+use super::ops::{expert_cols, expert_mlp, gate_cols, last_width, mix, split_cols, Cols};
+use super::{check_count, check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::InputSpec;
+use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
+use crate::spec::InputSpec;
 
+/// `kind = "mmoe"`: `experts` experts per level, `expert_dims[l]` the layer widths of every
+/// expert of level `l`, `tower` the task towers' hidden widths.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MmoeConfig {
+    pub experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+}
+
+impl ArchConfig for MmoeConfig {
+    /// `ML-MMoE(E)` with several levels, `MMoE(E)` with one.
+    fn label(&self) -> String {
+        let name = if self.expert_dims.len() > 1 {
+            "ML-MMoE"
+        } else {
+            "MMoE"
+        };
+        format!("{name}({})", self.experts)
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("experts", self.experts)?;
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        None
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        None
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        None
+    }
+
+    #[cfg(feature = "torch")]
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let t = spec.n_tasks as i64;
+        let (input, body) = Mmoe::build(b, spec, t, self.experts as i64, &self.expert_dims);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
 struct Level {
     first: Option<Bank>,
     rest: Stack,
@@ -23,13 +92,15 @@ struct Level {
     gates: i64,
 }
 
-pub(crate) struct Mmoe {
+#[cfg(feature = "torch")]
+struct Mmoe {
     e: i64,
     levels: Vec<Level>,
 }
 
+#[cfg(feature = "torch")]
 impl Mmoe {
-    pub fn build(
+    fn build(
         b: &mut Builder,
         spec: &InputSpec,
         t: i64,
@@ -45,13 +116,13 @@ impl Mmoe {
                 (c0.take(gates * e), gates)
             })
             .collect();
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let input = b.input_bank(spec, c0.0);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
             let h1 = dims[0] as i64;
-            let first = (l > 0).then(|| Bank::new(b, &format!("l{l}_first"), e, d_in, h1));
-            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let first = (l > 0).then(|| b.bank(&format!("l{l}_first"), e, d_in, h1));
+            let rest = b.stack(&format!("l{l}_rest"), e, h1, &dims[1..]);
             let (gate_col, gates) = gate_cols_at[l];
             levels.push(Level {
                 first,
@@ -82,8 +153,11 @@ impl Mmoe {
         }
         (input, Mmoe { e, levels })
     }
+}
 
-    pub fn forward(&self, y0: &Tensor) -> Tensor {
+#[cfg(feature = "torch")]
+impl Body for Mmoe {
+    fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         // [R, 1, B, O0] = level-0 experts, then every level's gates (all read the raw input)
         let widths: Vec<i64> = std::iter::once(self.e * self.levels[0].h1)
             .chain(self.levels.iter().map(|lv| lv.gates * self.e))

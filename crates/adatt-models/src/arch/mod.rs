@@ -1,273 +1,144 @@
-//! The architectures. Each one registers its official parameters (in `state_dict` order) with
-//! the [`Builder`], owns its banks, and maps the level-0 bank output `[R, B, O0]` to the
-//! task-tower inputs `[R, T|1, B, h]`.
+//! The architectures: one file per kind, holding its config struct (the fields of its
+//! `kind = "..."` table), that config's [`ArchConfig`] implementation, and the network it builds.
+//!
+//! [`ArchConfig`] is everything the rest of the workspace asks of a kind: the checks of its
+//! sizes, its label, its towers, the layout of its fused expert weights (for the analysis of
+//! AdaTT's Figure 3), the axes a sweep may vary, and the build of its network. Every method is
+//! required, so a new kind states each answer (`None` where it has no such axis) instead of
+//! falling through a wildcard somewhere else.
+//!
+//! A network maps the level-0 bank output `[R, B, O0]` to the task-tower inputs `[R, T|1, B, h]`
+//! ([`Body`]); its build registers its official parameters (in `state_dict` order) with the
+//! [`Builder`] and owns its banks.
 
-use tch::{Kind, Tensor};
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
+use tch::Tensor;
 
-use crate::bank::{InputBank, Stack};
-use crate::config::{InputSpec, ModelConfig};
+#[cfg(feature = "torch")]
+use crate::bank::InputBank;
+use crate::error::{config_err, ModelError};
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
+use crate::spec::InputSpec;
 
 pub(crate) mod adatt;
 pub(crate) mod cross_stitch;
 pub(crate) mod mmoe;
+#[cfg(feature = "torch")]
+mod ops;
 pub(crate) mod ple;
 pub(crate) mod shared_bottom;
 pub(crate) mod single_task;
 
-/// The body (everything between the raw input and the towers).
-pub(crate) enum Body {
-    SharedBottom(shared_bottom::SharedBottom),
-    SingleTask(single_task::SingleTask),
-    Mmoe(mmoe::Mmoe),
-    CrossStitch(cross_stitch::CrossStitch),
-    Ple(ple::Ple),
-    Adatt(adatt::Adatt),
+/// NativeExpertLF of AdaTT / AdaTT-sp (the official `self_exp_res_connect`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NativeFusion {
+    /// The native experts' linear combination is added (official `self_exp_res_connect=True`).
+    #[default]
+    Learned,
+    /// Ablation: the native term is removed (and `self_exp_weights` do not exist).
+    Ablated,
 }
 
-impl Body {
-    /// `y0`: level-0 bank pre-activations `[R, B, O0]`. Returns `[R, T|1, B, h]`. For AdaTT,
-    /// pushes each level's fused expert weights `[R, B, units, experts]` into `fused`.
-    pub fn forward(&self, y0: &Tensor, fused: Option<&mut Vec<Tensor>>) -> Tensor {
-        match self {
-            Body::SharedBottom(a) => a.forward(y0),
-            Body::SingleTask(a) => a.forward(y0),
-            Body::Mmoe(a) => a.forward(y0),
-            Body::CrossStitch(a) => a.forward(y0),
-            Body::Ple(a) => a.forward(y0),
-            Body::Adatt(a) => a.forward(y0, fused),
-        }
+/// How the expert columns of a kind's fused expert weights (`Model::fused_expert_weights`,
+/// `[R, B, units, experts]` per level) group by source: `task_experts` experts per task in task
+/// order (task `t`'s at `t * task_experts .. (t + 1) * task_experts`), then `shared_experts`
+/// shared ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpertLayout {
+    pub task_experts: usize,
+    pub shared_experts: usize,
+}
+
+/// What every architecture's config provides; [`crate::ModelConfig::arch`] dispatches to it.
+pub trait ArchConfig {
+    /// A short human-readable name, e.g. `AdaTT-sp(2/task)` or `PLE(1/task+3 shared)`.
+    fn label(&self) -> String;
+
+    /// The task-tower hidden widths.
+    fn tower(&self) -> &[usize];
+
+    /// Checks the kind's own sizes (the tower and the task count are checked by
+    /// `ModelConfig::validate`); the error names the offending field.
+    fn validate(&self) -> Result<(), ModelError>;
+
+    /// The grouping of the fused expert weights' columns, for the kinds that have fused expert
+    /// weights (AdaTT, AdaTT-sp); `None` for the others.
+    fn expert_layout(&self) -> Option<ExpertLayout>;
+
+    /// Sweep axis "experts per task": the field, or `None` when the kind has no such count.
+    fn task_experts_mut(&mut self) -> Option<&mut usize>;
+
+    /// Sweep axis "fusion levels": the per-level expert widths, or `None` when the kind has no
+    /// fusion levels.
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>>;
+
+    /// Sweep axis "NativeExpertLF": the field, or `None` when the kind has no native experts.
+    fn native_mut(&mut self) -> Option<&mut NativeFusion>;
+
+    /// Creates the input bank and the network of a validated config, registering the official
+    /// parameters in `state_dict` order (the torch part: feature `torch`). Only the crate can
+    /// call it ([`Builder`] cannot be made outside).
+    #[cfg(feature = "torch")]
+    #[doc(hidden)]
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built;
+}
+
+/// What [`ArchConfig::build`] returns.
+#[cfg(feature = "torch")]
+pub struct Built {
+    /// The level-0 bank (first layer of every module reading the raw input).
+    pub(crate) input: InputBank,
+    /// The network from the level-0 bank output to the tower input.
+    pub(crate) body: Box<dyn Body>,
+    /// The width `h` of the tower input.
+    pub(crate) width: i64,
+}
+
+/// The network between the raw input and the towers.
+#[cfg(feature = "torch")]
+pub(crate) trait Body: Send {
+    /// `y0`: level-0 bank pre-activations `[R, B, O0]`. Returns `[R, T|1, B, h]`. Kinds with an
+    /// [`ExpertLayout`] push each level's fused expert weights `[R, B, units, experts]` into
+    /// `fused` when it is given; the others ignore it.
+    fn forward(&self, y0: &Tensor, fused: Option<&mut Vec<Tensor>>) -> Tensor;
+}
+
+/// A list of layer widths: at least one, none zero.
+pub(crate) fn check_dims(field: &str, dims: &[usize]) -> Result<(), ModelError> {
+    if dims.is_empty() {
+        return Err(config_err(field, "must list at least one layer width"));
     }
-}
-
-/// Builds the input bank and the body for `cfg`; returns them and the body's output width.
-pub(crate) fn build(
-    cfg: &ModelConfig,
-    spec: &InputSpec,
-    b: &mut Builder,
-) -> (InputBank, Body, i64) {
-    let t = spec.n_tasks as i64;
-    match cfg {
-        ModelConfig::SharedBottom { bottom, .. } => {
-            let (input, body) = shared_bottom::SharedBottom::build(b, spec, bottom);
-            (
-                input,
-                Body::SharedBottom(body),
-                *bottom.last().unwrap() as i64,
-            )
-        }
-        ModelConfig::SingleTask { bottom, .. } => {
-            let (input, body) = single_task::SingleTask::build(b, spec, t, bottom);
-            (
-                input,
-                Body::SingleTask(body),
-                *bottom.last().unwrap() as i64,
-            )
-        }
-        ModelConfig::Mmoe {
-            experts,
-            expert_dims,
-            ..
-        } => {
-            let (input, body) = mmoe::Mmoe::build(b, spec, t, *experts as i64, expert_dims);
-            (input, Body::Mmoe(body), last_width(expert_dims))
-        }
-        ModelConfig::CrossStitch { expert_dims, .. } => {
-            let (input, body) = cross_stitch::CrossStitch::build(b, spec, t, expert_dims);
-            (input, Body::CrossStitch(body), last_width(expert_dims))
-        }
-        ModelConfig::Ple {
-            task_experts,
-            shared_experts,
-            expert_dims,
-            ..
-        } => {
-            let (input, body) = ple::Ple::build(
-                b,
-                spec,
-                t,
-                *task_experts as i64,
-                *shared_experts as i64,
-                expert_dims,
-            );
-            (input, Body::Ple(body), last_width(expert_dims))
-        }
-        ModelConfig::AdattSp {
-            task_experts,
-            expert_dims,
-            native,
-            ..
-        } => {
-            let (input, body) =
-                adatt::Adatt::build(b, spec, t, *task_experts as i64, 0, expert_dims, *native);
-            (input, Body::Adatt(body), last_width(expert_dims))
-        }
-        ModelConfig::Adatt {
-            task_experts,
-            shared_experts,
-            expert_dims,
-            native,
-            ..
-        } => {
-            let (input, body) = adatt::Adatt::build(
-                b,
-                spec,
-                t,
-                *task_experts as i64,
-                *shared_experts as i64,
-                expert_dims,
-                *native,
-            );
-            (input, Body::Adatt(body), last_width(expert_dims))
-        }
+    if let Some(i) = dims.iter().position(|&d| d == 0) {
+        return Err(config_err(
+            format!("{field}[{i}]"),
+            "layer width must be >= 1",
+        ));
     }
+    Ok(())
 }
 
-fn last_width(expert_dims: &[Vec<usize>]) -> i64 {
-    *expert_dims.last().unwrap().last().unwrap() as i64
-}
-
-/// Column allocator of a bank's output.
-pub(crate) struct Cols(pub i64);
-
-impl Cols {
-    pub fn take(&mut self, n: i64) -> i64 {
-        let c = self.0;
-        self.0 += n;
-        c
+/// `expert_dims`: at least one fusion level, each a valid list of widths.
+fn check_levels(expert_dims: &[Vec<usize>]) -> Result<(), ModelError> {
+    if expert_dims.is_empty() {
+        return Err(config_err(
+            "expert_dims",
+            "must list at least one fusion level",
+        ));
     }
-}
-
-/// Splits bank output `y [.., O]` into consecutive column blocks of the given widths (summing
-/// to `O`; a width may be 0).
-///
-/// One `split_with_sizes` rather than a `narrow` per block: the backward of each `narrow`
-/// allocated a zero-filled gradient of the whole `y` and autograd then added these up, while
-/// the split's backward writes each block's gradient once. The gradients are the same values
-/// (each element has one contribution); a training step of AdaTT-sp (6) went from 8.85 to 8.36
-/// ms (medians of 4, 1 thread).
-pub(crate) fn split_cols(y: &Tensor, widths: &[i64]) -> Vec<Tensor> {
-    y.split_with_sizes(widths, -1)
-}
-
-/// `x` cut along `dim` into its first `a` entries and the rest, for the same reason as
-/// [`split_cols`]; PLE and AdaTT cut their task/shared units with it, and PLE its own/shared
-/// experts and gates. Against a `narrow` per part, a training step of PLE (6, m_s = 3) at R = 10
-/// takes 184.2 instead of 202.6 ms (means of 5 alternated runs, 1 thread), and the results are
-/// bitwise the same.
-pub(crate) fn split_at(x: &Tensor, dim: i64, a: i64) -> (Tensor, Tensor) {
-    let rest = x.size()[dim as usize] - a;
-    let mut parts = x.split_with_sizes([a, rest], dim).into_iter();
-    match (parts.next(), parts.next()) {
-        (Some(head), Some(tail)) => (head, tail),
-        _ => unreachable!("split_with_sizes with two sizes returns two parts"),
+    for (l, dims) in expert_dims.iter().enumerate() {
+        check_dims(&format!("expert_dims[{l}]"), dims)?;
     }
+    Ok(())
 }
 
-/// A level's input `x [R, U, B, h]` as its `T` task units and, when the level has a shared
-/// unit (`U = T + 1`), that unit.
-pub(crate) fn task_and_shared_units(x: &Tensor, t: i64, shared: bool) -> (Tensor, Option<Tensor>) {
-    if shared {
-        let (tasks, shared) = split_at(x, 1, t);
-        (tasks, Some(shared))
-    } else {
-        (x.shallow_clone(), None)
+/// A count that must be at least 1.
+fn check_count(field: &str, n: usize) -> Result<(), ModelError> {
+    if n == 0 {
+        return Err(config_err(field, "must be >= 1"));
     }
-}
-
-/// Expert first-layer activations from bank output columns `y [R, S, B, k*h]`: `k` experts of
-/// width `h` per unit; returns `relu` of them as `[R, S*k, B, h]` (unit-major: the experts of
-/// unit 0, then of unit 1, ...).
-pub(crate) fn expert_cols(y: &Tensor, k: i64, h: i64) -> Tensor {
-    let s = y.size();
-    debug_assert_eq!(s[3], k * h, "expert columns");
-    let (r, units, batch) = (s[0], s[1], s[2]);
-    y.reshape([r, units, batch, k, h])
-        .permute([0, 1, 3, 2, 4])
-        .reshape([r, units * k, batch, h])
-        .relu()
-}
-
-/// Softmax gates from bank output columns `y [R, S, B, g*n]`: `g` gates of `n` logits per
-/// unit; returns `[R, B, S*g, n]`.
-///
-/// On the CPU with one intra-op thread (how `make table5` trains: one process per core), the
-/// softmax runs over dimension 1 of a contiguous `[R, n, B, S*g]` copy and the result is a
-/// permuted view of it. libtorch's softmax over a last dimension of 6 or 9 handles each row
-/// alone: 203 µs forward for one `[1, 512, 3, 6]` gate tensor, against 12 µs over an outer
-/// dimension, where it vectorises across rows (1 thread; forward plus backward 282 against
-/// 33 µs). The values agree to float rounding (largest difference 3e-8).
-///
-/// With more threads that kernel splits its rows between threads at points that depend on R,
-/// and the rows at a split get scalar `exp` instead of the vectorised one. Replica r's result
-/// would then depend on how many replicas run beside it, which the crate rules out. So with
-/// several threads (and on CUDA) the softmax stays over the last dimension. `make test` runs
-/// the model tests at both thread counts.
-pub(crate) fn gate_cols(y: &Tensor, g: i64, n: i64) -> Tensor {
-    let s = y.size();
-    debug_assert_eq!(s[3], g * n, "gate columns");
-    let (r, units, batch) = (s[0], s[1], s[2]);
-    let y = y.reshape([r, units, batch, g, n]);
-    if y.device() == tch::Device::Cpu && tch::get_num_threads() == 1 {
-        y.permute([0, 4, 2, 1, 3])
-            .reshape([r, n, batch, units * g])
-            .softmax(1, Kind::Float)
-            .permute([0, 2, 3, 1])
-    } else {
-        y.permute([0, 2, 1, 3, 4])
-            .reshape([r, batch, units * g, n])
-            .softmax(-1, Kind::Float)
-    }
-}
-
-/// `out[r, u, b, :] = sum_e w[r, b, u, e] * experts[r, e, b, :]`: `[R, U, B, h]`.
-pub(crate) fn mix(w: &Tensor, experts: &Tensor) -> Tensor {
-    Tensor::einsum("rbue,rebh->rubh", &[w, experts], None::<&[i64]>)
-}
-
-/// Registers the official MLP `{prefix}` of expert `e` whose first layer is at
-/// `(first_bank, first_unit, first_col)` and whose later layers are unit `e` of `rest`.
-pub(crate) fn expert_mlp(
-    b: &mut Builder,
-    prefix: &str,
-    dims: &[usize],
-    first: (&crate::bank::Bank, i64, i64),
-    rest: &Stack,
-    e: i64,
-) {
-    let layers = std::iter::once(first).chain(rest.banks.iter().map(|bank| (bank, e, 0)));
-    b.mlp(prefix, layers, dims);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tch::Device;
-
-    #[test]
-    fn gate_cols_are_distributions_in_unit_major_order() {
-        tch::manual_seed(0);
-        // R = 2, S = 3 units, B = 4, columns: 5 junk + 2 gates of 6 logits each
-        let y = Tensor::randn([2, 3, 4, 5 + 12], (Kind::Float, Device::Cpu)) * 3.0;
-        let g = gate_cols(&split_cols(&y, &[5, 12])[1], 2, 6);
-        assert_eq!(g.size(), vec![2, 4, 6, 6]);
-        let sums = g.sum_dim_intlist([-1].as_slice(), false, Kind::Float);
-        let d = (sums - 1.0).abs().max().double_value(&[]);
-        assert!(d < 1e-6, "gate rows sum to 1 (off by {d})");
-        // gate 1 of unit 2 = softmax of y[:, 2, :, 11..17]
-        let want = y.get(1).get(2).narrow(-1, 11, 6).softmax(-1, Kind::Float);
-        let got = g.get(1).select(1, 2 * 2 + 1);
-        assert!(want.allclose(&got, 1e-6, 1e-7, false));
-    }
-
-    #[test]
-    fn expert_cols_layout() {
-        tch::manual_seed(1);
-        let y = Tensor::randn([2, 3, 4, 1 + 2 * 5], (Kind::Float, Device::Cpu));
-        let e = expert_cols(&split_cols(&y, &[1, 10])[1], 2, 5);
-        assert_eq!(e.size(), vec![2, 6, 4, 5]);
-        // expert 1 of unit 2 = relu(y[:, 2, :, 6..11])
-        let want = y.get(0).get(2).narrow(-1, 6, 5).relu();
-        assert!(want.equal(&e.get(0).get(5)));
-    }
+    Ok(())
 }

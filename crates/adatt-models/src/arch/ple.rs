@@ -10,15 +10,92 @@
 //! task bank (U = T, `[m_t*h1 | m_t+m_s]`) and a shared bank (U = 1, `[m_s*h1 | E if shared
 //! gate]`); later expert layers = one stack with U = E.
 
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "torch")]
 use tch::{Kind, Tensor};
 
-use super::{
-    expert_cols, expert_mlp, gate_cols, mix, split_at, split_cols, task_and_shared_units, Cols,
+#[cfg(feature = "torch")]
+use super::ops::{
+    expert_cols, expert_mlp, gate_cols, last_width, mix, split_at, split_cols,
+    task_and_shared_units, Cols,
 };
+use super::{check_count, check_levels, ArchConfig, ExpertLayout, NativeFusion};
+#[cfg(feature = "torch")]
+use super::{Body, Built};
+#[cfg(feature = "torch")]
 use crate::bank::{Bank, InputBank, Stack};
-use crate::config::InputSpec;
+use crate::error::ModelError;
+#[cfg(feature = "torch")]
 use crate::params::Builder;
+#[cfg(feature = "torch")]
+use crate::spec::InputSpec;
 
+/// `kind = "ple"`: `task_experts` experts per task and `shared_experts` shared ones per level
+/// (0 allowed: no shared unit), `expert_dims[l]` the layer widths of every expert of level `l`,
+/// `tower` the task towers' hidden widths.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PleConfig {
+    pub task_experts: usize,
+    pub shared_experts: usize,
+    pub expert_dims: Vec<Vec<usize>>,
+    pub tower: Vec<usize>,
+}
+
+impl ArchConfig for PleConfig {
+    /// `PLE(m_t/task+m_s shared)` with several levels, `CGC(...)` with one.
+    fn label(&self) -> String {
+        let name = if self.expert_dims.len() > 1 {
+            "PLE"
+        } else {
+            "CGC"
+        };
+        let (m_t, m_s) = (self.task_experts, self.shared_experts);
+        format!("{name}({m_t}/task+{m_s} shared)")
+    }
+
+    fn tower(&self) -> &[usize] {
+        &self.tower
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        check_count("task_experts", self.task_experts)?;
+        check_levels(&self.expert_dims)
+    }
+
+    fn expert_layout(&self) -> Option<ExpertLayout> {
+        None
+    }
+
+    fn task_experts_mut(&mut self) -> Option<&mut usize> {
+        Some(&mut self.task_experts)
+    }
+
+    fn expert_dims_mut(&mut self) -> Option<&mut Vec<Vec<usize>>> {
+        Some(&mut self.expert_dims)
+    }
+
+    fn native_mut(&mut self) -> Option<&mut NativeFusion> {
+        None
+    }
+
+    #[cfg(feature = "torch")]
+    fn build(&self, b: &mut Builder, spec: &InputSpec) -> Built {
+        let (t, m_t, m_s) = (
+            spec.n_tasks as i64,
+            self.task_experts as i64,
+            self.shared_experts as i64,
+        );
+        let (input, body) = Ple::build(b, spec, t, m_t, m_s, &self.expert_dims);
+        Built {
+            input,
+            body: Box::new(body),
+            width: last_width(&self.expert_dims),
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
 struct Level {
     task_bank: Option<Bank>,
     shared_bank: Option<Bank>,
@@ -28,15 +105,17 @@ struct Level {
     shared_gate: bool,
 }
 
-pub(crate) struct Ple {
+#[cfg(feature = "torch")]
+struct Ple {
     t: i64,
     m_t: i64,
     m_s: i64,
     levels: Vec<Level>,
 }
 
+#[cfg(feature = "torch")]
 impl Ple {
-    pub fn build(
+    fn build(
         b: &mut Builder,
         spec: &InputSpec,
         t: i64,
@@ -54,7 +133,7 @@ impl Ple {
         let exp_col0 = c0.take(e * h1_0);
         let gate_col0 = c0.take(t * g);
         let shared_gate_col0 = c0.take(if shared_gate_at(0) { e } else { 0 });
-        let input = InputBank::new(b, spec.n_features, &spec.numeric_cols, spec.n_cat, c0.0);
+        let input = b.input_bank(spec, c0.0);
         let mut levels = Vec::with_capacity(n_levels);
         let mut d_in = spec.n_features as i64;
         for (l, dims) in expert_dims.iter().enumerate() {
@@ -63,13 +142,12 @@ impl Ple {
             let (task_bank, shared_bank) = if l == 0 {
                 (None, None)
             } else {
-                let tb = Bank::new(b, &format!("l{l}_task"), t, d_in, m_t * h1 + g);
+                let tb = b.bank(&format!("l{l}_task"), t, d_in, m_t * h1 + g);
                 let sg = if shared_gate { e } else { 0 };
-                let sb = (m_s > 0)
-                    .then(|| Bank::new(b, &format!("l{l}_shared"), 1, d_in, m_s * h1 + sg));
+                let sb = (m_s > 0).then(|| b.bank(&format!("l{l}_shared"), 1, d_in, m_s * h1 + sg));
                 (Some(tb), sb)
             };
-            let rest = Stack::new(b, &format!("l{l}_rest"), e, h1, &dims[1..]);
+            let rest = b.stack(&format!("l{l}_rest"), e, h1, &dims[1..]);
             levels.push(Level {
                 task_bank,
                 shared_bank,
@@ -119,8 +197,11 @@ impl Ple {
             },
         )
     }
+}
 
-    pub fn forward(&self, y0: &Tensor) -> Tensor {
+#[cfg(feature = "torch")]
+impl Body for Ple {
+    fn forward(&self, y0: &Tensor, _fused: Option<&mut Vec<Tensor>>) -> Tensor {
         let (t, m_t, m_s) = (self.t, self.m_t, self.m_s);
         let e = t * m_t + m_s;
         let g = m_t + m_s;

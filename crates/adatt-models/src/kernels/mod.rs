@@ -1,5 +1,5 @@
 //! Hand-written CPU kernels over raw tensor memory: the sparse first layer ([`sparse`]) and a
-//! fused Adam step ([`adam`]). With `adatt_train::runtime`, this is the only code with `unsafe`:
+//! fused Adam step ([`adam`]). With `adatt_engine::runtime`, this is the only code with `unsafe`:
 //! the two view functions below and the calls into AVX2-compiled loops.
 
 /// `isa_dispatch!(name => body(arg: Type, ...))` defines `name(isa, arg, ...)`, which runs `body`

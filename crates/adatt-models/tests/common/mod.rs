@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use adatt_models::{InputSpec, Model, ModelConfig, ModelInput, NativeFusion};
+use adatt_models::{
+    AdattConfig, AdattSpConfig, CrossStitchConfig, InputSpec, MmoeConfig, Model, ModelConfig,
+    ModelInput, NativeFusion, PleConfig, SharedBottomConfig, SingleTaskConfig,
+};
 use tch::{Device, Kind, Tensor};
 
 pub fn fixtures_dir() -> PathBuf {
@@ -181,53 +184,53 @@ pub fn all_kinds() -> Vec<ModelConfig> {
     let dims = vec![vec![8, 6], vec![5]];
     let tower = vec![4];
     let mut v = vec![
-        ModelConfig::SharedBottom {
+        ModelConfig::SharedBottom(SharedBottomConfig {
             bottom: vec![8, 6],
             tower: tower.clone(),
-        },
-        ModelConfig::SingleTask {
+        }),
+        ModelConfig::SingleTask(SingleTaskConfig {
             bottom: vec![8, 6],
             tower: tower.clone(),
-        },
-        ModelConfig::Mmoe {
+        }),
+        ModelConfig::Mmoe(MmoeConfig {
             experts: 3,
             expert_dims: dims.clone(),
             tower: tower.clone(),
-        },
-        ModelConfig::CrossStitch {
+        }),
+        ModelConfig::CrossStitch(CrossStitchConfig {
             expert_dims: dims.clone(),
             tower: tower.clone(),
-        },
-        ModelConfig::Ple {
+        }),
+        ModelConfig::Ple(PleConfig {
             task_experts: 2,
             shared_experts: 2,
             expert_dims: dims.clone(),
             tower: tower.clone(),
-        },
-        ModelConfig::Ple {
+        }),
+        ModelConfig::Ple(PleConfig {
             task_experts: 2,
             shared_experts: 0,
             expert_dims: dims.clone(),
             tower: tower.clone(),
-        },
+        }),
     ];
     for native in [NativeFusion::Learned, NativeFusion::Ablated] {
         for m in [1, 2] {
-            v.push(ModelConfig::AdattSp {
+            v.push(ModelConfig::AdattSp(AdattSpConfig {
                 task_experts: m,
                 expert_dims: dims.clone(),
                 tower: tower.clone(),
                 native,
-            });
+            }));
         }
         for (mt, ms) in [(1, 1), (2, 1), (1, 3)] {
-            v.push(ModelConfig::Adatt {
+            v.push(ModelConfig::Adatt(AdattConfig {
                 task_experts: mt,
                 shared_experts: ms,
                 expert_dims: dims.clone(),
                 tower: tower.clone(),
                 native,
-            });
+            }));
         }
     }
     v
