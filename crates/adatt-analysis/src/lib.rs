@@ -4,6 +4,8 @@
 //! from the records alone, without training.
 
 pub mod claims;
+pub mod ne_diff;
+pub mod numbers;
 pub mod plots;
 pub mod provenance;
 pub mod report;

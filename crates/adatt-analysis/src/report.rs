@@ -8,6 +8,8 @@ use adatt_train::metrics::TaskMetrics;
 use adatt_train::{ExperimentConfig, RunRecord, Status};
 use serde::Serialize;
 
+use crate::ne_diff::{relative_diff, NeDiffRow};
+use crate::numbers::{ci_text, f4, p_value, signed4, MIN_CI_N};
 use crate::stats::{paired_t, summarize, Paired, Stat};
 
 /// Which number of a run is aggregated.
@@ -108,22 +110,6 @@ pub struct ComparisonRow {
     /// Task.
     pub task: String,
     /// Test on test AUC differences.
-    pub test: Paired,
-}
-
-/// One entry's test NE (binary task) or MSE (regression task) relative to the reference entry
-/// on one task: per seed `100 · (NE − NE_ref) / NE_ref` (negative = better than the reference),
-/// tested against 0.
-#[derive(Clone, Debug, Serialize)]
-pub struct NeDiffRow {
-    /// Entry.
-    pub entry: String,
-    /// Reference entry.
-    pub reference: String,
-    /// Task.
-    pub task: String,
-    /// Mean relative difference in %, its 95% CI and the p-value of mean = 0, over the seeds
-    /// both finished.
     pub test: Paired,
 }
 
@@ -321,22 +307,6 @@ fn entry_index(cfg: &ExperimentConfig, name: &str) -> usize {
         .expect("validated configs name their own entries")
 }
 
-/// `100 · (x_a − x_b) / x_b` per seed both finished, where `value` gives x, tested against 0.
-fn relative_diff(
-    a: &BTreeMap<u64, &RunRecord>,
-    b: &BTreeMap<u64, &RunRecord>,
-    value: impl Fn(&RunRecord) -> Option<f64>,
-) -> Paired {
-    let rel: Vec<f64> = a
-        .iter()
-        .filter_map(|(seed, run)| {
-            let (x, x_ref) = (value(run)?, value(b.get(seed)?)?);
-            (x_ref != 0.0).then(|| 100.0 * (x - x_ref) / x_ref)
-        })
-        .collect();
-    paired_t(&rel, &vec![0.0; rel.len()])
-}
-
 /// The test NE (MSE) of `a` relative to `b` in %, per reported task (see [`NeDiffRow`]), at
 /// the best epoch.
 fn ne_diff(
@@ -440,47 +410,6 @@ fn ne_diffs(
         .into_iter()
         .flat_map(|pair| ne_diff(cfg, per_entry, columns, pair))
         .collect()
-}
-
-fn f4(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.4}")
-    } else {
-        "–".into()
-    }
-}
-
-fn signed4(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:+.4}")
-    } else {
-        "–".into()
-    }
-}
-
-/// Fewest runs for which a 95% CI is shown: with n = 2 the Student t quantile is 12.7, and the
-/// interval (e.g. ± 1.69 on an AUC) says nothing; with n = 1 it is undefined.
-pub const MIN_CI_N: usize = 3;
-
-/// A CI half-width as `± 0.0012`, or why there is none.
-fn ci_text(ci: f64, n: usize) -> String {
-    if n == 0 {
-        "–".into()
-    } else if n < MIN_CI_N || !ci.is_finite() {
-        format!("no CI (n = {n})")
-    } else {
-        format!("± {}", f4(ci))
-    }
-}
-
-pub(crate) fn p_value(p: f64) -> String {
-    if !p.is_finite() {
-        "–".into()
-    } else if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 /// The cells of each entry (a table row), in entry order.
