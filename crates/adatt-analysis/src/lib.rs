@@ -20,7 +20,8 @@ use adatt_train::{read_all_records, ExperimentConfig, Figure, RunRecord};
 
 pub use provenance::{Provenance, StageRef};
 pub use report::{
-    build_report, records_by_entry, terminal_table, Cell, ComparisonRow, Metric, Report,
+    build_report, records_by_entry, terminal_table, Cell, ComparisonKind, ComparisonRow, Metric,
+    Report,
 };
 
 /// Errors of the analysis step.

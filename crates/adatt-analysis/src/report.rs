@@ -98,11 +98,37 @@ pub struct Cell {
     pub diff: Option<f64>,
 }
 
+/// Why two entries are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonKind {
+    /// A pair of `analysis.comparisons`.
+    Comparison,
+    /// An entry against its setting's baseline (`analysis.baselines`): the MTL gain.
+    MtlGain,
+}
+
+impl ComparisonKind {
+    /// The name `comparisons.csv` and `summary.json` give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComparisonKind::Comparison => "comparison",
+            ComparisonKind::MtlGain => "mtl_gain",
+        }
+    }
+}
+
+impl std::fmt::Display for ComparisonKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One paired comparison on one task.
 #[derive(Clone, Debug, Serialize)]
 pub struct ComparisonRow {
-    /// Kind: "comparison" or "mtl_gain".
-    pub kind: String,
+    /// Why the entries are compared.
+    pub kind: ComparisonKind,
     /// Entry a.
     pub a: String,
     /// Entry b.
@@ -228,7 +254,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
     }
     let index = |name: &str| entry_index(cfg, name);
     let mut comparisons = Vec::new();
-    let mut pair = |kind: &str, a: &str, b: &str| {
+    let mut pair = |kind: ComparisonKind, a: &str, b: &str| {
         let sa = by_seed(&per_entry[index(a)]);
         let sb = by_seed(&per_entry[index(b)]);
         for Column { index: t, task, .. } in &columns {
@@ -244,7 +270,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
                 }
             }
             comparisons.push(ComparisonRow {
-                kind: kind.into(),
+                kind,
                 a: a.into(),
                 b: b.into(),
                 task: task.clone(),
@@ -253,7 +279,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
         }
     };
     for c in &cfg.analysis.comparisons {
-        pair("comparison", &c.a, &c.b);
+        pair(ComparisonKind::Comparison, &c.a, &c.b);
     }
     for (setting, base) in &cfg.analysis.baselines {
         for e in cfg
@@ -261,7 +287,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             .iter()
             .filter(|e| &e.setting == setting && &e.name != base)
         {
-            pair("mtl_gain", &e.name, base);
+            pair(ComparisonKind::MtlGain, &e.name, base);
         }
     }
     let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
@@ -575,7 +601,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
                 s,
                 "| {}{} | {} | {} | {} | {} | {} | {} |",
                 c.a,
-                if c.kind == "mtl_gain" {
+                if c.kind == ComparisonKind::MtlGain {
                     " (MTL gain)"
                 } else {
                     ""
@@ -1000,5 +1026,70 @@ reference = "ref"
             csv.contains("ne_diff_pct@0.5,\"a\",\"ref\",like,3,2.215245,"),
             "{csv}"
         );
+    }
+
+    /// A pair of `analysis.comparisons` and an entry against its setting's baseline
+    /// (`analysis.baselines`) keep the names the committed `comparisons.csv` and `summary.json`
+    /// give them, `comparison` and `mtl_gain`; `table.md` marks only the latter "(MTL gain)".
+    #[test]
+    fn comparisons_and_mtl_gains_keep_their_names() {
+        let cfg = ExperimentConfig::from_toml_str(
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
+                + r#"
+[[entries]]
+name = "st"
+setting = "s"
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+[[entries]]
+name = "mtl"
+setting = "s"
+model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
+[analysis]
+comparisons = [{ a = "mtl", b = "st" }]
+baselines = { s = "st" }
+"#),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        cfg.validate(3).unwrap();
+        let recs: Vec<RunRecord> = (0..3)
+            .flat_map(|seed| [record(&cfg, 0, seed, 0.5), record(&cfg, 1, seed, 0.4)])
+            .collect();
+        let rep = build_report(&cfg, &recs);
+        let csv = comparisons_csv(&rep);
+        let kinds: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .take(6)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "comparison",
+                "comparison",
+                "comparison",
+                "mtl_gain",
+                "mtl_gain",
+                "mtl_gain"
+            ],
+            "{csv}"
+        );
+        assert!(csv.contains("\nmtl_gain,\"mtl\",\"st\",b,3,"), "{csv}");
+        let json = serde_json::to_value(&rep).unwrap();
+        assert_eq!(json["comparisons"][0]["kind"], "comparison");
+        assert_eq!(json["comparisons"][3]["kind"], "mtl_gain");
+        let md = table_md(&rep, "t", "");
+        for task in ["a", "b", "c"] {
+            assert!(
+                md.contains(&format!("\n| mtl | st | {task} | 3 | ")),
+                "{md}"
+            );
+            assert!(
+                md.contains(&format!("\n| mtl (MTL gain) | st | {task} | 3 | ")),
+                "{md}"
+            );
+        }
+        assert_eq!(md.matches("(MTL gain)").count(), 3, "{md}");
     }
 }
