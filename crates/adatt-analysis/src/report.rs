@@ -216,8 +216,32 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
         .unwrap_or_default();
     let columns = columns(cfg, &all_tasks);
     let tasks: Vec<String> = columns.iter().map(|c| c.task.clone()).collect();
+    let cells = cells(cfg, &per_entry, &columns);
+    let comparisons = comparisons(cfg, &per_entry, &columns);
+    let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
+    let checkpoint_diffs = checkpoint_diffs(cfg, &per_entry, &columns);
+    let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
+    Report {
+        experiment: cfg.name.clone(),
+        tasks,
+        columns,
+        all_tasks,
+        cells,
+        comparisons,
+        ne_diffs,
+        checkpoint_diffs,
+        verdicts,
+        records: n_records,
+        planned: plan.len(),
+    }
+}
+
+/// The table's cells, in entry order then column order: each entry's finished runs summarised
+/// per metric, its failed and diverged runs counted, and the paper's value beside the mean
+/// test AUC.
+fn cells(cfg: &ExperimentConfig, per_entry: &[Vec<&RunRecord>], columns: &[Column]) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for (e, mine) in cfg.entries.iter().zip(&per_entry) {
+    for (e, mine) in cfg.entries.iter().zip(per_entry) {
         let failed = mine
             .iter()
             .filter(|r| matches!(r.status, Status::Failed { .. }))
@@ -227,7 +251,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             .filter(|r| matches!(r.status, Status::Diverged { .. }))
             .count();
         let ok: Vec<&RunRecord> = mine.iter().copied().filter(|r| r.is_ok()).collect();
-        for column in &columns {
+        for column in columns {
             let (t, task) = (column.index, &column.task);
             let col = |m: Metric| -> Stat {
                 summarize(&ok.iter().filter_map(|r| m.of(r, t)).collect::<Vec<_>>())
@@ -252,12 +276,61 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             });
         }
     }
-    let index = |name: &str| entry_index(cfg, name);
+    cells
+}
+
+/// The paired test AUC comparisons a config asks for, per column: each `analysis.comparisons`
+/// pair, then every entry against its setting's `analysis.baselines` entry (the MTL gain).
+fn comparisons(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
+) -> Vec<ComparisonRow> {
     let mut comparisons = Vec::new();
-    let mut pair = |kind: ComparisonKind, a: &str, b: &str| {
-        let sa = by_seed(&per_entry[index(a)]);
-        let sb = by_seed(&per_entry[index(b)]);
-        for Column { index: t, task, .. } in &columns {
+    for c in &cfg.analysis.comparisons {
+        comparisons.extend(compare(
+            cfg,
+            per_entry,
+            columns,
+            ComparisonKind::Comparison,
+            &c.a,
+            &c.b,
+        ));
+    }
+    for (setting, base) in &cfg.analysis.baselines {
+        for e in cfg
+            .entries
+            .iter()
+            .filter(|e| &e.setting == setting && &e.name != base)
+        {
+            comparisons.extend(compare(
+                cfg,
+                per_entry,
+                columns,
+                ComparisonKind::MtlGain,
+                &e.name,
+                base,
+            ));
+        }
+    }
+    comparisons
+}
+
+/// Entry `a` against entry `b` on each column: a paired t-test of their test AUCs over the
+/// seeds both finished.
+fn compare(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
+    kind: ComparisonKind,
+    a: &str,
+    b: &str,
+) -> Vec<ComparisonRow> {
+    let sa = by_seed(&per_entry[entry_index(cfg, a)]);
+    let sb = by_seed(&per_entry[entry_index(cfg, b)]);
+    columns
+        .iter()
+        .map(|Column { index: t, task, .. }| {
             let t = *t;
             let mut xa = Vec::new();
             let mut xb = Vec::new();
@@ -269,43 +342,15 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
                     }
                 }
             }
-            comparisons.push(ComparisonRow {
+            ComparisonRow {
                 kind,
                 a: a.into(),
                 b: b.into(),
                 task: task.clone(),
                 test: paired_t(&xa, &xb),
-            });
-        }
-    };
-    for c in &cfg.analysis.comparisons {
-        pair(ComparisonKind::Comparison, &c.a, &c.b);
-    }
-    for (setting, base) in &cfg.analysis.baselines {
-        for e in cfg
-            .entries
-            .iter()
-            .filter(|e| &e.setting == setting && &e.name != base)
-        {
-            pair(ComparisonKind::MtlGain, &e.name, base);
-        }
-    }
-    let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
-    let checkpoint_diffs = checkpoint_diffs(cfg, &per_entry, &columns);
-    let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
-    Report {
-        experiment: cfg.name.clone(),
-        tasks,
-        columns,
-        all_tasks,
-        cells,
-        comparisons,
-        ne_diffs,
-        checkpoint_diffs,
-        verdicts,
-        records: n_records,
-        planned: plan.len(),
-    }
+            }
+        })
+        .collect()
 }
 
 /// The reported tasks of records with tasks `all_tasks`: those the data config reports (a
@@ -909,13 +954,11 @@ reference = "ref"
         );
     }
 
-    /// On a simulated group: the regression task's column is its MSE and its difference the
-    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
-    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
-    /// x = [0.49, 0.39, 0.49]).
-    #[test]
-    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
-        let cfg = ExperimentConfig::from_toml_str(
+    /// A grid of two entries, `ref` (the reference) and `a`, on the simulated group3 (tasks
+    /// watch_time (regression), click, long_view, like, dislike (auxiliary)), 3 seeds, with a
+    /// checkpoint at half the stream.
+    fn group3_grid() -> ExperimentConfig {
+        ExperimentConfig::from_toml_str(
             r#"
 name = "t"
 [data]
@@ -943,44 +986,64 @@ reference = "ref"
 "#,
             std::path::Path::new("t.toml"),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Metrics of [`group3_grid`]'s tasks where every NE and loss is `x` (AUC 0.7; the
+    /// regression task's AUC and NE are NaN).
+    fn group3_eval(x: f64) -> serde_json::Value {
+        let m = |t: usize| {
+            let auc = if t == 0 { None } else { Some(0.7) };
+            serde_json::json!({ "auc": auc, "ne": if t == 0 { None } else { Some(x) }, "loss": x })
+        };
+        let ms: Vec<_> = (0..5).map(m).collect();
+        serde_json::json!({ "valid": ms, "test": ms })
+    }
+
+    /// A finished record of [`group3_grid`]'s `entry` for `seed`: every NE and loss `end` at
+    /// the end of training, `mid` at the checkpoint.
+    fn group3_record(
+        cfg: &ExperimentConfig,
+        entry: usize,
+        seed: u64,
+        end: f64,
+        mid: f64,
+    ) -> RunRecord {
         let tasks = ["watch_time", "click", "long_view", "like", "dislike"];
-        // Metrics where every task's NE and loss are `x` (AUC 0.7; the regression task's NaN).
-        let eval = |x: f64| {
-            let m = |t: usize| {
-                let auc = if t == 0 { None } else { Some(0.7) };
-                serde_json::json!({ "auc": auc, "ne": if t == 0 { None } else { Some(x) }, "loss": x })
-            };
-            let ms: Vec<_> = (0..5).map(m).collect();
-            serde_json::json!({ "valid": ms, "test": ms })
-        };
-        let record = |entry: usize, seed: u64, end: f64, mid: f64| -> RunRecord {
-            let p = adatt_train::plan(&cfg)
-                .into_iter()
-                .find(|p| p.entry == entry && p.seed == seed)
-                .unwrap();
-            serde_json::from_value(serde_json::json!({
-                "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
-                "entry": "", "setting": "", "model": "", "model_config": {},
-                "protocol": "group3", "seed": seed, "tasks": tasks, "status": "ok",
-                "best_epoch": 0, "best": eval(end),
-                "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1000, "train_loss": 0.4,
-                             "eval": eval(end) }],
-                "checkpoints": [{ "epoch": 0, "fraction": 0.5, "examples": 500,
-                                  "train_loss": null, "eval": eval(mid) }],
-                "task_weights": [[1, 1, 1, 1, 1]], "group_wall_s": 1.0,
-                "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
-            }))
-            .unwrap()
-        };
+        let p = adatt_train::plan(cfg)
+            .into_iter()
+            .find(|p| p.entry == entry && p.seed == seed)
+            .unwrap();
+        serde_json::from_value(serde_json::json!({
+            "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
+            "entry": "", "setting": "", "model": "", "model_config": {},
+            "protocol": "group3", "seed": seed, "tasks": tasks, "status": "ok",
+            "best_epoch": 0, "best": group3_eval(end),
+            "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1000, "train_loss": 0.4,
+                         "eval": group3_eval(end) }],
+            "checkpoints": [{ "epoch": 0, "fraction": 0.5, "examples": 500,
+                              "train_loss": null, "eval": group3_eval(mid) }],
+            "task_weights": [[1, 1, 1, 1, 1]], "group_wall_s": 1.0,
+            "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
+        }))
+        .unwrap()
+    }
+
+    /// On a simulated group: the regression task's column is its MSE and its difference the
+    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
+    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
+    /// x = [0.49, 0.39, 0.49]).
+    #[test]
+    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
+        let cfg = group3_grid();
         let mut recs = Vec::new();
         for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
             .into_iter()
             .enumerate()
         {
             // At the end: a is 2.17 % lower; at the checkpoint, 2.17 % higher (x ↔ x_ref).
-            recs.push(record(0, seed as u64, r, a));
-            recs.push(record(1, seed as u64, a, r));
+            recs.push(group3_record(&cfg, 0, seed as u64, r, a));
+            recs.push(group3_record(&cfg, 1, seed as u64, a, r));
         }
         let rep = build_report(&cfg, &recs);
         assert_eq!(rep.tasks, ["watch_time", "click", "long_view", "like"]);
