@@ -1,11 +1,14 @@
-//! `configs/bench.toml`: what `make bench` times, read and checked before anything runs.
+//! `configs/bench.toml`: what `make bench` times, read and checked before anything runs. Every
+//! section's schema and checks are here ([`BenchConfig`], [`PeerBench`], [`SimBench`]); the
+//! modules that measure read them.
 
 use std::path::Path;
 
+use adatt_data::sim::presets;
 use adatt_models::ModelConfig;
 use adatt_train::{InputMode, TrainConfig};
 
-use crate::{peer, sim, BenchError, Result};
+use crate::{BenchError, Result};
 
 /// `configs/bench.toml`.
 #[derive(serde::Deserialize)]
@@ -27,9 +30,9 @@ pub struct BenchConfig {
     /// Architectures.
     pub models: Vec<BenchModel>,
     /// Generation against training on a simulated task group.
-    pub simulator: Option<sim::SimBench>,
+    pub simulator: Option<SimBench>,
     /// Whole runs against a PyTorch peer.
-    pub peer: Option<peer::PeerBench>,
+    pub peer: Option<PeerBench>,
 }
 
 fn one_job() -> Vec<usize> {
@@ -44,6 +47,82 @@ pub struct BenchModel {
     pub name: String,
     /// The architecture.
     pub model: ModelConfig,
+}
+
+/// `[peer]` of `configs/bench.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerBench {
+    /// Epochs of every run (the denormal slow-down of the released code appears late).
+    pub epochs: usize,
+    /// Names of `[[models]]` entries to run.
+    pub models: Vec<String>,
+    /// Processes at once (0 = one per core); the cores' threads are divided among them.
+    pub jobs: Vec<usize>,
+    /// Training rows (0 = all).
+    #[serde(default)]
+    pub max_rows: usize,
+    /// Seed of every run.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl PeerBench {
+    /// Every model named is one of `models`; `path` is the config's file.
+    pub fn validate(&self, path: &Path, models: &[BenchModel]) -> Result<()> {
+        for name in &self.models {
+            if !models.iter().any(|m| &m.name == name) {
+                return Err(invalid(
+                    path,
+                    "peer.models",
+                    format!("`{name}` is not the name of a [[models]] entry"),
+                ));
+            }
+        }
+        if self.epochs == 0 {
+            return Err(invalid(path, "peer.epochs", "must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// `[simulator]` of `configs/bench.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimBench {
+    /// The preset (the largest is group3).
+    pub preset: String,
+    /// Its world seed.
+    #[serde(default = "one")]
+    pub world_seed: u64,
+    /// Embedding dimension of every id feature.
+    pub embedding_dim: usize,
+    /// Rows generated in the timed call.
+    pub rows: usize,
+    /// Timed training steps per model (after the bench's warm-up steps).
+    pub steps: usize,
+    /// Models trained on the preset.
+    pub models: Vec<BenchModel>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl SimBench {
+    /// The preset exists and every model is valid for its tasks; `path` is the config's file.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let t = presets::preset(&self.preset)
+            .map_err(|e| invalid(path, "simulator.preset", e.to_string()))?
+            .tasks
+            .len();
+        for m in &self.models {
+            m.model
+                .validate(t)
+                .map_err(|e| invalid(path, "simulator.models", format!("{}: {e}", m.name)))?;
+        }
+        Ok(())
+    }
 }
 
 impl BenchConfig {

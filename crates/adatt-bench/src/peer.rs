@@ -12,45 +12,8 @@ use adatt_train::{resolve_jobs, train_group, Learner, TrainConfig, TrainData};
 use tch::Device;
 
 use crate::child::{run_all_json, this_exe};
-use crate::config::invalid;
+use crate::config::PeerBench;
 use crate::{BenchError, BenchModel, Result};
-
-/// `[peer]` of `configs/bench.toml`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeerBench {
-    /// Epochs of every run (the denormal slow-down of the released code appears late).
-    pub epochs: usize,
-    /// Names of `[[models]]` entries to run.
-    pub models: Vec<String>,
-    /// Processes at once (0 = one per core); the cores' threads are divided among them.
-    pub jobs: Vec<usize>,
-    /// Training rows (0 = all).
-    #[serde(default)]
-    pub max_rows: usize,
-    /// Seed of every run.
-    #[serde(default)]
-    pub seed: u64,
-}
-
-impl PeerBench {
-    /// Every model named is one of `models`; `path` is the config's file.
-    pub fn validate(&self, path: &Path, models: &[BenchModel]) -> Result<()> {
-        for name in &self.models {
-            if !models.iter().any(|m| &m.name == name) {
-                return Err(invalid(
-                    path,
-                    "peer.models",
-                    format!("`{name}` is not the name of a [[models]] entry"),
-                ));
-            }
-        }
-        if self.epochs == 0 {
-            return Err(invalid(path, "peer.epochs", "must be at least 1".into()));
-        }
-        Ok(())
-    }
-}
 
 /// One whole run, as ours and the peer report it.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
