@@ -907,3 +907,38 @@ fn bad_overrides_are_blamed_on_their_variable() {
     let err = stderr(&o);
     assert!(err.contains("'--jobs <JOBS>'"), "{err}");
 }
+
+/// `adatt data-summary` without `--data-dir`, run from the repository root, reads
+/// `data/census-income` (its `--help` names that default) and splits the test file as the
+/// paper's code does (seed 1): each split's rows and positive rates are those of the pandas
+/// oracle (fixtures/census/paper.json: rows and label sums per split).
+#[test]
+fn data_summary_reads_the_default_directory_with_the_papers_split() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let help = adatt(&root, &["data-summary", "--help"], &[]);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(help.contains("[default: data/census-income]"), "{help}");
+    let o = adatt(&root, &["data-summary", "--protocol", "paper"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let oracle: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("fixtures/census/paper.json")).unwrap(),
+    )
+    .unwrap();
+    for split in ["train", "valid", "test"] {
+        let n = oracle[split]["n_rows"].as_u64().unwrap();
+        let mut want = vec![split.to_owned(), n.to_string()];
+        for sum in oracle[split]["label_sum"].as_array().unwrap() {
+            want.push(format!("{:.2}%", 100.0 * sum.as_f64().unwrap() / n as f64));
+        }
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(split))
+            .unwrap_or_else(|| panic!("no {split} line in {stdout}"));
+        assert_eq!(
+            line.split_whitespace().collect::<Vec<_>>(),
+            want,
+            "{stdout}"
+        );
+    }
+}
