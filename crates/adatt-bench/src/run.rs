@@ -59,7 +59,7 @@ fn missing(config: &Path, section: &str) -> BenchError {
 /// The `[peer]` section of `bench.md`, on `threads` threads in all.
 pub fn peer_section(cfg: &BenchConfig, config: &Path, threads: usize) -> Result<String> {
     let pb = cfg.peer.as_ref().ok_or_else(|| missing(config, "peer"))?;
-    peer::section(config, &cfg.models, &cfg.train, pb, threads)
+    peer::section(config, cfg, pb, threads)
 }
 
 /// The `[simulator]` section of `bench.md`, on `threads` threads.
