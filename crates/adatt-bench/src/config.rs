@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use adatt_data::sim::presets;
+use adatt_data::{CensusConfig, Protocol};
 use adatt_models::ModelConfig;
 use adatt_train::{InputMode, TrainConfig};
 
@@ -22,6 +23,9 @@ pub struct BenchConfig {
     pub warmup_steps: usize,
     /// The step's settings (batch size, Adam); epochs and the rest are not used.
     pub train: TrainConfig,
+    /// The Census rows every Census measurement trains on, the peer's included (`[census]`:
+    /// `data_dir`, `protocol`, `split_seed`; a key left out takes `adatt_data`'s default).
+    pub census: CensusConfig,
     /// Input paths.
     pub inputs: Vec<InputMode>,
     /// Process counts to measure on the CPU (0 = one per core).
@@ -68,8 +72,14 @@ pub struct PeerBench {
 }
 
 impl PeerBench {
-    /// Every model named is one of `models`; `path` is the config's file.
-    pub fn validate(&self, path: &Path, models: &[BenchModel]) -> Result<()> {
+    /// Every model named is one of `models`, and the Census rows are of the `paper` protocol,
+    /// the one the peer (`scripts/bench/peer.py`) preprocesses; `path` is the config's file.
+    pub fn validate(
+        &self,
+        path: &Path,
+        models: &[BenchModel],
+        census: &CensusConfig,
+    ) -> Result<()> {
         for name in &self.models {
             if !models.iter().any(|m| &m.name == name) {
                 return Err(invalid(
@@ -81,6 +91,17 @@ impl PeerBench {
         }
         if self.epochs == 0 {
             return Err(invalid(path, "peer.epochs", "must be at least 1".into()));
+        }
+        if census.protocol != Protocol::Paper {
+            return Err(invalid(
+                path,
+                "census.protocol",
+                format!(
+                    "the [peer] section compares runs on the `paper` protocol only (the peer, \
+                     scripts/bench/peer.py, preprocesses no other), got `{}`",
+                    census.protocol
+                ),
+            ));
         }
         Ok(())
     }
@@ -140,7 +161,7 @@ impl BenchConfig {
             sb.validate(path)?;
         }
         if let Some(pb) = &cfg.peer {
-            pb.validate(path, &cfg.models)?;
+            pb.validate(path, &cfg.models, &cfg.census)?;
         }
         Ok(cfg)
     }
@@ -181,6 +202,25 @@ mod tests {
             "the shipped bench has a simulator section"
         );
         assert!(cfg.peer.is_some(), "the shipped bench has a peer section");
+        assert_eq!(
+            cfg.census,
+            CensusConfig {
+                data_dir: "data/census-income".into(),
+                protocol: Protocol::Paper,
+                split_seed: 1,
+            },
+            "the Census rows of the bench as recorded in results/bench"
+        );
+    }
+
+    /// The device check's bench config (configs/device-check/bench.toml) loads and measures
+    /// on the same Census rows as the shipped one.
+    #[test]
+    fn device_check_bench_config_loads_with_the_same_census_rows() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/device-check/bench.toml");
+        let cfg = BenchConfig::load(&path).unwrap();
+        assert_eq!(cfg.census, BenchConfig::load(&shipped()).unwrap().census);
     }
 
     /// A bad value is one line naming the file, the place and the dotted key.
@@ -200,6 +240,21 @@ mod tests {
                 "`peer.epochs`: must be at least 1",
             ),
             ("preset = ", "preset = \"nope\"", "`simulator.preset`: "),
+            (
+                "protocol = ",
+                "protocol = \"raw\"",
+                "`census.protocol`: unknown variant `raw`",
+            ),
+            (
+                "split_seed = ",
+                "split_seed = -1",
+                "`census.split_seed`: invalid value",
+            ),
+            (
+                "protocol = ",
+                "protocol = \"clean\"",
+                "`census.protocol`: the [peer] section compares runs on the `paper` protocol only",
+            ),
         ];
         for (start, replacement, want) in cases {
             let bad: String = text

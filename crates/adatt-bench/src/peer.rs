@@ -1,7 +1,8 @@
 //! The same-run PyTorch peer of `make bench`: whole training runs of ours and of a plain
 //! PyTorch loop (`scripts/bench/peer.py`: the reference modules, a DataLoader, Adam), as
 //! released and with `torch.set_flush_denormal(True)`, back to back on the same machine, data
-//! (Census, `paper` protocol), batch size, epochs, threads and processes; and their ratios.
+//! (the config's `[census]` rows, `paper` protocol), batch size, epochs, threads and processes;
+//! and their ratios.
 
 use std::path::Path;
 use std::process::Command;
@@ -110,8 +111,8 @@ fn our_command(s: Setting<'_>, mi: usize, threads: usize) -> Result<Command> {
     Ok(c)
 }
 
-/// The peer's whole run of `bm` (`scripts/bench/peer.py`), with `--flush-denormal` when
-/// `flush`.
+/// The peer's whole run of `bm` (`scripts/bench/peer.py`), with `--flush-denormal` when `flush`,
+/// on the config's Census rows.
 fn peer_command(s: Setting<'_>, bm: &BenchModel, flush: bool, threads: usize) -> Result<Command> {
     let program = Program::Peer { flush };
     // The project venv's python (`make` exports both variables), else python3.
@@ -124,7 +125,7 @@ fn peer_command(s: Setting<'_>, bm: &BenchModel, flush: bool, threads: usize) ->
         command: program.label().to_owned(),
         message: format!("cannot pass the model of {}: {e}", bm.name),
     })?;
-    let (train, p) = (&s.cfg.train, s.peer);
+    let (train, p, census) = (&s.cfg.train, s.peer, &s.cfg.census);
     let mut c = Command::new(python);
     c.arg("scripts/bench/peer.py")
         .args(["--model", &model])
@@ -134,7 +135,10 @@ fn peer_command(s: Setting<'_>, bm: &BenchModel, flush: bool, threads: usize) ->
         .args(["--weight-decay", &train.weight_decay.to_string()])
         .args(["--threads", &threads.to_string()])
         .args(["--seed", &p.seed.to_string()])
-        .args(["--max-rows", &p.max_rows.to_string()]);
+        .args(["--max-rows", &p.max_rows.to_string()])
+        .arg("--data-dir")
+        .arg(&census.data_dir)
+        .args(["--split-seed", &census.split_seed.to_string()]);
     if flush {
         c.arg("--flush-denormal");
     }
@@ -199,7 +203,7 @@ fn section_head(cfg: &BenchConfig, p: &PeerBench, threads: usize) -> String {
          (`adatt_train::train_group`) and a plain PyTorch loop (`scripts/bench/peer.py`: the \
          reference modules of the official model code, a shuffled DataLoader, Adam lr {}, weight \
          decay {}, batch {}), as released and with `torch.set_flush_denormal(True)`; Census \
-         `paper` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \
+         `{}` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \
          {threads}/jobs threads and the seconds are the mean over the processes. Ratio = peer's \
          seconds / ours. Train / eval s: the seconds of all epochs' training steps and of \
          their end-of-epoch evaluations (the rest of a run is set-up).\n\n| model | jobs × \
@@ -210,6 +214,7 @@ fn section_head(cfg: &BenchConfig, p: &PeerBench, threads: usize) -> String {
         train.lr,
         train.weight_decay,
         train.batch_size,
+        cfg.census.protocol,
         if p.max_rows > 0 {
             p.max_rows.to_string()
         } else {
