@@ -4,7 +4,8 @@ user would write it, timed per epoch.
 The model is the reference re-implementation of the official AdaTT model code
 (scripts/pylib/reference_models.py, built from the Rust model config); the data are Census
 under the `paper` protocol, preprocessed with pandas / scikit-learn as the framework does
-(scripts/fixtures/census_paper.py); the loop is a DataLoader over a TensorDataset (shuffled),
+(scripts/fixtures/census_paper.py), read from `--data-dir` and split with `--split-seed` (the
+bench config's `[census]`); the loop is a DataLoader over a TensorDataset (shuffled),
 Adam with L2 weight decay, the sum of the tasks' BCE-with-logits losses, after every epoch the
 validation predictions with scikit-learn's ROC AUC per task, the best epoch's weights kept (by
 the sum of validation AUCs), and the test AUCs once, with them, after training (what our loop
@@ -35,15 +36,15 @@ import census_paper  # noqa: E402
 from reference_models import build, n_params  # noqa: E402
 
 
-def census(max_rows):
-    """Train, validation and test tensors of the paper protocol (the first `max_rows` training
-    rows if > 0)."""
-    train_df = census_paper.read("census-income.data.gz")
-    other_df = census_paper.read("census-income.test.gz")
+def census(max_rows, data_dir, split_seed):
+    """Train, validation and test tensors of the paper protocol from the files in `data_dir`,
+    the test file split with `split_seed` (the first `max_rows` training rows if > 0)."""
+    train_df = census_paper.read("census-income.data.gz", data_dir)
+    other_df = census_paper.read("census-income.test.gz", data_dir)
     x_train, x_other = census_paper.features(train_df), census_paper.features(other_df)
     x_other[census_paper.APPENDED] = 0
     y_train, y_other = census_paper.labels(train_df), census_paper.labels(other_df)
-    valid_idx = x_other.sample(frac=0.5, replace=False, random_state=1).index
+    valid_idx = x_other.sample(frac=0.5, replace=False, random_state=split_seed).index
     test_idx = list(set(x_other.index) - set(valid_idx))
 
     def tensors(x, y):
@@ -77,13 +78,17 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-rows", type=int, default=0, help="training rows (0 = all)")
     ap.add_argument("--flush-denormal", action="store_true")
+    ap.add_argument("--data-dir", default=str(census_paper.DATA),
+                    help="the Census files (the bench config's census.data_dir)")
+    ap.add_argument("--split-seed", type=int, default=1,
+                    help="the validation/test split (the bench config's census.split_seed)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
     if a.flush_denormal:
         torch.set_flush_denormal(True)
     torch.manual_seed(a.seed)
-    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = census(a.max_rows)
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = census(a.max_rows, a.data_dir, a.split_seed)
     n_tasks = y_tr.shape[1]
     model = build(json.loads(a.model), n_tasks, x_tr.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)

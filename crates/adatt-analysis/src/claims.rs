@@ -1,15 +1,16 @@
 //! Verdicts on the paper's claims (`[[analysis.claims]]`): each claim names the direction of
 //! some NE differences; every (row, task) difference is tested against 0 over seeds (paired
-//! t-test, see [`crate::report::NeDiffRow`]), the claim's p-values are Holm-adjusted together
-//! (one family per claim), and each difference replicates, contradicts or leaves the claim
-//! unresolved at the claim's `alpha`.
+//! t-test, see [`NeDiffRow`]), the claim's p-values are Holm-adjusted together (one family per
+//! claim), and each difference replicates, contradicts or leaves the claim unresolved at the
+//! claim's `alpha`.
 
 use std::fmt::Write as _;
 
 use adatt_spec::{ExperimentConfig, NeDirection};
 use serde::Serialize;
 
-use crate::report::NeDiffRow;
+use crate::ne_diff::NeDiffRow;
+use crate::numbers::p_value;
 
 /// What one difference says about a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -185,7 +186,7 @@ pub fn markdown(verdicts: &[ClaimVerdict], tasks: &[String]) -> String {
                     s,
                     " {:+.3} ({}) {word} |",
                     c.diff.test.mean_diff,
-                    crate::report::p_value(c.p_holm)
+                    p_value(c.p_holm)
                 )
                 .expect("write");
             }

@@ -4,6 +4,8 @@
 //! from the records alone, without training.
 
 pub mod claims;
+pub mod ne_diff;
+pub mod numbers;
 pub mod plots;
 pub mod provenance;
 pub mod report;
@@ -18,7 +20,8 @@ use adatt_spec::{read_all_records, ExperimentConfig, Figure, RunRecord};
 
 pub use provenance::{Provenance, StageRef};
 pub use report::{
-    build_report, records_by_entry, terminal_table, Cell, ComparisonRow, Metric, Report,
+    build_report, records_by_entry, terminal_table, Cell, ComparisonKind, ComparisonRow, Metric,
+    Report,
 };
 
 /// Errors of the analysis step.
@@ -166,6 +169,36 @@ pub fn analyze_with(
         records: &records,
     });
     let prov = provenance::provenance(&cfg.name, &cfg.data.label(), &stages)?;
+    let texts = Texts {
+        report: &report,
+        provenance: &prov,
+        matrices: &matrices,
+        title,
+        notes,
+    };
+    let mut out = write_texts(cfg, dir, &texts)?;
+    out.extend(write_figures(cfg, &report, &records, dir, &matrices)?);
+    Ok(Analysis { files: out, report })
+}
+
+/// What the text files of an analysis are written from.
+struct Texts<'a> {
+    report: &'a Report,
+    provenance: &'a Provenance,
+    matrices: &'a [weights::WeightMatrix],
+    title: &'a str,
+    notes: &'a str,
+}
+
+/// Writes into `dir`, in this order, `config.toml`, `task_relations.json` (simulated data
+/// only), `manifest.json`, `summary.csv`, `comparisons.csv`, `table.md` and `summary.json`,
+/// and returns their paths.
+fn write_texts(
+    cfg: &ExperimentConfig,
+    dir: &Path,
+    texts: &Texts<'_>,
+) -> Result<Vec<PathBuf>, AnalysisError> {
+    let (report, prov) = (texts.report, texts.provenance);
     let mut out = Vec::new();
     // The config this report describes (the grid saves the one it last trained with beside
     // the records; after a seed override that is not this one).
@@ -185,27 +218,27 @@ pub fn analyze_with(
     let p = dir.join("manifest.json");
     write(
         &p,
-        &serde_json::to_string_pretty(&prov).expect("provenance serializes"),
+        &serde_json::to_string_pretty(prov).expect("provenance serializes"),
     )?;
     out.push(p);
     let p = dir.join("summary.csv");
-    write(&p, &report::summary_csv(&report))?;
+    write(&p, &report::summary_csv(report))?;
     out.push(p);
     let p = dir.join("comparisons.csv");
-    write(&p, &report::comparisons_csv(&report))?;
+    write(&p, &report::comparisons_csv(report))?;
     out.push(p);
     let p = dir.join("table.md");
     write(
         &p,
         &format!(
             "{}{}{}\n{}{}",
-            report::table_md(&report, title, notes),
-            weights::markdown(&matrices),
+            report::table_md(report, texts.title, texts.notes),
+            weights::markdown(texts.matrices),
             truth
                 .as_ref()
-                .map(|t| truth::markdown(t) + &truth::oracle_markdown(t, &report))
+                .map(|t| truth::markdown(t) + &truth::oracle_markdown(t, report))
                 .unwrap_or_default(),
-            provenance::markdown(&prov),
+            provenance::markdown(prov),
             claims::markdown(&report.verdicts, &report.tasks)
         ),
     )?;
@@ -213,27 +246,39 @@ pub fn analyze_with(
     let p = dir.join("summary.json");
     write(
         &p,
-        &serde_json::to_string_pretty(&report).expect("report serializes"),
+        &serde_json::to_string_pretty(report).expect("report serializes"),
     )?;
     out.push(p);
+    Ok(out)
+}
 
+/// Draws the figures `analysis.figures` asks for into `dir` from the finished runs of each
+/// entry (none when no run finished), and returns their paths.
+fn write_figures(
+    cfg: &ExperimentConfig,
+    report: &Report,
+    records: &[RunRecord],
+    dir: &Path,
+    matrices: &[weights::WeightMatrix],
+) -> Result<Vec<PathBuf>, AnalysisError> {
     // The finished runs of each entry, selected by key (see `report::records_by_entry`).
-    let per_entry: Vec<Vec<&RunRecord>> = report::records_by_entry(cfg, &records)
+    let per_entry: Vec<Vec<&RunRecord>> = report::records_by_entry(cfg, records)
         .into_iter()
         .map(|v| v.into_iter().filter(|r| r.is_ok()).collect())
         .collect();
+    let mut out = Vec::new();
     if per_entry.iter().all(Vec::is_empty) {
-        return Ok(Analysis { files: out, report });
+        return Ok(out);
     }
     for figure in &cfg.analysis.figures {
         out.extend(match figure {
-            Figure::AucDistributions => auc_distributions(cfg, &report, &per_entry, dir)?,
-            Figure::TrainingCurves => training_curves(cfg, &report, &per_entry, dir)?,
-            Figure::Sweep => sweep::figures(cfg, &report, dir)?,
-            Figure::ExpertWeights => expert_weight_figures(cfg, dir, &matrices)?,
+            Figure::AucDistributions => auc_distributions(cfg, report, &per_entry, dir)?,
+            Figure::TrainingCurves => training_curves(cfg, report, &per_entry, dir)?,
+            Figure::Sweep => sweep::figures(cfg, report, dir)?,
+            Figure::ExpertWeights => expert_weight_figures(cfg, dir, matrices)?,
         });
     }
-    Ok(Analysis { files: out, report })
+    Ok(out)
 }
 
 /// `auc_distributions`: per task, every finished seed's test AUC per entry, with the paper's.

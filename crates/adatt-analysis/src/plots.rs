@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use adatt_spec::atomic::TempFile;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -584,6 +585,328 @@ fn ink_samples(p: &LinePanel, x: (f64, f64)) -> Vec<((f64, f64), f64)> {
     ink
 }
 
+/// The chart of one line panel: f64 axes.
+type LineChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// What a line panel's axes must show: the x range (padded for markers), the y range of the
+/// data (0 included for a zero line) and the padding to put around it, and whether every x is a
+/// whole number (epochs and other counts).
+struct PanelRange {
+    x: (f64, f64),
+    y: (f64, f64),
+    y_pad: f64,
+    integral: bool,
+}
+
+impl PanelRange {
+    /// The y range with its padding.
+    fn y_padded(&self) -> (f64, f64) {
+        (self.y.0 - self.y_pad, self.y.1 + self.y_pad)
+    }
+}
+
+/// The ranges of everything a panel draws: finite points and finite band ends.
+fn panel_range(p: &LinePanel) -> PanelRange {
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    for s in &p.series {
+        pts.extend(s.points.iter().copied().filter(finite_point));
+        for run in band_runs(s) {
+            pts.extend(run.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]));
+        }
+    }
+    let fold = |f: fn(&(f64, f64)) -> f64| {
+        pts.iter()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                (a.min(x), b.max(x))
+            })
+    };
+    let (x0, x1) = fold(|p| p.0);
+    let (y0, y1) = fold(|p| p.1);
+    // Epochs (and other counts): ticks at whole numbers only, labelled without decimals.
+    let integral = !pts.is_empty() && pts.iter().all(|(x, _)| x.fract() == 0.0);
+    let x = if !x0.is_finite() {
+        (0.0, 1.0)
+    } else if integral {
+        // Room for the markers at both ends.
+        let pad = ((x1 - x0) * 0.02).max(0.3);
+        (x0 - pad, x1 + pad)
+    } else if x1 > x0 {
+        let pad = (x1 - x0) * 0.02;
+        (x0 - pad, x1 + pad)
+    } else {
+        (x0 - 0.5, x0 + 0.5)
+    };
+    let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
+    let y = if p.zero_line {
+        (y0.min(0.0), y1.max(0.0))
+    } else {
+        (y0, y1)
+    };
+    PanelRange {
+        x,
+        y,
+        y_pad: ((y.1 - y.0) * 0.08).max(1e-4),
+        integral,
+    }
+}
+
+/// The legend's size as plotters lays it out: 30 pixels for the mark, a margin of 10 all
+/// round, lines 1.25 of the font size high.
+fn legend_size<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &LinePanel,
+) -> Result<(i32, i32), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = TextStyle::from(("sans-serif", LEGEND_FONT).into_font());
+    let mut text_w = 0;
+    for s in &p.series {
+        text_w = text_w.max(area.estimate_text_size(&s.label, &font)?.0 as i32);
+    }
+    Ok((
+        text_w + 30 + 20,
+        (p.series.len() as f64 * LEGEND_FONT as f64 * 1.25).ceil() as i32 + 20,
+    ))
+}
+
+/// The legend's corner and the y range that makes room for it ([`legend_place`]), from a
+/// chart laid out with the padded y range of `range`.
+fn legend_corner<DB: DrawingBackend>(
+    chart: &LineChart<'_, DB>,
+    p: &LinePanel,
+    range: &PanelRange,
+    size: (i32, i32),
+) -> (SeriesLabelPosition, (f64, f64)) {
+    let ink: Vec<Ink> = ink_samples(p, range.x)
+        .iter()
+        .map(|&(pt, weight)| Ink {
+            px: chart.backend_coord(&pt),
+            y: pt.1,
+            weight,
+        })
+        .collect();
+    let plot = chart.plotting_area().get_pixel_range();
+    legend_place(&plot, size, &ink, range.y_padded())
+}
+
+/// The axes, their labels and ticks (three to six decimals on y; whole numbers only on an
+/// integral x axis), without a grid.
+fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut LineChart<'_, DB>,
+    range: &PanelRange,
+    (x_desc, y_desc): (&str, &str),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let ((x0, x1), (y0, y1)) = (range.x, range.y);
+    let decimals = y_decimals(y1 - y0 + 2.0 * range.y_pad);
+    let y_label = move |y: &f64| y_label(*y, decimals);
+    // With at most as many ticks as there are whole numbers in the range, plotters' steps
+    // (1, 2, 5 times a power of ten) cannot go below 1.
+    let whole = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
+    let int_label = |x: &f64| {
+        if (x - x.round()).abs() < 1e-9 {
+            format!("{:.0}", x.round())
+        } else {
+            String::new()
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(TRANSPARENT)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(&y_label);
+    if range.integral {
+        mesh.x_labels(whole.min(MAX_INT_TICKS))
+            .x_label_formatter(&int_label);
+    }
+    mesh.draw()
+}
+
+/// Per series its colour: ours take the palette in order, references are grey.
+fn series_colours(p: &LinePanel) -> Vec<RGBColor> {
+    let mut ours = 0;
+    p.series
+        .iter()
+        .map(|s| {
+            if s.reference {
+                REFERENCE
+            } else {
+                ours += 1;
+                PALETTE[(ours - 1) % PALETTE.len()]
+            }
+        })
+        .collect()
+}
+
+/// Every series' CI band: a translucent area over each run, a translucent bar for a run of one
+/// point.
+fn draw_bands<DB: DrawingBackend>(
+    chart: &mut LineChart<'_, DB>,
+    p: &LinePanel,
+    colours: &[RGBColor],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (s, &c) in p.series.iter().zip(colours) {
+        for run in band_runs(s) {
+            if let [(x, lo, hi)] = run[..] {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, lo), (x, hi)],
+                    c.mix(BAND_ALPHA).stroke_width(8),
+                )))?;
+            } else {
+                let outline: Vec<(f64, f64)> = run
+                    .iter()
+                    .map(|&(x, _, hi)| (x, hi))
+                    .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                    .collect();
+                chart.draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    c.mix(BAND_ALPHA).filled(),
+                )))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every series' line and points, with its legend entry (a patch of its band's colour under
+/// the mark when it has a band); the k-th reference series of the panel takes the k-th dash.
+fn draw_series_lines<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LineChart<'a, DB>,
+    p: &LinePanel,
+    colours: &[RGBColor],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut references = 0;
+    for (s, &c) in p.series.iter().zip(colours) {
+        let line_runs = runs(s.points.iter().copied(), finite_point);
+        let band = if band_runs(s).is_empty() {
+            TRANSPARENT.filled()
+        } else {
+            c.mix(BAND_ALPHA).filled()
+        };
+        if s.reference {
+            let dash = REFERENCE_DASHES[references % REFERENCE_DASHES.len()];
+            references += 1;
+            draw_reference_series(chart, s, &line_runs, c.stroke_width(2), dash, band)?;
+        } else {
+            draw_our_series(chart, s, &line_runs, c, band)?;
+        }
+    }
+    Ok(())
+}
+
+/// A reference series: dashed `(dash, gap)` lines over its runs and a cross on every point.
+fn draw_reference_series<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LineChart<'a, DB>,
+    s: &Series,
+    line_runs: &[Vec<(f64, f64)>],
+    style: ShapeStyle,
+    (dash, gap): (i32, i32),
+    band: ShapeStyle,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .draw_series(
+            line_runs
+                .iter()
+                .map(|r| DashedPathElement::new(r.clone(), dash, gap, style)),
+        )?
+        .label(s.label.clone())
+        .legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + Rectangle::new([(0, -5), (20, 5)], band)
+                + DashedPathElement::new(vec![(0, 0), (20, 0)], dash, gap, style)
+                + Cross::new((10, 0), 4, style)
+        });
+    chart.draw_series(
+        line_runs
+            .iter()
+            .flatten()
+            .map(|&pt| Cross::new(pt, 5, style)),
+    )?;
+    Ok(())
+}
+
+/// One of our series: solid lines over its runs in colour `c`, and a dot on every point when
+/// it has at most [`MARKER_MAX_POINTS`] of them.
+fn draw_our_series<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LineChart<'a, DB>,
+    s: &Series,
+    line_runs: &[Vec<(f64, f64)>],
+    c: RGBColor,
+    band: ShapeStyle,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let n: usize = line_runs.iter().map(Vec::len).sum();
+    let markers = n <= MARKER_MAX_POINTS;
+    let dot = if markers {
+        c.filled()
+    } else {
+        TRANSPARENT.filled()
+    };
+    chart
+        .draw_series(
+            line_runs
+                .iter()
+                .map(|r| PathElement::new(r.clone(), c.stroke_width(2))),
+        )?
+        .label(s.label.clone())
+        .legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + Rectangle::new([(0, -5), (20, 5)], band)
+                + PathElement::new(vec![(0, 0), (20, 0)], c.stroke_width(2))
+                + Circle::new((10, 0), 3, dot)
+        });
+    if markers {
+        chart.draw_series(
+            line_runs
+                .iter()
+                .flatten()
+                .map(|&pt| Circle::new(pt, 3, c.filled())),
+        )?;
+    }
+    Ok(())
+}
+
+/// One panel of [`lines`] in `area`: title, axes, the zero line, bands under the lines and
+/// points, and the legend where it covers the least ([`legend_place`]).
+fn draw_line_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &LinePanel,
+    desc: (&str, &str),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let range = panel_range(p);
+    let (x0, x1) = range.x;
+    // The title as ChartBuilder's caption draws it; the chart is laid out twice below, and
+    // building a chart draws nothing else.
+    let body = area
+        .margin(12, 12, 12, 12)
+        .titled(&p.title, ("sans-serif", 20))?;
+    let build = |y: (f64, f64)| {
+        ChartBuilder::on(&body)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1, y.0..y.1)
+    };
+    let size = legend_size(area, p)?;
+    let (corner, y_range) = legend_corner(&build(range.y_padded())?, p, &range, size);
+    let mut chart = build(y_range)?;
+    draw_mesh(&mut chart, &range, desc)?;
+    if p.zero_line {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x0, 0.0), (x1, 0.0)],
+            BLACK.mix(0.45).stroke_width(1),
+        )))?;
+    }
+    let colours = series_colours(p);
+    // All bands first, so that no band covers a line.
+    draw_bands(&mut chart, p, &colours)?;
+    draw_series_lines(&mut chart, p, &colours)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", LEGEND_FONT))
+        .position(corner)
+        .draw()
+}
+
+/// The panels of [`lines`] side by side in `root`.
 fn draw_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     panels: &[LinePanel],
@@ -592,216 +915,7 @@ fn draw_lines<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let areas = root.split_evenly((1, panels.len().max(1)));
     for (area, p) in areas.iter().zip(panels) {
-        // Everything that is drawn, for the ranges: finite points and finite band ends.
-        let mut pts: Vec<(f64, f64)> = Vec::new();
-        for s in &p.series {
-            pts.extend(s.points.iter().copied().filter(finite_point));
-            for run in band_runs(s) {
-                pts.extend(run.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]));
-            }
-        }
-        let fold = |f: fn(&(f64, f64)) -> f64| {
-            pts.iter()
-                .map(f)
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-                    (a.min(x), b.max(x))
-                })
-        };
-        let (x0, x1) = fold(|p| p.0);
-        let (y0, y1) = fold(|p| p.1);
-        // Epochs (and other counts): ticks at whole numbers only, labelled without decimals.
-        let integral = !pts.is_empty() && pts.iter().all(|(x, _)| x.fract() == 0.0);
-        let (x0, x1) = if !x0.is_finite() {
-            (0.0, 1.0)
-        } else if integral {
-            // Room for the markers at both ends.
-            let pad = ((x1 - x0) * 0.02).max(0.3);
-            (x0 - pad, x1 + pad)
-        } else if x1 > x0 {
-            let pad = (x1 - x0) * 0.02;
-            (x0 - pad, x1 + pad)
-        } else {
-            (x0 - 0.5, x0 + 0.5)
-        };
-        let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
-        let (y0, y1) = if p.zero_line {
-            (y0.min(0.0), y1.max(0.0))
-        } else {
-            (y0, y1)
-        };
-        let pad = ((y1 - y0) * 0.08).max(1e-4);
-        let decimals = y_decimals(y1 - y0 + 2.0 * pad);
-        let y_label = move |y: &f64| y_label(*y, decimals);
-
-        // The title as ChartBuilder's caption draws it; the chart is laid out twice below, and
-        // building a chart draws nothing else.
-        let body = area
-            .margin(12, 12, 12, 12)
-            .titled(&p.title, ("sans-serif", 20))?;
-        let build = |y: (f64, f64)| {
-            ChartBuilder::on(&body)
-                .x_label_area_size(45)
-                .y_label_area_size(60)
-                .build_cartesian_2d(x0..x1, y.0..y.1)
-        };
-        // The legend: its size as plotters lays it out (30 pixels for the mark, a margin of 10
-        // all round, lines 1.25 of the font size high), its corner and the room it needs.
-        let font = TextStyle::from(("sans-serif", LEGEND_FONT).into_font());
-        let mut text_w = 0;
-        for s in &p.series {
-            text_w = text_w.max(area.estimate_text_size(&s.label, &font)?.0 as i32);
-        }
-        let size = (
-            text_w + 30 + 20,
-            (p.series.len() as f64 * LEGEND_FONT as f64 * 1.25).ceil() as i32 + 20,
-        );
-        let ink = ink_samples(p, (x0, x1));
-        let (corner, y_range) = {
-            let chart = build((y0 - pad, y1 + pad))?;
-            let ink: Vec<Ink> = ink
-                .iter()
-                .map(|&(pt, weight)| Ink {
-                    px: chart.backend_coord(&pt),
-                    y: pt.1,
-                    weight,
-                })
-                .collect();
-            let plot = chart.plotting_area().get_pixel_range();
-            legend_place(&plot, size, &ink, (y0 - pad, y1 + pad))
-        };
-        let mut chart = build(y_range)?;
-
-        // With at most as many ticks as there are whole numbers in the range, plotters' steps
-        // (1, 2, 5 times a power of ten) cannot go below 1.
-        let whole = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
-        let int_label = |x: &f64| {
-            if (x - x.round()).abs() < 1e-9 {
-                format!("{:.0}", x.round())
-            } else {
-                String::new()
-            }
-        };
-        let mut mesh = chart.configure_mesh();
-        mesh.light_line_style(TRANSPARENT)
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .y_label_formatter(&y_label);
-        if integral {
-            mesh.x_labels(whole.min(MAX_INT_TICKS))
-                .x_label_formatter(&int_label);
-        }
-        mesh.draw()?;
-
-        if p.zero_line {
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(x0, 0.0), (x1, 0.0)],
-                BLACK.mix(0.45).stroke_width(1),
-            )))?;
-        }
-        // Colours: ours take the palette in order, references are grey.
-        let mut ours = 0;
-        let colours: Vec<RGBColor> = p
-            .series
-            .iter()
-            .map(|s| {
-                if s.reference {
-                    REFERENCE
-                } else {
-                    ours += 1;
-                    PALETTE[(ours - 1) % PALETTE.len()]
-                }
-            })
-            .collect();
-        // All bands first, so that no band covers a line.
-        for (s, &c) in p.series.iter().zip(&colours) {
-            for run in band_runs(s) {
-                if let [(x, lo, hi)] = run[..] {
-                    chart.draw_series(std::iter::once(PathElement::new(
-                        vec![(x, lo), (x, hi)],
-                        c.mix(BAND_ALPHA).stroke_width(8),
-                    )))?;
-                } else {
-                    let outline: Vec<(f64, f64)> = run
-                        .iter()
-                        .map(|&(x, _, hi)| (x, hi))
-                        .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
-                        .collect();
-                    chart.draw_series(std::iter::once(Polygon::new(
-                        outline,
-                        c.mix(BAND_ALPHA).filled(),
-                    )))?;
-                }
-            }
-        }
-        let mut references = 0;
-        for (s, &c) in p.series.iter().zip(&colours) {
-            let line_runs = runs(s.points.iter().copied(), finite_point);
-            let n: usize = line_runs.iter().map(Vec::len).sum();
-            let band = if band_runs(s).is_empty() {
-                TRANSPARENT.filled()
-            } else {
-                c.mix(BAND_ALPHA).filled()
-            };
-            if s.reference {
-                let (dash, gap) = REFERENCE_DASHES[references % REFERENCE_DASHES.len()];
-                references += 1;
-                let style = c.stroke_width(2);
-                chart
-                    .draw_series(
-                        line_runs
-                            .iter()
-                            .map(|r| DashedPathElement::new(r.clone(), dash, gap, style)),
-                    )?
-                    .label(s.label.clone())
-                    .legend(move |(x, y)| {
-                        EmptyElement::at((x, y))
-                            + Rectangle::new([(0, -5), (20, 5)], band)
-                            + DashedPathElement::new(vec![(0, 0), (20, 0)], dash, gap, style)
-                            + Cross::new((10, 0), 4, style)
-                    });
-                chart.draw_series(
-                    line_runs
-                        .iter()
-                        .flatten()
-                        .map(|&pt| Cross::new(pt, 5, style)),
-                )?;
-            } else {
-                let markers = n <= MARKER_MAX_POINTS;
-                let dot = if markers {
-                    c.filled()
-                } else {
-                    TRANSPARENT.filled()
-                };
-                chart
-                    .draw_series(
-                        line_runs
-                            .iter()
-                            .map(|r| PathElement::new(r.clone(), c.stroke_width(2))),
-                    )?
-                    .label(s.label.clone())
-                    .legend(move |(x, y)| {
-                        EmptyElement::at((x, y))
-                            + Rectangle::new([(0, -5), (20, 5)], band)
-                            + PathElement::new(vec![(0, 0), (20, 0)], c.stroke_width(2))
-                            + Circle::new((10, 0), 3, dot)
-                    });
-                if markers {
-                    chart.draw_series(
-                        line_runs
-                            .iter()
-                            .flatten()
-                            .map(|&pt| Circle::new(pt, 3, c.filled())),
-                    )?;
-                }
-            }
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", LEGEND_FONT))
-            .position(corner)
-            .draw()?;
+        draw_line_panel(area, p, (x_desc, y_desc))?;
     }
     Ok(())
 }

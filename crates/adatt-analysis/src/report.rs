@@ -8,6 +8,8 @@ use adatt_spec::metrics::TaskMetrics;
 use adatt_spec::{ExperimentConfig, RunRecord, Status};
 use serde::Serialize;
 
+use crate::ne_diff::{relative_diff, NeDiffRow};
+use crate::numbers::{ci_text, f4, p_value, signed4, MIN_CI_N};
 use crate::stats::{paired_t, summarize, Paired, Stat};
 
 /// Which number of a run is aggregated.
@@ -96,11 +98,37 @@ pub struct Cell {
     pub diff: Option<f64>,
 }
 
+/// Why two entries are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonKind {
+    /// A pair of `analysis.comparisons`.
+    Comparison,
+    /// An entry against its setting's baseline (`analysis.baselines`): the MTL gain.
+    MtlGain,
+}
+
+impl ComparisonKind {
+    /// The name `comparisons.csv` and `summary.json` give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComparisonKind::Comparison => "comparison",
+            ComparisonKind::MtlGain => "mtl_gain",
+        }
+    }
+}
+
+impl std::fmt::Display for ComparisonKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One paired comparison on one task.
 #[derive(Clone, Debug, Serialize)]
 pub struct ComparisonRow {
-    /// Kind: "comparison" or "mtl_gain".
-    pub kind: String,
+    /// Why the entries are compared.
+    pub kind: ComparisonKind,
     /// Entry a.
     pub a: String,
     /// Entry b.
@@ -108,22 +136,6 @@ pub struct ComparisonRow {
     /// Task.
     pub task: String,
     /// Test on test AUC differences.
-    pub test: Paired,
-}
-
-/// One entry's test NE (binary task) or MSE (regression task) relative to the reference entry
-/// on one task: per seed `100 · (NE − NE_ref) / NE_ref` (negative = better than the reference),
-/// tested against 0.
-#[derive(Clone, Debug, Serialize)]
-pub struct NeDiffRow {
-    /// Entry.
-    pub entry: String,
-    /// Reference entry.
-    pub reference: String,
-    /// Task.
-    pub task: String,
-    /// Mean relative difference in %, its 95% CI and the p-value of mean = 0, over the seeds
-    /// both finished.
     pub test: Paired,
 }
 
@@ -204,8 +216,32 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
         .unwrap_or_default();
     let columns = columns(cfg, &all_tasks);
     let tasks: Vec<String> = columns.iter().map(|c| c.task.clone()).collect();
+    let cells = cells(cfg, &per_entry, &columns);
+    let comparisons = comparisons(cfg, &per_entry, &columns);
+    let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
+    let checkpoint_diffs = checkpoint_diffs(cfg, &per_entry, &columns);
+    let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
+    Report {
+        experiment: cfg.name.clone(),
+        tasks,
+        columns,
+        all_tasks,
+        cells,
+        comparisons,
+        ne_diffs,
+        checkpoint_diffs,
+        verdicts,
+        records: n_records,
+        planned: plan.len(),
+    }
+}
+
+/// The table's cells, in entry order then column order: each entry's finished runs summarised
+/// per metric, its failed and diverged runs counted, and the paper's value beside the mean
+/// test AUC.
+fn cells(cfg: &ExperimentConfig, per_entry: &[Vec<&RunRecord>], columns: &[Column]) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for (e, mine) in cfg.entries.iter().zip(&per_entry) {
+    for (e, mine) in cfg.entries.iter().zip(per_entry) {
         let failed = mine
             .iter()
             .filter(|r| matches!(r.outcome.status, Status::Failed { .. }))
@@ -215,7 +251,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             .filter(|r| matches!(r.outcome.status, Status::Diverged { .. }))
             .count();
         let ok: Vec<&RunRecord> = mine.iter().copied().filter(|r| r.is_ok()).collect();
-        for column in &columns {
+        for column in columns {
             let (t, task) = (column.index, &column.task);
             let col = |m: Metric| -> Stat {
                 summarize(&ok.iter().filter_map(|r| m.of(r, t)).collect::<Vec<_>>())
@@ -240,12 +276,61 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
             });
         }
     }
-    let index = |name: &str| entry_index(cfg, name);
+    cells
+}
+
+/// The paired test AUC comparisons a config asks for, per column: each `analysis.comparisons`
+/// pair, then every entry against its setting's `analysis.baselines` entry (the MTL gain).
+fn comparisons(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
+) -> Vec<ComparisonRow> {
     let mut comparisons = Vec::new();
-    let mut pair = |kind: &str, a: &str, b: &str| {
-        let sa = by_seed(&per_entry[index(a)]);
-        let sb = by_seed(&per_entry[index(b)]);
-        for Column { index: t, task, .. } in &columns {
+    for c in &cfg.analysis.comparisons {
+        comparisons.extend(compare(
+            cfg,
+            per_entry,
+            columns,
+            ComparisonKind::Comparison,
+            &c.a,
+            &c.b,
+        ));
+    }
+    for (setting, base) in &cfg.analysis.baselines {
+        for e in cfg
+            .entries
+            .iter()
+            .filter(|e| &e.setting == setting && &e.name != base)
+        {
+            comparisons.extend(compare(
+                cfg,
+                per_entry,
+                columns,
+                ComparisonKind::MtlGain,
+                &e.name,
+                base,
+            ));
+        }
+    }
+    comparisons
+}
+
+/// Entry `a` against entry `b` on each column: a paired t-test of their test AUCs over the
+/// seeds both finished.
+fn compare(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
+    kind: ComparisonKind,
+    a: &str,
+    b: &str,
+) -> Vec<ComparisonRow> {
+    let sa = by_seed(&per_entry[entry_index(cfg, a)]);
+    let sb = by_seed(&per_entry[entry_index(cfg, b)]);
+    columns
+        .iter()
+        .map(|Column { index: t, task, .. }| {
             let t = *t;
             let mut xa = Vec::new();
             let mut xb = Vec::new();
@@ -257,43 +342,15 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
                     }
                 }
             }
-            comparisons.push(ComparisonRow {
-                kind: kind.into(),
+            ComparisonRow {
+                kind,
                 a: a.into(),
                 b: b.into(),
                 task: task.clone(),
                 test: paired_t(&xa, &xb),
-            });
-        }
-    };
-    for c in &cfg.analysis.comparisons {
-        pair("comparison", &c.a, &c.b);
-    }
-    for (setting, base) in &cfg.analysis.baselines {
-        for e in cfg
-            .entries
-            .iter()
-            .filter(|e| &e.setting == setting && &e.name != base)
-        {
-            pair("mtl_gain", &e.name, base);
-        }
-    }
-    let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
-    let checkpoint_diffs = checkpoint_diffs(cfg, &per_entry, &columns);
-    let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
-    Report {
-        experiment: cfg.name.clone(),
-        tasks,
-        columns,
-        all_tasks,
-        cells,
-        comparisons,
-        ne_diffs,
-        checkpoint_diffs,
-        verdicts,
-        records: n_records,
-        planned: plan.len(),
-    }
+            }
+        })
+        .collect()
 }
 
 /// The reported tasks of records with tasks `all_tasks`: those the data config reports (a
@@ -319,22 +376,6 @@ fn entry_index(cfg: &ExperimentConfig, name: &str) -> usize {
         .iter()
         .position(|e| e.name == name)
         .expect("validated configs name their own entries")
-}
-
-/// `100 · (x_a − x_b) / x_b` per seed both finished, where `value` gives x, tested against 0.
-fn relative_diff(
-    a: &BTreeMap<u64, &RunRecord>,
-    b: &BTreeMap<u64, &RunRecord>,
-    value: impl Fn(&RunRecord) -> Option<f64>,
-) -> Paired {
-    let rel: Vec<f64> = a
-        .iter()
-        .filter_map(|(seed, run)| {
-            let (x, x_ref) = (value(run)?, value(b.get(seed)?)?);
-            (x_ref != 0.0).then(|| 100.0 * (x - x_ref) / x_ref)
-        })
-        .collect();
-    paired_t(&rel, &vec![0.0; rel.len()])
 }
 
 /// The test NE (MSE) of `a` relative to `b` in %, per reported task (see [`NeDiffRow`]), at
@@ -448,47 +489,6 @@ fn ne_diffs(
         .into_iter()
         .flat_map(|pair| ne_diff(cfg, per_entry, columns, pair))
         .collect()
-}
-
-fn f4(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.4}")
-    } else {
-        "–".into()
-    }
-}
-
-fn signed4(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:+.4}")
-    } else {
-        "–".into()
-    }
-}
-
-/// Fewest runs for which a 95% CI is shown: with n = 2 the Student t quantile is 12.7, and the
-/// interval (e.g. ± 1.69 on an AUC) says nothing; with n = 1 it is undefined.
-pub const MIN_CI_N: usize = 3;
-
-/// A CI half-width as `± 0.0012`, or why there is none.
-fn ci_text(ci: f64, n: usize) -> String {
-    if n == 0 {
-        "–".into()
-    } else if n < MIN_CI_N || !ci.is_finite() {
-        format!("no CI (n = {n})")
-    } else {
-        format!("± {}", f4(ci))
-    }
-}
-
-pub(crate) fn p_value(p: f64) -> String {
-    if !p.is_finite() {
-        "–".into()
-    } else if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 /// The cells of each entry (a table row), in entry order.
@@ -654,7 +654,7 @@ pub fn table_md(r: &Report, title: &str, notes: &str) -> String {
                 s,
                 "| {}{} | {} | {} | {} | {} | {} | {} |",
                 c.a,
-                if c.kind == "mtl_gain" {
+                if c.kind == ComparisonKind::MtlGain {
                     " (MTL gain)"
                 } else {
                     ""
@@ -963,13 +963,11 @@ reference = "ref"
         );
     }
 
-    /// On a simulated group: the regression task's column is its MSE and its difference the
-    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
-    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
-    /// x = [0.49, 0.39, 0.49]).
-    #[test]
-    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
-        let cfg = ExperimentConfig::from_toml_str(
+    /// A grid of two entries, `ref` (the reference) and `a`, on the simulated group3 (tasks
+    /// watch_time (regression), click, long_view, like, dislike (auxiliary)), 3 seeds, with a
+    /// checkpoint at half the stream.
+    fn group3_grid() -> ExperimentConfig {
+        ExperimentConfig::from_toml_str(
             r#"
 name = "t"
 [data]
@@ -997,44 +995,64 @@ reference = "ref"
 "#,
             std::path::Path::new("t.toml"),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Metrics of [`group3_grid`]'s tasks where every NE and loss is `x` (AUC 0.7; the
+    /// regression task's AUC and NE are NaN).
+    fn group3_eval(x: f64) -> serde_json::Value {
+        let m = |t: usize| {
+            let auc = if t == 0 { None } else { Some(0.7) };
+            serde_json::json!({ "auc": auc, "ne": if t == 0 { None } else { Some(x) }, "loss": x })
+        };
+        let ms: Vec<_> = (0..5).map(m).collect();
+        serde_json::json!({ "valid": ms, "test": ms })
+    }
+
+    /// A finished record of [`group3_grid`]'s `entry` for `seed`: every NE and loss `end` at
+    /// the end of training, `mid` at the checkpoint.
+    fn group3_record(
+        cfg: &ExperimentConfig,
+        entry: usize,
+        seed: u64,
+        end: f64,
+        mid: f64,
+    ) -> RunRecord {
         let tasks = ["watch_time", "click", "long_view", "like", "dislike"];
-        // Metrics where every task's NE and loss are `x` (AUC 0.7; the regression task's NaN).
-        let eval = |x: f64| {
-            let m = |t: usize| {
-                let auc = if t == 0 { None } else { Some(0.7) };
-                serde_json::json!({ "auc": auc, "ne": if t == 0 { None } else { Some(x) }, "loss": x })
-            };
-            let ms: Vec<_> = (0..5).map(m).collect();
-            serde_json::json!({ "valid": ms, "test": ms })
-        };
-        let record = |entry: usize, seed: u64, end: f64, mid: f64| -> RunRecord {
-            let p = adatt_spec::plan(&cfg)
-                .into_iter()
-                .find(|p| p.entry == entry && p.seed == seed)
-                .unwrap();
-            serde_json::from_value(serde_json::json!({
-                "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
-                "entry": "", "setting": "", "model": "", "model_config": {},
-                "protocol": "group3", "seed": seed, "tasks": tasks, "status": "ok",
-                "best_epoch": 0, "best": eval(end),
-                "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1000, "train_loss": 0.4,
-                             "eval": eval(end) }],
-                "checkpoints": [{ "epoch": 0, "fraction": 0.5, "examples": 500,
-                                  "train_loss": null, "eval": eval(mid) }],
-                "task_weights": [[1, 1, 1, 1, 1]], "group_wall_s": 1.0,
-                "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
-            }))
-            .unwrap()
-        };
+        let p = adatt_spec::plan(cfg)
+            .into_iter()
+            .find(|p| p.entry == entry && p.seed == seed)
+            .unwrap();
+        serde_json::from_value(serde_json::json!({
+            "version": 1, "key": p.key, "config_hash": p.config_hash, "experiment": "t",
+            "entry": "", "setting": "", "model": "", "model_config": {},
+            "protocol": "group3", "seed": seed, "tasks": tasks, "status": "ok",
+            "best_epoch": 0, "best": group3_eval(end),
+            "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1000, "train_loss": 0.4,
+                         "eval": group3_eval(end) }],
+            "checkpoints": [{ "epoch": 0, "fraction": 0.5, "examples": 500,
+                              "train_loss": null, "eval": group3_eval(mid) }],
+            "task_weights": [[1, 1, 1, 1, 1]], "group_wall_s": 1.0,
+            "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
+        }))
+        .unwrap()
+    }
+
+    /// On a simulated group: the regression task's column is its MSE and its difference the
+    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
+    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
+    /// x = [0.49, 0.39, 0.49]).
+    #[test]
+    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
+        let cfg = group3_grid();
         let mut recs = Vec::new();
         for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
             .into_iter()
             .enumerate()
         {
             // At the end: a is 2.17 % lower; at the checkpoint, 2.17 % higher (x ↔ x_ref).
-            recs.push(record(0, seed as u64, r, a));
-            recs.push(record(1, seed as u64, a, r));
+            recs.push(group3_record(&cfg, 0, seed as u64, r, a));
+            recs.push(group3_record(&cfg, 1, seed as u64, a, r));
         }
         let rep = build_report(&cfg, &recs);
         assert_eq!(rep.tasks, ["watch_time", "click", "long_view", "like"]);
@@ -1080,5 +1098,70 @@ reference = "ref"
             csv.contains("ne_diff_pct@0.5,\"a\",\"ref\",like,3,2.215245,"),
             "{csv}"
         );
+    }
+
+    /// A pair of `analysis.comparisons` and an entry against its setting's baseline
+    /// (`analysis.baselines`) keep the names the committed `comparisons.csv` and `summary.json`
+    /// give them, `comparison` and `mtl_gain`; `table.md` marks only the latter "(MTL gain)".
+    #[test]
+    fn comparisons_and_mtl_gains_keep_their_names() {
+        let cfg = ExperimentConfig::from_toml_str(
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
+                + r#"
+[[entries]]
+name = "st"
+setting = "s"
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+[[entries]]
+name = "mtl"
+setting = "s"
+model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
+[analysis]
+comparisons = [{ a = "mtl", b = "st" }]
+baselines = { s = "st" }
+"#),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        cfg.validate(3).unwrap();
+        let recs: Vec<RunRecord> = (0..3)
+            .flat_map(|seed| [record(&cfg, 0, seed, 0.5), record(&cfg, 1, seed, 0.4)])
+            .collect();
+        let rep = build_report(&cfg, &recs);
+        let csv = comparisons_csv(&rep);
+        let kinds: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .take(6)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "comparison",
+                "comparison",
+                "comparison",
+                "mtl_gain",
+                "mtl_gain",
+                "mtl_gain"
+            ],
+            "{csv}"
+        );
+        assert!(csv.contains("\nmtl_gain,\"mtl\",\"st\",b,3,"), "{csv}");
+        let json = serde_json::to_value(&rep).unwrap();
+        assert_eq!(json["comparisons"][0]["kind"], "comparison");
+        assert_eq!(json["comparisons"][3]["kind"], "mtl_gain");
+        let md = table_md(&rep, "t", "");
+        for task in ["a", "b", "c"] {
+            assert!(
+                md.contains(&format!("\n| mtl | st | {task} | 3 | ")),
+                "{md}"
+            );
+            assert!(
+                md.contains(&format!("\n| mtl (MTL gain) | st | {task} | 3 | ")),
+                "{md}"
+            );
+        }
+        assert_eq!(md.matches("(MTL gain)").count(), 3, "{md}");
     }
 }

@@ -1,11 +1,15 @@
-//! `configs/bench.toml`: what `make bench` times, read and checked before anything runs.
+//! `configs/bench.toml`: what `make bench` times, read and checked before anything runs. Every
+//! section's schema and checks are here ([`BenchConfig`], [`PeerBench`], [`SimBench`]); the
+//! modules that measure read them.
 
 use std::path::Path;
 
+use adatt_data::sim::presets::Preset;
+use adatt_data::{CensusConfig, Protocol};
 use adatt_models::ModelConfig;
 use adatt_spec::{InputMode, TrainConfig};
 
-use crate::{peer, sim, BenchError, Result};
+use crate::{BenchError, Result};
 
 /// `configs/bench.toml`.
 #[derive(serde::Deserialize)]
@@ -19,6 +23,9 @@ pub struct BenchConfig {
     pub warmup_steps: usize,
     /// The step's settings (batch size, Adam); epochs and the rest are not used.
     pub train: TrainConfig,
+    /// The Census rows every Census measurement trains on, the peer's included (`[census]`:
+    /// `data_dir`, `protocol`, `split_seed`; a key left out takes `adatt_data`'s default).
+    pub census: CensusConfig,
     /// Input paths.
     pub inputs: Vec<InputMode>,
     /// Process counts to measure on the CPU (0 = one per core).
@@ -27,9 +34,9 @@ pub struct BenchConfig {
     /// Architectures.
     pub models: Vec<BenchModel>,
     /// Generation against training on a simulated task group.
-    pub simulator: Option<sim::SimBench>,
+    pub simulator: Option<SimBench>,
     /// Whole runs against a PyTorch peer.
-    pub peer: Option<peer::PeerBench>,
+    pub peer: Option<PeerBench>,
 }
 
 fn one_job() -> Vec<usize> {
@@ -44,6 +51,101 @@ pub struct BenchModel {
     pub name: String,
     /// The architecture.
     pub model: ModelConfig,
+}
+
+/// `[peer]` of `configs/bench.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerBench {
+    /// Epochs of every run (the denormal slow-down of the released code appears late).
+    pub epochs: usize,
+    /// Names of `[[models]]` entries to run.
+    pub models: Vec<String>,
+    /// Processes at once (0 = one per core); the cores' threads are divided among them.
+    pub jobs: Vec<usize>,
+    /// Training rows (0 = all).
+    #[serde(default)]
+    pub max_rows: usize,
+    /// Seed of every run.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl PeerBench {
+    /// Every model named is one of `models`, and the Census rows are of the `paper` protocol,
+    /// the one the peer (`scripts/bench/peer.py`) preprocesses; `path` is the config's file.
+    pub fn validate(
+        &self,
+        path: &Path,
+        models: &[BenchModel],
+        census: &CensusConfig,
+    ) -> Result<()> {
+        for name in &self.models {
+            if !models.iter().any(|m| &m.name == name) {
+                return Err(invalid(
+                    path,
+                    "peer.models",
+                    format!("`{name}` is not the name of a [[models]] entry"),
+                ));
+            }
+        }
+        if self.epochs == 0 {
+            return Err(invalid(path, "peer.epochs", "must be at least 1".into()));
+        }
+        if census.protocol != Protocol::Paper {
+            return Err(invalid(
+                path,
+                "census.protocol",
+                format!(
+                    "the [peer] section compares runs on the `paper` protocol only (the peer, \
+                     scripts/bench/peer.py, preprocesses no other), got `{}`",
+                    census.protocol
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `[simulator]` of `configs/bench.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimBench {
+    /// The preset (the largest is group3).
+    pub preset: Preset,
+    /// Its world seed.
+    #[serde(default = "one")]
+    pub world_seed: u64,
+    /// Embedding dimension of every id feature.
+    pub embedding_dim: usize,
+    /// Rows generated in the timed call.
+    pub rows: usize,
+    /// Timed training steps per model (after the bench's warm-up steps).
+    pub steps: usize,
+    /// Models trained on the preset.
+    pub models: Vec<BenchModel>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl SimBench {
+    /// The preset exists and every model is valid for its tasks; `path` is the config's file.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let t = self
+            .preset
+            .config()
+            .map_err(|e| invalid(path, "simulator.preset", e.to_string()))?
+            .tasks
+            .len();
+        for m in &self.models {
+            m.model
+                .validate(t)
+                .map_err(|e| invalid(path, "simulator.models", format!("{}: {e}", m.name)))?;
+        }
+        Ok(())
+    }
 }
 
 impl BenchConfig {
@@ -61,7 +163,7 @@ impl BenchConfig {
             sb.validate(path)?;
         }
         if let Some(pb) = &cfg.peer {
-            pb.validate(path, &cfg.models)?;
+            pb.validate(path, &cfg.models, &cfg.census)?;
         }
         Ok(cfg)
     }
@@ -102,6 +204,25 @@ mod tests {
             "the shipped bench has a simulator section"
         );
         assert!(cfg.peer.is_some(), "the shipped bench has a peer section");
+        assert_eq!(
+            cfg.census,
+            CensusConfig {
+                data_dir: "data/census-income".into(),
+                protocol: Protocol::Paper,
+                split_seed: 1,
+            },
+            "the Census rows of the bench as recorded in results/bench"
+        );
+    }
+
+    /// The device check's bench config (configs/device-check/bench.toml) loads and measures
+    /// on the same Census rows as the shipped one.
+    #[test]
+    fn device_check_bench_config_loads_with_the_same_census_rows() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/device-check/bench.toml");
+        let cfg = BenchConfig::load(&path).unwrap();
+        assert_eq!(cfg.census, BenchConfig::load(&shipped()).unwrap().census);
     }
 
     /// A bad value is one line naming the file, the place and the dotted key.
@@ -121,6 +242,21 @@ mod tests {
                 "`peer.epochs`: must be at least 1",
             ),
             ("preset = ", "preset = \"nope\"", "`simulator.preset`: "),
+            (
+                "protocol = ",
+                "protocol = \"raw\"",
+                "`census.protocol`: unknown variant `raw`",
+            ),
+            (
+                "split_seed = ",
+                "split_seed = -1",
+                "`census.split_seed`: invalid value",
+            ),
+            (
+                "protocol = ",
+                "protocol = \"clean\"",
+                "`census.protocol`: the [peer] section compares runs on the `paper` protocol only",
+            ),
         ];
         for (start, replacement, want) in cases {
             let bad: String = text

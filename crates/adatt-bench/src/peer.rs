@@ -1,9 +1,9 @@
 //! The same-run PyTorch peer of `make bench`: whole training runs of ours and of a plain
 //! PyTorch loop (`scripts/bench/peer.py`: the reference modules, a DataLoader, Adam), as
 //! released and with `torch.set_flush_denormal(True)`, back to back on the same machine, data
-//! (Census, `paper` protocol), batch size, epochs, threads and processes; and their ratios.
+//! (the config's `[census]` rows, `paper` protocol), batch size, epochs, threads and processes;
+//! and their ratios.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -14,45 +14,8 @@ use adatt_spec::TrainConfig;
 use tch::Device;
 
 use crate::child::{run_all_json, this_exe};
-use crate::config::invalid;
+use crate::config::{BenchConfig, PeerBench};
 use crate::{BenchError, BenchModel, Result};
-
-/// `[peer]` of `configs/bench.toml`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeerBench {
-    /// Epochs of every run (the denormal slow-down of the released code appears late).
-    pub epochs: usize,
-    /// Names of `[[models]]` entries to run.
-    pub models: Vec<String>,
-    /// Processes at once (0 = one per core); the cores' threads are divided among them.
-    pub jobs: Vec<usize>,
-    /// Training rows (0 = all).
-    #[serde(default)]
-    pub max_rows: usize,
-    /// Seed of every run.
-    #[serde(default)]
-    pub seed: u64,
-}
-
-impl PeerBench {
-    /// Every model named is one of `models`; `path` is the config's file.
-    pub fn validate(&self, path: &Path, models: &[BenchModel]) -> Result<()> {
-        for name in &self.models {
-            if !models.iter().any(|m| &m.name == name) {
-                return Err(invalid(
-                    path,
-                    "peer.models",
-                    format!("`{name}` is not the name of a [[models]] entry"),
-                ));
-            }
-        }
-        if self.epochs == 0 {
-            return Err(invalid(path, "peer.epochs", "must be at least 1".into()));
-        }
-        Ok(())
-    }
-}
 
 /// One whole run, as ours and the peer report it.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -131,57 +94,73 @@ impl Program {
     }
 }
 
-/// Runs `jobs` copies of `program` at once on model `mi`, each with `threads` threads.
+/// What every whole run of a section shares: the config's file (our runs are child processes
+/// that read it), the config and its `[peer]`.
+#[derive(Clone, Copy)]
+struct Setting<'a> {
+    config: &'a Path,
+    cfg: &'a BenchConfig,
+    peer: &'a PeerBench,
+}
+
+/// Our whole run of `[[models]]` entry `mi`: this executable with `--whole-run`.
+fn our_command(s: Setting<'_>, mi: usize, threads: usize) -> Result<Command> {
+    let mut c = Command::new(this_exe(Program::Ours.label())?);
+    c.arg("--config")
+        .arg(s.config)
+        .args(["--threads", &threads.to_string()])
+        .args(["--whole-run", &mi.to_string()]);
+    Ok(c)
+}
+
+/// The peer's whole run of `bm` (`scripts/bench/peer.py`), with `--flush-denormal` when `flush`,
+/// on the config's Census rows.
+fn peer_command(s: Setting<'_>, bm: &BenchModel, flush: bool, threads: usize) -> Result<Command> {
+    let program = Program::Peer { flush };
+    // The project venv's python (`make` exports both variables), else python3.
+    let python = ["ADATT_VENV", "VIRTUAL_ENV"]
+        .iter()
+        .find_map(std::env::var_os)
+        .map(|v| Path::new(&v).join("bin/python"))
+        .unwrap_or_else(|| "python3".into());
+    let model = serde_json::to_string(&bm.model).map_err(|e| BenchError::Child {
+        command: program.label().to_owned(),
+        message: format!("cannot pass the model of {}: {e}", bm.name),
+    })?;
+    let (train, p, census) = (&s.cfg.train, s.peer, &s.cfg.census);
+    let mut c = Command::new(python);
+    c.arg("scripts/bench/peer.py")
+        .args(["--model", &model])
+        .args(["--epochs", &p.epochs.to_string()])
+        .args(["--batch-size", &train.batch_size.to_string()])
+        .args(["--lr", &train.lr.to_string()])
+        .args(["--weight-decay", &train.weight_decay.to_string()])
+        .args(["--threads", &threads.to_string()])
+        .args(["--seed", &p.seed.to_string()])
+        .args(["--max-rows", &p.max_rows.to_string()])
+        .arg("--data-dir")
+        .arg(&census.data_dir)
+        .args(["--split-seed", &census.split_seed.to_string()]);
+    if flush {
+        c.arg("--flush-denormal");
+    }
+    Ok(c)
+}
+
+/// Runs `jobs` copies of `program` at once on `[[models]]` entry `mi`, each with `threads`
+/// threads.
 fn runs(
-    config: &Path,
+    s: Setting<'_>,
     program: Program,
-    bm: &BenchModel,
     mi: usize,
-    train: &TrainConfig,
-    p: &PeerBench,
     jobs: usize,
     threads: usize,
 ) -> Result<Vec<WholeRun>> {
+    let bm = &s.cfg.models[mi];
     let commands = (0..jobs)
-        .map(|_| {
-            let c = match program {
-                Program::Ours => {
-                    let mut c = Command::new(this_exe(program.label())?);
-                    c.arg("--config")
-                        .arg(config)
-                        .args(["--threads", &threads.to_string()])
-                        .args(["--whole-run", &mi.to_string()]);
-                    c
-                }
-                Program::Peer { flush } => {
-                    // The project venv's python (`make` exports both variables), else python3.
-                    let python = ["ADATT_VENV", "VIRTUAL_ENV"]
-                        .iter()
-                        .find_map(std::env::var_os)
-                        .map(|v| Path::new(&v).join("bin/python"))
-                        .unwrap_or_else(|| "python3".into());
-                    let model =
-                        serde_json::to_string(&bm.model).map_err(|e| BenchError::Child {
-                            command: program.label().to_owned(),
-                            message: format!("cannot pass the model of {}: {e}", bm.name),
-                        })?;
-                    let mut c = Command::new(python);
-                    c.arg("scripts/bench/peer.py")
-                        .args(["--model", &model])
-                        .args(["--epochs", &p.epochs.to_string()])
-                        .args(["--batch-size", &train.batch_size.to_string()])
-                        .args(["--lr", &train.lr.to_string()])
-                        .args(["--weight-decay", &train.weight_decay.to_string()])
-                        .args(["--threads", &threads.to_string()])
-                        .args(["--seed", &p.seed.to_string()])
-                        .args(["--max-rows", &p.max_rows.to_string()]);
-                    if flush {
-                        c.arg("--flush-denormal");
-                    }
-                    c
-                }
-            };
-            Ok(c)
+        .map(|_| match program {
+            Program::Ours => our_command(s, mi, threads),
+            Program::Peer { flush } => peer_command(s, bm, flush, threads),
         })
         .collect::<Result<_>>()?;
     run_all_json(commands, &format!("{} for {}", program.label(), bm.name))
@@ -191,23 +170,42 @@ fn mean(runs: &[WholeRun], f: impl Fn(&WholeRun) -> f64) -> f64 {
     runs.iter().map(f).sum::<f64>() / runs.len().max(1) as f64
 }
 
-/// The section of `bench.md`: for each process count and model, ours and the two peers back to
-/// back, and the ratios of the peers' whole-run seconds to ours.
-pub fn section(
-    config: &Path,
-    models: &[BenchModel],
-    train: &TrainConfig,
-    p: &PeerBench,
-    threads: usize,
-) -> Result<String> {
-    let mut md = format!(
+/// The section of `bench.md` for the config at `config` (`cfg`, its `[peer]` `p`): for each
+/// process count and model, ours and the two peers back to back, and the ratios of the peers'
+/// whole-run seconds to ours; `threads` threads in all.
+pub fn section(config: &Path, cfg: &BenchConfig, p: &PeerBench, threads: usize) -> Result<String> {
+    let s = Setting {
+        config,
+        cfg,
+        peer: p,
+    };
+    let mut md = section_head(cfg, p, threads);
+    for &j in &p.jobs {
+        let jobs = resolve_jobs(j, Device::Cpu);
+        let per = (threads / jobs).max(1);
+        for name in &p.models {
+            let mi = cfg
+                .models
+                .iter()
+                .position(|m| &m.name == name)
+                .expect("validated");
+            md.push_str(&model_row(s, mi, jobs, per)?);
+        }
+    }
+    Ok(md)
+}
+
+/// The section's title, what it measures, and the head of its table.
+fn section_head(cfg: &BenchConfig, p: &PeerBench, threads: usize) -> String {
+    let train = &cfg.train;
+    format!(
         "\n## Same-run ratios against a PyTorch peer\n\nWhole {}-epoch runs (training, validation \
          after every epoch, test once with the best epoch's weights), back to back on this \
          machine: ours \
          (`adatt_engine::train_group`) and a plain PyTorch loop (`scripts/bench/peer.py`: the \
          reference modules of the official model code, a shuffled DataLoader, Adam lr {}, weight \
          decay {}, batch {}), as released and with `torch.set_flush_denormal(True)`; Census \
-         `paper` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \
+         `{}` protocol, {} training rows; seed {}. With `jobs` processes at once, each has \
          {threads}/jobs threads and the seconds are the mean over the processes. Ratio = peer's \
          seconds / ours. Train / eval s: the seconds of all epochs' training steps and of \
          their end-of-epoch evaluations (the rest of a run is set-up).\n\n| model | jobs × \
@@ -218,88 +216,91 @@ pub fn section(
         train.lr,
         train.weight_decay,
         train.batch_size,
+        cfg.census.protocol,
         if p.max_rows > 0 {
             p.max_rows.to_string()
         } else {
             "all".into()
         },
         p.seed
-    );
-    for &j in &p.jobs {
-        let jobs = resolve_jobs(j, Device::Cpu);
-        let per = (threads / jobs).max(1);
-        for name in &p.models {
-            let mi = models
-                .iter()
-                .position(|m| &m.name == name)
-                .expect("validated");
-            let bm = &models[mi];
-            let mut got = Vec::new();
-            for program in [
-                Program::Ours,
-                Program::Peer { flush: false },
-                Program::Peer { flush: true },
-            ] {
-                let r = runs(config, program, bm, mi, train, p, jobs, per)?;
-                eprintln!(
-                    "peer: {} jobs={jobs} x {per} threads, {}: {:.1} s",
-                    bm.name,
-                    program.label(),
-                    mean(&r, |w| w.total_s)
-                );
-                got.push(r);
-            }
-            let (ours, released, flushing) = (&got[0], &got[1], &got[2]);
-            for r in released.iter().chain(flushing) {
-                if r.params != ours[0].params || r.train_rows != ours[0].train_rows {
-                    return Err(BenchError::PeerMismatch {
-                        model: bm.name.clone(),
-                        params: r.params,
-                        rows: r.train_rows,
-                        our_params: ours[0].params,
-                        our_rows: ours[0].train_rows,
-                    });
-                }
-            }
-            let total = |r: &[WholeRun]| mean(r, |w| w.total_s);
-            let first_last = |r: &[WholeRun]| {
-                format!(
-                    "{:.1} / {:.1}",
-                    mean(r, |w| w.epochs[0].train_s),
-                    mean(r, |w| w.epochs[w.epochs.len() - 1].train_s)
-                )
-            };
-            eprintln!(
-                "peer: {} jobs={jobs}: ratio {:.2}x vs released, {:.2}x vs flushing",
-                bm.name,
-                total(released) / total(ours),
-                total(flushing) / total(ours)
-            );
-            let train_eval = |r: &[WholeRun]| {
-                format!(
-                    "{:.1} / {:.1}",
-                    mean(r, |w| w.epochs.iter().map(|e| e.train_s).sum()),
-                    mean(r, |w| w.epochs.iter().map(|e| e.eval_s).sum())
-                )
-            };
-            writeln!(
-                md,
-                "| {} | {jobs} × {per} | {:.1} | {:.1} | {:.1} | **{:.2}×** | **{:.2}×** | {} | {} | {} | {} | {} | {} |",
-                bm.name,
-                total(ours),
-                total(released),
-                total(flushing),
-                total(released) / total(ours),
-                total(flushing) / total(ours),
-                first_last(ours),
-                first_last(released),
-                first_last(flushing),
-                train_eval(ours),
-                train_eval(released),
-                train_eval(flushing)
-            )
-            .expect("write");
+    )
+}
+
+/// The peer's runs are of our model (its parameter count) on our rows (their count).
+fn check_same_model<'a>(
+    bm: &BenchModel,
+    ours: &WholeRun,
+    peers: impl IntoIterator<Item = &'a WholeRun>,
+) -> Result<()> {
+    for r in peers {
+        if r.params != ours.params || r.train_rows != ours.train_rows {
+            return Err(BenchError::PeerMismatch {
+                model: bm.name.clone(),
+                params: r.params,
+                rows: r.train_rows,
+                our_params: ours.params,
+                our_rows: ours.train_rows,
+            });
         }
     }
-    Ok(md)
+    Ok(())
+}
+
+/// One row of the section: `jobs` processes of `per` threads each, ours, then the peer as
+/// released, then flushing denormals, on `[[models]]` entry `mi`.
+fn model_row(s: Setting<'_>, mi: usize, jobs: usize, per: usize) -> Result<String> {
+    let bm = &s.cfg.models[mi];
+    let mut got = Vec::new();
+    for program in [
+        Program::Ours,
+        Program::Peer { flush: false },
+        Program::Peer { flush: true },
+    ] {
+        let r = runs(s, program, mi, jobs, per)?;
+        eprintln!(
+            "peer: {} jobs={jobs} x {per} threads, {}: {:.1} s",
+            bm.name,
+            program.label(),
+            mean(&r, |w| w.total_s)
+        );
+        got.push(r);
+    }
+    let (ours, released, flushing) = (&got[0], &got[1], &got[2]);
+    check_same_model(bm, &ours[0], released.iter().chain(flushing))?;
+    let total = |r: &[WholeRun]| mean(r, |w| w.total_s);
+    let first_last = |r: &[WholeRun]| {
+        format!(
+            "{:.1} / {:.1}",
+            mean(r, |w| w.epochs[0].train_s),
+            mean(r, |w| w.epochs[w.epochs.len() - 1].train_s)
+        )
+    };
+    eprintln!(
+        "peer: {} jobs={jobs}: ratio {:.2}x vs released, {:.2}x vs flushing",
+        bm.name,
+        total(released) / total(ours),
+        total(flushing) / total(ours)
+    );
+    let train_eval = |r: &[WholeRun]| {
+        format!(
+            "{:.1} / {:.1}",
+            mean(r, |w| w.epochs.iter().map(|e| e.train_s).sum()),
+            mean(r, |w| w.epochs.iter().map(|e| e.eval_s).sum())
+        )
+    };
+    Ok(format!(
+        "| {} | {jobs} × {per} | {:.1} | {:.1} | {:.1} | **{:.2}×** | **{:.2}×** | {} | {} | {} | {} | {} | {} |\n",
+        bm.name,
+        total(ours),
+        total(released),
+        total(flushing),
+        total(released) / total(ours),
+        total(flushing) / total(ours),
+        first_last(ours),
+        first_last(released),
+        first_last(flushing),
+        train_eval(ours),
+        train_eval(released),
+        train_eval(flushing)
+    ))
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use adatt_data::{CensusConfig, Dataset, Protocol};
+use adatt_data::Dataset;
 use adatt_engine::TrainData;
 use tch::Device;
 
@@ -37,14 +37,11 @@ impl Devices {
     }
 }
 
-/// The Census rows every Census measurement trains on: the `paper` protocol, the framework's
-/// split (seed 1), from `data/census-income`.
-pub fn census() -> Result<Dataset> {
-    Ok(adatt_data::load_census(&CensusConfig {
-        data_dir: "data/census-income".into(),
-        protocol: Protocol::Paper,
-        split_seed: 1,
-    })?)
+/// The Census rows every Census measurement trains on: `[census]` of the config at `config`
+/// (data directory, protocol, split seed). A failure to load them names the file and the
+/// section.
+pub fn census(cfg: &BenchConfig, config: &Path) -> Result<Dataset> {
+    adatt_data::load_census(&cfg.census).map_err(|e| invalid(config, "census", e.to_string()))
 }
 
 /// The section the config at `config` lacks, as an error naming it.
@@ -59,7 +56,7 @@ fn missing(config: &Path, section: &str) -> BenchError {
 /// The `[peer]` section of `bench.md`, on `threads` threads in all.
 pub fn peer_section(cfg: &BenchConfig, config: &Path, threads: usize) -> Result<String> {
     let pb = cfg.peer.as_ref().ok_or_else(|| missing(config, "peer"))?;
-    peer::section(config, &cfg.models, &cfg.train, pb, threads)
+    peer::section(config, cfg, pb, threads)
 }
 
 /// The `[simulator]` section of `bench.md`, on `threads` threads.
@@ -109,4 +106,29 @@ pub fn full(cfg: &BenchConfig, ds: &Dataset, sel: &Selection<'_>) -> Result<(Str
         md.push_str(&simulator_section(cfg, sel.config, sel.threads)?);
     }
     Ok((csv, md))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Census files that cannot be loaded are one error naming the config's file and its
+    /// `[census]` section, with the loader's reason.
+    #[test]
+    fn census_rows_that_cannot_be_loaded_name_the_config_and_its_section() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/bench.toml");
+        let mut cfg = BenchConfig::load(&shipped).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        cfg.census.data_dir = dir.path().join("nowhere");
+        let Err(e) = census(&cfg, Path::new("my-bench.toml")) else {
+            panic!("no Census files there");
+        };
+        let e = e.to_string();
+        assert!(
+            e.starts_with("my-bench.toml: `census`: data file not found: "),
+            "{e}"
+        );
+        assert!(e.contains("nowhere, which does not exist"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
 }

@@ -4,60 +4,17 @@
 //! embedding tables' gradient and update, dense (what the loop does) against sparse.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Instant;
 
-use adatt_data::sim::presets::Preset;
 use adatt_data::sim::{SimStream, Simulator};
 use adatt_engine::optim::{Adam, AdamConfig, AdamImpl};
 use adatt_engine::{Learner, SimData, TrainData, TrainRows};
 use adatt_spec::TrainConfig;
 use tch::{Device, Kind, Tensor};
 
-use crate::config::invalid;
+use crate::config::SimBench;
 use crate::step::seconds_per_call;
 use crate::{BenchError, BenchModel, Result};
-
-/// `[simulator]` of `configs/bench.toml`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SimBench {
-    /// The preset (the largest is group3).
-    preset: Preset,
-    /// Its world seed.
-    #[serde(default = "one")]
-    world_seed: u64,
-    /// Embedding dimension of every id feature.
-    embedding_dim: usize,
-    /// Rows generated in the timed call.
-    rows: usize,
-    /// Timed training steps per model (after the bench's warm-up steps).
-    steps: usize,
-    /// Models trained on the preset.
-    models: Vec<BenchModel>,
-}
-
-fn one() -> u64 {
-    1
-}
-
-impl SimBench {
-    /// The preset exists and every model is valid for its tasks; `path` is the config's file.
-    pub fn validate(&self, path: &Path) -> Result<()> {
-        let t = self
-            .preset
-            .config()
-            .map_err(|e| invalid(path, "simulator.preset", e.to_string()))?
-            .tasks
-            .len();
-        for m in &self.models {
-            m.model
-                .validate(t)
-                .map_err(|e| invalid(path, "simulator.models", format!("{}: {e}", m.name)))?;
-        }
-        Ok(())
-    }
-}
 
 /// Rows per second of the training step of `model` on batches of the stream (generated
 /// beforehand, so that only training is timed).

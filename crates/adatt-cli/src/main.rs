@@ -50,7 +50,7 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "both")]
         protocol: ProtocolArg,
         /// Directory with census-income.{data,test}.gz.
-        #[arg(long, default_value = "data/census-income")]
+        #[arg(long, default_value = adatt_data::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
     /// Train the runs of an experiment config that are not recorded yet, then analyse.
@@ -317,27 +317,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::DataSummary { protocol, data_dir } => {
-            let ps: &[Protocol] = match protocol {
-                ProtocolArg::Paper => &[Protocol::Paper],
-                ProtocolArg::Clean => &[Protocol::Clean],
-                ProtocolArg::Both => &[Protocol::Paper, Protocol::Clean],
-            };
-            for &p in ps {
-                let t = std::time::Instant::now();
-                let ds = load_census(&CensusConfig {
-                    data_dir: data_dir.clone(),
-                    protocol: p,
-                    split_seed: 1,
-                })
-                .with_context(|| format!("loading Census-Income from {}", data_dir.display()))?;
-                println!(
-                    "protocol {p} (loaded in {:.1} s)",
-                    t.elapsed().as_secs_f64()
-                );
-                println!("{}", ds.summary());
-            }
-        }
+        Cmd::DataSummary { protocol, data_dir } => data_summary(protocol, &data_dir)?,
         Cmd::Run { grid, train } => {
             return Ok(adatt_experiment::run(&grid, &train, &["run"])?);
         }
@@ -367,6 +347,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => forward(&model, &weights, &input, &out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `adatt data-summary`: per protocol asked for, the rows, features and positive rate per task
+/// per split of the Census files in `data_dir` (the paper's split seed).
+fn data_summary(protocol: ProtocolArg, data_dir: &Path) -> Result<()> {
+    let ps: &[Protocol] = match protocol {
+        ProtocolArg::Paper => &[Protocol::Paper],
+        ProtocolArg::Clean => &[Protocol::Clean],
+        ProtocolArg::Both => &[Protocol::Paper, Protocol::Clean],
+    };
+    for &p in ps {
+        let t = std::time::Instant::now();
+        let ds = load_census(&CensusConfig {
+            data_dir: data_dir.to_owned(),
+            protocol: p,
+            split_seed: adatt_data::PAPER_SPLIT_SEED,
+        })
+        .with_context(|| format!("loading Census-Income from {}", data_dir.display()))?;
+        println!(
+            "protocol {p} (loaded in {:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+        println!("{}", ds.summary());
+    }
+    Ok(())
 }
 
 /// `adatt weights init|check`.

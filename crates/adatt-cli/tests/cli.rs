@@ -72,15 +72,14 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-#[test]
-fn refused_inputs_are_one_error_line_naming_the_key_and_exit_1() {
-    let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("a-file");
-    std::fs::write(&file, "").unwrap();
-    let uncreatable = file.join("results");
-    // (config edit, extra args, what the one error line must say)
-    type Edit = Box<dyn Fn(String) -> String>;
-    let cases: Vec<(Edit, Vec<String>, &str)> = vec![
+/// An edit of the tiny grid's config.
+type Edit = Box<dyn Fn(String) -> String>;
+
+/// Refused `adatt run` inputs: (config edit, extra args, what the one error line must say).
+/// `uncreatable` is an output directory that cannot be made; the last case is a bad
+/// `ADATT_SEEDS` (see `refused_inputs_are_one_error_line_naming_the_key_and_exit_1`).
+fn refused_runs(uncreatable: &Path) -> Vec<(Edit, Vec<String>, &'static str)> {
+    vec![
         (
             Box::new(|c| c.replace("seeds = [0, 1]", "seeds = [0, -1]")),
             vec![],
@@ -129,8 +128,37 @@ fn refused_inputs_are_one_error_line_naming_the_key_and_exit_1() {
             "a-file/results",
         ),
         (Box::new(|c| c), vec![], "--seeds / ADATT_SEEDS"),
-    ];
-    for (i, (edit, extra, want)) in cases.into_iter().enumerate() {
+    ]
+}
+
+/// `o` failed with exit code 1 and one error line containing `want`: no backtrace, no colour,
+/// no cause printed twice (`i` numbers the case in messages).
+fn check_one_error_line(o: &Output, want: &str, i: usize) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "case {i}: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "case {i}: one error line: {err}");
+    assert!(lines[0].contains(want), "case {i}: want `{want}` in {err}");
+    for bad in ["backtrace", "Caused by", "\u{1b}["] {
+        assert!(!err.contains(bad), "case {i}: `{bad}` in {err}");
+    }
+    // no cause printed twice
+    let parts: Vec<&str> = lines[0].trim_start_matches("error: ").split(": ").collect();
+    for (j, p) in parts.iter().enumerate() {
+        assert!(
+            parts[j + 1..].iter().all(|q| q != p) || p.len() < 4,
+            "case {i}: `{p}` twice in {err}"
+        );
+    }
+}
+
+#[test]
+fn refused_inputs_are_one_error_line_naming_the_key_and_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let uncreatable = file.join("results");
+    for (i, (edit, extra, want)) in refused_runs(&uncreatable).into_iter().enumerate() {
         let cfg = write_config(d.path(), &config(edit));
         let out = d.path().join("out");
         let mut args = vec!["run", "--config", cfg.to_str().unwrap()];
@@ -146,25 +174,15 @@ fn refused_inputs_are_one_error_line_naming_the_key_and_exit_1() {
             &[("SEEDS", "not ours"), ("THREADS", "100000")]
         };
         let o = adatt(d.path(), &args, env);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "case {i}: {err}");
-        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
-        assert_eq!(lines.len(), 1, "case {i}: one error line: {err}");
-        assert!(lines[0].contains(want), "case {i}: want `{want}` in {err}");
-        for bad in ["backtrace", "Caused by", "\u{1b}["] {
-            assert!(!err.contains(bad), "case {i}: `{bad}` in {err}");
-        }
-        // no cause printed twice
-        let parts: Vec<&str> = lines[0].trim_start_matches("error: ").split(": ").collect();
-        for (j, p) in parts.iter().enumerate() {
-            assert!(
-                parts[j + 1..].iter().all(|q| q != p) || p.len() < 4,
-                "case {i}: `{p}` twice in {err}"
-            );
-        }
+        check_one_error_line(&o, want, i);
         assert!(!out.exists(), "case {i}: nothing may be written");
     }
-    // `analyze` of a mistyped output directory is an error, not empty tables.
+}
+
+/// `analyze` of a mistyped output directory is an error, not empty tables.
+#[test]
+fn analyzing_a_mistyped_output_directory_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
     let cfg = write_config(d.path(), &config(|c| c));
     let typo = d.path().join("reslts");
     let o = adatt(
@@ -242,20 +260,23 @@ fn reanalysis_is_byte_identical_and_a_full_disk_leaves_no_partial_file() {
         );
     }
     assert_eq!(first.len(), second.len());
+    check_a_full_disk_leaves_no_partial_file(d.path(), cfg, &a);
+}
 
-    // A disk that fills up during the analysis (a file size limit above every table and below
-    // the largest figure): the command fails, and every file is complete or absent. `c` is the
-    // same analysis of the same records without the limit.
+/// A disk that fills up during the analysis of the records in `a` (a file size limit above
+/// every table and below the largest figure): the command fails, and every file is complete
+/// or absent. `c` is the same analysis of the same records without the limit.
+fn check_a_full_disk_leaves_no_partial_file(dir: &Path, cfg: &str, a: &Path) {
     let copy_records = |to: &Path| {
         std::fs::create_dir(to).unwrap();
         for f in ["runs.jsonl", "invocation.json"] {
             std::fs::copy(a.join(f), to.join(f)).unwrap();
         }
     };
-    let (b, c) = (d.path().join("b"), d.path().join("c"));
+    let (b, c) = (dir.join("b"), dir.join("c"));
     copy_records(&c);
     let o = adatt(
-        d.path(),
+        dir,
         &["analyze", "--config", cfg, "--out", c.to_str().unwrap()],
         &[],
     );
@@ -947,4 +968,39 @@ fn bad_overrides_are_blamed_on_their_variable() {
     let o = adatt(d.path(), &[&args[..], &["--jobs", "abc"]].concat(), &[]);
     let err = stderr(&o);
     assert!(err.contains("'--jobs <JOBS>'"), "{err}");
+}
+
+/// `adatt data-summary` without `--data-dir`, run from the repository root, reads
+/// `data/census-income` (its `--help` names that default) and splits the test file as the
+/// paper's code does (seed 1): each split's rows and positive rates are those of the pandas
+/// oracle (fixtures/census/paper.json: rows and label sums per split).
+#[test]
+fn data_summary_reads_the_default_directory_with_the_papers_split() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let help = adatt(&root, &["data-summary", "--help"], &[]);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(help.contains("[default: data/census-income]"), "{help}");
+    let o = adatt(&root, &["data-summary", "--protocol", "paper"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let oracle: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("fixtures/census/paper.json")).unwrap(),
+    )
+    .unwrap();
+    for split in ["train", "valid", "test"] {
+        let n = oracle[split]["n_rows"].as_u64().unwrap();
+        let mut want = vec![split.to_owned(), n.to_string()];
+        for sum in oracle[split]["label_sum"].as_array().unwrap() {
+            want.push(format!("{:.2}%", 100.0 * sum.as_f64().unwrap() / n as f64));
+        }
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(split))
+            .unwrap_or_else(|| panic!("no {split} line in {stdout}"));
+        assert_eq!(
+            line.split_whitespace().collect::<Vec<_>>(),
+            want,
+            "{stdout}"
+        );
+    }
 }

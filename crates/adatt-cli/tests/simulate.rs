@@ -23,12 +23,12 @@ fn group1_with(from: &str, to: &str) -> String {
     GROUP1.replacen(from, to, 1)
 }
 
-#[test]
-fn worlds_and_samples_that_cannot_be_made_are_one_error_line_and_write_nothing() {
+/// Worlds and samples that cannot be made: (group1 edited, or none for the preset group1,
+/// --rows, what the one error line must say).
+fn unmakeable() -> Vec<(Option<String>, &'static str, String)> {
     let users = "users = 50000";
     let like = "name = \"like\"";
-    // (spec edit or none for the preset, --rows, what the one error line must say)
-    let cases: Vec<(Option<String>, &str, String)> = vec![
+    vec![
         (
             Some(group1_with("sharpness = 2.0", "sharpness = 100.0")),
             "1000",
@@ -111,36 +111,46 @@ fn worlds_and_samples_that_cannot_be_made_are_one_error_line_and_write_nothing()
                 .into(),
         ),
         (None, "0", "--rows: must be at least 1".into()),
-    ];
-    for (spec, rows, want) in cases {
-        let d = tempfile::tempdir().unwrap();
-        let mut args = vec!["--rows", rows, "--out", "s.csv"];
-        if let Some(text) = &spec {
-            std::fs::write(d.path().join("w.toml"), text).unwrap();
-            args.extend(["--spec", "w.toml"]);
-        } else {
-            args.extend(["--preset", "group1"]);
-        }
-        let o = run(d.path(), &args);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{want}: {err}");
-        assert!(err.contains(&want), "{err:?} lacks {want:?}");
-        assert_eq!(err.lines().count(), 1, "{err}");
-        let source = if spec.is_some() {
-            "error: simulator config w.toml: "
-        } else {
-            "error: "
-        };
-        assert!(err.starts_with(source), "{err}");
-        assert!(o.stdout.is_empty(), "{want}");
-        let left = adatt_testkit::dir_names(d.path());
-        let expected: Vec<&str> = if spec.is_some() {
-            vec!["w.toml"]
-        } else {
-            vec![]
-        };
-        assert_eq!(left, expected, "{want}");
+    ]
+}
+
+#[test]
+fn worlds_and_samples_that_cannot_be_made_are_one_error_line_and_write_nothing() {
+    for (spec, rows, want) in unmakeable() {
+        check_refused(spec.as_deref(), rows, &want);
     }
+}
+
+/// `adatt simulate --rows rows` of the world `spec` (or the preset group1) fails with exit
+/// code 1 and the one error line `want`, and leaves nothing but the spec behind.
+fn check_refused(spec: Option<&str>, rows: &str, want: &str) {
+    let d = tempfile::tempdir().unwrap();
+    let mut args = vec!["--rows", rows, "--out", "s.csv"];
+    if let Some(text) = spec {
+        std::fs::write(d.path().join("w.toml"), text).unwrap();
+        args.extend(["--spec", "w.toml"]);
+    } else {
+        args.extend(["--preset", "group1"]);
+    }
+    let o = run(d.path(), &args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{want}: {err}");
+    assert!(err.contains(want), "{err:?} lacks {want:?}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let source = if spec.is_some() {
+        "error: simulator config w.toml: "
+    } else {
+        "error: "
+    };
+    assert!(err.starts_with(source), "{err}");
+    assert!(o.stdout.is_empty(), "{want}");
+    let left = adatt_testkit::dir_names(d.path());
+    let expected: Vec<&str> = if spec.is_some() {
+        vec!["w.toml"]
+    } else {
+        vec![]
+    };
+    assert_eq!(left, expected, "{want}");
 }
 
 /// `adatt simulate … | head -1`: the reader has gone when the statistics are printed; the

@@ -80,6 +80,12 @@ pub use raw::{RawTable, COLUMN_NAMES, TEST_FILE, TEST_SHA256, TRAIN_FILE, TRAIN_
 
 /// Name of the data set, as stored in [`Dataset::name`].
 pub const DATASET_NAME: &str = "census-income";
+/// Where the Census-Income files are read from when no config or flag says otherwise
+/// (relative to the working directory, the repository root).
+pub const DEFAULT_DATA_DIR: &str = "data/census-income";
+/// The validation/test split seed of the paper's code (`random_state` of pandas' `sample`),
+/// used when no config says otherwise.
+pub const PAPER_SPLIT_SEED: u32 = 1;
 /// The task names, in the fixed order of the label columns.
 pub const TASK_NAMES: [&str; 3] = ["education", "income", "never_married"];
 
@@ -140,16 +146,16 @@ pub struct CensusConfig {
     pub data_dir: PathBuf,
     pub protocol: Protocol,
     /// Seed of the validation/test split (`random_state` of pandas' `sample`; the paper's
-    /// code uses 1).
+    /// code uses [`PAPER_SPLIT_SEED`]).
     pub split_seed: u32,
 }
 
 impl Default for CensusConfig {
     fn default() -> Self {
         CensusConfig {
-            data_dir: PathBuf::from("data/census-income"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             protocol: Protocol::Paper,
-            split_seed: 1,
+            split_seed: PAPER_SPLIT_SEED,
         }
     }
 }
@@ -422,7 +428,7 @@ pub fn load_census_files(
     split_seed: u32,
 ) -> Result<Dataset, DataError> {
     let t0 = Instant::now();
-    if protocol == Protocol::Paper && split_seed != 1 {
+    if protocol == Protocol::Paper && split_seed != PAPER_SPLIT_SEED {
         tracing::warn!(
             split_seed,
             "paper protocol with a split seed other than the paper's 1"

@@ -74,7 +74,22 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         ra, rb,
         "same config, seeds and threads must give identical records"
     );
-    for r in &ra {
+    check_tiny_grid_records(&ra);
+    // Different seeds differ.
+    assert_ne!(ra[0].outcome.best, ra[1].outcome.best);
+    check_sparse_input_trains_the_same_models(&cfg, ds, &ra);
+    let summary = check_analysis_against_the_records(&cfg, a.path());
+    assert!(a.path().join("config.toml").exists());
+    check_a_seed_subset_reports_apart(&cfg, a.path(), &summary);
+    check_manifest_compute_and_provenance(a.path());
+    check_invocation_manifest(a.path());
+}
+
+/// Every record of the tiny grid (2 epochs of 8,192 rows, a checkpoint at 25 %, DWA): finished,
+/// its best epoch the one with the best validation sum, the test set evaluated once, every task
+/// learnt.
+fn check_tiny_grid_records(ra: &[RunRecord]) {
+    for r in ra {
         assert_eq!(r.outcome.status, Status::Ok);
         assert_eq!(r.outcome.epochs.len(), 2);
         assert_eq!(r.outcome.checkpoints.len(), 1);
@@ -122,9 +137,15 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         // DWA: weights are 1 for the first epochs.
         assert_eq!(r.outcome.task_weights[0], vec![1.0; 3]);
     }
-    // Different seeds differ.
-    assert_ne!(ra[0].outcome.best, ra[1].outcome.best);
-    // The sparse first layer trains the same models (same records keys; float-rounding drift only).
+}
+
+/// The sparse first layer trains the same models as the dense one (same record keys;
+/// float-rounding drift only).
+fn check_sparse_input_trains_the_same_models(
+    cfg: &ExperimentConfig,
+    ds: &Dataset,
+    ra: &[RunRecord],
+) {
     let sp = tempfile::tempdir().unwrap();
     let mut sparse = cfg.clone();
     sparse.run.input = adatt_spec::InputMode::Sparse;
@@ -153,8 +174,30 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
             );
         }
     }
+}
+
+/// (entry, task, n, mean test AUC) of each row of a `summary.csv`.
+fn summary_cells(csv: &str) -> Vec<(String, String, u64, f64)> {
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[1].to_owned(),
+                f[5].to_owned(),
+                f[6].parse().unwrap(),
+                f[9].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The analysis of the grid's records in `dir` writes its tables and figures, and
+/// `summary.csv` and `table.md` give the records' n and mean test AUC per cell; returns
+/// `summary.csv`.
+fn check_analysis_against_the_records(cfg: &ExperimentConfig, dir: &Path) -> String {
     // Analysis writes tables and figures.
-    let files = adatt_analysis::analyze(&cfg, Dirs::same(a.path()), "tiny", "")
+    let files = adatt_analysis::analyze(cfg, Dirs::same(dir), "tiny", "")
         .unwrap()
         .files;
     for f in [
@@ -165,28 +208,14 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
         "auc_distributions.svg",
         "training_curves.png",
     ] {
-        let p = a.path().join(f);
+        let p = dir.join(f);
         assert!(files.contains(&p), "{f} not reported");
         assert!(std::fs::metadata(&p).unwrap().len() > 100, "{f} is empty");
     }
     // summary.csv against the records: n and the mean test AUC of every cell.
-    let recs = read_all_records(a.path()).unwrap();
-    let summary = std::fs::read_to_string(a.path().join("summary.csv")).unwrap();
-    let cells = |csv: &str| -> Vec<(String, String, u64, f64)> {
-        csv.lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                (
-                    f[1].to_owned(),
-                    f[5].to_owned(),
-                    f[6].parse().unwrap(),
-                    f[9].parse().unwrap(),
-                )
-            })
-            .collect()
-    };
-    let got = cells(&summary);
+    let recs = read_all_records(dir).unwrap();
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let got = summary_cells(&summary);
     assert_eq!(got.len(), 2 * 3, "{summary}");
     for (entry, task, n, mean) in &got {
         let t = recs[0].tasks.iter().position(|x| x == task).unwrap();
@@ -202,7 +231,7 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
             "{entry} {task}: {mean} vs {want}"
         );
     }
-    let md = std::fs::read_to_string(a.path().join("table.md")).unwrap();
+    let md = std::fs::read_to_string(dir.join("table.md")).unwrap();
     let adatt_income = got
         .iter()
         .find(|c| c.0 == "AdaTT-sp" && c.1 == "income")
@@ -213,19 +242,23 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
             && md.contains(&format!("{adatt_income:.4} no CI (n = 2)")),
         "{md}"
     );
-    assert!(a.path().join("config.toml").exists());
-    // A seed subset reads the same records but writes its report elsewhere, and leaves the full
-    // report as it was.
+    summary
+}
+
+/// A seed subset reads the same records but writes its report elsewhere, and leaves the full
+/// report (`summary`, its `summary.csv`) as it was.
+fn check_a_seed_subset_reports_apart(cfg: &ExperimentConfig, dir: &Path, summary: &str) {
+    let recs = read_all_records(dir).unwrap();
     let mut one = cfg.clone();
     one.run.seeds = adatt_spec::Seeds::List(vec![1]);
     let sub_name =
         adatt_experiment::overrides::seeds_subdir(&cfg.run.seeds, &one.run.seeds).unwrap();
     assert_eq!(sub_name, "seeds-1");
-    let sub = a.path().join(&sub_name);
+    let sub = dir.join(&sub_name);
     adatt_analysis::analyze(
         &one,
         Dirs {
-            records: a.path(),
+            records: dir,
             report: &sub,
         },
         "tiny",
@@ -233,10 +266,10 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
     )
     .unwrap();
     assert_eq!(
-        std::fs::read_to_string(a.path().join("summary.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("summary.csv")).unwrap(),
         summary
     );
-    let sub_cells = cells(&std::fs::read_to_string(sub.join("summary.csv")).unwrap());
+    let sub_cells = summary_cells(&std::fs::read_to_string(sub.join("summary.csv")).unwrap());
     assert_eq!(sub_cells.len(), 6);
     for (entry, task, n, mean) in &sub_cells {
         let t = recs[0].tasks.iter().position(|x| x == task).unwrap();
@@ -250,15 +283,20 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
     assert!(std::fs::read_to_string(sub.join("config.toml"))
         .unwrap()
         .contains("seeds = [1]"));
-    let json = |f: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(a.path().join(f)).unwrap()).unwrap()
-    };
-    // manifest.json: the records' compute and provenance. Two replicas per group, so each
-    // group's wall time counts once in the process time. The groups ran one after the other,
-    // so the wall time is their sum and one run was in progress at a time (`finished_at` has
-    // microsecond resolution; whole seconds made this serial grid look parallel).
-    let prov = json("manifest.json");
-    let recs = read_all_records(a.path()).unwrap();
+}
+
+/// `dir`/`name` as JSON.
+fn read_json(dir: &Path, name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+}
+
+/// manifest.json: the records' compute and provenance. Two replicas per group, so each
+/// group's wall time counts once in the process time. The groups ran one after the other, so
+/// the wall time is their sum and one run was in progress at a time (`finished_at` has
+/// microsecond resolution; whole seconds made this serial grid look parallel).
+fn check_manifest_compute_and_provenance(dir: &Path) {
+    let prov = read_json(dir, "manifest.json");
+    let recs = read_all_records(dir).unwrap();
     let groups: f64 = recs.iter().map(|r| r.group_wall_s).sum::<f64>() / 2.0;
     let stage = &prov["stages"][0];
     assert_eq!(
@@ -287,9 +325,13 @@ fn grid_writes_records_tables_figures_and_is_deterministic() {
     let machine = format!("{} | Cpu, 1 thread(s)", recs[0].host.as_ref().unwrap());
     assert_eq!(stage["machines"][&machine].as_u64(), Some(4), "{prov}");
     assert_eq!(prov["data_sha256"].as_object().unwrap().len(), 2);
+    let md = std::fs::read_to_string(dir.join("table.md")).unwrap();
     assert!(md.contains("## Compute and provenance"), "{md}");
-    // invocation.json: what the invocation did.
-    let man = json("invocation.json");
+}
+
+/// invocation.json: what the invocation did.
+fn check_invocation_manifest(dir: &Path) {
+    let man = read_json(dir, "invocation.json");
     assert!(
         man["libtorch_version"]
             .as_str()

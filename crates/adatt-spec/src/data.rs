@@ -58,11 +58,11 @@ fn default_world_seed() -> u64 {
 }
 
 fn default_census_dir() -> PathBuf {
-    PathBuf::from("data/census-income")
+    PathBuf::from(adatt_data::DEFAULT_DATA_DIR)
 }
 
 fn default_split_seed() -> u32 {
-    1
+    adatt_data::PAPER_SPLIT_SEED
 }
 
 /// A task of the data, as the tables show it.

@@ -82,7 +82,7 @@ fn run(a: &Args) -> Result<()> {
         let title = "Simulated data (bench --simulator-only)";
         return write_section(a, "simulator.md", title, &md);
     }
-    let ds = run::census()?;
+    let ds = run::census(&cfg, &a.config)?;
     if let Some(model) = a.whole_run {
         let whole = run::whole_run(&cfg, &a.config, &ds, model)?;
         println!("{}", serde_json::to_string(&whole)?);
