@@ -99,6 +99,9 @@ fixtures: setup
 
 test: setup fmt clippy fixtures
 	cargo test --workspace --all-targets
+	# The models crate without libtorch, as adatt-spec and adatt-analysis use it (the workspace
+	# build unifies features, so only this compiles that configuration).
+	cargo check --manifest-path crates/adatt-models/Cargo.toml --no-default-features
 	# The model tests again on one intra-op thread, where `gate_cols` takes its other softmax
 	# layout (the one `make table5` trains with): golden outputs, sparse kernels, replicas.
 	OMP_NUM_THREADS=1 cargo test -p adatt-models --tests

@@ -81,9 +81,11 @@ impl GridArgs {
         let mut cfg = ExperimentConfig::load(&self.config)?;
         let configured_seeds = cfg.run.seeds.clone();
         let configured = cfg.data.label();
-        context(cfg.data.check_protocol_override(self.protocol), || {
-            format!("config {}", self.config.display())
-        })?;
+        context(
+            cfg.data
+                .check_protocol_override(self.protocol, "--protocol / ADATT_PROTOCOL"),
+            || format!("config {}", self.config.display()),
+        )?;
         self.overrides()?.apply(&mut cfg.data, &mut cfg.run);
         // Another protocol's results go to their own subdirectory (the default output directory
         // names the protocol already).

@@ -112,7 +112,10 @@ fn a_protocol_override_is_refused_for_simulated_data() {
     let cfg = ExperimentConfig::from_toml_str(CONFIG, Path::new("sim.toml")).unwrap();
     let e = cfg
         .data
-        .check_protocol_override(Some(adatt_data::Protocol::Clean))
+        .check_protocol_override(
+            Some(adatt_data::Protocol::Clean),
+            "--protocol / ADATT_PROTOCOL",
+        )
         .unwrap_err()
         .to_string();
     assert!(

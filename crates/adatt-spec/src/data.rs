@@ -162,18 +162,19 @@ impl DataConfig {
             DataConfig::Simulator { .. } => self.sim_config().map(|c| c.tasks.len()).unwrap_or(0),
         }
     }
-    /// Replace the protocol (the `PROTOCOL=` override; refused for simulated data by
+    /// Replace the protocol (a protocol override; refused for simulated data by
     /// [`DataConfig::check_protocol_override`]).
     pub fn set_protocol(&mut self, p: Protocol) {
         if let DataConfig::Census { protocol, .. } = self {
             *protocol = p;
         }
     }
-    /// A `--protocol` override only applies to Census data.
-    pub fn check_protocol_override(&self, p: Option<Protocol>) -> Result<()> {
+    /// A protocol override (named `name` in the error, as the user gave it) only applies to
+    /// Census data.
+    pub fn check_protocol_override(&self, p: Option<Protocol>, name: &str) -> Result<()> {
         match (self, p) {
             (DataConfig::Simulator { preset, .. }, Some(p)) => Err(SpecError::ConfigValue {
-                key: "--protocol / ADATT_PROTOCOL".into(),
+                key: name.into(),
                 message: format!(
                     "`{p}` is a Census preprocessing protocol; this config's data is the \
                      simulator preset `{preset}`"
