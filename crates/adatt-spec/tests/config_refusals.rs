@@ -50,15 +50,33 @@ fn check(text: &str) -> Result<ExperimentConfig, SpecError> {
     Ok(cfg)
 }
 
+/// Every refusal case, by theme.
 fn refusals() -> Vec<Refusal> {
-    let (cap, _cores) = max_threads();
-    let r = |from, to: &str, kind, key, fragment| Refusal {
+    [adam(), threads(), names(), output_dirs(), seeds()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A case that replaces `from` by `to` and expects `kind` at `key` with `fragment`.
+fn r(
+    from: &'static str,
+    to: &str,
+    kind: Kind,
+    key: &'static str,
+    fragment: &'static str,
+) -> Refusal {
+    Refusal {
         from,
         to: to.to_string(),
         kind,
         key,
         fragment,
-    };
+    }
+}
+
+/// Refusals of Adam settings.
+fn adam() -> Vec<Refusal> {
     use Kind::*;
     vec![
         // 1. Adam settings: eps was the only one not checked; betas each name their key.
@@ -104,6 +122,14 @@ fn refusals() -> Vec<Refusal> {
             "train.beta2",
             "must be in [0, 1), got -0.5",
         ),
+    ]
+}
+
+/// Refusals of the thread count.
+fn threads() -> Vec<Refusal> {
+    let (cap, _cores) = max_threads();
+    use Kind::*;
+    vec![
         // 2. Thread count capped at 4 x cores.
         r(
             "threads = 1",
@@ -119,6 +145,13 @@ fn refusals() -> Vec<Refusal> {
             key: "run.threads",
             fragment: "cores of this machine), got",
         },
+    ]
+}
+
+/// Refusals of experiment and entry names.
+fn names() -> Vec<Refusal> {
+    use Kind::*;
+    vec![
         // 3. The experiment name is a directory under results/; entry names are labels.
         r(
             "name = \"tiny\"",
@@ -190,6 +223,13 @@ fn refusals() -> Vec<Refusal> {
             "entries.name",
             "without control characters, got \"a\\tb\"",
         ),
+    ]
+}
+
+/// Refusals of output_dir.
+fn output_dirs() -> Vec<Refusal> {
+    use Kind::*;
+    vec![
         // 4. A config's output_dir stays inside the project.
         r(
             "description",
@@ -219,6 +259,13 @@ fn refusals() -> Vec<Refusal> {
             "output_dir",
             "must not be empty",
         ),
+    ]
+}
+
+/// Refusals of seeds.
+fn seeds() -> Vec<Refusal> {
+    use Kind::*;
+    vec![
         // 5. Seeds: what is wrong, not "did not match any variant".
         r(
             "seeds = [0, 1]",
