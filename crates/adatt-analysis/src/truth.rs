@@ -62,17 +62,11 @@ pub struct OracleTask {
 
 /// The ground truth of `cfg`'s data, if it is simulated.
 pub fn of(cfg: &ExperimentConfig) -> Result<Option<Truth>, AnalysisError> {
-    let DataConfig::Simulator {
-        preset, world_seed, ..
-    } = &cfg.data
-    else {
+    let DataConfig::Simulator(data) = &cfg.data else {
         return Ok(None);
     };
-    let sim = cfg.data.sim_config().map_err(AnalysisError::from)?;
-    let test_rows = match &cfg.data {
-        DataConfig::Simulator { test_rows, .. } => *test_rows,
-        DataConfig::Census { .. } => 0,
-    };
+    let (preset, world_seed, test_rows) = (&data.preset, &data.world_seed, data.test_rows);
+    let sim = data.world().map_err(AnalysisError::from)?;
     let world = Simulator::new(&sim, *world_seed).map_err(SpecError::from)?;
     let oracle = adatt_spec::oracle::oracle_metrics(&world, SimStream::Test, test_rows)
         .into_iter()

@@ -7,192 +7,25 @@
 
 use std::time::Instant;
 
-use adatt_data::sim::{SimRows, SimStream, SimTask};
-use adatt_data::{Dataset, TaskKind};
-use adatt_models::{EmbeddingSpec, InputSpec, Model, ModelConfig};
+use adatt_models::{Model, ModelConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use tch::{Device, Kind, Reduction, Tensor};
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::optim::{Adam, AdamConfig, AdamImpl};
 pub use crate::rows::{DeviceSplit, InputRows, StreamRows, TrainRows};
-use crate::source::{DataRef, SimData};
-use adatt_spec::config::{InputMode, Selection, TaskWeighting, TrainConfig};
+pub use crate::source::TrainData;
+use adatt_spec::config::{Selection, TaskWeighting, TrainConfig};
 use adatt_spec::metrics::{evaluate_many, MetricKind, TaskMetrics};
 use adatt_spec::outcome::{CurvePoint, RunOutcome, SplitEval, Status};
 use adatt_spec::schedule::Schedule;
-use adatt_spec::SpecError;
 
 /// ChaCha stream used for the shuffle order (the model's init uses its own stream 0 inside the
 /// models crate), so shuffles never depend on libtorch's RNG.
 pub const SHUFFLE_STREAM: u64 = 1;
-
-/// Everything the loop needs from a dataset, on the device.
-pub struct TrainData {
-    /// Device.
-    pub device: Device,
-    /// Task names.
-    pub task_names: Vec<String>,
-    /// Metric kind per task.
-    pub kinds: Vec<MetricKind>,
-    /// Training base rate per task (NE denominator).
-    pub train_base_rates: Vec<f64>,
-    /// Model input description (of the dense input the architecture reads).
-    pub spec: InputSpec,
-    /// Id input: the embedding tables and the number of dense features in front of the
-    /// architecture (`Model::with_embeddings`).
-    pub embeddings: Option<(Vec<EmbeddingSpec>, usize)>,
-    /// Input path.
-    pub mode: InputMode,
-    /// Rows per evaluation chunk (default: `config::auto_eval_batch`).
-    pub eval_batch: usize,
-    /// Training rows.
-    pub train: TrainRows,
-    /// Validation.
-    pub valid: DeviceSplit,
-    /// Test.
-    pub test: DeviceSplit,
-}
-
-impl TrainData {
-    /// Move a dataset to `device` (keeping at most `max_train_rows` training rows if > 0).
-    pub fn new(ds: &Dataset, mode: InputMode, device: Device, max_train_rows: usize) -> Self {
-        let t = ds.task_names.len();
-        let mode = crate::device::resolve_input(mode, device);
-        let train_split;
-        let kept = DataRef::Census(ds).train_rows(max_train_rows);
-        let train = if kept < ds.train.n_rows {
-            let rows: Vec<usize> = (0..kept).collect();
-            train_split = ds.train.select(&rows);
-            &train_split
-        } else {
-            &ds.train
-        };
-        let kinds = ds
-            .task_kinds
-            .iter()
-            .map(|k| match k {
-                TaskKind::Binary => MetricKind::Binary,
-                TaskKind::Regression => MetricKind::Regression,
-            })
-            .collect();
-        TrainData {
-            device,
-            task_names: ds.task_names.clone(),
-            kinds,
-            train_base_rates: (0..t).map(|i| train.positive_rate(i)).collect(),
-            spec: InputSpec {
-                n_features: train.n_features,
-                numeric_cols: train.numeric_cols.clone(),
-                n_cat: train.n_cat,
-                n_tasks: t,
-            },
-            embeddings: None,
-            mode,
-            eval_batch: crate::device::auto_eval_batch(device),
-            train: TrainRows::Table(DeviceSplit::new(train, t, mode, device)),
-            valid: DeviceSplit::new(&ds.valid, t, mode, device),
-            test: DeviceSplit::new(&ds.test, t, mode, device),
-        }
-    }
-
-    /// A simulated task group on `device`: its validation and test sets, generated now, and
-    /// the first `train_rows` examples of its training stream, generated while training. The
-    /// NE of a binary task is normalised by its configured positive rate, which the
-    /// calibration makes the world's (a constant per task: relative NE differences do not
-    /// depend on it).
-    ///
-    /// Refused: a validation or test set without both classes of a binary task (its AUC would
-    /// be NaN).
-    pub fn simulated(sd: &SimData, device: Device) -> Result<Self> {
-        let cfg = sd.sim.config();
-        let (n_ids, n_dense, t) = (2 + cfg.contexts.len(), cfg.dense, cfg.tasks.len());
-        let split = |stream, n, key: &str| -> Result<DeviceSplit> {
-            let rows = sd.sim.rows(stream, 0, n);
-            check_both_classes(&rows, &cfg.tasks, key)?;
-            Ok(DeviceSplit::simulated(&rows, n_ids, n_dense, t, device))
-        };
-        let train_base_rates = cfg.tasks.iter().map(|task| task.target()).collect();
-        let embeddings: Vec<EmbeddingSpec> = sd
-            .sim
-            .cardinalities()
-            .into_iter()
-            .map(|cardinality| EmbeddingSpec {
-                cardinality,
-                dim: sd.embedding_dim,
-            })
-            .collect();
-        let width = embeddings.iter().map(|e| e.dim).sum::<usize>() + n_dense;
-        Ok(TrainData {
-            device,
-            task_names: cfg.tasks.iter().map(|t| t.name.clone()).collect(),
-            kinds: cfg
-                .tasks
-                .iter()
-                .map(|t| match t.kind {
-                    TaskKind::Binary => MetricKind::Binary,
-                    TaskKind::Regression => MetricKind::Regression,
-                })
-                .collect(),
-            train_base_rates,
-            spec: InputSpec::dense(width, t),
-            embeddings: Some((embeddings, n_dense)),
-            mode: InputMode::Dense,
-            eval_batch: crate::device::auto_eval_batch(device),
-            train: TrainRows::Stream(Box::new(StreamRows::new(&sd.sim, sd.train_rows))),
-            valid: split(SimStream::Valid, sd.valid_rows, "data.valid_rows")?,
-            test: split(SimStream::Test, sd.test_rows, "data.test_rows")?,
-        })
-    }
-
-    /// [`TrainData::new`] or [`TrainData::simulated`], by the data's kind.
-    pub fn from_data(
-        data: DataRef<'_>,
-        mode: InputMode,
-        device: Device,
-        max_train_rows: usize,
-    ) -> Result<Self> {
-        match data {
-            DataRef::Census(ds) => Ok(TrainData::new(ds, mode, device, max_train_rows)),
-            DataRef::Simulated(sd) => TrainData::simulated(sd, device),
-        }
-    }
-
-    fn n_tasks(&self) -> usize {
-        self.task_names.len()
-    }
-}
-
-/// Refuses generated evaluation rows in which a binary task has only one class, naming the
-/// config key of the set's size.
-fn check_both_classes(rows: &SimRows, tasks: &[SimTask], key: &str) -> Result<()> {
-    let t = tasks.len();
-    for (k, task) in tasks.iter().enumerate() {
-        if task.kind != TaskKind::Binary {
-            continue;
-        }
-        let positives = (0..rows.n).filter(|i| rows.labels[i * t + k] > 0.5).count();
-        if positives == 0 || positives == rows.n {
-            let class = if positives == 0 {
-                "positive"
-            } else {
-                "negative"
-            };
-            return Err(EngineError::Spec(SpecError::ConfigValue {
-                key: key.into(),
-                message: format!(
-                    "its {} generated rows hold no {class} example of task `{}`, so its AUC is \
-                     undefined; give more rows",
-                    rows.n, task.name
-                ),
-            }));
-        }
-    }
-    Ok(())
-}
 
 /// Result of a replica group.
 #[derive(Clone, Debug)]

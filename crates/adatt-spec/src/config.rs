@@ -9,7 +9,7 @@ use adatt_data::Protocol;
 use serde::{Deserialize, Serialize};
 
 pub use crate::analysis::{AnalysisSpec, Claim, Comparison, Figure, NeDirection, PaperSeries};
-pub use crate::data::{DataConfig, DataTask};
+pub use crate::data::{CensusData, DataConfig, DataSpec, DataTask, SimulatorData};
 pub use crate::entry::{Entry, PaperValues};
 pub use crate::error::{Result, SpecError};
 pub use crate::run::{
@@ -114,60 +114,6 @@ impl ExperimentConfig {
         }
         Ok(cfg)
     }
-    /// What simulated data and the training settings say together: `train.max_train_rows`
-    /// acts on Census tables only (a stream's length is `data.train_rows`); the checkpoints
-    /// fall on distinct steps of the stream ([`crate::schedule::Schedule`]); the validation
-    /// and test sets can be expected to hold both classes of every binary task.
-    fn validate_simulated_train(&self) -> Result<()> {
-        let DataConfig::Simulator {
-            train_rows,
-            valid_rows,
-            test_rows,
-            ..
-        } = &self.data
-        else {
-            return Ok(());
-        };
-        if self.train.max_train_rows > 0 {
-            return Err(SpecError::ConfigValue {
-                key: "train.max_train_rows".into(),
-                message: format!(
-                    "acts on Census tables only; simulated data trains on the first \
-                     `data.train_rows` examples of its stream (here {train_rows})"
-                ),
-            });
-        }
-        crate::schedule::Schedule::new(*train_rows, &self.train)?;
-        let sim = self.data.sim_config()?;
-        for (key, rows) in [
-            ("data.valid_rows", *valid_rows),
-            ("data.test_rows", *test_rows),
-        ] {
-            for task in &sim.tasks {
-                let Some(p) = task.positive_rate else {
-                    continue;
-                };
-                let (rarer, class) = if p < 0.5 {
-                    (p, "positives")
-                } else {
-                    (1.0 - p, "negatives")
-                };
-                if (rows as f64) * rarer < 1.0 {
-                    return Err(SpecError::ConfigValue {
-                        key: key.into(),
-                        message: format!(
-                            "{rows} rows hold {:.2} expected {class} of task `{}` (rate {p}): \
-                             too few for its AUC and NE; give at least {} rows (10 expected)",
-                            rows as f64 * rarer,
-                            task.name,
-                            (10.0 / rarer).ceil()
-                        ),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
 
     /// Read and parse a TOML file (not validated; call [`ExperimentConfig::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
@@ -180,7 +126,7 @@ impl ExperimentConfig {
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
         self.data.validate()?;
-        self.validate_simulated_train()?;
+        self.data.spec().validate_train(&self.train)?;
         if let Some(why) = plain_name_problem(&self.name) {
             return Err(SpecError::ConfigValue {
                 key: "name".into(),

@@ -40,9 +40,9 @@ pub mod train;
 
 pub use adatt_data::Protocol;
 pub use config::{
-    AnalysisSpec, Claim, Comparison, DataConfig, DataTask, DeviceChoice, Entry, ExperimentConfig,
-    Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds, Selection, TaskWeighting,
-    TrainConfig,
+    AnalysisSpec, CensusData, Claim, Comparison, DataConfig, DataSpec, DataTask, DeviceChoice,
+    Entry, ExperimentConfig, Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds,
+    Selection, SimulatorData, TaskWeighting, TrainConfig,
 };
 pub use error::{toml_message, Result, SpecError};
 pub use lock::{lock_results_dir, DirLock};

@@ -144,7 +144,8 @@ fn committed_table5_records_have_the_planned_keys() {
                 assert!(!recorded.is_empty(), "{}", dir.display());
             }
             let mut moved = grid.clone();
-            let DataConfig::Census { data_dir, .. } = &mut moved.data else {
+            let DataConfig::Census(adatt_spec::CensusData { data_dir, .. }) = &mut moved.data
+            else {
                 unreachable!("configs/table5.toml is a Census study")
             };
             *data_dir = "/elsewhere/census".into();
