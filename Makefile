@@ -16,6 +16,10 @@ ifeq ($(strip $(LIBTORCH)),)
 export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(ADATT_VENV)
 export PATH := $(ADATT_VENV)/bin:$(PATH)
+# libtorch's lib dir, for test binaries without an rpath to it (below).
+TORCH_LIB = $(firstword $(wildcard $(ADATT_VENV)/lib/python3*/site-packages/torch/lib))
+else
+TORCH_LIB = $(LIBTORCH)/lib
 endif
 
 # Results of experiments: overridable per run (empty = the config's value). The binaries read
@@ -97,8 +101,12 @@ clippy: setup
 fixtures: setup
 	$(PYTHON) scripts/make_fixtures.py
 
+# The crates that build models embed libtorch's lib dir as an rpath (build/libtorch.rs). The
+# spec and analysis crates do not depend on libtorch, but in a workspace build cargo unifies
+# features, so their test binaries link adatt-models with its `torch` feature, and libtorch
+# with it, without that rpath: they find it through LD_LIBRARY_PATH.
 test: setup fmt clippy fixtures
-	cargo test --workspace --all-targets
+	LD_LIBRARY_PATH=$(TORCH_LIB)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} cargo test --workspace --all-targets
 	# The models crate without libtorch, as adatt-spec and adatt-analysis use it (the workspace
 	# build unifies features, so only this compiles that configuration).
 	cargo check --manifest-path crates/adatt-models/Cargo.toml --no-default-features

@@ -213,7 +213,7 @@ mod tests {
             "epochs": [{ "epoch": 0, "fraction": 1.0, "examples": 1, "train_loss": 0.4,
                          "eval": eval }],
             "checkpoints": [], "task_weights": [[1, 1]], "group_wall_s": 1.0,
-            "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0,
+            "group_replicas": 1, "device": "Cpu", "threads": 1, "finished_at": 0,
             "expert_weights": weights
         }))
         .unwrap()

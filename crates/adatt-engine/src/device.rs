@@ -6,6 +6,16 @@ use tch::Device;
 
 use crate::error::{EngineError, Result};
 
+/// How records and manifests name `device`.
+pub fn run_device(device: Device) -> adatt_spec::RunDevice {
+    match device {
+        Device::Cpu => adatt_spec::RunDevice::Cpu,
+        Device::Cuda(n) => adatt_spec::RunDevice::Cuda(n),
+        Device::Mps => adatt_spec::RunDevice::Mps,
+        Device::Vulkan => adatt_spec::RunDevice::Vulkan,
+    }
+}
+
 /// The tch device of `choice`; `cuda` is refused when libtorch sees no CUDA device.
 pub fn resolve_device(choice: DeviceChoice) -> Result<Device> {
     match choice {

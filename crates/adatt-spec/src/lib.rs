@@ -12,6 +12,7 @@
 //! * [`divergence`]: when a finished run counts as diverged.
 //! * [`outcome`]: what training a run gives (status, metrics along the way).
 //! * [`records`]: append-only JSONL records (one line per run, never half a line).
+//! * [`device`]: the device a run trained on, as records name it.
 //! * [`manifest`]: provenance of each invocation.
 //! * [`metrics`]: exact f64 metrics (AUC as scikit-learn, NE, MSE), parallel with rayon.
 //! * [`oracle`]: the Bayes limit of a simulated task group, measured as the models are.
@@ -22,6 +23,7 @@ pub mod analysis;
 pub mod atomic;
 pub mod config;
 pub mod data;
+pub mod device;
 pub mod divergence;
 pub mod entry;
 pub mod error;
@@ -44,6 +46,7 @@ pub use config::{
     Entry, ExperimentConfig, Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds,
     Selection, SimulatorData, TaskWeighting, TrainConfig,
 };
+pub use device::RunDevice;
 pub use error::{toml_message, Result, SpecError};
 pub use lock::{lock_results_dir, DirLock};
 pub use outcome::{CurvePoint, RunOutcome, SplitEval, Status};

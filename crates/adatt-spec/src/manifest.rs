@@ -21,7 +21,7 @@ pub struct Manifest {
     /// libtorch version the binary runs against.
     pub libtorch_version: String,
     /// Device.
-    pub device: String,
+    pub device: crate::device::RunDevice,
     /// Intra-op threads.
     pub threads: usize,
     /// Host description (`uname -a`, CPU model, cores).

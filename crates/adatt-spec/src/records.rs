@@ -54,7 +54,7 @@ pub struct RunRecord {
     /// Replicas in that group.
     pub group_replicas: usize,
     /// Device.
-    pub device: String,
+    pub device: crate::device::RunDevice,
     /// Intra-op threads.
     pub threads: usize,
     /// Unix time (seconds, microsecond resolution) at which the run's replica group finished;
@@ -541,7 +541,7 @@ mod tests {
             "setting": "", "model": "", "model_config": {}, "protocol": "paper", "seed": 0,
             "tasks": ["a", "b", "c"], "status": "ok", "best_epoch": 1, "best": eval,
             "epochs": [point(0), point(1)], "checkpoints": [], "task_weights": [[1, 1, 1]],
-            "group_wall_s": 1.0, "group_replicas": 1, "device": "cpu", "threads": 1,
+            "group_wall_s": 1.0, "group_replicas": 1, "device": "Cpu", "threads": 1,
             "finished_at": 0
         })
     }

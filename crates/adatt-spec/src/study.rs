@@ -413,7 +413,7 @@ mod tests {
             "best": { "valid": [m(valid_sum / 3.0), m(valid_sum / 3.0), m(valid_sum / 3.0)],
                       "test": [m(0.9), m(0.9), m(0.9)] },
             "epochs": [], "checkpoints": [], "task_weights": [], "group_wall_s": 1.0,
-            "group_replicas": 1, "device": "cpu", "threads": 1, "finished_at": 0
+            "group_replicas": 1, "device": "Cpu", "threads": 1, "finished_at": 0
         }))
         .unwrap()
     }
