@@ -47,6 +47,11 @@ impl Adam {
         }
     }
 
+    /// Sets the learning rate of the next steps (a schedule's; the step count and moments stay).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.cfg.lr = lr;
+    }
+
     /// Zero every defined gradient in place.
     pub fn zero_grad(&mut self) {
         for p in &self.params {

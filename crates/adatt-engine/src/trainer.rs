@@ -550,6 +550,11 @@ impl Learner {
         Ok(())
     }
 
+    /// Sets the learning rate of the next updates.
+    pub fn set_lr(&mut self, lr: f64) {
+        self.opt.set_lr(lr);
+    }
+
     /// One Adam step with the current gradients.
     pub fn update(&mut self) -> Result<()> {
         self.opt.step()
@@ -624,6 +629,11 @@ impl GroupTraining<'_> {
                 last_weighted = Some(f.weighted.detach().to(Device::Cpu));
             }
             self.learner.backward(f)?;
+            if !self.cfg.lr_schedule.is_default() {
+                let factor =
+                    (self.cfg.lr_schedule).factor(self.global_step, self.schedule.total_steps);
+                self.learner.set_lr(self.cfg.lr * factor);
+            }
             self.learner.update()?;
             loss_sum += loss_r;
             self.global_step += 1;

@@ -51,13 +51,24 @@ fn matches_libtorch_adam_with_weight_decay() {
     for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
         if isa.supported() {
             force_isa(Some(isa));
-            matches_libtorch_adam(isa);
+            matches_libtorch_adam(isa, &[CFG.lr; 6]);
         }
     }
     force_isa(None);
 }
 
-fn matches_libtorch_adam(isa: Isa) {
+/// A learning rate set before each step (as `[train] lr_schedule` does) is the one libtorch's
+/// Adam uses after `set_lr`: the moments and the bias correction's step count carry on.
+#[test]
+fn a_learning_rate_changed_between_steps_matches_libtorch() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    force_isa(Some(Isa::Baseline));
+    matches_libtorch_adam(Isa::Baseline, &[1e-2, 8e-3, 5e-3, 2e-3, 1e-3, 4e-4]);
+    force_isa(None);
+}
+
+/// Six steps with learning rates `lrs`.
+fn matches_libtorch_adam(isa: Isa, lrs: &[f64; 6]) {
     let cfg = CFG;
     let reference = store();
     let mut opt_ref = nn::Adam {
@@ -80,7 +91,11 @@ fn matches_libtorch_adam(isa: Isa) {
         .collect();
     let mut ours = ours;
     for step in 0..6 {
-        tch::manual_seed(100 + step);
+        opt_ref.set_lr(lrs[step]);
+        for (_, opt) in ours.iter_mut() {
+            opt.set_lr(lrs[step]);
+        }
+        tch::manual_seed(100 + step as i64);
         // Sparse-ish gradients: many exact zeros, as the one-hot first layer produces.
         let grads: Vec<Tensor> = SHAPES
             .iter()

@@ -15,7 +15,7 @@ pub use crate::error::{Result, SpecError};
 pub use crate::run::{
     check_threads, max_threads, DeviceChoice, InputMode, RunConfig, Seeds, MAX_SEEDS,
 };
-pub use crate::train::{Selection, TaskWeighting, TrainConfig};
+pub use crate::train::{LrSchedule, Selection, TaskWeighting, TrainConfig};
 
 /// Refuse an `output_dir` of a config file that would write outside the project: an absolute
 /// path, or one with a `..` component (`key` names the field). An explicit `--out` on the command

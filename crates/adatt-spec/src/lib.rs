@@ -43,8 +43,8 @@ pub mod train;
 pub use adatt_data::Protocol;
 pub use config::{
     AnalysisSpec, CensusData, Claim, Comparison, DataConfig, DataSpec, DataTask, DeviceChoice,
-    Entry, ExperimentConfig, Figure, InputMode, NeDirection, PaperSeries, RunConfig, Seeds,
-    Selection, SimulatorData, TaskWeighting, TrainConfig,
+    Entry, ExperimentConfig, Figure, InputMode, LrSchedule, NeDirection, PaperSeries, RunConfig,
+    Seeds, Selection, SimulatorData, TaskWeighting, TrainConfig,
 };
 pub use device::RunDevice;
 pub use error::{toml_message, Result, SpecError};

@@ -24,6 +24,62 @@ pub enum TaskWeighting {
     Dwa,
 }
 
+/// How the learning rate changes over the optimizer updates of a run (`[train] lr_schedule`).
+/// The factor multiplies `train.lr` at update `k` (0-based) of the run's `T` updates (every
+/// epoch's batches; [`crate::schedule::Schedule::total_steps`]), as PyTorch's schedulers give it
+/// when `scheduler.step()` follows every `optimizer.step()`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LrSchedule {
+    /// The same learning rate for every update (the paper's set-up as far as it says).
+    #[default]
+    Constant,
+    /// Linear decay, `LinearLR(start_factor=1, end_factor=final_factor, total_iters=T)`:
+    /// factor `1 − (1 − final_factor)·k/T`.
+    Linear {
+        /// The factor the decay would reach after `T` updates, in [0, 1].
+        final_factor: f64,
+    },
+    /// Cosine decay, `CosineAnnealingLR(T_max=T, eta_min=final_factor·lr)`: factor
+    /// `final_factor + (1 − final_factor)·(1 + cos(π·k/T))/2`.
+    Cosine {
+        /// The factor the decay would reach after `T` updates, in [0, 1].
+        final_factor: f64,
+    },
+}
+
+impl LrSchedule {
+    /// The factor of update `k` (0-based) of `total` updates.
+    pub fn factor(&self, k: usize, total: usize) -> f64 {
+        let t = k as f64 / total.max(1) as f64;
+        match *self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Linear { final_factor: f } => 1.0 - (1.0 - f) * t,
+            LrSchedule::Cosine { final_factor: f } => {
+                f + (1.0 - f) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
+            }
+        }
+    }
+
+    /// Whether this is the default (left out of the saved config and the record key).
+    pub fn is_default(&self) -> bool {
+        *self == LrSchedule::Constant
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        match *self {
+            LrSchedule::Constant => Ok(()),
+            LrSchedule::Linear { final_factor: f } | LrSchedule::Cosine { final_factor: f } => {
+                if (0.0..=1.0).contains(&f) {
+                    Ok(())
+                } else {
+                    Err(format!("final_factor must be in [0, 1], got {f}"))
+                }
+            }
+        }
+    }
+}
+
 /// Model-selection criterion for the best epoch.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -43,8 +99,12 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Epochs.
     pub epochs: usize,
-    /// Adam learning rate.
+    /// Adam learning rate (of the first update; see `lr_schedule`).
     pub lr: f64,
+    /// How the learning rate changes over the run; left out of the saved config and the record
+    /// key while constant.
+    #[serde(default, skip_serializing_if = "LrSchedule::is_default")]
+    pub lr_schedule: LrSchedule,
     /// L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=…)`).
     #[serde(default)]
     pub weight_decay: f64,
@@ -115,6 +175,9 @@ impl TrainConfig {
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad("lr", &format!("must be a positive number, got {}", self.lr));
+        }
+        if let Err(message) = self.lr_schedule.validate() {
+            return bad("lr_schedule.final_factor", &message);
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad(
