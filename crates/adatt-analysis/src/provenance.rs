@@ -67,8 +67,8 @@ pub struct Stage {
     /// The machines of the invocation manifests (they name the machine of records that predate
     /// the record's own `host` field, when those were made on one machine).
     pub invocation_hosts: Vec<String>,
-    /// The latest invocation manifest of each shard, without its `config` (saved beside the
-    /// results as `config.toml`).
+    /// Every invocation manifest (one per launch that trained runs, and per shard), in
+    /// file-name order, without its `config` (saved beside the results as `config.toml`).
     pub invocations: Vec<serde_json::Value>,
 }
 

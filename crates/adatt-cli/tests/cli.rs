@@ -450,6 +450,8 @@ fn slurm_array_tasks_and_the_analysis_step_cover_the_grid() {
         c.arg(scripts.join(script))
             .args([cfg.to_str().unwrap(), "--out", out.to_str().unwrap()])
             .env("ADATT_BIN", env!("CARGO_BIN_EXE_adatt"))
+            // As `adatt_testkit::command`: the developer's checkout may have changes.
+            .env("ADATT_ALLOW_DIRTY", "1")
             .env_remove("SLURM_CPUS_PER_TASK");
         for (k, v) in env {
             c.env(k, v);
@@ -827,9 +829,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
-/// The revision git gives for this project's checkout (the oracle): `describe`, plus `-dirty`
-/// when a tracked file outside `results/` differs from HEAD.
-fn project_revision() -> String {
+/// This project's checkout as git describes it (the oracle): `describe`, and whether a file
+/// outside `results/` differs from HEAD or is untracked and not ignored.
+fn project_revision() -> (String, bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let rev = git(&root, &["describe", "--always", "--abbrev=12"]);
     let changed = git(
@@ -837,17 +839,35 @@ fn project_revision() -> String {
         &[
             "status",
             "--porcelain",
-            "--untracked-files=no",
+            "--untracked-files=all",
             "--",
             ":(top)",
             ":(top,exclude)results",
         ],
     );
-    if changed.is_empty() {
-        rev
-    } else {
-        format!("{rev}-dirty")
+    (rev, !changed.is_empty())
+}
+
+/// The revision a run from this checkout must record in `out`: the revision, or, for a tree
+/// with changes, `<revision>-dirty-<hash>` with `out/code-<hash>.patch` whose sha256 (the
+/// oracle: `sha256sum`) starts with the hash.
+fn assert_recorded_code(out: &Path, got: Option<&str>) {
+    let (rev, dirty) = project_revision();
+    let got = got.expect("a revision is recorded");
+    if !dirty {
+        assert_eq!(got, rev);
+        assert!(!adatt_testkit::dir_names(out)
+            .iter()
+            .any(|n| n.ends_with(".patch")));
+        return;
     }
+    let hash = got
+        .strip_prefix(&format!("{rev}-dirty-"))
+        .unwrap_or_else(|| panic!("{got} is not {rev}-dirty-<hash>"));
+    let patch = out.join(format!("code-{hash}.patch"));
+    let sum = Command::new("sha256sum").arg(&patch).output().unwrap();
+    assert!(sum.status.success(), "{}", patch.display());
+    assert_eq!(&String::from_utf8_lossy(&sum.stdout)[..12], hash);
 }
 
 fn recorded_revision(out: &Path) -> Option<String> {
@@ -858,7 +878,6 @@ fn recorded_revision(out: &Path) -> Option<String> {
 
 #[test]
 fn records_carry_the_projects_revision_wherever_the_command_runs() {
-    let want = project_revision();
     // A caller standing in another git repository, with a commit of its own.
     let other = tempfile::tempdir().unwrap();
     git(other.path(), &["init", "-q"]);
@@ -896,14 +915,49 @@ fn records_carry_the_projects_revision_wherever_the_command_runs() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
         let got = recorded_revision(&out);
-        assert_eq!(
-            got.as_deref(),
-            Some(want.as_str()),
-            "run from {}",
-            cwd.display()
-        );
+        assert_recorded_code(&out, got.as_deref());
         assert_ne!(got.as_deref(), Some(theirs.as_str()));
     }
+}
+
+/// Without `--allow-dirty` a checkout with changes outside `results/` trains nothing: one
+/// line names the checkout and the flag, and the output directory is not created. A clean
+/// checkout trains as usual (which of the two applies depends on the checkout the test runs
+/// in; CI's is clean). With nothing left to train, a changed checkout still analyses.
+#[test]
+fn a_checkout_with_changes_trains_only_when_allowed() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(d.path(), &one_seed());
+    let out = d.path().join("out");
+    let args = [
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let strict = [("ADATT_ALLOW_DIRTY", "0")];
+    let (rev, dirty) = project_revision();
+    let o = adatt(d.path(), &args, &strict);
+    if dirty {
+        let err = error_line(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("outside results/") && err.contains("--allow-dirty"),
+            "{err}"
+        );
+        assert!(err.contains(&rev), "{err}");
+        assert!(!out.exists());
+        let o = adatt(d.path(), &args, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    } else {
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_recorded_code(&out, recorded_revision(&out).as_deref());
+    // Everything recorded: no code is asked for, the analysis runs.
+    let o = adatt(d.path(), &args, &strict);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("table.md").exists());
 }
 
 /// A bad override is one line naming the variable that carried it, before anything is

@@ -630,8 +630,10 @@ impl GroupTraining<'_> {
             }
             self.learner.backward(f)?;
             if !self.cfg.lr_schedule.is_default() {
-                let factor =
-                    (self.cfg.lr_schedule).factor(self.global_step, self.schedule.total_steps);
+                let factor = self
+                    .cfg
+                    .lr_schedule
+                    .factor(self.global_step, self.schedule.total_steps);
                 self.learner.set_lr(self.cfg.lr * factor);
             }
             self.learner.update()?;

@@ -52,6 +52,11 @@ pub struct TrainArgs {
     /// the CPU, 1 on CUDA). Ignored with --shard.
     #[arg(long, env = "ADATT_JOBS", default_value_t = 0)]
     pub jobs: usize,
+    /// Train from a checkout with changes outside results/ (refused without it): the changes
+    /// are saved beside the records as code-<hash>.patch and the records name the code
+    /// `<revision>-dirty-<hash>`.
+    #[arg(long, env = "ADATT_ALLOW_DIRTY", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub allow_dirty: bool,
     /// Internal (shard processes of --jobs): the parent's code revision.
     #[arg(long, hide = true)]
     pub code_revision: Option<String>,
@@ -119,12 +124,5 @@ impl TrainArgs {
     /// Whether this process is a shard process started by a parent.
     pub(crate) fn is_child(&self) -> bool {
         self.resolved
-    }
-
-    /// The code revision to stamp on records: the parent's, else this checkout's.
-    pub(crate) fn revision(&self) -> Option<String> {
-        self.code_revision
-            .clone()
-            .or_else(adatt_spec::manifest::git_revision)
     }
 }

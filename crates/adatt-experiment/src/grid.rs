@@ -21,8 +21,6 @@ pub(crate) struct Participation<'a> {
     /// The arguments that make this executable train a grid, before `--config` (`["run"]` for
     /// `adatt`, none for an experiment or study binary).
     pub head: &'a [&'a str],
-    /// The code revision stamped on the records.
-    pub revision: Option<String>,
 }
 
 /// Trains the missing runs of `cfg`: as `--jobs` shard processes of this executable, or in this
@@ -33,8 +31,10 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
     let device = adatt_engine::resolve_device(cfg.run.device)?;
     let jobs = resolve_jobs(p.train.jobs, device);
     let training = || format!("training grid {}", cfg.name);
+    let revision = code_revision(cfg, p.train)?;
+    let revision = revision.as_deref();
     if let Some(shard) = p.train.shard {
-        return train_here(cfg, p, Some(shard));
+        return train_here(cfg, p, Some(shard), revision);
     }
     let runs_failed = if jobs > 1 {
         let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
@@ -42,9 +42,9 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
             "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",
             cfg.name
         ));
-        context(shard_processes(cfg, p, jobs, per_job), training)? > 0
+        context(shard_processes(cfg, p, revision, jobs, per_job), training)? > 0
     } else {
-        train_here(cfg, p, None)?
+        train_here(cfg, p, None, revision)?
     };
     let dir = cfg.output_dir();
     match context(consolidate_records(&dir), || {
@@ -65,6 +65,21 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
     Ok(runs_failed)
 }
 
+/// The code revision that the runs `cfg` is about to train are stamped with (see
+/// [`crate::provenance`]): none is asked for when nothing is left to train, so a checkout with
+/// changes can still analyse and resume finished grids.
+fn code_revision(cfg: &ExperimentConfig, t: &TrainArgs) -> Result<Option<String>> {
+    let dir = cfg.output_dir();
+    if crate::runner::runs_to_train(cfg, &dir, t.shard, t.retry_failed)? == 0 {
+        return Ok(None);
+    }
+    let state = adatt_spec::code::CodeState::of_this_binary();
+    context(
+        crate::provenance::stamp(state.as_ref(), t.allow_dirty, &dir),
+        || format!("training grid {}", cfg.name),
+    )
+}
+
 /// Trains `cfg` as `jobs` shard processes of this executable with `threads` intra-op threads
 /// each. They are given the config as resolved here (overrides applied, their thread count
 /// set), saved as `.shards.toml` in the results directory while they run, not the overrides:
@@ -73,6 +88,7 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
 fn shard_processes(
     cfg: &ExperimentConfig,
     p: &Participation<'_>,
+    revision: Option<&str>,
     jobs: usize,
     threads: usize,
 ) -> Result<usize> {
@@ -100,8 +116,8 @@ fn shard_processes(
             out.display().to_string(),
         ]);
         v.extend(["--shard".into(), format!("{}/{}", s.k, s.n)]);
-        if let Some(r) = &p.revision {
-            v.extend(["--code-revision".into(), r.clone()]);
+        if let Some(r) = revision {
+            v.extend(["--code-revision".into(), r.to_owned()]);
         }
         if p.train.retry_failed {
             v.push("--retry-failed".into());
@@ -123,16 +139,18 @@ pub(crate) fn train_resolved(g: &GridArgs, t: &TrainArgs) -> Result<ExitCode> {
     let p = Participation {
         train: t,
         head: &[],
-        revision: t.revision(),
     };
-    Ok(exit_code(train_here(&cfg, &p, t.shard)?))
+    let revision = t.code_revision.as_deref();
+    Ok(exit_code(train_here(&cfg, &p, t.shard, revision)?))
 }
 
-/// Trains `shard` of the grid (all of it for `None`) in this process.
+/// Trains `shard` of the grid (all of it for `None`) in this process, stamping `revision` on
+/// its records.
 fn train_here(
     cfg: &ExperimentConfig,
     p: &Participation<'_>,
     shard: Option<adatt_spec::Shard>,
+    revision: Option<&str>,
 ) -> Result<bool> {
     let device = adatt_engine::resolve_device(cfg.run.device)?;
     let ds = context(adatt_engine::load_data(&cfg.data), || "loading data".into())?;
@@ -145,7 +163,7 @@ fn train_here(
         command_line: std::env::args().collect(),
         // A shard started by a parent shares its terminal: per-run lines, no bars.
         progress: !p.train.is_child(),
-        code_revision: p.revision.clone(),
+        code_revision: revision.map(str::to_owned),
         retry_failed: p.train.retry_failed,
     };
     let s = context(crate::runner::run_grid(cfg, &ds, &opts), || {
@@ -186,15 +204,21 @@ pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
         format!("running {}", g.config.display())
     })?;
     let out_dir = cfg.output_dir();
+    // A checkout whose changes are not allowed is refused before the results directory is
+    // created (training would stamp and save them under the lock, in `train_grid`).
+    if !t.allow_dirty && crate::runner::runs_to_train(&cfg, &out_dir, t.shard, t.retry_failed)? > 0
+    {
+        let state = adatt_spec::code::CodeState::of_this_binary();
+        context(
+            crate::provenance::stamp(state.as_ref(), false, &out_dir),
+            || format!("running {}", g.config.display()),
+        )?;
+    }
     let _lock = match t.shard {
         None => Some(adatt_spec::lock_results_dir(&out_dir)?),
         Some(_) => None,
     };
-    let p = Participation {
-        train: t,
-        head,
-        revision: t.revision(),
-    };
+    let p = Participation { train: t, head };
     let runs_failed = context(train_grid(&cfg, &p), || {
         format!("running {}", g.config.display())
     })?;

@@ -14,6 +14,7 @@ mod args;
 mod grid;
 pub mod jobs;
 pub mod overrides;
+pub mod provenance;
 pub mod runner;
 mod study;
 pub mod term;
@@ -36,6 +37,10 @@ pub enum ExperimentError {
     /// A shard process could not start or failed.
     #[error("parallel jobs: {0}")]
     Jobs(String),
+    /// The code has uncommitted changes and `--allow-dirty` was not given, or its patch could
+    /// not be written ([`provenance`]).
+    #[error("{0}")]
+    DirtyCode(String),
     /// Writing the tables or figures failed.
     #[error(transparent)]
     Analysis(#[from] adatt_analysis::AnalysisError),

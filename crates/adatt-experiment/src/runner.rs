@@ -35,9 +35,9 @@ pub struct GridOptions {
     pub replicas: usize,
     /// Command line for the manifest.
     pub command_line: Vec<String>,
-    /// Code revision stamped on the manifest and every record. Shard processes get their
-    /// parent's ([`manifest::git_revision`] taken once, at its start), so that all shards of
-    /// one invocation agree even if the checkout changes while they start.
+    /// Code revision stamped on the manifest and every record ([`crate::provenance::stamp`]).
+    /// Shard processes get their parent's (taken once, before they start), so that all shards
+    /// of one invocation agree even if the checkout changes while they start.
     pub code_revision: Option<String>,
     /// Draw progress bars (only if stderr is a terminal).
     pub progress: bool,
@@ -192,29 +192,41 @@ struct Todo {
 
 impl Todo {
     /// Plans `cfg`, keeps `opts.shard`'s runs and drops those recorded in `opts.out_dir` (runs
-    /// recorded as failed or diverged stay with `--retry-failed`).
+    /// recorded as failed or diverged stay with `--retry-failed`), in execution order.
     fn new(cfg: &ExperimentConfig, opts: &GridOptions) -> Result<Todo> {
-        let recorded: BTreeMap<String, bool> = read_all_records(&opts.out_dir)?
+        let mut todo = Todo::select(cfg, &opts.out_dir, opts.shard, opts.retry_failed)?;
+        execution_order(&mut todo.runs, cfg.run.seeds.to_vec().len(), opts.replicas);
+        Ok(todo)
+    }
+
+    /// The runs of `shard` of `cfg` (all for `None`) that `out_dir` does not record, in plan
+    /// order.
+    fn select(
+        cfg: &ExperimentConfig,
+        out_dir: &std::path::Path,
+        shard: Option<Shard>,
+        retry_failed: bool,
+    ) -> Result<Todo> {
+        let recorded: BTreeMap<String, bool> = read_all_records(out_dir)?
             .into_iter()
             .map(|r| (r.key.clone(), r.is_ok()))
             .collect();
         let mine: Vec<PlannedRun> = plan(cfg)
             .into_iter()
-            .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
+            .filter(|p| shard.is_none_or(|s| s.owns(p.index)))
             .collect();
         let planned = mine.len();
         let unfinished = mine
             .iter()
             .filter(|p| recorded.get(&p.key) == Some(&false))
             .count();
-        let mut runs: Vec<PlannedRun> = mine
+        let runs: Vec<PlannedRun> = mine
             .into_iter()
             .filter(|p| match recorded.get(&p.key) {
                 None => true,
-                Some(ok) => !ok && opts.retry_failed,
+                Some(ok) => !ok && retry_failed,
             })
             .collect();
-        execution_order(&mut runs, cfg.run.seeds.to_vec().len(), opts.replicas);
         Ok(Todo {
             planned,
             unfinished,
@@ -244,6 +256,17 @@ impl Todo {
     }
 }
 
+/// How many runs of `shard` of `cfg` (all for `None`) `out_dir` does not record yet (with
+/// `retry_failed`, those recorded as failed or diverged count too).
+pub fn runs_to_train(
+    cfg: &ExperimentConfig,
+    out_dir: &std::path::Path,
+    shard: Option<Shard>,
+    retry_failed: bool,
+) -> Result<usize> {
+    Ok(Todo::select(cfg, out_dir, shard, retry_failed)?.runs.len())
+}
+
 /// Saves the resolved config beside the results and starts this invocation's manifest.
 fn start_invocation(
     cfg: &ExperimentConfig,
@@ -256,9 +279,7 @@ fn start_invocation(
         toml::to_string(cfg).expect("config serializes").as_bytes(),
     )?;
     let shard_tag = opts.shard.map(|s| format!("{}-of-{}", s.k, s.n));
-    let path = opts
-        .out_dir
-        .join(manifest::invocation_file_name(shard_tag.as_deref()));
+    let path = manifest::new_invocation_path(&opts.out_dir, shard_tag.as_deref());
     let man = Manifest {
         experiment: cfg.name.clone(),
         git_revision: opts.code_revision.clone(),

@@ -75,7 +75,6 @@ pub fn run_study(a: &StudyArgs) -> Result<ExitCode> {
     let p = Participation {
         train: &a.train,
         head: &[],
-        revision: a.train.revision(),
     };
     let tuning = study.tuning_experiment();
     // One writing invocation per study's results (shard processes are its children).

@@ -21,6 +21,7 @@
 
 pub mod analysis;
 pub mod atomic;
+pub mod code;
 pub mod config;
 pub mod data;
 pub mod device;

@@ -14,7 +14,8 @@ use crate::error::{Result, SpecError};
 pub struct Manifest {
     /// Experiment name.
     pub experiment: String,
-    /// [`git_revision`] of the code, if available.
+    /// The code that trained the runs (`crate::code`; the experiment layer's `provenance`
+    /// stamps it), if known.
     pub git_revision: Option<String>,
     /// Crate version of tch.
     pub tch_version: String,
@@ -56,45 +57,6 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// The checkout this binary was built from: the workspace root, two levels above this crate.
-const SOURCE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-/// `git describe --always --abbrev=12` of the checkout this binary was built from (not of the
-/// caller's working directory), with `-dirty` when a tracked file outside `results/` differs
-/// from HEAD. Results written by a run do not make its code dirty. `None` where that checkout
-/// is gone (a binary copied to another machine) or git is missing.
-pub fn git_revision() -> Option<String> {
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(SOURCE_ROOT)
-            .args(args)
-            // The caller's repository must not be read instead of ours.
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    let rev = git(&["describe", "--always", "--abbrev=12"])?;
-    let changed = git(&[
-        "status",
-        "--porcelain",
-        "--untracked-files=no",
-        "--",
-        ":(top)",
-        ":(top,exclude)results",
-    ])?;
-    Some(if changed.is_empty() {
-        rev
-    } else {
-        format!("{rev}-dirty")
-    })
-}
-
 /// File name of an invocation manifest: `invocation.json`, or `invocation.shard-K-of-N.json`
 /// for a shard (`shard` = `K-of-N`).
 pub fn invocation_file_name(shard: Option<&str>) -> String {
@@ -104,7 +66,23 @@ pub fn invocation_file_name(shard: Option<&str>) -> String {
     }
 }
 
-/// Every invocation manifest in `dir`, in file-name order.
+/// Where a new launch's manifest goes in `dir`: [`invocation_file_name`] for the first launch
+/// of that shard, then `invocation[.shard-K-of-N].launch-NNN.json` (002, 003, …), so that
+/// every launch that trained runs keeps its manifest and the names sort in launch order.
+pub fn new_invocation_path(dir: &Path, shard: Option<&str>) -> std::path::PathBuf {
+    let first = dir.join(invocation_file_name(shard));
+    if !first.exists() {
+        return first;
+    }
+    let stem = invocation_file_name(shard);
+    let stem = stem.trim_end_matches(".json");
+    (2..)
+        .map(|n| dir.join(format!("{stem}.launch-{n:03}.json")))
+        .find(|p| !p.exists())
+        .expect("a free launch number")
+}
+
+/// Every invocation manifest in `dir` (one per launch and shard), in file-name order.
 pub fn read_invocations(dir: &Path) -> Result<Vec<Manifest>> {
     let paths = crate::records::files_named(dir, "invocation", ".json");
     paths
@@ -159,5 +137,41 @@ impl Manifest {
                 .expect("manifest serializes")
                 .as_bytes(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_launch_gets_its_own_manifest_in_launch_order() {
+        let d = tempfile::tempdir().unwrap();
+        let mut made = Vec::new();
+        for shard in [None, Some("1-of-2")] {
+            for _ in 0..3 {
+                let p = new_invocation_path(d.path(), shard);
+                std::fs::write(&p, "{}").unwrap();
+                made.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        assert_eq!(
+            made,
+            [
+                "invocation.json",
+                "invocation.launch-002.json",
+                "invocation.launch-003.json",
+                "invocation.shard-1-of-2.json",
+                "invocation.shard-1-of-2.launch-002.json",
+                "invocation.shard-1-of-2.launch-003.json",
+            ]
+        );
+        let mut sorted = made.clone();
+        sorted.sort();
+        assert_eq!(sorted, made);
+        assert_eq!(
+            crate::records::files_named(d.path(), "invocation", ".json").len(),
+            6
+        );
     }
 }

@@ -61,7 +61,8 @@ pub struct RunRecord {
     /// its interval is `[finished_at - group_wall_s, finished_at]`. Records written before
     /// sub-second times were stored have whole seconds.
     pub finished_at: UnixTime,
-    /// `git describe` of the code that trained the run (see [`crate::manifest::git_revision`]);
+    /// `git describe` of the code that trained the run (see [`crate::code::CodeState`]; `<revision>-dirty-<hash>` for a
+    /// tree with changes, whose patch lies beside the records as `code-<hash>.patch`);
     /// absent in records written before this field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_revision: Option<String>,

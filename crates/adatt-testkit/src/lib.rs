@@ -76,7 +76,9 @@ comparisons = [{ a = "AdaTT-sp", b = "SB" }]
 "#;
 
 /// `bin` run with no `ADATT_*` variable of the caller's environment (a developer's `SEEDS` or
-/// `ADATT_THREADS` must not change a test), in `cwd`.
+/// `ADATT_THREADS` must not change a test), in `cwd`, with `ADATT_ALLOW_DIRTY=1`: tests train
+/// from a developer's checkout, which often has uncommitted changes (the refusal without it
+/// is tested by removing the variable).
 pub fn command(bin: impl AsRef<OsStr>, cwd: &Path) -> Command {
     let mut c = Command::new(bin);
     c.current_dir(cwd);
@@ -85,6 +87,7 @@ pub fn command(bin: impl AsRef<OsStr>, cwd: &Path) -> Command {
             c.env_remove(k);
         }
     }
+    c.env("ADATT_ALLOW_DIRTY", "1");
     c
 }
 

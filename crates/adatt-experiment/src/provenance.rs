@@ -1,0 +1,143 @@
+//! Which code trains a grid's runs. A checkout with changes outside `results/` trains only
+//! with `--allow-dirty`: the changes are then saved beside the records as `code-<hash>.patch`
+//! (`git diff` of the tracked files, each untracked file as a new file) and every record and
+//! manifest names the code `<revision>-dirty-<hash>`, so that a record always leads to the
+//! exact code that made it.
+
+use std::path::Path;
+
+use adatt_spec::code::CodeState;
+
+use crate::{ExperimentError, Result};
+
+/// How many changed files a refusal lists.
+const LISTED: usize = 10;
+
+/// The revision to stamp on the records that `out_dir` is about to receive, from the state of
+/// the code (`None`: not a checkout, nothing to name). A tree with changes is refused unless
+/// `allow_dirty`, naming the checkout, its changes and the flag; allowed, its patch is written
+/// to `out_dir/code-<hash>.patch` (atomically; the same changes give the same file).
+pub fn stamp(
+    state: Option<&CodeState>,
+    allow_dirty: bool,
+    out_dir: &Path,
+) -> Result<Option<String>> {
+    let Some(state) = state else {
+        return Ok(None);
+    };
+    if !state.is_dirty() {
+        return Ok(Some(state.revision.clone()));
+    }
+    if !allow_dirty {
+        let mut listed: Vec<&str> = state
+            .changes
+            .iter()
+            .take(LISTED)
+            .map(String::as_str)
+            .collect();
+        if state.changes.len() > LISTED {
+            listed.push("…");
+        }
+        return Err(ExperimentError::DirtyCode(format!(
+            "the code at {} has {} change(s) outside results/ since {} ({}): commit them so that \
+             the records name the code that made them, or pass --allow-dirty (ADATT_ALLOW_DIRTY=1) \
+             to train anyway with the changes saved beside the records",
+            state.root.display(),
+            state.changes.len(),
+            state.revision,
+            listed.join(", ")
+        )));
+    }
+    let (patch, hash) = state.patch().ok_or_else(|| {
+        ExperimentError::DirtyCode(format!(
+            "git could not write the changes of {} as a patch",
+            state.root.display()
+        ))
+    })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| adatt_spec::SpecError::Io {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    adatt_spec::atomic::write(&out_dir.join(format!("code-{hash}.patch")), &patch)?;
+    Ok(Some(format!("{}-dirty-{hash}", state.revision)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(changes: &[&str]) -> CodeState {
+        CodeState {
+            root: "/src/adatt-rs".into(),
+            revision: "abc123def456".into(),
+            changes: changes.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_clean_tree_is_named_by_its_revision_and_writes_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out");
+        for allow in [false, true] {
+            let got = stamp(Some(&state(&[])), allow, &out).unwrap();
+            assert_eq!(got.as_deref(), Some("abc123def456"));
+        }
+        assert!(!out.exists());
+        assert_eq!(stamp(None, false, &out).unwrap(), None);
+    }
+
+    #[test]
+    fn a_changed_tree_is_refused_without_the_flag_naming_its_changes() {
+        let d = tempfile::tempdir().unwrap();
+        let changes: Vec<String> = (0..12).map(|i| format!(" M f{i}.rs")).collect();
+        let refs: Vec<&str> = changes.iter().map(String::as_str).collect();
+        let e = stamp(Some(&state(&refs)), false, d.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/src/adatt-rs") && e.contains("12 change(s)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("M f0.rs") && e.contains("M f9.rs") && !e.contains("f10"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--allow-dirty") && e.contains("abc123def456"),
+            "{e}"
+        );
+        assert_eq!(adatt_testkit::dir_names(d.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_changed_tree_trains_with_the_flag_and_its_patch_beside_the_records() {
+        let repo = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let o = std::process::Command::new("git")
+                .arg("-C")
+                .arg(repo.path())
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(repo.path().join("a.rs"), "old\n").unwrap();
+        git(&["add", "."]);
+        git(&["commit", "-qm", "c"]);
+        std::fs::write(repo.path().join("a.rs"), "new\n").unwrap();
+        let s = CodeState::of(repo.path()).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let got = stamp(Some(&s), true, out.path()).unwrap().unwrap();
+        let (patch, hash) = s.patch().unwrap();
+        assert_eq!(got, format!("{}-dirty-{hash}", s.revision));
+        let file = format!("code-{hash}.patch");
+        assert_eq!(
+            adatt_testkit::dir_names(out.path()),
+            std::slice::from_ref(&file)
+        );
+        assert_eq!(std::fs::read(out.path().join(file)).unwrap(), patch);
+        assert!(String::from_utf8(patch).unwrap().contains("+new"));
+    }
+}
