@@ -7,6 +7,10 @@ cd "$(dirname "$0")/../.."
 bin=${1:-${CARGO_TARGET_DIR:-${ADATT_CACHE:-$HOME/.cache/adatt-rs}/target}/debug/adatt}
 shift || true
 order=(
+  decay_group1_w250_0.7M decay_group1_w250_2.8M decay_group1_w250_11.2M
+  decay_group1_w100_0.7M decay_group1_w100_2.8M decay_group1_w100_11.2M
+  decay_group3_w250_0.7M decay_group3_w250_2.8M decay_group3_w250_11.2M
+  decay_group3_w100_0.7M decay_group3_w100_2.8M decay_group3_w100_11.2M
   long_group1_w1k_lr3e-3 long_group1_w250_lr3e-3 long_group3_w1k_lr3e-3 long_group3_w250_lr3e-3
   long_group1_w1k_lr1e-2 long_group1_w250_lr1e-2 long_group3_w1k_lr1e-2 long_group3_w250_lr1e-2
   group1_w1k_lr3e-3 group1_w5k_lr3e-3 group1_w50k_lr3e-3
