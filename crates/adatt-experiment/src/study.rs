@@ -153,7 +153,7 @@ fn choose(study: &StudyConfig, dir: &std::path::Path) -> Result<Vec<Choice>> {
 /// Writes `tuning.md` and `tuning.json` beside the study's results; returns the markdown.
 fn write_choices(study: &StudyConfig, choices: &[Choice]) -> Result<String> {
     let out = study.output_dir();
-    let md = StudyConfig::choices_md(choices);
+    let md = StudyConfig::choices_md(choices, study.tuning.criterion);
     let failed: usize = choices.iter().map(|c| c.failed()).sum();
     if failed > 0 {
         crate::term::line(format!(

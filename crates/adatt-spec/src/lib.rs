@@ -56,4 +56,4 @@ pub use records::{
     consolidate_records, read_all_records, Consolidation, RunRecord, Shard, UnixTime,
 };
 pub use schedule::Schedule;
-pub use study::{Choice, StudyConfig};
+pub use study::{Choice, StudyConfig, TuningCriterion};

@@ -39,12 +39,115 @@ pub struct Group {
     pub candidates: Vec<Candidate>,
 }
 
+/// How the tuning phase picks a group's candidate from its tuning runs' validation metrics
+/// (`[tuning] criterion`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TuningCriterion {
+    /// The highest mean, over the tuning seeds, of the sum of validation AUCs (Table 5).
+    #[default]
+    SumValidAuc,
+    /// The lowest mean, over the reported tasks, of the candidate's mean validation NE (MSE for
+    /// a regression task) divided by the mean of all the group's candidates on that task: the
+    /// relative scale of the paper's industrial tables, on which an MSE and an NE weigh alike.
+    MeanRelativeValidNe,
+}
+
+impl TuningCriterion {
+    /// Whether this is the default (left out of the saved config).
+    pub fn is_default(&self) -> bool {
+        *self == TuningCriterion::SumValidAuc
+    }
+
+    /// The score of each candidate (NaN without finished runs) from its finished tuning runs;
+    /// `reported[t]`: whether task t counts.
+    fn scores(&self, finished: &[Vec<&RunRecord>], reported: &[bool]) -> Vec<f64> {
+        let mean = |v: &[f64]| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        let best_valid = |r: &RunRecord| r.outcome.best.as_ref().map(|b| b.valid.clone());
+        match self {
+            TuningCriterion::SumValidAuc => finished
+                .iter()
+                .map(|ok| {
+                    let sums: Vec<f64> = ok
+                        .iter()
+                        .filter_map(|r| best_valid(r))
+                        .map(|v| {
+                            v.iter()
+                                .map(|m| if m.auc.is_nan() { 0.0 } else { m.auc })
+                                .sum()
+                        })
+                        .collect();
+                    mean(&sums)
+                })
+                .collect(),
+            TuningCriterion::MeanRelativeValidNe => {
+                // Per candidate and task: the mean over runs of NE, or of the MSE where there is
+                // no NE (a regression task).
+                let per_task: Vec<Vec<f64>> = finished
+                    .iter()
+                    .map(|ok| {
+                        let valid: Vec<_> = ok.iter().filter_map(|r| best_valid(r)).collect();
+                        (0..reported.len())
+                            .map(|t| {
+                                let v: Vec<f64> = valid
+                                    .iter()
+                                    .map(|v| if v[t].ne.is_nan() { v[t].loss } else { v[t].ne })
+                                    .collect();
+                                mean(&v)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let task_mean: Vec<f64> = (0..reported.len())
+                    .map(|t| {
+                        let v: Vec<f64> = per_task
+                            .iter()
+                            .map(|c| c[t])
+                            .filter(|x| x.is_finite())
+                            .collect();
+                        mean(&v)
+                    })
+                    .collect();
+                per_task
+                    .iter()
+                    .map(|c| {
+                        let rel: Vec<f64> = (0..reported.len())
+                            .filter(|&t| reported[t])
+                            .map(|t| c[t] / task_mean[t])
+                            .collect();
+                        mean(&rel)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The column header of the tuning table.
+    fn header(&self) -> &'static str {
+        match self {
+            TuningCriterion::SumValidAuc => "mean validation AUC sum",
+            TuningCriterion::MeanRelativeValidNe => {
+                "mean validation NE (MSE) / the group's candidate mean"
+            }
+        }
+    }
+}
+
 /// Tuning phase settings.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Tuning {
     /// Seeds of the tuning runs (keep them disjoint from the final seeds).
     pub seeds: Seeds,
+    /// How a candidate is chosen.
+    #[serde(default, skip_serializing_if = "TuningCriterion::is_default")]
+    pub criterion: TuningCriterion,
     /// What is tuned and how it is chosen, for the report (e.g. "Shared experts m_s tuned on
     /// validation").
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -88,7 +191,7 @@ pub struct Choice {
     pub group: String,
     /// Chosen candidate label.
     pub chosen: String,
-    /// Per candidate: (label, finished tuning runs, mean validation AUC sum).
+    /// Per candidate: (label, finished tuning runs, its score by the tuning criterion).
     pub scores: Vec<(String, usize, f64)>,
     /// Tuning runs planned per candidate (the tuning seeds); 0 for a single-candidate group.
     /// A candidate with fewer recorded runs (finished or failed) makes the choice provisional.
@@ -223,12 +326,13 @@ impl StudyConfig {
         firsts.validate(n_tasks)
     }
 
-    /// Pick, per group, the candidate with the best mean validation AUC sum over its finished
-    /// tuning runs (single-candidate groups need no runs). Records are matched by key (config
-    /// hash and seed), not by their entry label.
+    /// Pick, per group, the candidate with the best score by `tuning.criterion` over its
+    /// finished tuning runs (single-candidate groups need no runs). Records are matched by key
+    /// (config hash and seed), not by their entry label.
     pub fn choose(&self, tuning_records: &[RunRecord]) -> Result<Vec<Choice>> {
         let tuning = self.tuning_experiment();
         let keys = crate::plan::entry_keys(&tuning);
+        let reported: Vec<bool> = self.data.tasks().iter().map(|t| t.reported).collect();
         let mut entry_index = 0;
         let mut out = Vec::new();
         for g in &self.groups {
@@ -242,9 +346,9 @@ impl StudyConfig {
                 });
                 continue;
             }
-            let mut scores = Vec::new();
+            let mut finished = Vec::new();
             let mut failed_runs = Vec::new();
-            for c in &g.candidates {
+            for _ in &g.candidates {
                 let mine = &keys[entry_index];
                 entry_index += 1;
                 let (ok, failed): (Vec<&RunRecord>, Vec<&RunRecord>) = tuning_records
@@ -252,27 +356,24 @@ impl StudyConfig {
                     .filter(|r| mine.contains(&r.key))
                     .partition(|r| r.is_ok());
                 failed_runs.push(failed.len());
-                let v: Vec<f64> = ok
-                    .iter()
-                    .filter_map(|r| r.outcome.best.as_ref())
-                    .map(|b| {
-                        b.valid
-                            .iter()
-                            .map(|m| if m.auc.is_nan() { 0.0 } else { m.auc })
-                            .sum()
-                    })
-                    .collect();
-                let mean = if v.is_empty() {
-                    f64::NAN
-                } else {
-                    v.iter().sum::<f64>() / v.len() as f64
-                };
-                scores.push((c.label.clone(), v.len(), mean));
+                finished.push(ok);
             }
+            let values = self.tuning.criterion.scores(&finished, &reported);
+            let scores: Vec<(String, usize, f64)> = g
+                .candidates
+                .iter()
+                .zip(&finished)
+                .zip(values)
+                .map(|((c, ok), v)| (c.label.clone(), ok.len(), v))
+                .collect();
+            let better = |a: f64, b: f64| match self.tuning.criterion {
+                TuningCriterion::SumValidAuc => a.total_cmp(&b),
+                TuningCriterion::MeanRelativeValidNe => b.total_cmp(&a),
+            };
             let best = scores
                 .iter()
                 .filter(|s| s.2.is_finite())
-                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .max_by(|a, b| better(a.2, b.2))
                 .ok_or_else(|| SpecError::ConfigValue {
                     key: format!("groups.{}", g.name),
                     message: "no finished tuning run for any candidate".into(),
@@ -348,11 +449,14 @@ impl StudyConfig {
         e
     }
 
-    /// The tuning table as Markdown: per candidate its finished runs (of those planned), mean
-    /// validation AUC sum and whether it was chosen. While some planned runs are missing, the
+    /// The tuning table as Markdown: per candidate its finished runs (of those planned), its
+    /// score by `criterion` and whether it was chosen. While some planned runs are missing, the
     /// choices are marked provisional and a note under the table says how many runs are recorded.
-    pub fn choices_md(choices: &[Choice]) -> String {
-        let mut s = String::from("| group | candidate | tuning runs | mean validation AUC sum | chosen |\n|---|---|---|---|---|\n");
+    pub fn choices_md(choices: &[Choice], criterion: TuningCriterion) -> String {
+        let mut s = format!(
+            "| group | candidate | tuning runs | {} | chosen |\n|---|---|---|---|---|\n",
+            criterion.header()
+        );
         let (mut done, mut planned, mut failed) = (0, 0, 0);
         for c in choices {
             let mark = if c.is_final() { "yes" } else { "provisional" };
@@ -441,7 +545,7 @@ mod tests {
         assert_eq!(ple6.planned_runs, 5);
         assert!(ple6.scores.iter().all(|sc| sc.1 == 5));
         assert!(choices.iter().all(Choice::is_final));
-        let md = StudyConfig::choices_md(&choices);
+        let md = StudyConfig::choices_md(&choices, TuningCriterion::SumValidAuc);
         assert!(
             md.contains("| PLE (6) | m_s=3 | 5 of 5 | 2.8000 | yes |"),
             "{md}"
@@ -464,7 +568,7 @@ mod tests {
             .iter()
             .filter(|c| c.group != "PLE (6)")
             .all(Choice::is_final));
-        let md = StudyConfig::choices_md(&choices);
+        let md = StudyConfig::choices_md(&choices, TuningCriterion::SumValidAuc);
         assert!(
             md.contains("| PLE (6) | m_s=3 | 1 of 5 | 2.8000 | provisional |"),
             "{md}"
@@ -513,13 +617,106 @@ mod tests {
         assert!((mean - 2.8).abs() < 1e-12, "{mean}");
         assert_eq!((ple6.failed_runs.clone(), ple6.failed()), (vec![0, 2], 2));
         assert!(choices.iter().all(Choice::is_final));
-        let md = StudyConfig::choices_md(&choices);
+        let md = StudyConfig::choices_md(&choices, TuningCriterion::SumValidAuc);
         assert!(
             md.contains("| PLE (6) | m_s=3 | 3 of 5 (2 failed) | 2.8000 | yes |"),
             "{md}"
         );
         assert!(
             md.contains("**2 tuning run(s) failed**") && !md.contains("incomplete"),
+            "{md}"
+        );
+    }
+
+    /// `mean_relative_valid_ne` on group3 (watch_time regression, click, long_view, like
+    /// reported; dislike auxiliary), against values worked out by hand: candidate A has the
+    /// better AUC sum and the worse relative NE; the MSE counts on the same relative scale and
+    /// the auxiliary task not at all.
+    #[test]
+    fn relative_ne_weighs_the_mse_like_an_ne_and_leaves_the_auxiliary_task_out() {
+        let text = r#"
+name = "t"
+[data]
+source = "simulator"
+preset = "group3"
+users = 100
+items = 40
+train_rows = 1000
+valid_rows = 1000
+test_rows = 1000
+embedding_dim = 4
+[train]
+batch_size = 100
+epochs = 1
+lr = 1e-3
+[run]
+seeds = [0]
+[tuning]
+seeds = [10, 11]
+criterion = "mean_relative_valid_ne"
+[[groups]]
+name = "MMoE"
+candidates = [
+  { label = "A", model = { kind = "mmoe", experts = 2, expert_dims = [[8]], tower = [4] } },
+  { label = "B", model = { kind = "mmoe", experts = 3, expert_dims = [[8]], tower = [4] } },
+]
+"#;
+        let s: StudyConfig = toml::from_str(text).unwrap();
+        assert_eq!(s.tuning.criterion, TuningCriterion::MeanRelativeValidNe);
+        // (MSE or NE, AUC) per task: watch_time, click, long_view, like, dislike.
+        let a = [
+            (0.20, f64::NAN),
+            (0.50, 0.9),
+            (0.30, 0.9),
+            (0.60, 0.9),
+            (0.10, 0.9),
+        ];
+        let b = [
+            (0.19, f64::NAN),
+            (0.51, 0.8),
+            (0.29, 0.8),
+            (0.59, 0.8),
+            (0.90, 0.8),
+        ];
+        let tuning = s.tuning_experiment();
+        let records: Vec<RunRecord> = crate::plan(&tuning)
+            .iter()
+            .map(|p| {
+                let v = if p.entry == 0 { &a } else { &b };
+                let m = |(x, auc): (f64, f64)| {
+                    if auc.is_nan() {
+                        serde_json::json!({ "auc": null, "ne": null, "loss": x })
+                    } else {
+                        serde_json::json!({ "auc": auc, "ne": x, "loss": 9.0 })
+                    }
+                };
+                let valid: Vec<_> = v.iter().map(|x| m(*x)).collect();
+                serde_json::from_value(serde_json::json!({
+                    "version": 1, "key": p.key, "config_hash": p.config_hash,
+                    "experiment": "t", "entry": "e", "setting": "", "model": "",
+                    "model_config": {}, "protocol": "group3", "seed": p.seed,
+                    "tasks": ["watch_time", "click", "long_view", "like", "dislike"],
+                    "status": "ok", "best_epoch": 0,
+                    "best": { "valid": valid.clone(), "test": valid },
+                    "epochs": [], "checkpoints": [], "task_weights": [], "group_wall_s": 1.0,
+                    "group_replicas": 1, "device": "Cpu", "threads": 1, "finished_at": 0
+                }))
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(records.len(), 4);
+        let c = &s.choose(&records).unwrap()[0];
+        assert_eq!(c.chosen, "B");
+        // By hand: task means 0.195, 0.505, 0.295, 0.595; A: (0.20/0.195 + 0.50/0.505
+        // + 0.30/0.295 + 0.60/0.595) / 4 = 1.0102731..., B: 0.9897268...
+        let want = [("A", 1.010_273_1), ("B", 0.989_726_9)];
+        for ((label, n, score), (l, w)) in c.scores.iter().zip(want) {
+            assert_eq!((label.as_str(), *n), (l, 2));
+            assert!((score - w).abs() < 1e-6, "{label}: {score} vs {w}");
+        }
+        let md = StudyConfig::choices_md(std::slice::from_ref(c), s.tuning.criterion);
+        assert!(
+            md.contains("mean validation NE (MSE) / the group's candidate mean"),
             "{md}"
         );
     }
