@@ -38,7 +38,7 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
 .PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves \
-	clean-cache device-check
+	clean-cache device-check baselines table1 table2 table3 table4
 
 help:
 	@echo "Targets (each sets up what it needs: libtorch venv, build):"
@@ -55,6 +55,9 @@ help:
 	@echo "                     protocol; results/<name>/clean/; resumable). Wall time as recorded on the"
 	@echo "                     2-core VMs: Table 6 1.57 h, Table 7 1.75 h, Table 8 5.21 h, Figure 3"
 	@echo "                     0.43 h."
+	@echo "  make table1 / table2 / table3 / table4 / baselines   the paper's headline tables on the"
+	@echo "                     simulated task groups (configs/baselines/; results/baselines_<group>/;"
+	@echo "                     tables 1-2 are one study; resumable; docs/industrial.md)"
 	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
 	@echo "                     18 configs of 11.2M examples; 100-1,650 s per run on one core, as recorded)"
 	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training;"
@@ -65,8 +68,8 @@ help:
 	@echo "                     with same-run ratios (results/bench/); not a test"
 	@echo "  make device-check  pack the GPU check and print its command (scripts/device-check.sh)"
 	@echo "  make data-summary  rows, features and positive rate per task per split, both protocols"
-	@echo "  make build         build the binaries ($(BIN)/adatt, table5, ablation, expert_count,"
-	@echo "                     fusion_levels, expert_weights, bench)"
+	@echo "  make build         build the binaries ($(BIN)/adatt, table5, baselines, ablation,"
+	@echo "                     expert_count, fusion_levels, expert_weights, bench)"
 	@echo "  make setup         create/reuse the libtorch venv ($(ADATT_VENV))"
 	@echo "  make fixtures      regenerate the PyTorch / scikit-learn / numpy oracle fixtures"
 	@echo "  make clean-cache   remove the venv and the cargo target dir"
@@ -155,6 +158,22 @@ bin_figure3 := expert_weights
 .PHONY: $(EXPERIMENTS)
 $(EXPERIMENTS): build
 	$(if $(PROTOCOL),ADATT_PROTOCOL="$(PROTOCOL)") $(OVERRIDES) $(BIN)/$(bin_$@) $(ARGS)
+
+# The paper's Tables 1-4 on the simulated task groups (experiments/baselines, configs/baselines/,
+# docs/industrial.md): each a two-phase study (expert counts tuned on validation, then the final
+# seeds), resumable. Tables 1 and 2 are the two tasks of one study (group1).
+baseline_config = configs/baselines/$(1).toml
+table1 table2: build
+	$(OVERRIDES) $(BIN)/baselines --config $(call baseline_config,group1) $(ARGS)
+table3: build
+	$(OVERRIDES) $(BIN)/baselines --config $(call baseline_config,group2) $(ARGS)
+table4: build
+	$(OVERRIDES) $(BIN)/baselines --config $(call baseline_config,group3) $(ARGS)
+baselines: build
+	@for g in group1 group2 group3; do \
+	  echo "== baselines, $$g =="; \
+	  $(OVERRIDES) $(BIN)/baselines --config $(call baseline_config,$$g) $(ARGS) || exit $$?; \
+	done
 
 # Any grid config: train its missing runs and analyse (ARGS=--retry-failed, ARGS="--shard 1/2").
 run: build

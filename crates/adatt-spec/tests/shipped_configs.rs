@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 
 use adatt_spec::{ExperimentConfig, StudyConfig};
 
-const N_TASKS: usize = 3;
-
 fn configs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")
 }
@@ -27,6 +25,15 @@ fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+/// Whether `file` is a study config (`[tuning]` and `[[groups]]`, run by a study binary) rather
+/// than a grid config.
+fn is_study(file: &Path) -> bool {
+    let text = std::fs::read_to_string(file).unwrap();
+    let v: toml::Value =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    v.get("groups").is_some()
 }
 
 /// Every file in `configs/sim/` is a valid simulator preset that `adatt_data::sim::presets`
@@ -77,15 +84,19 @@ fn every_shipped_config_parses_and_validates() {
         if name == "bench.toml" {
             continue;
         }
-        if name == "table5.toml" {
+        if is_study(f) {
             let study = StudyConfig::load(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let n_tasks = study.data.n_tasks();
+            study
+                .validate(n_tasks)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             let tuning = study.tuning_experiment();
             tuning
-                .validate(N_TASKS)
+                .validate(n_tasks)
                 .unwrap_or_else(|e| panic!("{} (tuning grid): {e}", f.display()));
             assert_under_results(&tuning, f);
             let fin = study.final_experiment(&[]);
-            fin.validate(N_TASKS)
+            fin.validate(n_tasks)
                 .unwrap_or_else(|e| panic!("{} (final grid): {e}", f.display()));
             assert_under_results(&fin, f);
             studies += 1;
@@ -97,7 +108,8 @@ fn every_shipped_config_parses_and_validates() {
             experiments += 1;
         }
     }
-    assert_eq!(studies, 1, "configs/table5.toml not found");
+    // configs/table5.toml and the three configs/baselines/ studies at least
+    assert!(studies >= 4, "found only {studies} study configs");
     assert!(
         experiments >= 3,
         "found only {experiments} experiment configs in {}",
@@ -169,7 +181,7 @@ fn committed_records_of_every_experiment_config_are_planned() {
     let mut checked = 0;
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        if name == "bench.toml" || name == "table5.toml" {
+        if name == "bench.toml" || is_study(&f) {
             continue;
         }
         let cfg = ExperimentConfig::load(&f).unwrap();
@@ -193,4 +205,48 @@ fn committed_records_of_every_experiment_config_are_planned() {
     }
     // income_gap (2) and mlmmoe_gap (1) at least
     assert!(checked >= 3, "only {checked} configs with records");
+}
+
+/// Every record committed under a study's results (its tuning grid, and its final grid once
+/// `tuning.json` holds the choices) is a run the study plans: a study config edited after its
+/// runs began must not orphan them.
+#[test]
+fn committed_records_of_every_study_are_planned() {
+    use adatt_spec::{plan, read_all_records, Choice};
+    use std::collections::BTreeSet;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    toml_files(&configs_dir(), &mut files);
+    let mut studies = 0;
+    for f in files.into_iter().filter(|f| is_study(f)) {
+        let study = StudyConfig::load(&f).unwrap();
+        let dir = root.join(study.output_dir());
+        let choices: Option<Vec<Choice>> = std::fs::read_to_string(dir.join("tuning.json"))
+            .ok()
+            .map(|t| serde_json::from_str(&t).unwrap());
+        let mut grids = vec![(study.tuning_experiment(), dir.join("tuning"))];
+        if let Some(c) = &choices {
+            grids.push((study.final_experiment(c), dir.clone()));
+        }
+        for (grid, dir) in grids {
+            let planned: BTreeSet<String> = plan(&grid).into_iter().map(|p| p.key).collect();
+            let recorded: BTreeSet<String> = read_all_records(&dir)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.key)
+                .collect();
+            let orphans: Vec<&String> = recorded.difference(&planned).collect();
+            assert!(
+                orphans.is_empty(),
+                "{}: {} records in {} that the study does not plan, e.g. {:?}",
+                f.display(),
+                orphans.len(),
+                dir.display(),
+                orphans.first()
+            );
+        }
+        studies += 1;
+    }
+    assert!(studies >= 4, "found only {studies} study configs");
 }
