@@ -58,6 +58,8 @@ help:
 	@echo "  make table1 / table2 / table3 / table4 / baselines   the paper's headline tables on the"
 	@echo "                     simulated task groups (configs/baselines/; results/baselines_<group>/;"
 	@echo "                     tables 1-2 are one study; resumable; docs/industrial.md)"
+	@echo "  make table6-sim / table7-sim / table8-sim / figure3-sim / industrial   Tables 6-8 and"
+	@echo "                     Figure 3 on the simulator (configs/industrial/; results/<name>_sim/)"
 	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
 	@echo "                     18 configs of 11.2M examples; 100-1,650 s per run on one core, as recorded)"
 	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training;"
@@ -174,6 +176,15 @@ baselines: build
 	  echo "== baselines, $$g =="; \
 	  $(OVERRIDES) $(BIN)/baselines --config $(call baseline_config,$$g) $(ARGS) || exit $$?; \
 	done
+
+# The paper's industrial Tables 6-8 and Figure 3 on the simulator (configs/industrial/, written by
+# scripts/industrial/make_industrial_configs.py; results/<table>_sim/<preset>/), each by the binary
+# of its Census version; `make industrial` runs the four in turn.
+SIM_TABLES := table6-sim table7-sim table8-sim figure3-sim
+.PHONY: $(SIM_TABLES) industrial
+$(SIM_TABLES): build
+	$(OVERRIDES) $(BIN)/$(bin_$(subst -sim,,$@)) --config configs/industrial/$(subst -sim,,$@).toml $(ARGS)
+industrial: $(SIM_TABLES)
 
 # Any grid config: train its missing runs and analyse (ARGS=--retry-failed, ARGS="--shard 1/2").
 run: build

@@ -9,8 +9,10 @@
 #   records, for p in PROTOCOLS (BIN_DIR/adatt analyze with ADATT_PROTOCOL=p). A folder named
 #   after no protocol (one made with `--out results/table6/quick`) holds no protocol's results:
 #   it is skipped and named;
-# - each simulated grid of SIM_EXPERIMENTS with records (configs/<name>.toml), and each learning
-#   curve of configs/industrial/curves/ with records.
+# - each simulated grid of SIM_EXPERIMENTS with records (configs/<name>.toml), each learning
+#   curve of configs/industrial/curves/ with records, each industrial grid of configs/industrial/
+#   (Tables 6-8, Figure 3 on the simulator) with records, and each study of configs/baselines/
+#   (Tables 1-4) with records (BIN_DIR/baselines --phase analyze).
 #
 # An analysis that fails does not stop the others; the script then exits with the first
 # failure's code and names every failed analysis.
@@ -70,6 +72,25 @@ for c in configs/industrial/curves/*.toml; do
   compgen -G "results/$n/*/runs*.jsonl" >/dev/null || continue
   echo "== $n =="
   analyse "results/$n" "$bin/adatt" analyze --config "$c"
+done
+
+# A config's `name`, whose results are in results/<name>/<data label>/.
+config_name() { sed -n 's/^name = "\(.*\)"$/\1/p' "$1" | head -n 1; }
+
+for c in configs/industrial/*.toml; do
+  [[ -f $c ]] || continue
+  n=$(config_name "$c")
+  compgen -G "results/$n/*/runs*.jsonl" >/dev/null || continue
+  echo "== $n =="
+  analyse "results/$n" "$bin/adatt" analyze --config "$c"
+done
+
+for c in configs/baselines/*.toml; do
+  [[ -f $c ]] || continue
+  n=$(config_name "$c")
+  compgen -G "results/$n/*/tuning/runs*.jsonl" >/dev/null || continue
+  echo "== $n =="
+  analyse "results/$n" "$bin/baselines" --config "$c" --phase analyze
 done
 
 if (( ${#failed[@]} > 0 )); then
