@@ -1,8 +1,9 @@
 //! Verdicts on the paper's claims (`[[analysis.claims]]`): each claim names the direction of
-//! some NE differences; every (row, task) difference is tested against 0 over seeds (paired
-//! t-test, see [`NeDiffRow`]), the claim's p-values are Holm-adjusted together (one family per
-//! claim), and each difference replicates, contradicts or leaves the claim unresolved at the
-//! claim's `alpha`.
+//! some NE differences; every (row, task) difference is tested against 0 over seeds twice, by
+//! the paired t-test and by the Wilcoxon signed-rank test (see [`NeDiffRow`]); each test's
+//! p-values of a claim are Holm-adjusted together (one family per claim and test), and each
+//! difference replicates, contradicts or leaves the claim unresolved at the claim's `alpha`,
+//! by each test. Where the two tests disagree, the verdict says so.
 
 use std::fmt::Write as _;
 
@@ -29,10 +30,43 @@ pub enum Outcome {
 pub struct ClaimCell {
     /// The difference (entry against reference, one task).
     pub diff: NeDiffRow,
-    /// Its Holm-adjusted p-value within the claim.
+    /// Its t-test p-value, Holm-adjusted within the claim.
     pub p_holm: f64,
-    /// What it says.
+    /// What it says by the t-test.
     pub outcome: Outcome,
+    /// Its Wilcoxon signed-rank p-value, Holm-adjusted within the claim.
+    pub p_holm_wilcoxon: f64,
+    /// What it says by the Wilcoxon test.
+    pub outcome_wilcoxon: Outcome,
+}
+
+/// Which test a verdict is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    /// The paired t-test.
+    T,
+    /// The Wilcoxon signed-rank test.
+    Wilcoxon,
+}
+
+impl Outcome {
+    /// What a difference whose mean is `higher` (than the reference) says at Holm-adjusted
+    /// `p_holm` about a claim that expects `expect`. NaN (too few seeds) is never significant.
+    fn of(p_holm: f64, higher: bool, expect: NeDirection, alpha: f64) -> Outcome {
+        match (p_holm < alpha, higher == (expect == NeDirection::Higher)) {
+            (false, _) => Outcome::NotResolved,
+            (true, true) => Outcome::Replicated,
+            (true, false) => Outcome::Contradicted,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::Replicated => "replicated",
+            Outcome::Contradicted => "contradicted",
+            Outcome::NotResolved => "not resolved",
+        }
+    }
 }
 
 /// A claim with the verdict of every difference it covers.
@@ -82,22 +116,18 @@ pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerd
                 })
                 .collect();
             let p: Vec<f64> = diffs.iter().map(|d| d.test.p).collect();
+            let pw: Vec<f64> = diffs.iter().map(|d| d.wilcoxon_p).collect();
             let cells = diffs
                 .into_iter()
-                .zip(holm(&p))
-                .map(|(d, p_holm)| {
+                .zip(holm(&p).into_iter().zip(holm(&pw)))
+                .map(|(d, (p_holm, p_holm_wilcoxon))| {
                     let higher = d.test.mean_diff > 0.0;
-                    // NaN (too few seeds) is never significant.
-                    let significant = p_holm < c.alpha;
-                    let outcome = match (significant, higher == (c.expect == NeDirection::Higher)) {
-                        (false, _) => Outcome::NotResolved,
-                        (true, true) => Outcome::Replicated,
-                        (true, false) => Outcome::Contradicted,
-                    };
                     ClaimCell {
                         diff: d.clone(),
                         p_holm,
-                        outcome,
+                        outcome: Outcome::of(p_holm, higher, c.expect, c.alpha),
+                        p_holm_wilcoxon,
+                        outcome_wilcoxon: Outcome::of(p_holm_wilcoxon, higher, c.expect, c.alpha),
                     }
                 })
                 .collect();
@@ -112,18 +142,31 @@ pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerd
         .collect()
 }
 
+impl ClaimCell {
+    /// What the difference says by `test`.
+    pub fn outcome_by(&self, test: Test) -> Outcome {
+        match test {
+            Test::T => self.outcome,
+            Test::Wilcoxon => self.outcome_wilcoxon,
+        }
+    }
+}
+
 impl ClaimVerdict {
-    fn count(&self, o: Outcome) -> usize {
-        self.cells.iter().filter(|c| c.outcome == o).count()
+    fn count(&self, o: Outcome, test: Test) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.outcome_by(test) == o)
+            .count()
     }
 
-    /// One word for the whole claim: replicated (every difference), partly replicated (some,
-    /// none contradicted), not replicated (some contradicted, none replicated), mixed (both),
-    /// not resolved (none significant).
-    pub fn word(&self) -> &'static str {
+    /// One word for the whole claim by `test`: replicated (every difference), partly
+    /// replicated (some, none contradicted), not replicated (some contradicted, none
+    /// replicated), mixed (both), not resolved (none significant).
+    pub fn word(&self, test: Test) -> &'static str {
         let (r, c) = (
-            self.count(Outcome::Replicated),
-            self.count(Outcome::Contradicted),
+            self.count(Outcome::Replicated, test),
+            self.count(Outcome::Contradicted, test),
         );
         match (r, c) {
             (0, 0) => "not resolved",
@@ -142,58 +185,82 @@ pub fn markdown(verdicts: &[ClaimVerdict], tasks: &[String]) -> String {
     }
     let mut s = String::from(
         "\n## Verdicts on the paper's claims\n\nEach claim is a direction of test NE \
-         differences. Every difference below is tested against 0 over seeds (paired t-test); \
-         the p-values of one claim are Holm-adjusted together (`p_Holm`). A difference \
-         *replicates* the claim when p_Holm < alpha with the paper's sign, *contradicts* it \
-         with the other sign, and leaves it *not resolved* otherwise.\n",
+         differences. Every difference below is tested against 0 over seeds twice, by the paired \
+         t-test and by the Wilcoxon signed-rank test; each test's p-values of one claim are \
+         Holm-adjusted together (`t` and `W`: the adjusted p-values). A difference *replicates* \
+         the claim when the adjusted p < alpha with the paper's sign, *contradicts* it with the \
+         other sign, and leaves it *not resolved* otherwise; where the two tests disagree, the \
+         cell and the verdict give both.\n",
     );
     for v in verdicts {
-        let expect = match v.expect {
-            NeDirection::Lower => "lower NE (better)",
-            NeDirection::Higher => "higher NE (worse)",
-        };
-        writeln!(s, "\n### {}: **{}**\n", v.claim, v.word()).expect("write");
-        if !v.paper.is_empty() {
-            writeln!(s, "Paper: {}.", v.paper.trim()).expect("write");
-        }
-        writeln!(
-            s,
-            "Expected: {expect}. Replicated in {} of {} differences, contradicted in {}, not \
-             resolved in {} (alpha = {}).\n",
-            v.count(Outcome::Replicated),
-            v.cells.len(),
-            v.count(Outcome::Contradicted),
-            v.count(Outcome::NotResolved),
-            v.alpha
-        )
-        .expect("write");
-        let mut header = String::from("| model | reference |");
-        let mut rule = String::from("|---|---|");
-        for t in tasks {
-            write!(header, " {t}: NE diff % (p_Holm) |").expect("write");
-            rule.push_str("---|");
-        }
-        writeln!(s, "{header}\n{rule}").expect("write");
-        for row in v.cells.chunks(tasks.len().max(1)) {
-            write!(s, "| {} | {} |", row[0].diff.entry, row[0].diff.reference).expect("write");
-            for c in row {
-                let word = match c.outcome {
-                    Outcome::Replicated => "replicated",
-                    Outcome::Contradicted => "contradicted",
-                    Outcome::NotResolved => "not resolved",
-                };
-                write!(
-                    s,
-                    " {:+.3} ({}) {word} |",
-                    c.diff.test.mean_diff,
-                    p_value(c.p_holm)
-                )
-                .expect("write");
-            }
-            s.push('\n');
-        }
+        claim_md(&mut s, v, tasks);
     }
     s
+}
+
+/// One claim's heading, counts and table.
+fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
+    let expect = match v.expect {
+        NeDirection::Lower => "lower NE (better)",
+        NeDirection::Higher => "higher NE (worse)",
+    };
+    let (wt, ww) = (v.word(Test::T), v.word(Test::Wilcoxon));
+    if wt == ww {
+        writeln!(s, "\n### {}: **{wt}**\n", v.claim).expect("write");
+    } else {
+        writeln!(
+            s,
+            "\n### {}: **{wt}** by the t-test, **{ww}** by the Wilcoxon test\n",
+            v.claim
+        )
+        .expect("write");
+    }
+    if !v.paper.is_empty() {
+        writeln!(s, "Paper: {}.", v.paper.trim()).expect("write");
+    }
+    for (name, test) in [("t-test", Test::T), ("Wilcoxon test", Test::Wilcoxon)] {
+        writeln!(
+            s,
+            "By the {name}: replicated in {} of {} differences, contradicted in {}, not resolved \
+             in {}.",
+            v.count(Outcome::Replicated, test),
+            v.cells.len(),
+            v.count(Outcome::Contradicted, test),
+            v.count(Outcome::NotResolved, test),
+        )
+        .expect("write");
+    }
+    writeln!(s, "Expected: {expect} (alpha = {}).\n", v.alpha).expect("write");
+    let mut header = String::from("| model | reference |");
+    let mut rule = String::from("|---|---|");
+    for t in tasks {
+        write!(header, " {t}: NE diff % (t; W) |").expect("write");
+        rule.push_str("---|");
+    }
+    writeln!(s, "{header}\n{rule}").expect("write");
+    for row in v.cells.chunks(tasks.len().max(1)) {
+        write!(s, "| {} | {} |", row[0].diff.entry, row[0].diff.reference).expect("write");
+        for c in row {
+            let word = if c.outcome == c.outcome_wilcoxon {
+                c.outcome.word().to_owned()
+            } else {
+                format!(
+                    "{} by t, {} by W",
+                    c.outcome.word(),
+                    c.outcome_wilcoxon.word()
+                )
+            };
+            write!(
+                s,
+                " {:+.3} ({}; {}) {word} |",
+                c.diff.test.mean_diff,
+                p_value(c.p_holm),
+                p_value(c.p_holm_wilcoxon)
+            )
+            .expect("write");
+        }
+        s.push('\n');
+    }
 }
 
 #[cfg(test)]
@@ -240,7 +307,12 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
         .unwrap()
     }
 
+    /// A difference whose t-test p is `p` and whose Wilcoxon p is `p` too.
     fn diff(entry: &str, reference: &str, task: &str, mean: f64, p: f64) -> NeDiffRow {
+        diff_w(entry, reference, task, mean, p, p)
+    }
+
+    fn diff_w(entry: &str, reference: &str, task: &str, mean: f64, p: f64, pw: f64) -> NeDiffRow {
         NeDiffRow {
             entry: entry.into(),
             reference: reference.into(),
@@ -252,6 +324,7 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
                 t: 0.0,
                 p,
             },
+            wilcoxon_p: pw,
         }
     }
 
@@ -259,7 +332,9 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
     /// the family, Holm-adjusted 0.001 → 0.005, 0.002 → 0.008, 0.004 → 0.012, 0.03 → 0.06,
     /// 0.3 → 0.3; so a/x replicated, a/y (NE up) contradicted, a/z, b/y, b/z (NaN) not
     /// resolved, b/x replicated: mixed. Claim 2 (higher, b against a): 0.01 → 0.03,
-    /// 0.02 → 0.04, 0.02 → 0.04, all with NE up: replicated.
+    /// 0.02 → 0.04, 0.02 → 0.04, all with NE up: replicated by the t-test; its Wilcoxon p of
+    /// b/a/z is 0.2 (→ 0.2; 0.01 → 0.03, 0.02 → 0.04), so by that test z is not resolved and the
+    /// claim partly replicated, which the heading and the cell say.
     #[test]
     fn verdicts_follow_holm_and_the_expected_sign() {
         let cfg = cfg(r#"reference = "ref"
@@ -277,7 +352,7 @@ claims = [
             diff("b", "ref", "z", -1.0, f64::NAN),
             diff("b", "a", "x", 0.5, 0.01),
             diff("b", "a", "y", 0.5, 0.02),
-            diff("b", "a", "z", 0.1, 0.02),
+            diff_w("b", "a", "z", 0.1, 0.02, 0.2),
         ];
         let v = verdicts(&cfg, &diffs);
         use Outcome::*;
@@ -303,11 +378,34 @@ claims = [
         for (g, w) in holm.iter().zip([0.005, 0.008, 0.3, 0.012, 0.06]) {
             assert!((g - w).abs() < 1e-12, "{holm:?}");
         }
-        assert_eq!((v[0].word(), v[1].word()), ("mixed", "replicated"));
+        assert_eq!(
+            (v[0].word(Test::T), v[1].word(Test::T)),
+            ("mixed", "replicated")
+        );
+        assert_eq!(v[1].word(Test::Wilcoxon), "partly replicated");
+        let wz = &v[1].cells[2];
+        assert_eq!(
+            (wz.outcome_wilcoxon, wz.p_holm_wilcoxon),
+            (NotResolved, 0.2)
+        );
         let md = markdown(&v, &["x".into(), "y".into(), "z".into()]);
-        assert!(md.contains("### more helps: **mixed**"), "{md}");
+        assert!(md.contains("### more helps: **mixed**\n"), "{md}");
         assert!(
-            md.contains("| a | ref | -1.000 (0.0050) replicated | +1.000 (0.0080) contradicted |"),
+            md.contains(
+                "### b worse than a: **replicated** by the t-test, **partly replicated** by the \
+                 Wilcoxon test"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| a | ref | -1.000 (0.0050; 0.0050) replicated | +1.000 (0.0080; 0.0080) \
+                 contradicted |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("+0.100 (0.0400; 0.2000) replicated by t, not resolved by W |"),
             "{md}"
         );
     }

@@ -403,11 +403,15 @@ fn ne_diff_of(
     );
     columns
         .iter()
-        .map(|c| NeDiffRow {
-            entry: a.to_owned(),
-            reference: b.to_owned(),
-            task: c.task.clone(),
-            test: relative_diff(&runs, &base, |r| value(c, r)),
+        .map(|c| {
+            let (test, wilcoxon_p) = relative_diff(&runs, &base, |r| value(c, r));
+            NeDiffRow {
+                entry: a.to_owned(),
+                reference: b.to_owned(),
+                task: c.task.clone(),
+                test,
+                wilcoxon_p,
+            }
         })
         .collect()
 }
