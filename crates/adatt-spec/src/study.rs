@@ -128,6 +128,15 @@ impl TuningCriterion {
         }
     }
 
+    /// A score as the tuning table shows it: an AUC sum to 4 decimals, a relative NE to 6
+    /// (candidates of one group differ in the 4th or 5th).
+    fn format(&self, score: f64) -> String {
+        match self {
+            TuningCriterion::SumValidAuc => format!("{score:.4}"),
+            TuningCriterion::MeanRelativeValidNe => format!("{score:.6}"),
+        }
+    }
+
     /// The column header of the tuning table.
     fn header(&self) -> &'static str {
         match self {
@@ -466,7 +475,7 @@ impl StudyConfig {
                 planned += c.planned_runs;
                 failed += f;
                 s.push_str(&format!(
-                    "| {} | {} | {} of {}{} | {:.4} | {} |\n",
+                    "| {} | {} | {} of {}{} | {} | {} |\n",
                     c.group,
                     label,
                     n,
@@ -476,7 +485,7 @@ impl StudyConfig {
                     } else {
                         String::new()
                     },
-                    mean,
+                    criterion.format(*mean),
                     if *label == c.chosen { mark } else { "" }
                 ));
             }
