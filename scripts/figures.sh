@@ -12,7 +12,8 @@
 # - each simulated grid of SIM_EXPERIMENTS with records (configs/<name>.toml), each learning
 #   curve of configs/industrial/curves/ with records, each industrial grid of configs/industrial/
 #   (Tables 6-8, Figure 3 on the simulator) with records, and each study of configs/baselines/
-#   (Tables 1-4) with records (BIN_DIR/baselines --phase analyze).
+#   (Tables 1-4) with records (BIN_DIR/baselines --phase analyze); then the regime study's plots
+#   (scripts/industrial/plot_curves.py -> docs/img/curves_*.svg).
 #
 # An analysis that fails does not stop the others; the script then exits with the first
 # failure's code and names every failed analysis.
@@ -92,6 +93,12 @@ for c in configs/baselines/*.toml; do
   echo "== $n =="
   analyse "results/$n" "$bin/baselines" --config "$c" --phase analyze
 done
+
+# The regime study's plots (docs/img/curves_*.svg), from the curves' records.
+if [[ -f scripts/industrial/plot_curves.py && -d results/curve_long_group1_w1k_lr3e-3 ]]; then
+  echo "== docs/img/curves_*.svg =="
+  analyse "docs/img/curves_*.svg" python3 scripts/industrial/plot_curves.py
+fi
 
 if (( ${#failed[@]} > 0 )); then
   echo "failed: ${failed[*]}" >&2
