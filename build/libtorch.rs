@@ -1,8 +1,9 @@
 // The build script of every crate that links libtorch (each Cargo.toml names this file): embed
 // libtorch's lib dir (reported by torch-sys as DEP_TCH_LIBTORCH_LIB) as an rpath, so binaries and
 // tests run without LD_LIBRARY_PATH; and record the linked libtorch's version (torch/version.py of
-// a PyTorch install, or build-version of a libtorch zip) for the invocation manifests.
-fn main() {
+// a PyTorch install, or build-version of a libtorch zip) for the invocation manifests. Public so
+// that a crate's own build script can call it (`crates/adatt-experiment/build.rs`).
+pub fn main() {
     let Ok(dir) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
         return;
     };

@@ -75,7 +75,12 @@ fn code_revision(cfg: &ExperimentConfig, t: &TrainArgs) -> Result<Option<String>
     }
     let state = adatt_spec::code::CodeState::of_this_binary();
     context(
-        crate::provenance::stamp(state.as_ref(), t.allow_dirty, &dir),
+        crate::provenance::stamp(
+            state.as_ref(),
+            crate::provenance::BUILD_COMMIT,
+            t.allow_dirty,
+            &dir,
+        ),
         || format!("training grid {}", cfg.name),
     )
 }
@@ -210,7 +215,12 @@ pub fn run(g: &GridArgs, t: &TrainArgs, head: &[&str]) -> Result<ExitCode> {
     {
         let state = adatt_spec::code::CodeState::of_this_binary();
         context(
-            crate::provenance::stamp(state.as_ref(), false, &out_dir),
+            crate::provenance::stamp(
+                state.as_ref(),
+                crate::provenance::BUILD_COMMIT,
+                false,
+                &out_dir,
+            ),
             || format!("running {}", g.config.display()),
         )?;
     }

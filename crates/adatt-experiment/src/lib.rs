@@ -37,8 +37,9 @@ pub enum ExperimentError {
     /// A shard process could not start or failed.
     #[error("parallel jobs: {0}")]
     Jobs(String),
-    /// The code has uncommitted changes and `--allow-dirty` was not given, or its patch could
-    /// not be written ([`provenance`]).
+    /// The code has uncommitted changes and `--allow-dirty` was not given, the binary was built
+    /// from another commit than its checkout's HEAD, or the patch could not be written
+    /// ([`provenance`]).
     #[error("{0}")]
     DirtyCode(String),
     /// Writing the tables or figures failed.

@@ -13,18 +13,34 @@ use crate::{ExperimentError, Result};
 /// How many changed files a refusal lists.
 const LISTED: usize = 10;
 
+/// The commit this binary was built from (empty outside a git checkout; `build.rs`).
+pub const BUILD_COMMIT: &str = env!("ADATT_BUILD_COMMIT");
+
 /// The revision to stamp on the records that `out_dir` is about to receive, from the state of
-/// the code (`None`: not a checkout, nothing to name). A tree with changes is refused unless
-/// `allow_dirty`, naming the checkout, its changes and the flag; allowed, its patch is written
-/// to `out_dir/code-<hash>.patch` (atomically; the same changes give the same file).
+/// the code (`None`: not a checkout, nothing to name) and the commit the binary was built from
+/// (`built`, [`BUILD_COMMIT`]; empty: unknown). A binary built from another commit than its
+/// checkout's HEAD is refused: the checkout would not name its code. A tree with changes is
+/// refused unless `allow_dirty`, naming the checkout, its changes and the flag; allowed, its
+/// patch is written to `out_dir/code-<hash>.patch` (atomically; the same changes give the same
+/// file).
 pub fn stamp(
     state: Option<&CodeState>,
+    built: &str,
     allow_dirty: bool,
     out_dir: &Path,
 ) -> Result<Option<String>> {
     let Some(state) = state else {
         return Ok(None);
     };
+    if !built.is_empty() && built != state.commit {
+        return Err(ExperimentError::DirtyCode(format!(
+            "this binary was built from commit {built}, but its checkout {} is now at {} ({}): \
+             rebuild it (make build) so that the records name the code that trains them",
+            state.root.display(),
+            state.commit,
+            state.revision
+        )));
+    }
     if !state.is_dirty() {
         return Ok(Some(state.revision.clone()));
     }
@@ -66,10 +82,13 @@ pub fn stamp(
 mod tests {
     use super::*;
 
+    const COMMIT: &str = "abc123def4567890abc123def4567890abc123de";
+
     fn state(changes: &[&str]) -> CodeState {
         CodeState {
             root: "/src/adatt-rs".into(),
             revision: "abc123def456".into(),
+            commit: COMMIT.into(),
             changes: changes.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -79,11 +98,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let out = d.path().join("out");
         for allow in [false, true] {
-            let got = stamp(Some(&state(&[])), allow, &out).unwrap();
+            let got = stamp(Some(&state(&[])), COMMIT, allow, &out).unwrap();
             assert_eq!(got.as_deref(), Some("abc123def456"));
         }
         assert!(!out.exists());
-        assert_eq!(stamp(None, false, &out).unwrap(), None);
+        assert_eq!(stamp(None, COMMIT, false, &out).unwrap(), None);
+        // A binary whose build commit is unknown trusts the checkout.
+        assert!(stamp(Some(&state(&[])), "", false, &out).is_ok());
     }
 
     #[test]
@@ -91,7 +112,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let changes: Vec<String> = (0..12).map(|i| format!(" M f{i}.rs")).collect();
         let refs: Vec<&str> = changes.iter().map(String::as_str).collect();
-        let e = stamp(Some(&state(&refs)), false, d.path())
+        let e = stamp(Some(&state(&refs)), COMMIT, false, d.path())
             .unwrap_err()
             .to_string();
         assert!(
@@ -129,7 +150,9 @@ mod tests {
         std::fs::write(repo.path().join("a.rs"), "new\n").unwrap();
         let s = CodeState::of(repo.path()).unwrap();
         let out = tempfile::tempdir().unwrap();
-        let got = stamp(Some(&s), true, out.path()).unwrap().unwrap();
+        let got = stamp(Some(&s), &s.commit, true, out.path())
+            .unwrap()
+            .unwrap();
         let (patch, hash) = s.patch().unwrap();
         assert_eq!(got, format!("{}-dirty-{hash}", s.revision));
         let file = format!("code-{hash}.patch");
@@ -139,5 +162,21 @@ mod tests {
         );
         assert_eq!(std::fs::read(out.path().join(file)).unwrap(), patch);
         assert!(String::from_utf8(patch).unwrap().contains("+new"));
+    }
+
+    /// A binary built from another commit than its checkout's HEAD trains nothing, with or
+    /// without `--allow-dirty` (a patch cannot say what the binary was built from).
+    #[test]
+    fn a_binary_older_than_its_checkout_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let other = "0123456789012345678901234567890123456789";
+        for allow in [false, true] {
+            let e = stamp(Some(&state(&[])), other, allow, d.path())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(other) && e.contains(COMMIT), "{e}");
+            assert!(e.contains("make build"), "{e}");
+        }
+        assert_eq!(adatt_testkit::dir_names(d.path()), Vec::<String>::new());
     }
 }

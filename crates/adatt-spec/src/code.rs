@@ -17,6 +17,8 @@ pub struct CodeState {
     pub root: PathBuf,
     /// `git describe --always --abbrev=12` of HEAD.
     pub revision: String,
+    /// HEAD's full commit id.
+    pub commit: String,
     /// Changed tracked files and untracked files outside `results/`, as `git status
     /// --porcelain` lists them (e.g. ` M crates/x.rs`, `?? notes.txt`).
     pub changes: Vec<String>,
@@ -49,6 +51,7 @@ impl CodeState {
     pub fn of(root: &Path) -> Option<CodeState> {
         let text = |b: Vec<u8>| String::from_utf8_lossy(&b).trim_end().to_owned();
         let revision = text(git(root, &["describe", "--always", "--abbrev=12"], &[0])?);
+        let commit = text(git(root, &["rev-parse", "HEAD"], &[0])?);
         let mut args = vec!["status", "--porcelain", "--untracked-files=all"];
         args.extend(OUTSIDE_RESULTS);
         let changes = text(git(root, &args, &[0])?)
@@ -58,6 +61,7 @@ impl CodeState {
         Some(CodeState {
             root: root.to_path_buf(),
             revision,
+            commit,
             changes,
         })
     }
@@ -137,6 +141,11 @@ mod tests {
         let s = CodeState::of(d.path()).unwrap();
         assert!(!s.is_dirty(), "{:?}", s.changes);
         assert_eq!(s.revision.len(), 12);
+        assert!(
+            s.commit.starts_with(&s.revision) && s.commit.len() == 40,
+            "{}",
+            s.commit
+        );
         assert_eq!(s.label(), s.revision);
     }
 
