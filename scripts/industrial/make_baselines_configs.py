@@ -69,6 +69,33 @@ def candidates(n_tasks: int):
     ]
 
 
+def regime(preset: str, rows: int, seeds: int, train_extra: str = "") -> str:
+    """The [data], [train] and [run] tables of the default regime (also used by
+    make_industrial_configs.py); `train_extra`: more lines of [train]."""
+    return f"""[data]
+source = "simulator"
+preset = "{preset}"
+world_seed = 1
+users = {USERS}
+items = {ITEMS}
+train_rows = {rows}
+valid_rows = 100000
+test_rows = 100000
+embedding_dim = 16
+
+[train]
+batch_size = 512
+epochs = 1
+lr = {LR:g}
+lr_schedule = {{ kind = "linear", final_factor = 0.0 }}
+checkpoints = [0.142857, 0.428571]
+{train_extra}
+[run]
+seeds = {{ start = 0, count = {seeds} }}
+threads = 0
+"""
+
+
 def config(preset: str, scale: int, seeds: int, out_rel: str) -> str:
     title, what, n_tasks = GROUPS[preset]
     rows = TRAIN_ROWS * scale
@@ -86,28 +113,7 @@ description = \"\"\"
 The paper's {title} on the simulated task group {preset}: every model's test NE (MSE for a
 regression task) against Shared-bottom, paired by seed, at 1/7, 3/7 and the end of one pass.\"\"\"
 {out_line}
-[data]
-source = "simulator"
-preset = "{preset}"
-world_seed = 1
-users = {USERS}
-items = {ITEMS}
-train_rows = {rows}
-valid_rows = 100000
-test_rows = 100000
-embedding_dim = 16
-
-[train]
-batch_size = 512
-epochs = 1
-lr = {LR:g}
-lr_schedule = {{ kind = "linear", final_factor = 0.0 }}
-checkpoints = [0.142857, 0.428571]
-
-[run]
-seeds = {{ start = 0, count = {seeds} }}
-threads = 0
-
+{regime(preset, rows, seeds)}
 [tuning]
 seeds = {TUNING_SEEDS}
 criterion = "mean_relative_valid_ne"

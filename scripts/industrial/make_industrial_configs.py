@@ -56,28 +56,7 @@ name = "{full}"
 description = \"\"\"
 {description}\"\"\"
 {out}
-[data]
-source = "simulator"
-preset = "{preset}"
-world_seed = 1
-users = {B.USERS}
-items = {B.ITEMS}
-train_rows = {rows}
-valid_rows = 100000
-test_rows = 100000
-embedding_dim = 16
-
-[train]
-batch_size = 512
-epochs = 1
-lr = {B.LR:g}
-lr_schedule = {{ kind = "linear", final_factor = 0.0 }}
-checkpoints = [0.142857, 0.428571]
-{weights}
-[run]
-seeds = {{ start = 0, count = {seeds} }}
-threads = 0
-"""
+{B.regime(preset, rows, seeds, weights)}"""
 
 
 def table6(scale, seeds):
