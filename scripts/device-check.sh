@@ -13,7 +13,8 @@
 #       every Table 5 model (`adatt parity`, within 1e-4, both input paths), the CUDA rows of the
 #       bench at R = 1, 10, 100 (configs/device-check/bench.toml) and a timed Table 5 slice
 #       (10 seeds of every row of the paper protocol at R = 10, cut at its time budget; its
-#       records give the seconds per run). --cpu: the same on the CPU at tiny sizes (the sparse
+#       records give the seconds per run) and a timed slice of the simulated Table 6 (10 seeds
+#       at R = 10 in the 2.8M-example regime, cut at its budget). --cpu: the same on the CPU at tiny sizes (the sparse
 #       kernels against the dense path, one-step bench, one-epoch slice on 1,024 rows).
 #   scripts/device-check.sh selftest
 #       `make test`: pack into a temporary directory, then `run --cpu` from it.
@@ -39,8 +40,9 @@ pack() {
     exit 1
   fi
   echo "device-check: packed $dir ($bytes bytes of the $LIMIT_BYTES allowed)."
-  echo "Run on the GPU machine (device tool, carry [\"$dir\"], timeout 600 s):"
-  echo "  bash scripts/device-check.sh run $dir \"\$OUT\""
+  echo "Run on the GPU machine (device tool, carry [\"$dir\"], timeout 600 s; the tool brings"
+  echo "back at most 8 files, so the outputs come back as one archive):"
+  echo "  bash scripts/device-check.sh run $dir /tmp/dc; tar -C /tmp -czf \"\$OUT/dc.tar.gz\" dc"
 }
 
 # Runs a step with a time budget; its output goes to OUT/<name>.log, and a failure or timeout
@@ -90,6 +92,8 @@ run() {
       --out "$OUT/bench"
     step table5-slice-cut 150 "$adatt" run --config results/table5/config.toml --seeds 10 \
       --device cuda --replicas 10 --jobs 1 --out "$OUT/table5-slice"
+    step sim-slice-cut 100 "$adatt" run --config configs/industrial/table6.toml --seeds 10 \
+      --device cuda --replicas 10 --jobs 1 --no-analysis --out "$OUT/sim-slice"
   else
     sed -e 's/^replicas = .*/replicas = [1]/' -e 's/^steps = .*/steps = 2/' \
       -e 's/^warmup_steps = .*/warmup_steps = 1/' configs/device-check/bench.toml >"$tmp/bench.toml"
