@@ -33,6 +33,12 @@ pack() {
   done
   tar -C "$dir" -cJf "$dir/bin.tar.xz" bin
   rm -rf "$dir/bin"
+  # The binaries train only in a checkout at the commit they were built from. The GPU machine's
+  # copy of the repository may carry an older .git: the last 50 commits travel as a bundle.
+  git rev-parse HEAD >"$dir/commit"
+  local basis
+  basis=$(git rev-parse -q --verify HEAD~50 || true)
+  git bundle create "$dir/head.bundle" "${basis:+$basis..}HEAD" 2>/dev/null
   local bytes
   bytes=$(du -sb "$dir" | cut -f1)
   if (( bytes > LIMIT_BYTES )); then
@@ -62,6 +68,22 @@ step() {
   return 0
 }
 
+# Puts the checkout at the commit the binaries were built from (DIR/commit), taken from the
+# pack's bundle where the checkout lacks it: HEAD is detached there and the index read from it,
+# the files and branches stay as they are. Prints the commit the records will name.
+at_packed_commit() {
+  local dir=$1 want
+  [[ -f "$dir/commit" ]] || { echo "code: no $dir/commit (an older pack)"; return 0; }
+  want=$(cat "$dir/commit")
+  if [[ "$(git rev-parse -q HEAD 2>/dev/null)" != "$want" ]]; then
+    git cat-file -e "$want^{commit}" 2>/dev/null ||
+      git fetch -q "$dir/head.bundle" "HEAD:refs/device-check/packed" 2>/dev/null ||
+      { echo "code: $want is not in this checkout nor in its bundle: the slices will be refused"; return 0; }
+    git update-ref --no-deref HEAD "$want" && git read-tree HEAD
+  fi
+  echo "code: $(git rev-parse HEAD), changes: $(git status --porcelain | wc -l)"
+}
+
 run() {
   local cpu=0
   if [[ "${1:-}" == "--cpu" ]]; then cpu=1; shift; fi
@@ -83,6 +105,7 @@ run() {
     torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
     export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' >"$OUT/torch.txt" 2>&1 || true
+    at_packed_commit "$dir" | tee "$OUT/code.txt"
     nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || true
     step parity-dense 90 "$adatt" parity --config results/table5/config.toml --device cuda \
       --input dense --out "$OUT/parity-dense.json"
