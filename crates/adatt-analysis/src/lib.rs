@@ -8,6 +8,7 @@ pub mod ne_diff;
 pub mod numbers;
 pub mod plots;
 pub mod provenance;
+pub mod relations;
 pub mod report;
 pub mod stats;
 pub mod sweep;
@@ -236,7 +237,9 @@ fn write_texts(
             weights::markdown(texts.matrices),
             truth
                 .as_ref()
-                .map(|t| truth::markdown(t) + &truth::oracle_markdown(t, report))
+                .map(|t| relations::markdown(&relations::fits(texts.matrices, t))
+                    + &truth::markdown(t)
+                    + &truth::oracle_markdown(t, report))
                 .unwrap_or_default(),
             provenance::markdown(prov),
             claims::markdown(&report.verdicts, &report.tasks)

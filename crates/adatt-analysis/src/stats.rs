@@ -158,9 +158,67 @@ pub fn wilcoxon(d: &[f64]) -> f64 {
     }
 }
 
+/// Spearman's rank correlation of `x` and `y`, as `scipy.stats.spearmanr(x, y).statistic`:
+/// the Pearson correlation of their ranks, tied values given their mean rank. NaN when the
+/// lengths differ, for fewer than 2 values or when either side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    if x.len() != y.len() || x.len() < 2 || x.iter().chain(y).any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
+    let (rx, ry) = (mid_ranks(x), mid_ranks(y));
+    let n = x.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return f64::NAN;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+/// 1-based ranks, tied values sharing their mean rank.
+fn mid_ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut ranks = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        for &k in &order[i..=j] {
+            ranks[k] = (i + j + 2) as f64 / 2.0;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Against scipy 1.17's `scipy.stats.spearmanr(x, y).statistic`, computed once: without
+    /// ties, with ties on both sides, and a constant side.
+    #[test]
+    fn spearman_matches_scipy() {
+        let s = spearman(&[3.0, 1.0, 2.0, 5.0, 4.0], &[10.0, 20.0, 30.0, 40.0, 50.0]);
+        assert!((s - 0.6).abs() < 1e-12, "{s}");
+        let s = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 1.0, 2.0, 2.0]);
+        assert!((s - 0.707_106_781_186_547_7).abs() < 1e-12, "{s}");
+        let s = spearman(
+            &[0.273, 0.335, 0.452, 0.272, 0.363, 0.427],
+            &[0.6, 0.3, 0.6, 0.25, 0.3, 0.25],
+        );
+        assert!((s - 0.239_045_721_866_878_75).abs() < 1e-12, "{s}");
+        assert!(spearman(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
+        assert!(spearman(&[1.0], &[1.0]).is_nan());
+    }
 
     #[test]
     fn t_quantiles_match_tables() {

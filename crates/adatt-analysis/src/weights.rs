@@ -34,6 +34,10 @@ pub struct WeightMatrix {
     pub std: Vec<Vec<f64>>,
     /// Seeds.
     pub n: usize,
+    /// Each seed's matrix, `[seed][row][col]` (for the tests against the configured relations,
+    /// `relations.rs`).
+    #[serde(skip)]
+    pub per_seed: Vec<Vec<Vec<f64>>>,
 }
 
 /// The expert columns of each source of an AdaTT model (None for other models).
@@ -109,6 +113,7 @@ pub fn expert_weight_matrices(
                 mean: stat(|s| s.mean),
                 std: stat(|s| s.std),
                 n: runs.len(),
+                per_seed: agg,
             });
         }
     }
