@@ -37,6 +37,65 @@ GROUPS = {
 
 LEVELS = "expert_dims = [[256], [128]], tower = [64]"
 
+# The paper's test NE (MSE) differences vs Shared-bottom in %, per model, in its task order
+# (Tables 1-4; ../shared/paper/ADATT-PAPER.md §1.3): group1 is Table 1's consumption task and
+# Table 2's engagement task.
+PAPER_TEST = {
+    "group1": {
+        "MMoE": [-0.481, -0.532], "ML-MMoE": [-0.463, -0.494], "PLE": [-0.448, -0.691],
+        "AdaTT": [-0.508, -0.863], "Cross-stitch": [-0.140, -0.225],
+        "AdaTT-sp (single task expert)": [-0.231, -0.362],
+    },
+    "group2": {
+        "MMoE": [-0.343, -0.372], "ML-MMoE": [-0.415, -0.372], "PLE": [-0.446, -0.368],
+        "AdaTT": [-0.487, -0.443], "Cross-stitch": [-0.170, -0.136],
+        "AdaTT-sp (single task expert)": [-0.233, -0.194],
+    },
+    "group3": {
+        "MMoE": [-0.770, -0.632, -0.708, -1.182], "ML-MMoE": [-0.697, -0.608, -0.685, -1.013],
+        "PLE": [-0.697, -0.599, -0.698, -1.221], "AdaTT": [-0.873, -0.738, -0.815, -1.346],
+        "Cross-stitch": [-0.520, -0.454, -0.486, -0.818],
+        "AdaTT-sp (single task expert)": [-0.613, -0.543, -0.589, -0.930],
+    },
+}
+
+
+def pct(values) -> str:
+    return ", ".join(f"{v:+.3f} %" for v in values)
+
+
+def claims(preset: str) -> str:
+    """The paper's qualitative claims on one task group, as directions of test NE differences
+    (every task of the group; verdicts by the t-test and the Wilcoxon test, Holm per claim)."""
+    title = GROUPS[preset][0]
+    paper = PAPER_TEST[preset]
+    every = min(min(v) for v in paper.values()), max(max(v) for v in paper.values())
+    adatt, sp, cs = paper["AdaTT"], paper["AdaTT-sp (single task expert)"], paper["Cross-stitch"]
+    return f"""
+[[analysis.claims]]
+claim = "Every multi-task model beats Shared-bottom on every task"
+paper = "{title}: every model's test NE (MSE) difference vs Shared-bottom is negative, {every[0]:+.3f} % to {every[1]:+.3f} %"
+expect = "lower"
+
+[[analysis.claims]]
+claim = "AdaTT beats MMoE, ML-MMoE and PLE on every task"
+paper = "{title}: AdaTT has the lowest test NE (MSE) of these models on every task ({pct(adatt)} vs Shared-bottom)"
+expect = "lower"
+rows = [
+  ["AdaTT", "MMoE"],
+  ["AdaTT", "ML-MMoE"],
+  ["AdaTT", "PLE"],
+]
+
+[[analysis.claims]]
+claim = "AdaTT-sp with a single task expert beats Cross-stitch on every task"
+paper = "{title}: AdaTT-sp (single task expert) {pct(sp)}, Cross-stitch {pct(cs)} vs Shared-bottom"
+expect = "lower"
+rows = [
+  ["AdaTT-sp (single task expert)", "Cross-stitch"],
+]
+"""
+
 
 def candidates(n_tasks: int):
     """(row name, [(label, model)]) in the paper's row order."""
@@ -122,7 +181,7 @@ note = "Expert counts tuned on the validation stream (lowest mean relative valid
 {chr(10).join(groups)}
 [analysis]
 reference = "Shared-bottom"
-"""
+{claims(preset)}"""
 
 
 def main() -> None:
