@@ -60,6 +60,23 @@ PAPER_TEST = {
 }
 
 
+# The reported tasks of each preset in the paper's order (configs/sim/<preset>.toml).
+TASKS = {
+    "group1": ["click", "like"],
+    "group2": ["click", "finish"],
+    "group3": ["watch_time", "click", "long_view", "like"],
+}
+
+
+def paper_line(preset: str, name: str) -> str:
+    """The group's `paper_ne_diff` line (none for the reference, Shared-bottom)."""
+    values = PAPER_TEST[preset].get(name)
+    if values is None:
+        return ""
+    cells = ", ".join(f"{t} = {v}" for t, v in zip(TASKS[preset], values))
+    return f"paper_ne_diff = {{ {cells} }}\n"
+
+
 def pct(values) -> str:
     return ", ".join(f"{v:+.3f} %" for v in values)
 
@@ -161,7 +178,9 @@ def config(preset: str, scale: int, seeds: int, out_rel: str) -> str:
     groups = []
     for name, cands in candidates(n_tasks):
         lines = ",\n".join(f'  {{ label = "{l}", model = {m} }}' for l, m in cands)
-        groups.append(f'[[groups]]\nname = "{name}"\ncandidates = [\n{lines},\n]\n')
+        groups.append(
+            f'[[groups]]\nname = "{name}"\n{paper_line(preset, name)}candidates = [\n{lines},\n]\n'
+        )
     name = f"baselines_{preset}" + (f"_x{scale}" if scale != 1 else "")
     out_line = f'output_dir = "{out_rel}"\n' if out_rel else ""
     return f"""# AdaTT {title} on the simulator's {preset} ({what}): written by

@@ -325,6 +325,7 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
                 p,
             },
             wilcoxon_p: pw,
+            paper: None,
         }
     }
 

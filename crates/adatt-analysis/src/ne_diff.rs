@@ -26,6 +26,10 @@ pub struct NeDiffRow {
     /// The Wilcoxon signed-rank test's two-sided p-value of the same differences
     /// ([`crate::stats::wilcoxon`]).
     pub wilcoxon_p: f64,
+    /// The paper's value of this difference (`Entry::paper_ne_diff`, against the analysis
+    /// reference only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<f64>,
 }
 
 /// `100 · (x_a − x_b) / x_b` per seed both finished, where `value` gives x, tested against 0

@@ -386,7 +386,17 @@ fn ne_diff(
     columns: &[Column],
     pair: (&str, &str),
 ) -> Vec<NeDiffRow> {
-    ne_diff_of(cfg, per_entry, columns, pair, &|c, r| c.best(r))
+    let mut rows = ne_diff_of(cfg, per_entry, columns, pair, &|c, r| c.best(r));
+    if cfg.analysis.reference.as_deref() == Some(pair.1) {
+        let e = &cfg.entries[entry_index(cfg, pair.0)];
+        for row in &mut rows {
+            row.paper = e
+                .paper_ne_diff
+                .as_ref()
+                .and_then(|p| p.get(&row.task).copied());
+        }
+    }
+    rows
 }
 
 /// `value(column, run)` of `a` relative to `b` in %, per reported task.
@@ -411,6 +421,7 @@ fn ne_diff_of(
                 task: c.task.clone(),
                 test,
                 wilcoxon_p,
+                paper: None,
             }
         })
         .collect()
@@ -689,23 +700,32 @@ fn ne_diff_md(r: &Report) -> String {
     if r.columns.iter().any(|c| c.regression) {
         s.push_str(" Regression tasks: the same of the MSE.");
     }
+    let paper = r.ne_diffs.iter().any(|d| d.paper.is_some());
+    if paper {
+        s.push_str(" `paper`: the paper's value, where it reports the difference.");
+    }
     s.push_str("\n\n");
     let mut header = String::from("| model | reference |");
     let mut rule = String::from("|---|---|");
     for t in &r.tasks {
         write!(header, " {t} | p |").expect("write");
         rule.push_str("---|---|");
+        if paper {
+            header.push_str(" paper |");
+            rule.push_str("---|");
+        }
     }
     writeln!(s, "{header} n |\n{rule}---|").expect("write");
     for row in r.ne_diffs.chunks(r.tasks.len().max(1)) {
         write!(s, "| {} | {} |", row[0].entry, row[0].reference).expect("write");
-        diff_cells(&mut s, row);
+        diff_cells(&mut s, row, paper);
     }
     s
 }
 
-/// The cells of one row of NE differences, mean ± CI and p per task, then n.
-fn diff_cells(s: &mut String, row: &[NeDiffRow]) {
+/// The cells of one row of NE differences, mean ± CI and p per task (and the paper's value
+/// with `paper`), then n.
+fn diff_cells(s: &mut String, row: &[NeDiffRow], paper: bool) {
     for d in row {
         let mean = if d.test.mean_diff.is_finite() {
             format!("{:+.3}", d.test.mean_diff)
@@ -718,6 +738,10 @@ fn diff_cells(s: &mut String, row: &[NeDiffRow]) {
             String::new()
         };
         write!(s, " {mean}{ci} | {} |", p_value(d.test.p)).expect("write");
+        if paper {
+            let v = d.paper.map_or_else(|| "–".into(), |v| format!("{v:+.3}"));
+            write!(s, " {v} |").expect("write");
+        }
     }
     writeln!(s, " {} |", row.first().map_or(0, |d| d.test.n)).expect("write");
 }
@@ -748,7 +772,7 @@ fn checkpoint_md(r: &Report) -> String {
                 row[0].entry, row[0].reference, c.fraction, c.examples
             )
             .expect("write");
-            diff_cells(&mut s, row);
+            diff_cells(&mut s, row, false);
         }
     }
     s
@@ -965,6 +989,55 @@ reference = "ref"
             csv.contains("ne_diff_pct,\"a\",\"ref\",a,3,-2.166667,"),
             "{csv}"
         );
+    }
+
+    /// An entry's `paper_ne_diff` stands beside its difference to the reference, task by task
+    /// ("–" where the paper gives none), and not beside a comparison with another entry.
+    #[test]
+    fn the_papers_ne_differences_stand_beside_ours_against_the_reference() {
+        let cfg = ExperimentConfig::from_toml_str(
+            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
+                + r#"
+[[entries]]
+name = "ref"
+model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+[[entries]]
+name = "a"
+model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
+paper_ne_diff = { b = -0.5, a = -1.25 }
+[analysis]
+reference = "ref"
+comparisons = [{ a = "ref", b = "a" }]
+"#),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let mut recs = Vec::new();
+        for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
+            .into_iter()
+            .enumerate()
+        {
+            recs.push(record(&cfg, 0, seed as u64, r));
+            recs.push(record(&cfg, 1, seed as u64, a));
+        }
+        let report = build_report(&cfg, &recs);
+        let tasks = report.tasks.clone();
+        assert_eq!(tasks, ["a", "b", "c"]);
+        let paper: Vec<Option<f64>> = report.ne_diffs.iter().map(|d| d.paper).collect();
+        let want: Vec<Option<f64>> = tasks
+            .iter()
+            .map(|t| match t.as_str() {
+                "b" => Some(-0.5),
+                "a" => Some(-1.25),
+                _ => None,
+            })
+            .chain(tasks.iter().map(|_| None))
+            .collect();
+        assert_eq!(paper, want, "{tasks:?}");
+        let md = table_md(&report, "t", "");
+        assert!(md.contains("| a | ref | -2.167 ± 0.717 | 0.0059 | -1.250 |"), "{md}");
+        assert!(md.contains("| ref | a | +2.2"), "{md}");
+        assert!(md.contains("| p | paper |"), "{md}");
     }
 
     /// A grid of two entries, `ref` (the reference) and `a`, on the simulated group3 (tasks

@@ -21,6 +21,10 @@ pub struct Entry {
     /// The paper's values (test AUC per task name), when the paper reports this cell.
     #[serde(default)]
     pub paper: Option<PaperValues>,
+    /// The paper's test NE difference against `analysis.reference` in % (of the MSE for a
+    /// regression task), by task name, shown beside ours in the NE-difference table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_ne_diff: Option<PaperValues>,
     /// Where the entry sits on a sweep, for entries a `[[sweeps]]` made ([`crate::sweep`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepPoint>,

@@ -35,6 +35,10 @@ pub struct Group {
     /// The paper's values.
     #[serde(default)]
     pub paper: Option<PaperValues>,
+    /// The paper's test NE differences against the reference (see
+    /// [`Entry::paper_ne_diff`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_ne_diff: Option<PaperValues>,
     /// Candidates (one = nothing to tune).
     pub candidates: Vec<Candidate>,
 }
@@ -288,6 +292,7 @@ impl StudyConfig {
             setting: g.setting.clone(),
             model: c.model.clone(),
             paper: None,
+            paper_ne_diff: None,
             sweep: None,
         }
     }
@@ -444,6 +449,7 @@ impl StudyConfig {
                     setting: g.setting.clone(),
                     model: c.model.clone(),
                     paper: g.paper.clone(),
+                    paper_ne_diff: g.paper_ne_diff.clone(),
                     sweep: None,
                 }
             })

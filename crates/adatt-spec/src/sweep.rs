@@ -99,6 +99,7 @@ impl Sweep {
                 setting: label,
                 model,
                 paper: None,
+                paper_ne_diff: None,
                 sweep: Some(SweepPoint {
                     sweep: self.name.clone(),
                     axis,
