@@ -1035,7 +1035,10 @@ comparisons = [{ a = "ref", b = "a" }]
             .collect();
         assert_eq!(paper, want, "{tasks:?}");
         let md = table_md(&report, "t", "");
-        assert!(md.contains("| a | ref | -2.167 ± 0.717 | 0.0059 | -1.250 |"), "{md}");
+        assert!(
+            md.contains("| a | ref | -2.167 ± 0.717 | 0.0059 | -1.250 |"),
+            "{md}"
+        );
         assert!(md.contains("| ref | a | +2.2"), "{md}");
         assert!(md.contains("| p | paper |"), "{md}");
     }
