@@ -37,7 +37,7 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 	$(if $(JOBS),ADATT_JOBS="$(JOBS)") $(if $(DEVICE),ADATT_DEVICE="$(DEVICE)") \
 	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
-.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves \
+.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves relatedness \
 	clean-cache device-check baselines table1 table2 table3 table4
 
 help:
@@ -60,6 +60,8 @@ help:
 	@echo "                     tables 1-2 are one study; resumable; docs/industrial.md)"
 	@echo "  make table6-sim / table7-sim / table8-sim / figure3-sim / industrial   Tables 6-8 and"
 	@echo "                     Figure 3 on the simulator (configs/industrial/; results/<name>_sim/)"
+	@echo "  make relatedness   group1 with the click-like cosine at 0, 0.3, 0.6, 0.9: every model"
+	@echo "                     against Shared-bottom and Single-task (docs/industrial.md; not run yet)"
 	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
 	@echo "                     18 configs of 11.2M examples; 100-1,650 s per run on one core, as recorded)"
 	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training;"
@@ -199,6 +201,14 @@ analyze: build
 # each config's missing runs, in the script's order, one process (ARGS: config names to run).
 curves: build
 	ADATT_JOBS=$(if $(JOBS),$(JOBS),1) scripts/industrial/curves.sh "$(BIN)/adatt" $(ARGS)
+
+# The relatedness sweep on group1 (configs/industrial/relatedness/, written by
+# scripts/industrial/make_relatedness_configs.py; results/relatedness_cos<c>/group1/).
+relatedness: build
+	@for c in configs/industrial/relatedness/cos_*.toml; do \
+	  echo "== $$c =="; \
+	  $(OVERRIDES) $(BIN)/adatt run --config $$c $(ARGS) || exit $$?; \
+	done
 
 # Throughput benchmark (not a test): results/bench/bench.{md,csv}.
 bench: build

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod ne_diff;
 pub mod numbers;
 pub mod plots;
+pub mod progress;
 pub mod provenance;
 pub mod relations;
 pub mod report;
@@ -279,6 +280,7 @@ fn write_figures(
             Figure::TrainingCurves => training_curves(cfg, report, &per_entry, dir)?,
             Figure::Sweep => sweep::figures(cfg, report, dir)?,
             Figure::ExpertWeights => expert_weight_figures(cfg, dir, matrices)?,
+            Figure::NeDiffByExamples => progress::figure(cfg, report, &per_entry, dir)?,
         });
     }
     Ok(out)

@@ -1178,6 +1178,13 @@ reference = "ref"
             csv.contains("ne_diff_pct@0.5,\"a\",\"ref\",like,3,2.215245,"),
             "{csv}"
         );
+        // The difference-by-examples plot's points: the checkpoint's, then the end's.
+        let p = crate::progress::points(&rep, "a", "click", 1000.0);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!((p[0].0, p[1].0), (500.0, 1000.0));
+        assert!((p[0].1 - 2.2152450723879316).abs() < 1e-9, "{p:?}");
+        assert!((p[1].1 + 2.1666666666666683).abs() < 1e-9, "{p:?}");
+        assert!(crate::progress::points(&rep, "ref", "click", 1000.0).is_empty());
     }
 
     /// A pair of `analysis.comparisons` and an entry against its setting's baseline

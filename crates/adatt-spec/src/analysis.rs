@@ -68,6 +68,9 @@ pub enum Figure {
     Sweep,
     /// `expert_weights_<k>`: fused expert-weight heatmaps (`train.record_expert_weights`).
     ExpertWeights,
+    /// `ne_diff_by_examples`: per task, each entry's test NE difference to `analysis.reference`
+    /// against examples seen, at each checkpoint and the end (configs with checkpoints).
+    NeDiffByExamples,
 }
 
 impl Figure {
@@ -78,6 +81,7 @@ impl Figure {
             Figure::TrainingCurves,
             Figure::Sweep,
             Figure::ExpertWeights,
+            Figure::NeDiffByExamples,
         ]
     }
     fn are_all(v: &[Figure]) -> bool {
