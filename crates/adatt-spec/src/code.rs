@@ -59,7 +59,8 @@ impl CodeState {
             .map(str::to_owned)
             .collect();
         Some(CodeState {
-            root: root.to_path_buf(),
+            // As a reader names it: `/…/crates/adatt-spec/../..` becomes the checkout's path.
+            root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
             revision,
             commit,
             changes,
@@ -182,6 +183,27 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout)[..12], hash);
+    }
+
+    /// The checkout is named by its own path, not by the crate's path and `..`: the root of
+    /// this workspace, where Cargo.lock is.
+    #[test]
+    fn the_checkout_is_named_by_its_canonical_path() {
+        let state = CodeState::of_this_binary();
+        if !Path::new(SOURCE_ROOT).join(".git").exists() {
+            // Built outside a git checkout (e.g. from an archive): nothing to name.
+            assert_eq!(state, None);
+            return;
+        }
+        let s = state.expect("a git checkout has a state");
+        assert!(
+            !s.root
+                .components()
+                .any(|c| c == std::path::Component::ParentDir),
+            "{}",
+            s.root.display()
+        );
+        assert!(s.root.join("Cargo.lock").is_file(), "{}", s.root.display());
     }
 
     #[test]
