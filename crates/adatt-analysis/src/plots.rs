@@ -701,11 +701,15 @@ fn draw_mesh<DB: DrawingBackend>(
     // With at most as many ticks as there are whole numbers in the range, plotters' steps
     // (1, 2, 5 times a power of ten) cannot go below 1.
     let whole = (x1.floor() - x0.ceil()).max(0.0) as usize + 1;
-    let int_label = |x: &f64| {
-        if (x - x.round()).abs() < 1e-9 {
-            format!("{:.0}", x.round())
-        } else {
+    // Counts of a million and more (examples seen) in millions: 2.8M, not 2800000.
+    let millions = x1.abs() >= 1e6;
+    let int_label = move |x: &f64| {
+        if (x - x.round()).abs() >= 1e-9 {
             String::new()
+        } else if millions {
+            format!("{}M", x.round() / 1e6)
+        } else {
+            format!("{:.0}", x.round())
         }
     };
     let mut mesh = chart.configure_mesh();
