@@ -38,7 +38,7 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
 .PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves relatedness \
-	clean-cache device-check baselines table1 table2 table3 table4
+	clean-cache device-check device-train baselines table1 table2 table3 table4
 
 help:
 	@echo "Targets (each sets up what it needs: libtorch venv, build):"
@@ -71,6 +71,7 @@ help:
 	@echo "  make bench         throughput per architecture, and whole runs against a PyTorch peer"
 	@echo "                     with same-run ratios (results/bench/); not a test"
 	@echo "  make device-check  pack the GPU check and print its command (scripts/device-check.sh)"
+	@echo "  make device-train  pack the simulated tables' pending runs for a GPU and print the command"
 	@echo "  make data-summary  rows, features and positive rate per task per split, both protocols"
 	@echo "  make build         build the binaries ($(BIN)/adatt, table5, baselines, ablation,"
 	@echo "                     expert_count, fusion_levels, expert_weights, bench)"
@@ -123,11 +124,17 @@ test: setup fmt clippy fixtures
 	# The GPU check's script in its CPU mode (pack, size check, tiny run), so it cannot rot.
 	cargo build --workspace --bins
 	scripts/device-check.sh selftest
+	scripts/device-train.sh selftest
 
 # The GPU check: pack the binaries into device-check/ (ignored) and print the command that runs
 # the check on a GPU machine (scripts/device-check.sh; docs/performance.md, "CUDA").
 device-check: build
 	scripts/device-check.sh pack
+
+# The simulated tables' pending runs on a lent GPU: pack the binaries into device-train/
+# (ignored) and print the command (scripts/device-train.sh; docs/performance.md, "CUDA").
+device-train: build
+	scripts/device-train.sh pack
 
 data-summary: build
 	$(BIN)/adatt data-summary

@@ -21,31 +21,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LIMIT_BYTES=$((64 * 1024 * 1024))
-BIN_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/adatt-rs/target}/debug"
+source scripts/lib/device.sh
 
 pack() {
   local dir="${1:-device-check}"
-  rm -rf "$dir" && mkdir -p "$dir/bin"
-  for b in adatt bench; do
-    [[ -x "$BIN_DIR/$b" ]] || { echo "device-check: $BIN_DIR/$b is not built (make build)" >&2; exit 1; }
-    strip -o "$dir/bin/$b" "$BIN_DIR/$b"
-  done
-  tar -C "$dir" -cJf "$dir/bin.tar.xz" bin
-  rm -rf "$dir/bin"
-  # The binaries train only in a checkout at the commit they were built from. The GPU machine's
-  # copy of the repository may carry an older .git: the last 50 commits travel as a bundle.
-  git rev-parse HEAD >"$dir/commit"
-  local basis
-  basis=$(git rev-parse -q --verify HEAD~50 || true)
-  git bundle create "$dir/head.bundle" "${basis:+$basis..}HEAD" 2>/dev/null
-  local bytes
-  bytes=$(du -sb "$dir" | cut -f1)
-  if (( bytes > LIMIT_BYTES )); then
-    echo "device-check: $dir is $bytes bytes, over the 64 MiB a GPU run carries" >&2
-    exit 1
-  fi
-  echo "device-check: packed $dir ($bytes bytes of the $LIMIT_BYTES allowed)."
+  pack_binaries device-check "$dir" adatt bench
   echo "Run on the GPU machine (device tool, carry [\"$dir\"], timeout 600 s; the tool brings"
   echo "back at most 8 files, so the outputs come back as one archive):"
   echo "  bash scripts/device-check.sh run $dir /tmp/dc; tar -C /tmp -czf \"\$OUT/dc.tar.gz\" dc"
@@ -68,22 +48,6 @@ step() {
   return 0
 }
 
-# Puts the checkout at the commit the binaries were built from (DIR/commit), taken from the
-# pack's bundle where the checkout lacks it: HEAD is detached there and the index read from it,
-# the files and branches stay as they are. Prints the commit the records will name.
-at_packed_commit() {
-  local dir=$1 want
-  [[ -f "$dir/commit" ]] || { echo "code: no $dir/commit (an older pack)"; return 0; }
-  want=$(cat "$dir/commit")
-  if [[ "$(git rev-parse -q HEAD 2>/dev/null)" != "$want" ]]; then
-    git cat-file -e "$want^{commit}" 2>/dev/null ||
-      git fetch -q "$dir/head.bundle" "HEAD:refs/device-check/packed" 2>/dev/null ||
-      { echo "code: $want is not in this checkout nor in its bundle: the slices will be refused"; return 0; }
-    git update-ref --no-deref HEAD "$want" && git read-tree HEAD
-  fi
-  echo "code: $(git rev-parse HEAD), changes: $(git status --porcelain | wc -l)"
-}
-
 run() {
   local cpu=0
   if [[ "${1:-}" == "--cpu" ]]; then cpu=1; shift; fi
@@ -94,16 +58,10 @@ run() {
   RUN_TMP=$(mktemp -d)
   trap 'rm -rf "$RUN_TMP"' EXIT
   local tmp=$RUN_TMP
-  # python3's tarfile (lzma is in its standard library): the GPU machine may lack xz.
-  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
-    "$dir/bin.tar.xz" "$tmp"
+  unpack_binaries "$dir" "$tmp"
   local adatt="$tmp/bin/adatt" bench="$tmp/bin/bench"
   if (( cpu == 0 )); then
-    # The GPU machine's PyTorch provides libtorch (2.11.0, as ours); the binaries load its
-    # CUDA backend themselves (adatt_engine::runtime::load_cuda).
-    local torch_lib
-    torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
-    export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    use_python_libtorch
     python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))' >"$OUT/torch.txt" 2>&1 || true
     at_packed_commit "$dir" | tee "$OUT/code.txt"
     nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || true
