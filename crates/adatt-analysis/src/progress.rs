@@ -82,24 +82,14 @@ pub(crate) fn figure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::build_report;
-    use crate::report::tests::{group3_grid, group3_record};
+    use crate::report::tests::group3_report;
 
-    /// The grid of `report`'s checkpoint test: `a` is 2.215 % above `ref` at the checkpoint
-    /// (500 examples; scipy's ttest_1samp mean of [2.0408163, 2.5641026, 2.0408163]) and
-    /// 2.167 % below at the end; the points are the checkpoint's, then the end's.
+    /// `report`'s checkpoint grid: `a` is 2.215 % above `ref` at the checkpoint (500 examples;
+    /// scipy's ttest_1samp mean of [2.0408163, 2.5641026, 2.0408163]) and 2.167 % below at the
+    /// end; the points are the checkpoint's, then the end's.
     #[test]
     fn the_points_are_each_checkpoints_difference_then_the_ends() {
-        let cfg = group3_grid();
-        let mut recs = Vec::new();
-        for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
-            .into_iter()
-            .enumerate()
-        {
-            recs.push(group3_record(&cfg, 0, seed as u64, r, a));
-            recs.push(group3_record(&cfg, 1, seed as u64, a, r));
-        }
-        let rep = build_report(&cfg, &recs);
+        let rep = group3_report();
         let p = points(&rep, "a", "click", 1000.0);
         assert_eq!(p.len(), 2, "{p:?}");
         assert_eq!((p[0].0, p[1].0), (500.0, 1000.0));

@@ -940,20 +940,26 @@ model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] 
     /// The NE differences against scipy: `stats.ttest_1samp(100 * (a - ref) / ref, 0)` with
     /// ref = [0.5, 0.4, 0.5], a = [0.49, 0.39, 0.49] gives mean -2.1666667, t = -13.0,
     /// p = 0.005865153227565683, and t(0.975, 2) · s / √3 = 0.7171087882915776.
-    #[test]
-    fn ne_differences_match_scipy_and_follow_the_record_keys() {
+    /// Entries `ref` (the reference) and `a` over seeds 0-2, `a_extra` appended to `a` and
+    /// `analysis_extra` to `[analysis]`; their records with NE ref = [0.5, 0.4, 0.5] and
+    /// a = [0.49, 0.39, 0.49] on every task.
+    fn ref_and_a(a_extra: &str, analysis_extra: &str) -> (ExperimentConfig, Vec<RunRecord>) {
         let cfg = ExperimentConfig::from_toml_str(
             &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
-                + r#"
+                + &format!(
+                    r#"
 [[entries]]
 name = "ref"
-model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
+model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }}
 [[entries]]
 name = "a"
-model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
+model = {{ kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }}
+{a_extra}
 [analysis]
 reference = "ref"
-"#),
+{analysis_extra}
+"#
+                )),
             std::path::Path::new("t.toml"),
         )
         .unwrap();
@@ -966,6 +972,12 @@ reference = "ref"
             recs.push(record(&cfg, 0, seed as u64, r));
             recs.push(record(&cfg, 1, seed as u64, a));
         }
+        (cfg, recs)
+    }
+
+    #[test]
+    fn ne_differences_match_scipy_and_follow_the_record_keys() {
+        let (cfg, recs) = ref_and_a("", "");
         let report = build_report(&cfg, &recs);
         assert_eq!(report.ne_diffs.len(), 3);
         for d in &report.ne_diffs {
@@ -995,31 +1007,10 @@ reference = "ref"
     /// ("–" where the paper gives none), and not beside a comparison with another entry.
     #[test]
     fn the_papers_ne_differences_stand_beside_ours_against_the_reference() {
-        let cfg = ExperimentConfig::from_toml_str(
-            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
-                + r#"
-[[entries]]
-name = "ref"
-model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
-[[entries]]
-name = "a"
-model = { kind = "adatt_sp", task_experts = 2, expert_dims = [[8]], tower = [4] }
-paper_ne_diff = { b = -0.5, a = -1.25 }
-[analysis]
-reference = "ref"
-comparisons = [{ a = "ref", b = "a" }]
-"#),
-            std::path::Path::new("t.toml"),
-        )
-        .unwrap();
-        let mut recs = Vec::new();
-        for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
-            .into_iter()
-            .enumerate()
-        {
-            recs.push(record(&cfg, 0, seed as u64, r));
-            recs.push(record(&cfg, 1, seed as u64, a));
-        }
+        let (cfg, recs) = ref_and_a(
+            "paper_ne_diff = { b = -0.5, a = -1.25 }",
+            r#"comparisons = [{ a = "ref", b = "a" }]"#,
+        );
         let report = build_report(&cfg, &recs);
         let tasks = report.tasks.clone();
         assert_eq!(tasks, ["a", "b", "c"]);
@@ -1046,7 +1037,7 @@ comparisons = [{ a = "ref", b = "a" }]
     /// A grid of two entries, `ref` (the reference) and `a`, on the simulated group3 (tasks
     /// watch_time (regression), click, long_view, like, dislike (auxiliary)), 3 seeds, with a
     /// checkpoint at half the stream.
-    pub(crate) fn group3_grid() -> ExperimentConfig {
+    fn group3_grid() -> ExperimentConfig {
         ExperimentConfig::from_toml_str(
             r#"
 name = "t"
@@ -1091,7 +1082,7 @@ reference = "ref"
 
     /// A finished record of [`group3_grid`]'s `entry` for `seed`: every NE and loss `end` at
     /// the end of training, `mid` at the checkpoint.
-    pub(crate) fn group3_record(
+    fn group3_record(
         cfg: &ExperimentConfig,
         entry: usize,
         seed: u64,
@@ -1118,23 +1109,29 @@ reference = "ref"
         .unwrap()
     }
 
-    /// On a simulated group: the regression task's column is its MSE and its difference the
-    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
-    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
-    /// x = [0.49, 0.39, 0.49]).
-    #[test]
-    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
+    /// The report of [`group3_grid`] over seeds 0-2: at the end `a` is 2.17 % lower than `ref`
+    /// (NE ref = [0.5, 0.4, 0.5], a = [0.49, 0.39, 0.49]), at the checkpoint 2.22 % higher
+    /// (the values swapped).
+    pub(crate) fn group3_report() -> Report {
         let cfg = group3_grid();
         let mut recs = Vec::new();
         for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
             .into_iter()
             .enumerate()
         {
-            // At the end: a is 2.17 % lower; at the checkpoint, 2.17 % higher (x ↔ x_ref).
             recs.push(group3_record(&cfg, 0, seed as u64, r, a));
             recs.push(group3_record(&cfg, 1, seed as u64, a, r));
         }
-        let rep = build_report(&cfg, &recs);
+        build_report(&cfg, &recs)
+    }
+
+    /// On a simulated group: the regression task's column is its MSE and its difference the
+    /// MSE's, the auxiliary task is in no table, and the checkpoint differences are those of
+    /// its evaluation (the scipy numbers of the test above: per seed x_ref = [0.5, 0.4, 0.5],
+    /// x = [0.49, 0.39, 0.49]).
+    #[test]
+    fn simulated_tables_show_mse_leave_out_auxiliary_tasks_and_diff_each_checkpoint() {
+        let rep = group3_report();
         assert_eq!(rep.tasks, ["watch_time", "click", "long_view", "like"]);
         assert_eq!(rep.all_tasks.len(), 5);
         assert!(rep.columns[0].regression && !rep.columns[1].regression);
