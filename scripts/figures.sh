@@ -13,7 +13,9 @@
 #   curve of configs/industrial/curves/ with records, each industrial grid of configs/industrial/
 #   (Tables 6-8, Figure 3 on the simulator) with records, and each study of configs/baselines/
 #   (Tables 1-4) with records (BIN_DIR/baselines --phase analyze); then the regime study's plots
-#   (scripts/industrial/plot_curves.py -> docs/img/curves_*.svg).
+#   (scripts/industrial/plot_curves.py -> docs/img/curves_*.svg) and, with records of the
+#   relatedness sweep (configs/industrial/relatedness/), its summary across cosines
+#   (scripts/industrial/relatedness.py -> results/relatedness.md, docs/img/relatedness.svg).
 #
 # An analysis that fails does not stop the others; the script then exits with the first
 # failure's code and names every failed analysis.
@@ -78,7 +80,7 @@ done
 # A config's `name`, whose results are in results/<name>/<data label>/.
 config_name() { sed -n 's/^name = "\(.*\)"$/\1/p' "$1" | head -n 1; }
 
-for c in configs/industrial/*.toml; do
+for c in configs/industrial/*.toml configs/industrial/relatedness/*.toml; do
   [[ -f $c ]] || continue
   n=$(config_name "$c")
   compgen -G "results/$n/*/runs*.jsonl" >/dev/null || continue
@@ -98,6 +100,12 @@ done
 if [[ -f scripts/industrial/plot_curves.py && -d results/curve_long_group1_w1k_lr3e-3 ]]; then
   echo "== docs/img/curves_*.svg =="
   analyse "docs/img/curves_*.svg" python3 scripts/industrial/plot_curves.py
+fi
+
+# The relatedness sweep across its configs (results/relatedness.md, docs/img/relatedness.svg).
+if compgen -G "results/relatedness_cos*/*/summary.json" >/dev/null; then
+  echo "== relatedness =="
+  analyse "results/relatedness.md" python3 scripts/industrial/relatedness.py
 fi
 
 if (( ${#failed[@]} > 0 )); then
