@@ -124,6 +124,14 @@ pub enum DataError {
 
     /// A simulator config is invalid: `key` names the setting (e.g. `tasks.like.positive_rate`,
     /// `relations`), `source` the preset or file it came from.
+    /// A user table's schema is refused before any file is read.
+    #[error("table schema: `{key}` {message}")]
+    Schema {
+        /// The dotted key, e.g. `data.labels[0].column`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
     #[error("simulator config {source_name}: {key}: {message}")]
     Simulator {
         source_name: String,

@@ -70,6 +70,7 @@ mod paper;
 pub mod raw;
 pub mod sim;
 pub mod split;
+pub mod table;
 
 pub use clean::{CLEAN_CATEGORICAL, CLEAN_NUMERIC};
 pub use error::DataError;

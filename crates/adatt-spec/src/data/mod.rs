@@ -5,7 +5,6 @@
 
 pub mod census;
 pub mod simulator;
-pub mod table;
 
 use adatt_data::{CensusConfig, Protocol};
 use serde::{Deserialize, Serialize};

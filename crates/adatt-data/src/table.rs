@@ -1,8 +1,8 @@
 //! `[data] source = "table"`: a user's own multi-task table, one row per impression, in CSV or
 //! Parquet files, described by a schema: which columns are labels (binary or regression), which
 //! are categorical features (ids, embedded) and which are numeric features, and how the rows are
-//! split. This file is the schema and what can be checked of it before a row is read; loading
-//! and encoding the rows is the data crate's.
+//! split. This file is the schema and what can be checked of it before a row is read (errors
+//! name the `[data]` key of the experiment config that carries it).
 //!
 //! ```toml
 //! [data]
@@ -20,7 +20,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, SpecError};
+use crate::error::DataError;
+
+type Result<T> = std::result::Result<T, DataError>;
 
 /// A user's table and its schema.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -195,7 +197,7 @@ impl TableData {
 
     /// What can be checked without reading a file, the error naming the key.
     pub fn validate(&self) -> Result<()> {
-        let bad = |key: String, message: String| Err(SpecError::ConfigValue { key, message });
+        let bad = |key: String, message: String| Err(DataError::Schema { key, message });
         if self.name.trim().is_empty() || self.name.contains(['/', '\\']) || self.name == ".." {
             return bad("data.name".into(), "must be a non-empty folder name".into());
         }
@@ -250,7 +252,7 @@ impl TableData {
             });
         for (column, key) in used {
             if let Some((_, first)) = seen.iter().find(|(c, _)| *c == column) {
-                return Err(SpecError::ConfigValue {
+                return Err(DataError::Schema {
                     key,
                     message: format!("names column `{column}`, which {first} names already"),
                 });
@@ -260,7 +262,7 @@ impl TableData {
         let names = self.task_names();
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
-                return Err(SpecError::ConfigValue {
+                return Err(DataError::Schema {
                     key: format!("data.labels[{i}]"),
                     message: format!("task name `{n}` is used by an earlier label"),
                 });
@@ -272,7 +274,7 @@ impl TableData {
     fn validate_labels(&self) -> Result<()> {
         for (i, l) in self.labels.iter().enumerate() {
             let bad = |field: &str, message: &str| {
-                Err(SpecError::ConfigValue {
+                Err(DataError::Schema {
                     key: format!("data.labels[{i}].{field}"),
                     message: message.into(),
                 })
@@ -292,13 +294,13 @@ impl TableData {
         }
         for (i, c) in self.categorical.iter().enumerate() {
             if c.min_count == 0 {
-                return Err(SpecError::ConfigValue {
+                return Err(DataError::Schema {
                     key: format!("data.categorical[{i}].min_count"),
                     message: "must be at least 1".into(),
                 });
             }
             if c.hash_buckets.is_some_and(|b| b < 2) {
-                return Err(SpecError::ConfigValue {
+                return Err(DataError::Schema {
                     key: format!("data.categorical[{i}].hash_buckets"),
                     message: "must be at least 2".into(),
                 });
@@ -309,7 +311,7 @@ impl TableData {
 
     fn validate_split(&self) -> Result<()> {
         let bad = |field: &str, message: String| {
-            Err(SpecError::ConfigValue {
+            Err(DataError::Schema {
                 key: format!("data.split.{field}"),
                 message,
             })
