@@ -1,0 +1,10 @@
+//! A user's own multi-task table: its schema ([`schema`]: what the experiment config's
+//! `[data]` says of the files) and its rows read, checked, split and encoded for training
+//! ([`load`]: ids per categorical column, scaled numeric columns with missing-value
+//! indicators, labels).
+
+pub mod load;
+pub mod schema;
+
+pub use load::{load, TableRows, TableSet};
+pub use schema::*;
