@@ -37,7 +37,7 @@ OVERRIDES = $(if $(SEEDS),ADATT_SEEDS="$(SEEDS)") $(if $(THREADS),ADATT_THREADS=
 	$(if $(JOBS),ADATT_JOBS="$(JOBS)") $(if $(DEVICE),ADATT_DEVICE="$(DEVICE)") \
 	$(if $(REPLICAS),ADATT_REPLICAS="$(REPLICAS)")
 
-.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves relatedness \
+.PHONY: help setup build test fmt clippy fixtures data-summary table5 figures bench run analyze curves relatedness example \
 	clean-cache device-check device-train baselines table1 table2 table3 table4
 
 help:
@@ -60,6 +60,7 @@ help:
 	@echo "                     tables 1-2 are one study; resumable; docs/industrial.md)"
 	@echo "  make table6-sim / table7-sim / table8-sim / figure3-sim / industrial   Tables 6-8 and"
 	@echo "                     Figure 3 on the simulator (configs/industrial/; results/<name>_sim/)"
+	@echo "  make example       your own data: configs/example_table.toml on a generated CSV log"
 	@echo "  make relatedness   group1 with the click-like cosine at 0, 0.3, 0.6, 0.9: every model"
 	@echo "                     against Shared-bottom and Single-task (docs/industrial.md; not run yet)"
 	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
@@ -216,6 +217,11 @@ relatedness: build
 	  echo "== $$c =="; \
 	  $(OVERRIDES) $(BIN)/adatt run --config $$c $(ARGS) || exit $$?; \
 	done
+
+# Your own data: the example config on the generated example log (configs/example_table.toml,
+# data/example/interactions.csv from scripts/make_example_table.py) -> results/example_table/.
+example: build
+	$(OVERRIDES) $(BIN)/adatt run --config configs/example_table.toml $(ARGS)
 
 # Throughput benchmark (not a test): results/bench/bench.{md,csv}.
 bench: build

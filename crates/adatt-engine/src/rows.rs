@@ -137,6 +137,29 @@ impl DeviceSplit {
         }
     }
 
+    /// A user table's rows (`adatt_data::table`): ids, dense features and labels.
+    pub(crate) fn table(
+        rows: &adatt_data::table::TableRows,
+        widths: [usize; 3],
+        device: Device,
+    ) -> Self {
+        let [n_ids, n_dense, n_tasks] = widths.map(|w| w as i64);
+        let n = rows.n as i64;
+        DeviceSplit {
+            n: rows.n,
+            input: SplitInput::Ids {
+                ids: Tensor::from_slice(&rows.ids).view([n, n_ids]).to(device),
+                dense: Tensor::from_slice(&rows.dense)
+                    .view([n, n_dense])
+                    .to(device),
+            },
+            labels: Tensor::from_slice(&rows.labels)
+                .view([n, n_tasks])
+                .to(device),
+            labels_host: rows.labels.clone(),
+        }
+    }
+
     /// Gather rows `idx` (i64 [R, b]) into model inputs and labels, each [R, b, ·].
     pub fn gather(&self, idx: &Tensor) -> (InputRows, Tensor) {
         let sz = idx.size();

@@ -5,6 +5,7 @@
 
 mod census;
 mod simulator;
+mod table;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use adatt_spec::InputMode;
 use tch::Device;
 
 pub use simulator::SimData;
+pub use table::TableSource;
 
 use crate::error::Result;
 use crate::rows::{DeviceSplit, TrainRows};
@@ -45,6 +47,8 @@ pub enum LoadedData {
     Census(Dataset),
     /// A simulated task group.
     Simulated(SimData),
+    /// A user's own table.
+    Table(TableSource),
 }
 
 /// A borrowed [`LoadedData`] (what `run_grid` takes; a `&Dataset` converts into one).
@@ -54,6 +58,8 @@ pub enum DataRef<'a> {
     Census(&'a Dataset),
     /// A simulated task group.
     Simulated(&'a SimData),
+    /// A user's own table.
+    Table(&'a TableSource),
 }
 
 impl<'a> From<&'a Dataset> for DataRef<'a> {
@@ -67,6 +73,7 @@ impl<'a> From<&'a LoadedData> for DataRef<'a> {
         match d {
             LoadedData::Census(d) => DataRef::Census(d),
             LoadedData::Simulated(s) => DataRef::Simulated(s),
+            LoadedData::Table(t) => DataRef::Table(t),
         }
     }
 }
@@ -77,6 +84,7 @@ impl<'a> DataRef<'a> {
         match self {
             DataRef::Census(d) => d,
             DataRef::Simulated(s) => s,
+            DataRef::Table(t) => t,
         }
     }
 
@@ -101,6 +109,7 @@ pub fn load_data(data: &DataConfig) -> Result<LoadedData> {
     Ok(match data {
         DataConfig::Census(c) => LoadedData::Census(adatt_data::load_census(&c.loader())?),
         DataConfig::Simulator(s) => LoadedData::Simulated(SimData::new(s)?),
+        DataConfig::Table(t) => LoadedData::Table(TableSource::load(t)?),
     })
 }
 

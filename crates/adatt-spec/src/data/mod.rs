@@ -5,6 +5,7 @@
 
 pub mod census;
 pub mod simulator;
+pub mod table;
 
 use adatt_data::{CensusConfig, Protocol};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,8 @@ pub enum DataConfig {
     Census(CensusData),
     /// A simulated task group.
     Simulator(SimulatorData),
+    /// A user's own table (CSV or Parquet).
+    Table(adatt_data::table::TableData),
 }
 
 impl DataConfig {
@@ -61,6 +64,7 @@ impl DataConfig {
         match self {
             DataConfig::Census(c) => c,
             DataConfig::Simulator(s) => s,
+            DataConfig::Table(t) => t,
         }
     }
 
@@ -68,6 +72,7 @@ impl DataConfig {
         match self {
             DataConfig::Census(c) => c,
             DataConfig::Simulator(s) => s,
+            DataConfig::Table(t) => t,
         }
     }
 
@@ -111,8 +116,11 @@ impl DataConfig {
             (None, Some(p)) => Err(SpecError::ConfigValue {
                 key: name.into(),
                 message: format!(
-                    "`{p}` is a Census preprocessing protocol; this config's data is the \
-                     simulator preset `{}`",
+                    "`{p}` is a Census preprocessing protocol; this config's data is the {} `{}`",
+                    match self {
+                        DataConfig::Table(_) => "table",
+                        _ => "simulator preset",
+                    },
                     self.label()
                 ),
             }),
@@ -125,7 +133,7 @@ impl DataConfig {
             DataConfig::Simulator(s) => s.world(),
             _ => Err(SpecError::ConfigValue {
                 key: "data.source".into(),
-                message: "Census data has no simulator world".into(),
+                message: "only simulated data has a simulator world".into(),
             }),
         }
     }
