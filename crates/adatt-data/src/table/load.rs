@@ -251,17 +251,16 @@ fn read_frame(path: &Path) -> Result<DataFrame> {
 
 /// A CSV header naming a column twice is refused (polars would rename the second).
 fn check_csv_header(path: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+    use std::io::BufRead;
+    let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let header: Vec<&str> = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
+    };
+    let mut line = String::new();
+    std::io::BufReader::new(std::fs::File::open(path).map_err(io)?)
+        .read_line(&mut line)
+        .map_err(io)?;
+    let header: Vec<&str> = line.trim_end().split(',').map(str::trim).collect();
     for (i, h) in header.iter().enumerate() {
         if header[..i].contains(h) {
             return Err(DataError::Parse {
@@ -294,6 +293,10 @@ fn numbers(s: &Series, file: &Path) -> Result<Vec<Option<f64>>> {
     })?;
     let ca = cast.f64().expect("cast to f64");
     let values: Vec<Option<f64>> = (0..ca.len()).map(|i| ca.get(i)).collect();
+    // Only a cast that made new nulls can have met text that is not a number.
+    if cast.null_count() == s.null_count() {
+        return Ok(values);
+    }
     let text = texts(s);
     for (row, (v, t)) in values.iter().zip(&text).enumerate() {
         if let (None, Some(t)) = (v, t) {

@@ -2,9 +2,10 @@
 //! its training rows read in a new order every epoch like a Census table, its categorical
 //! columns through the embedding layer like the simulator's ids.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use adatt_data::table::{TableData, TableSet};
+use adatt_data::table::{TableData, TableRows, TableSet};
 use adatt_data::TaskKind;
 use adatt_models::{EmbeddingSpec, InputSpec};
 use adatt_spec::metrics::MetricKind;
@@ -79,13 +80,18 @@ impl Source for TableSource {
             s.task_names.len(),
         );
         let widths = [n_ids, n_dense, t];
-        let mut train = s.train.clone();
-        if max_train_rows > 0 && max_train_rows < train.n {
-            train.n = max_train_rows;
-            train.ids.truncate(max_train_rows * n_ids);
-            train.dense.truncate(max_train_rows * n_dense);
-            train.labels.truncate(max_train_rows * t);
-        }
+        // The first `max_train_rows` training rows (a copy only when some are cut).
+        let train = if max_train_rows > 0 && max_train_rows < s.train.n {
+            let m = max_train_rows;
+            Cow::Owned(TableRows {
+                n: m,
+                ids: s.train.ids[..m * n_ids].to_vec(),
+                dense: s.train.dense[..m * n_dense].to_vec(),
+                labels: s.train.labels[..m * t].to_vec(),
+            })
+        } else {
+            Cow::Borrowed(&s.train)
+        };
         let base_rates = (0..t)
             .map(|k| {
                 let y = train.labels.iter().skip(k).step_by(t);
