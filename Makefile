@@ -7,6 +7,9 @@ SHELL := /bin/bash
 ADATT_CACHE ?= $(HOME)/.cache/adatt-rs
 ADATT_VENV ?= $(ADATT_CACHE)/venv
 export CARGO_TARGET_DIR ?= $(ADATT_CACHE)/target
+# Two checkouts that share CARGO_TARGET_DIR share adatt-experiment's build script: a change of
+# checkout reruns it, so that the binaries name the commit of the checkout that built them.
+export ADATT_CHECKOUT := $(CURDIR)
 PYTHON := $(ADATT_VENV)/bin/python
 # Binaries use the dev profile (optimised; see Cargo.toml), shared with the tests.
 BIN := $(CARGO_TARGET_DIR)/debug

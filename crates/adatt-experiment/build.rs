@@ -1,8 +1,10 @@
 // adatt-experiment's build script: libtorch's rpath and version (build/libtorch.rs, as every
-// crate that links libtorch), and the commit this build is made from, ADATT_BUILD_COMMIT (empty
-// outside a git checkout), which `provenance::stamp` compares with the checkout's HEAD before a
-// grid trains. It reruns when HEAD moves, so only this crate and the binaries above it rebuild
-// after a commit.
+// crate that links libtorch), and the commit and checkout this build is made from,
+// ADATT_BUILD_COMMIT and ADATT_BUILD_CHECKOUT (empty outside a git checkout), which
+// `provenance::stamp` compares with the checkout's HEAD before a grid trains. It reruns when HEAD
+// moves, so only this crate and the binaries above it rebuild after a commit, and when
+// ADATT_CHECKOUT changes: the Makefile sets it to its directory, because two checkouts that share
+// one CARGO_TARGET_DIR share this script's unit, whose watched files are the other checkout's.
 #[path = "../../build/libtorch.rs"]
 mod libtorch;
 
@@ -26,6 +28,9 @@ fn main() {
     libtorch::main();
     let commit = git(&["rev-parse", "HEAD"]).unwrap_or_default();
     println!("cargo:rustc-env=ADATT_BUILD_COMMIT={commit}");
+    let checkout = git(&["rev-parse", "--show-toplevel"]).unwrap_or_default();
+    println!("cargo:rustc-env=ADATT_BUILD_CHECKOUT={checkout}");
+    println!("cargo:rerun-if-env-changed=ADATT_CHECKOUT");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=../../build/libtorch.rs");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");

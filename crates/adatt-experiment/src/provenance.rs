@@ -16,6 +16,28 @@ const LISTED: usize = 10;
 /// The commit this binary was built from (empty outside a git checkout; `build.rs`).
 pub const BUILD_COMMIT: &str = env!("ADATT_BUILD_COMMIT");
 
+/// The checkout this binary was built in (its top-level directory; empty outside a git
+/// checkout; `build.rs`).
+pub const BUILD_CHECKOUT: &str = env!("ADATT_BUILD_CHECKOUT");
+
+/// Where the binary was built in another checkout than the one it trains in (two checkouts
+/// sharing one CARGO_TARGET_DIR), says so: a plain `cargo build` there may reuse the other
+/// checkout's build script output; `make build` reruns it.
+fn other_checkout_hint(built_in: &str, root: &Path) -> String {
+    let same = built_in.is_empty()
+        || Path::new(built_in)
+            .canonicalize()
+            .is_ok_and(|b| root.canonicalize().is_ok_and(|r| r == b));
+    if same {
+        String::new()
+    } else {
+        format!(
+            "; it was built in the checkout {built_in}, which shares this build directory: \
+             build with `make build` here, or give each checkout its own CARGO_TARGET_DIR"
+        )
+    }
+}
+
 /// The revision to stamp on the records that `out_dir` is about to receive, from the state of
 /// the code (`None`: not a checkout, nothing to name) and the commit the binary was built from
 /// (`built`, [`BUILD_COMMIT`]; empty: unknown). A binary built from another commit than its
@@ -35,10 +57,11 @@ pub fn stamp(
     if !built.is_empty() && built != state.commit {
         return Err(ExperimentError::DirtyCode(format!(
             "this binary was built from commit {built}, but its checkout {} is now at {} ({}): \
-             rebuild it (make build) so that the records name the code that trains them",
+             rebuild it (make build) so that the records name the code that trains them{}",
             state.root.display(),
             state.commit,
-            state.revision
+            state.revision,
+            other_checkout_hint(BUILD_CHECKOUT, &state.root)
         )));
     }
     if !state.is_dirty() {
@@ -162,6 +185,22 @@ mod tests {
         );
         assert_eq!(std::fs::read(out.path().join(file)).unwrap(), patch);
         assert!(String::from_utf8(patch).unwrap().contains("+new"));
+    }
+
+    /// A refusal names the other checkout where the binary was built in one: the case of two
+    /// checkouts sharing one build directory.
+    #[test]
+    fn a_binary_built_in_another_checkout_says_so() {
+        let here = tempfile::tempdir().unwrap();
+        let there = tempfile::tempdir().unwrap();
+        let there_s = there.path().to_str().unwrap();
+        let hint = other_checkout_hint(there_s, here.path());
+        assert!(hint.contains(there_s) && hint.contains("CARGO_TARGET_DIR"), "{hint}");
+        assert_eq!(other_checkout_hint(here.path().to_str().unwrap(), here.path()), "");
+        // The same checkout through another spelling of its path.
+        let dotted = here.path().join(".");
+        assert_eq!(other_checkout_hint(dotted.to_str().unwrap(), here.path()), "");
+        assert_eq!(other_checkout_hint("", here.path()), "");
     }
 
     /// A binary built from another commit than its checkout's HEAD trains nothing, with or
