@@ -64,6 +64,7 @@ help:
 	@echo "  make table6-sim / table7-sim / table8-sim / figure3-sim / industrial   Tables 6-8 and"
 	@echo "                     Figure 3 on the simulator (configs/industrial/; results/<name>_sim/)"
 	@echo "  make example       your own data: configs/example_table.toml on a generated CSV log"
+	@echo "  make baselines DATA=kuairand KUAIRAND_DIR=...  Tables 1-4 on your copy of KuaiRand (KUAIRAND=1k)"
 	@echo "  make relatedness   group1 with the click-like cosine at 0, 0.3, 0.6, 0.9: every model"
 	@echo "                     against Shared-bottom and Single-task (docs/industrial.md; not run yet)"
 	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
@@ -177,7 +178,11 @@ $(EXPERIMENTS): build
 # The paper's Tables 1-4 on the simulated task groups (experiments/baselines, configs/baselines/,
 # docs/industrial.md): each a two-phase study (expert counts tuned on validation, then the final
 # seeds), resumable. Tables 1 and 2 are the two tasks of one study (group1).
-baseline_config = configs/baselines/$(1).toml
+# DATA=kuairand: the same studies on the user's copy of KuaiRand (configs/kuairand/, read from
+# KUAIRAND_DIR; KUAIRAND=1k for KuaiRand-1K, default pure). The repository ships no KuaiRand data.
+KUAIRAND ?= pure
+export KUAIRAND_DIR
+baseline_config = $(if $(filter kuairand,$(DATA)),configs/kuairand/$(KUAIRAND)/$(1).toml,configs/baselines/$(1).toml)
 table1 table2: build
 	$(OVERRIDES) $(BIN)/baselines --config $(call baseline_config,group1) $(ARGS)
 table3: build

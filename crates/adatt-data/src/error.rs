@@ -113,6 +113,20 @@ pub enum DataError {
         value: String,
     },
 
+    /// A row's join key has no row in a side table (`data.joins[join]`, `unmatched = "error"`).
+    #[error(
+        "{file}, line {line}: {column} = {value:?} has no row in {side} (data.joins[{join}]; \
+         `unmatched = \"missing\"` would give that row missing side columns)"
+    )]
+    Unmatched {
+        file: String,
+        line: usize,
+        column: String,
+        value: String,
+        side: String,
+        join: usize,
+    },
+
     /// The CSV parser (polars) failed.
     #[error("cannot parse {file}: {message}")]
     Parse { file: String, message: String },

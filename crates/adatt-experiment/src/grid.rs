@@ -37,6 +37,8 @@ pub(crate) fn train_grid(cfg: &ExperimentConfig, p: &Participation<'_>) -> Resul
         return train_here(cfg, p, Some(shard), revision);
     }
     let runs_failed = if jobs > 1 {
+        // One error here rather than the same one from every shard.
+        context(cfg.data.spec().check_inputs(), training)?;
         let per_job = (resolve_threads(cfg.run.threads) / jobs).max(1);
         crate::term::line(format!(
             "{}: {jobs} shard processes, {per_job} intra-op thread(s) each",

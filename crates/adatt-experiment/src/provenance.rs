@@ -195,11 +195,20 @@ mod tests {
         let there = tempfile::tempdir().unwrap();
         let there_s = there.path().to_str().unwrap();
         let hint = other_checkout_hint(there_s, here.path());
-        assert!(hint.contains(there_s) && hint.contains("CARGO_TARGET_DIR"), "{hint}");
-        assert_eq!(other_checkout_hint(here.path().to_str().unwrap(), here.path()), "");
+        assert!(
+            hint.contains(there_s) && hint.contains("CARGO_TARGET_DIR"),
+            "{hint}"
+        );
+        assert_eq!(
+            other_checkout_hint(here.path().to_str().unwrap(), here.path()),
+            ""
+        );
         // The same checkout through another spelling of its path.
         let dotted = here.path().join(".");
-        assert_eq!(other_checkout_hint(dotted.to_str().unwrap(), here.path()), "");
+        assert_eq!(
+            other_checkout_hint(dotted.to_str().unwrap(), here.path()),
+            ""
+        );
         assert_eq!(other_checkout_hint("", here.path()), "");
     }
 

@@ -16,8 +16,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{CsvReadOptions, DataFrame, DataType, ParquetReader, SerReader, Series};
-
+use super::join::{locate, Joined, Side, SideColumns};
+use super::read::{header, read_frame};
 use super::schema::{
     CategoricalColumn, LabelColumn, LabelKind, LabelTransform, MissingPolicy, NumericColumn,
     NumericScale, SplitBound, TableData, TableSplit,
@@ -57,7 +57,7 @@ pub struct TableSet {
     pub valid: TableRows,
     /// Test rows.
     pub test: TableRows,
-    /// The files read, in order.
+    /// The files read, in order: the table's, then each side table's.
     pub files: Vec<PathBuf>,
 }
 
@@ -99,8 +99,21 @@ impl Raw {
 /// taken from `base` (the directory the command runs in).
 pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
     t.validate()?;
-    let files = resolve(t, base)?;
-    let raw = read_all(t, &files)?;
+    let files = resolve(&t.files, "data.files", base)?;
+    let side_files = t
+        .joins
+        .iter()
+        .enumerate()
+        .map(|(k, j)| resolve(&j.files, &format!("data.joins[{k}].files"), base))
+        .collect::<Result<Vec<_>>>()?;
+    let sides = t
+        .joins
+        .iter()
+        .zip(&side_files)
+        .enumerate()
+        .map(|(k, (j, f))| Side::read(j, k, f, &t.read_columns()))
+        .collect::<Result<Vec<_>>>()?;
+    let raw = read_all(t, &files, &sides)?;
     let parts = assign(t, &raw);
     for (part, key) in [
         (Part::Train, "train"),
@@ -154,7 +167,58 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
         train: rows(Part::Train),
         valid: rows(Part::Valid),
         test: rows(Part::Test),
-        files,
+        files: files
+            .into_iter()
+            .chain(side_files.into_iter().flatten())
+            .collect(),
+    })
+}
+
+/// What can be checked of the files without reading their rows: every pattern matches a
+/// file, and every column the schema names is in each file of the table or in its side tables
+/// (found once), every join key in both; an error names the file and the column. Cheap: for
+/// a parent process to check before its shard processes each load the table.
+pub fn check_columns(t: &TableData, base: &Path) -> Result<()> {
+    t.validate()?;
+    let files = resolve(&t.files, "data.files", base)?;
+    let mut sides = Vec::new();
+    for (k, j) in t.joins.iter().enumerate() {
+        let side_files = resolve(&j.files, &format!("data.joins[{k}].files"), base)?;
+        for f in &side_files {
+            require(&header(f)?, &j.on, f)?;
+        }
+        let names: Vec<String> = side_files.iter().map(|f| f.display().to_string()).collect();
+        sides.push(SideColumns {
+            k,
+            on: j.on.clone(),
+            files: names.join(", "),
+            columns: header(&side_files[0])?,
+        });
+    }
+    let sides: Vec<&SideColumns> = sides.iter().collect();
+    for f in &files {
+        let have = header(f)?;
+        for j in &t.joins {
+            require(&have, &j.on, f)?;
+        }
+        for (name, _) in t.named_columns() {
+            let in_main = have.iter().any(|c| c == name);
+            if locate(name, in_main, f, &sides)?.is_none() {
+                require(&have, name, f)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `name` is among the columns `have` of `file`, or an error naming both.
+fn require(have: &[String], name: &str, file: &Path) -> Result<()> {
+    if have.iter().any(|c| c == name) {
+        return Ok(());
+    }
+    Err(DataError::Parse {
+        file: file.display().to_string(),
+        message: format!("has no column `{name}` (its columns: {have:?})"),
     })
 }
 
@@ -181,11 +245,36 @@ fn matches(pattern: &str, name: &str) -> bool {
     p[i..].iter().all(|&c| c == '*')
 }
 
+/// `pattern` with each `${VAR}` replaced by the environment variable VAR; an unset one is an
+/// error naming `key`.
+fn expand(pattern: &str, key: &str) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let end = tail.find('}').ok_or_else(|| DataError::Schema {
+            key: key.to_owned(),
+            message: format!("`{pattern}` opens `${{` without closing it"),
+        })?;
+        let var = &tail[..end];
+        let value = std::env::var(var).map_err(|_| DataError::Schema {
+            key: key.to_owned(),
+            message: format!("`{pattern}` names ${{{var}}}, which is not set in the environment"),
+        })?;
+        out.push_str(&value);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// The files of every pattern, each pattern's in name order; a pattern without a file is an
-/// error naming it.
-fn resolve(t: &TableData, base: &Path) -> Result<Vec<PathBuf>> {
+/// error naming it (`key[k]`).
+fn resolve(patterns: &[String], key: &str, base: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for (k, pattern) in t.files.iter().enumerate() {
+    for (k, pattern) in patterns.iter().enumerate() {
+        let pattern = &expand(pattern, &format!("{key}[{k}]"))?;
         let path = base.join(pattern);
         let (dir, name) = (
             path.parent().unwrap_or(Path::new(".")).to_path_buf(),
@@ -208,7 +297,7 @@ fn resolve(t: &TableData, base: &Path) -> Result<Vec<PathBuf>> {
             .collect();
         if found.is_empty() {
             return Err(DataError::Schema {
-                key: format!("data.files[{k}]"),
+                key: format!("{key}[{k}]"),
                 message: format!("`{pattern}` matches no file in {}", dir.display()),
             });
         }
@@ -218,112 +307,8 @@ fn resolve(t: &TableData, base: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// One file as a data frame; a CSV's header must name each column once.
-fn read_frame(path: &Path) -> Result<DataFrame> {
-    let file = path.display().to_string();
-    let parse = |e: polars::prelude::PolarsError| DataError::Parse {
-        file: file.clone(),
-        message: e.to_string(),
-    };
-    let df = if path.extension().is_some_and(|e| e == "parquet") {
-        let f = std::fs::File::open(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        ParquetReader::new(f).finish().map_err(parse)?
-    } else {
-        check_csv_header(path)?;
-        CsvReadOptions::default()
-            .with_has_header(true)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .map_err(parse)?
-            .finish()
-            .map_err(parse)?
-    };
-    if df.height() == 0 {
-        return Err(DataError::Parse {
-            file,
-            message: "has no data rows".into(),
-        });
-    }
-    Ok(df)
-}
-
-/// A CSV header naming a column twice is refused (polars would rename the second).
-fn check_csv_header(path: &Path) -> Result<()> {
-    use std::io::BufRead;
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut line = String::new();
-    std::io::BufReader::new(std::fs::File::open(path).map_err(io)?)
-        .read_line(&mut line)
-        .map_err(io)?;
-    let header: Vec<&str> = line.trim_end().split(',').map(str::trim).collect();
-    for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h) {
-            return Err(DataError::Parse {
-                file: path.display().to_string(),
-                message: format!("the header names column `{h}` twice"),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The column `name` of `df` as a series, or an error naming the file and column.
-fn column(df: &DataFrame, name: &str, file: &Path) -> Result<Series> {
-    df.column(name)
-        .map(|c| c.as_materialized_series().clone())
-        .map_err(|_| DataError::Parse {
-            file: file.display().to_string(),
-            message: format!(
-                "has no column `{name}` (its columns: {:?})",
-                df.get_column_names()
-            ),
-        })
-}
-
-/// A column as numbers: a value that is not a number is an error naming its row.
-fn numbers(s: &Series, file: &Path) -> Result<Vec<Option<f64>>> {
-    let cast = s.cast(&DataType::Float64).map_err(|e| DataError::Parse {
-        file: file.display().to_string(),
-        message: format!("column `{}`: {e}", s.name()),
-    })?;
-    let ca = cast.f64().expect("cast to f64");
-    let values: Vec<Option<f64>> = (0..ca.len()).map(|i| ca.get(i)).collect();
-    // Only a cast that made new nulls can have met text that is not a number.
-    if cast.null_count() == s.null_count() {
-        return Ok(values);
-    }
-    let text = texts(s);
-    for (row, (v, t)) in values.iter().zip(&text).enumerate() {
-        if let (None, Some(t)) = (v, t) {
-            if !t.is_empty() {
-                return Err(DataError::BadNumber {
-                    file: file.display().to_string(),
-                    line: row + 1,
-                    column: s.name().to_string(),
-                    value: t.to_owned(),
-                });
-            }
-        }
-    }
-    Ok(values)
-}
-
-/// A column as text (numbers written as they print).
-fn texts(s: &Series) -> Vec<Option<String>> {
-    let t = s.cast(&DataType::String).expect("any column casts to text");
-    let ca = t.str().expect("cast to text");
-    (0..ca.len())
-        .map(|i| ca.get(i).map(str::to_owned))
-        .collect()
-}
-
-/// Every file's columns of the schema, concatenated.
-fn read_all(t: &TableData, files: &[PathBuf]) -> Result<Raw> {
+/// Every file's columns of the schema (with its side tables joined), concatenated.
+fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side]) -> Result<Raw> {
     let mut raw = Raw {
         files: files.to_vec(),
         starts: Vec::new(),
@@ -333,12 +318,13 @@ fn read_all(t: &TableData, files: &[PathBuf]) -> Result<Raw> {
         split: Vec::new(),
     };
     let mut total = 0;
+    let wanted = t.read_columns();
     for f in files {
-        let df = read_frame(f)?;
+        let df = read_frame(f, &wanted)?;
+        let rows = Joined::new(&df, f, sides)?;
         raw.starts.push(total);
         for (k, l) in t.labels.iter().enumerate() {
-            let v = numbers(&column(&df, &l.column, f)?, f)?;
-            for (row, x) in v.iter().enumerate() {
+            for (row, x) in rows.numbers(&l.column)?.into_iter().enumerate() {
                 let x = x
                     .filter(|x| !x.is_nan())
                     .ok_or_else(|| DataError::BadNumber {
@@ -351,13 +337,13 @@ fn read_all(t: &TableData, files: &[PathBuf]) -> Result<Raw> {
             }
         }
         for (k, c) in t.categorical.iter().enumerate() {
-            raw.categorical[k].extend(texts(&column(&df, &c.column, f)?));
+            raw.categorical[k].extend(rows.texts(&c.column)?);
         }
         for (k, c) in t.numeric.iter().enumerate() {
-            raw.numeric[k].extend(numbers(&column(&df, &c.column, f)?, f)?);
+            raw.numeric[k].extend(rows.numbers(&c.column)?);
         }
-        raw.split.extend(split_values(&t.split, &df, f)?);
-        total += df.height();
+        raw.split.extend(split_values(&t.split, &rows)?);
+        total += rows.height();
     }
     raw.starts.push(total);
     check_missing(t, &raw)?;
@@ -365,23 +351,23 @@ fn read_all(t: &TableData, files: &[PathBuf]) -> Result<Raw> {
 }
 
 /// The split column's values (none for a random split).
-fn split_values(split: &TableSplit, df: &DataFrame, f: &Path) -> Result<Vec<SplitValue>> {
+fn split_values(split: &TableSplit, rows: &Joined) -> Result<Vec<SplitValue>> {
     Ok(match split {
-        TableSplit::Random { .. } => vec![SplitValue::None; df.height()],
+        TableSplit::Random { .. } => vec![SplitValue::None; rows.height()],
         TableSplit::Time {
             column: c,
             valid_from: SplitBound::Number(_),
             ..
-        } => numbers(&column(df, c, f)?, f)?
+        } => rows
+            .numbers(c)?
             .into_iter()
             .map(|v| v.map_or(SplitValue::None, SplitValue::Number))
             .collect(),
-        TableSplit::Time { column: c, .. } | TableSplit::Column { column: c, .. } => {
-            texts(&column(df, c, f)?)
-                .into_iter()
-                .map(|v| v.map_or(SplitValue::None, SplitValue::Text))
-                .collect()
-        }
+        TableSplit::Time { column: c, .. } | TableSplit::Column { column: c, .. } => rows
+            .texts(c)?
+            .into_iter()
+            .map(|v| v.map_or(SplitValue::None, SplitValue::Text))
+            .collect(),
     })
 }
 
@@ -641,7 +627,7 @@ fn encode_numeric(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars::prelude::{IntoColumn, NamedFrom, ParquetWriter};
+    use polars::prelude::{DataFrame, IntoColumn, NamedFrom, ParquetWriter, Series};
 
     const CSV: &str = "user,age,click,wt,s\n\
         a,10,1,0,train\n\
@@ -762,6 +748,17 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
         };
         shard(0..2, "part-0.parquet");
         shard(2..5, "part-1.parquet");
+        check_columns(&schema("part-*.parquet", ("", "")), d.path()).unwrap();
+        let e = check_columns(
+            &schema("part-*.parquet", ("column = \"age\"", "column = \"agee\"")),
+            d.path(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("part-0.parquet") && e.contains("no column `agee`"),
+            "{e}"
+        );
         let got = load(&schema("part-*.parquet", ("", "")), d.path()).unwrap();
         assert_eq!(got.files.len(), 2);
         assert_eq!(
@@ -780,6 +777,132 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
                 want.dense_names
             )
         );
+    }
+
+    /// A log joined with an item table (one item unmatched, so its age is missing) and a user
+    /// table loads as the same table written flat, whose encoding the first test works by hand.
+    #[test]
+    fn side_tables_join_like_the_flat_table() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "flat.csv",
+            "user,age,click,wt,s,country\n\
+             a,10,1,0,train,fr\n\
+             b,20,0,1.718281828459045,train,de\n\
+             a,,1,3,train,fr\n\
+             c,30,0,0,valid,fr\n\
+             d,40,1,7,test,it\n",
+        );
+        write(
+            d.path(),
+            "log.csv",
+            "user,item,click,wt,s\n\
+             a,i1,1,0,train\n\
+             b,i2,0,1.718281828459045,train\n\
+             a,i3,1,3,train\n\
+             c,i4,0,0,valid\n\
+             d,i5,1,7,test\n",
+        );
+        write(
+            d.path(),
+            "items.csv",
+            "item,age\ni5,40\ni1,10\ni2,20\ni4,30\ni9,99\n",
+        );
+        write(
+            d.path(),
+            "users.csv",
+            "user,country\nd,it\nc,fr\nb,de\na,fr\n",
+        );
+        let country = (
+            "categorical = [{ column = \"user\" }]",
+            "categorical = [{ column = \"user\" }, { column = \"country\" }]",
+        );
+        let flat = load(&schema("flat.csv", country), d.path()).unwrap();
+        let joins =
+            "joins = [{ files = [\"items.csv\"], on = \"item\", unmatched = \"missing\" }, \
+                     { files = [\"users.csv\"], on = \"user\" }]\n";
+        let joined_schema = |joins: &str| {
+            let mut t = schema("log.csv", country);
+            let j: TableData = toml::from_str(&format!(
+                "name = \"j\"\nfiles = [\"x.csv\"]\nlabels = [{{ column = \"c\", kind = \"binary\" }}]\n\
+                 split = {{ kind = \"random\", seed = 1, valid = 0.1, test = 0.1 }}\n{joins}"
+            ))
+            .unwrap();
+            t.joins = j.joins;
+            t
+        };
+        check_columns(&joined_schema(joins), d.path()).unwrap();
+        let joined = load(&joined_schema(joins), d.path()).unwrap();
+        assert_eq!(joined.cardinalities, [3, 3]);
+        assert_eq!(
+            joined.files,
+            ["log.csv", "items.csv", "users.csv"].map(|f| d.path().join(f))
+        );
+        assert_eq!(
+            TableSet {
+                files: flat.files.clone(),
+                ..joined
+            },
+            flat
+        );
+        // Bad joins, each one error naming where; the header check finds those that headers
+        // show, with the same message.
+        let err = |joins: &str| {
+            let e = load(&joined_schema(joins), d.path())
+                .unwrap_err()
+                .to_string();
+            if let Err(c) = check_columns(&joined_schema(joins), d.path()) {
+                assert_eq!(c.to_string(), e);
+            }
+            e
+        };
+        let headers = |joins: &str| {
+            check_columns(&joined_schema(joins), d.path())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&joins.replace(", unmatched = \"missing\"", ""));
+        assert!(
+            e.contains("log.csv, line 3")
+                && e.contains("item = \"i3\"")
+                && e.contains("items.csv")
+                && e.contains("data.joins[0]"),
+            "{e}"
+        );
+        write(d.path(), "users2.csv", "user,country\na,fr\nb,de\na,it\n");
+        let e = err(&joins.replace("users.csv", "users2.csv"));
+        assert!(
+            e.contains("users2.csv") && e.contains("row 3") && e.contains("also on row 1"),
+            "{e}"
+        );
+        write(
+            d.path(),
+            "users3.csv",
+            "user,country,age\na,fr,1\nb,de,2\nc,fr,3\nd,it,4\n",
+        );
+        let e = err(&joins.replace("users.csv", "users3.csv"));
+        assert!(
+            e.contains("column `age` is also in") && e.contains("items.csv"),
+            "{e}"
+        );
+        assert_eq!(headers(&joins.replace("users.csv", "users3.csv")), e);
+        let e = err(&joins.replace("on = \"user\"", "on = \"uid\""));
+        assert!(
+            e.contains("users.csv") && e.contains("no column `uid`"),
+            "{e}"
+        );
+        assert!(
+            headers(&joins.replace("on = \"user\"", "on = \"uid\"")).contains("no column `uid`")
+        );
+        let no_users =
+            "joins = [{ files = [\"items.csv\"], on = \"item\", unmatched = \"missing\" }]";
+        let e = headers(no_users);
+        assert!(
+            e.contains("log.csv") && e.contains("no column `country`"),
+            "{e}"
+        );
+        assert_eq!(err(no_users), e);
     }
 
     /// Bad input, each one error naming the file, row and column where it has them (tests as
@@ -913,5 +1036,28 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
         assert!(matches("*", "x"));
         assert!(!matches("part-*.parquet", "part-1.csv"));
         assert!(!matches("a*b", "ac"));
+    }
+
+    /// `${VAR}` in a file pattern comes from the environment (cargo sets CARGO_MANIFEST_DIR
+    /// for the tests it runs); an unset or unclosed one names the key.
+    #[test]
+    fn patterns_take_environment_variables() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        assert_eq!(
+            expand("${CARGO_MANIFEST_DIR}/a-${CARGO_MANIFEST_DIR}.csv", "k").unwrap(),
+            format!("{dir}/a-{dir}.csv")
+        );
+        assert_eq!(expand("plain/*.csv", "k").unwrap(), "plain/*.csv");
+        let e = expand("${ADATT_TEST_NEVER_SET}/x.csv", "data.joins[1].files[0]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("data.joins[1].files[0]") && e.contains("ADATT_TEST_NEVER_SET"),
+            "{e}"
+        );
+        assert!(expand("${OPEN/x.csv", "k")
+            .unwrap_err()
+            .to_string()
+            .contains("without closing"));
     }
 }

@@ -3,8 +3,10 @@
 //! ([`load`]: ids per categorical column, scaled numeric columns with missing-value
 //! indicators, labels).
 
+mod join;
 pub mod load;
+mod read;
 pub mod schema;
 
-pub use load::{load, TableRows, TableSet};
+pub use load::{check_columns, load, TableRows, TableSet};
 pub use schema::*;

@@ -16,6 +16,8 @@
 //! categorical = [{ column = "user_id", min_count = 2 }, { column = "video_id" }]
 //! numeric = [{ column = "duration_ms" }]
 //! split = { kind = "random", seed = 1, valid = 0.1, test = 0.1 }
+//! # side tables, joined to every row by a key column (their columns are then the table's)
+//! joins = [{ files = ["data/users.csv"], on = "user_id" }]
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +32,8 @@ type Result<T> = std::result::Result<T, DataError>;
 pub struct TableData {
     /// What names the data in records and results folders.
     pub name: String,
-    /// The files (glob patterns), CSV or Parquet by their extension, read as one table.
+    /// The files (glob patterns), CSV or Parquet by their extension, read as one table;
+    /// `${VAR}` is replaced by the environment variable VAR (e.g. where a dataset lives).
     pub files: Vec<String>,
     /// The tasks: one label column each, in the order of the tables.
     pub labels: Vec<LabelColumn>,
@@ -42,9 +45,38 @@ pub struct TableData {
     pub numeric: Vec<NumericColumn>,
     /// How rows fall into training, validation and test.
     pub split: TableSplit,
+    /// Side tables whose columns join every row by a key (e.g. user or item features).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<TableJoin>,
     /// Embedding dimension of every categorical feature.
     #[serde(default = "TableData::default_embedding_dim")]
     pub embedding_dim: usize,
+}
+
+/// A side table joined to the main table: each main row takes the columns of the side row
+/// whose key equals its own (keys compare as text).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableJoin {
+    /// The side table's files (glob patterns), CSV or Parquet, read as one table.
+    pub files: Vec<String>,
+    /// The key column, in both tables; a key may appear once in the side table.
+    pub on: String,
+    /// What a main row whose key the side table lacks gets.
+    #[serde(default)]
+    pub unmatched: Unmatched,
+}
+
+/// What a main row whose key has no side row gets.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Unmatched {
+    /// An error naming the file, row, key column and value.
+    #[default]
+    Error,
+    /// Missing values in every side column: categorical columns out of vocabulary, numeric
+    /// columns by their `missing` policy.
+    Missing,
 }
 
 /// A label column.
@@ -64,6 +96,21 @@ pub struct LabelColumn {
     /// Regression: a transform of the value before training.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<LabelTransform>,
+    /// Reported in the tables, or trained on and left out of them.
+    #[serde(default)]
+    pub role: LabelRole,
+}
+
+/// Whether a task is reported.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelRole {
+    /// In the tables and the claims.
+    #[default]
+    Reported,
+    /// Trained on (its loss counts) and left out of the tables, as the paper's sparse auxiliary
+    /// task.
+    Auxiliary,
 }
 
 /// What a label is.
@@ -182,6 +229,21 @@ pub enum SplitBound {
     Text(String),
 }
 
+/// Every file pattern under `key` ends in .csv or .parquet.
+fn check_extensions(files: &[String], key: &str) -> Result<()> {
+    match files
+        .iter()
+        .enumerate()
+        .find(|(_, f)| !(f.ends_with(".csv") || f.ends_with(".parquet")))
+    {
+        Some((i, f)) => Err(DataError::Schema {
+            key: format!("{key}[{i}]"),
+            message: format!("`{f}` is neither .csv nor .parquet"),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl TableData {
     fn default_embedding_dim() -> usize {
         16
@@ -204,16 +266,24 @@ impl TableData {
         if self.files.is_empty() {
             return bad("data.files".into(), "names no file".into());
         }
-        for (i, f) in self.files.iter().enumerate() {
-            if !(f.ends_with(".csv") || f.ends_with(".parquet")) {
-                return bad(
-                    format!("data.files[{i}]"),
-                    format!("`{f}` is neither .csv nor .parquet"),
-                );
+        check_extensions(&self.files, "data.files")?;
+        for (j, join) in self.joins.iter().enumerate() {
+            if join.files.is_empty() {
+                return bad(format!("data.joins[{j}].files"), "names no file".into());
+            }
+            check_extensions(&join.files, &format!("data.joins[{j}].files"))?;
+            if join.on.trim().is_empty() {
+                return bad(format!("data.joins[{j}].on"), "names no key column".into());
             }
         }
         if self.labels.is_empty() {
             return bad("data.labels".into(), "names no label column".into());
+        }
+        if self.labels.iter().all(|l| l.role == LabelRole::Auxiliary) {
+            return bad(
+                "data.labels".into(),
+                "has no reported label (every one is auxiliary)".into(),
+            );
         }
         if self.embedding_dim == 0 {
             return bad("data.embedding_dim".into(), "must be at least 1".into());
@@ -223,12 +293,10 @@ impl TableData {
         self.validate_split()
     }
 
-    /// Every column is used once (a label is not also a feature, nor the split's column), and
-    /// task names are unique.
-    fn validate_columns(&self) -> Result<()> {
-        let mut seen: Vec<(&str, String)> = Vec::new();
-        let used = self
-            .labels
+    /// Every column the schema reads, with the key that names it: labels, categorical and
+    /// numeric features, the split's column.
+    pub fn named_columns(&self) -> Vec<(&str, String)> {
+        self.labels
             .iter()
             .enumerate()
             .map(|(i, l)| (l.column.as_str(), format!("data.labels[{i}].column")))
@@ -249,7 +317,22 @@ impl TableData {
                 TableSplit::Time { column, .. } | TableSplit::Column { column, .. } => {
                     Some((column.as_str(), "data.split.column".to_owned()))
                 }
-            });
+            })
+            .collect()
+    }
+
+    /// Every column a file of the table may need to provide: the named ones and the join keys.
+    pub fn read_columns(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.named_columns().into_iter().map(|(c, _)| c).collect();
+        v.extend(self.joins.iter().map(|j| j.on.as_str()));
+        v
+    }
+
+    /// Every column is used once (a label is not also a feature, nor the split's column), and
+    /// task names are unique.
+    fn validate_columns(&self) -> Result<()> {
+        let mut seen: Vec<(&str, String)> = Vec::new();
+        let used = self.named_columns();
         for (column, key) in used {
             if let Some((_, first)) = seen.iter().find(|(c, _)| *c == column) {
                 return Err(DataError::Schema {
@@ -388,6 +471,7 @@ labels = [
 categorical = [{ column = "user_id", min_count = 2 }, { column = "video_id", hash_buckets = 1000 }]
 numeric = [{ column = "duration_ms", scale = "min_max", missing = "error" }, { column = "age" }]
 split = { kind = "time", column = "date", valid_from = "2022-05-01", test_from = "2022-05-05" }
+joins = [{ files = ["users.csv"], on = "user_id" }, { files = ["items.parquet"], on = "video_id", unmatched = "missing" }]
 "#;
 
     fn parse(text: &str) -> TableData {
@@ -402,6 +486,22 @@ split = { kind = "time", column = "date", valid_from = "2022-05-01", test_from =
         assert_eq!(t.task_names(), ["is_click", "is_like", "watch_time"]);
         assert_eq!(t.embedding_dim, 16);
         assert_eq!(t.categorical[1].min_count, 1);
+        assert_eq!(t.labels[0].role, LabelRole::Reported);
+        let mut aux = t.clone();
+        aux.labels[1].role = LabelRole::Auxiliary;
+        aux.validate().unwrap();
+        for l in &mut aux.labels {
+            l.role = LabelRole::Auxiliary;
+        }
+        let e = aux.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("`data.labels`") && e.contains("no reported label"),
+            "{e}"
+        );
+        assert_eq!(
+            (t.joins[0].unmatched, t.joins[1].unmatched),
+            (Unmatched::Error, Unmatched::Missing)
+        );
         assert_eq!(
             (t.numeric[1].scale, t.numeric[1].missing),
             (NumericScale::Standard, MissingPolicy::Impute)
@@ -480,6 +580,24 @@ split = { kind = "time", column = "date", valid_from = "2022-05-01", test_from =
                 "test_from = \"2022-04-30\"",
                 "data.split.test_from",
                 "after valid_from",
+            ),
+            (
+                "\"items.parquet\"",
+                "\"items.txt\"",
+                "data.joins[1].files[0]",
+                "neither .csv nor .parquet",
+            ),
+            (
+                "[\"users.csv\"]",
+                "[]",
+                "data.joins[0].files",
+                "names no file",
+            ),
+            (
+                "on = \"video_id\"",
+                "on = \" \"",
+                "data.joins[1].on",
+                "no key column",
             ),
             (
                 "test_from = \"2022-05-05\"",

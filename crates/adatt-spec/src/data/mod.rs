@@ -44,6 +44,11 @@ pub trait DataSpec {
     fn validate(&self) -> Result<()>;
     /// What it and the training settings say together.
     fn validate_train(&self, train: &TrainConfig) -> Result<()>;
+    /// What can be checked of its input files without loading them (a process that starts
+    /// shard processes checks this once, before each of them loads the data). Default: nothing.
+    fn check_inputs(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Where the data comes from.

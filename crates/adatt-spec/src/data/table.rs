@@ -2,15 +2,26 @@
 //! `adatt_data::table::TableData`, read by `adatt_data::table::load`; its keys are those of
 //! this section).
 
-use adatt_data::table::{LabelKind, TableData};
+use adatt_data::table::{LabelKind, LabelRole, TableData};
 use adatt_data::{DataError, Protocol, TaskKind};
 
 use super::{DataConfig, DataSpec, DataTask};
 use crate::error::{Result, SpecError};
 use crate::train::TrainConfig;
 
+/// A schema error names its key; any other is the data's.
+fn to_spec_error(e: DataError) -> SpecError {
+    match e {
+        DataError::Schema { key, message } => SpecError::ConfigValue { key, message },
+        other => SpecError::ConfigValue {
+            key: "data".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
 impl DataSpec for TableData {
-    /// One task per label column, every one reported.
+    /// One task per label column, reported unless its role is auxiliary.
     fn tasks(&self) -> Vec<DataTask> {
         self.task_names()
             .into_iter()
@@ -21,7 +32,7 @@ impl DataSpec for TableData {
                     LabelKind::Binary => TaskKind::Binary,
                     LabelKind::Regression => TaskKind::Regression,
                 },
-                reported: true,
+                reported: l.role == LabelRole::Reported,
             })
             .collect()
     }
@@ -45,16 +56,16 @@ impl DataSpec for TableData {
     }
 
     fn validate(&self) -> Result<()> {
-        TableData::validate(self).map_err(|e| match e {
-            DataError::Schema { key, message } => SpecError::ConfigValue { key, message },
-            other => SpecError::ConfigValue {
-                key: "data".into(),
-                message: other.to_string(),
-            },
-        })
+        TableData::validate(self).map_err(to_spec_error)
     }
 
     fn validate_train(&self, _train: &TrainConfig) -> Result<()> {
         Ok(())
+    }
+
+    /// Its files exist and hold every column it names (headers only; relative patterns from the
+    /// working directory, as the loader takes them).
+    fn check_inputs(&self) -> Result<()> {
+        adatt_data::table::check_columns(self, std::path::Path::new(".")).map_err(to_spec_error)
     }
 }
