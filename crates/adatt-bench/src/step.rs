@@ -63,23 +63,6 @@ pub struct Row {
     breakdown: Breakdown,
 }
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .map(|l| l.to_owned())
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|k| k.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
 /// Dense-equivalent training FLOPs per sample: every Linear is applied once per sample, so
 /// forward MACs = Σ numel(2-D weights); training ≈ 3× forward (forward + two backward matmuls);
 /// 2 FLOPs per MAC. Gate/expert fusion products are omitted (< 1% at these sizes).
@@ -139,7 +122,7 @@ pub fn measure(data: &TrainData, bm: &BenchModel, cfg: &BenchConfig, r: usize) -
     Ok(Measured {
         samples_per_s_per_replica: cfg.train.batch_size as f64 / step,
         flops_per_sample: train_flops_per_sample(learner.model()),
-        peak_mem_mib: peak_rss_mib(),
+        peak_mem_mib: adatt_engine::runtime::peak_rss_mib(),
         fwd_ms: fwd * 1e3,
         fwd_bwd_ms: fwd_bwd_s * 1e3,
         step_ms: step * 1e3,

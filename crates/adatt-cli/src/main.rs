@@ -3,6 +3,8 @@
 //! * `adatt data-summary` — rows, features and positive rate per task per split.
 //! * `adatt run --config C.toml` — train a grid (resumable, `--shard k/N`), then analyse it.
 //! * `adatt analyze --config C.toml` — regenerate tables and figures from the records only.
+//! * `adatt load-table --config C.toml` — a table config's data read, split, encoded and made
+//!   into tensors, without training: rows per split, task rates, vocabularies, seconds and memory.
 //! * `adatt simulate --preset group3 --rows N --out sample.parquet` — a sample of a simulated
 //!   task group (Parquet or CSV) and its statistics beside the configured task relations.
 //! * `adatt weights init|check` and `adatt forward` — weight exchange with the official PyTorch
@@ -14,6 +16,8 @@
 //! message), 3 a grid recorded failed or diverged runs (`--retry-failed` trains them again).
 //!
 //! Every file a command writes is written whole or not at all (`adatt_spec::atomic`).
+
+mod load_table;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +68,14 @@ enum Cmd {
     Analyze {
         #[command(flatten)]
         grid: GridArgs,
+    },
+    /// Read, split and encode a table config's data and make its tensors, without training:
+    /// rows per split, each task's training rate or mean, vocabulary sizes, seconds and peak
+    /// memory.
+    LoadTable {
+        /// An experiment config with `[data] source = "table"`.
+        #[arg(long)]
+        config: PathBuf,
     },
     /// Write a sample of a simulated task group and print its statistics: per task the positive
     /// rate (or mean), the measured label correlations beside the configured relations, and how
@@ -322,6 +334,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(adatt_experiment::run(&grid, &train, &["run"])?);
         }
         Cmd::Analyze { grid } => adatt_experiment::analyze(&grid)?,
+        Cmd::LoadTable { config } => load_table::load_table(&config)?,
         Cmd::Simulate {
             preset,
             spec,

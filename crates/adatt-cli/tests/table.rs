@@ -92,3 +92,34 @@ fn a_missing_column_is_one_error_naming_file_and_column() {
         "{written:?}"
     );
 }
+
+/// `adatt load-table` on the example: every row of the CSV counted once (its lines less the
+/// header), the three tasks and three vocabularies listed; a config of another source is one
+/// error line.
+#[test]
+fn load_table_reports_the_example_without_training() {
+    let (d, config) = setup(("", ""));
+    let run = |config: &Path| {
+        let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_adatt"), d.path());
+        c.args(["load-table", "--config"]).arg(config);
+        c.output().unwrap()
+    };
+    let o = run(&config);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(d.path().join("data/example/interactions.csv")).unwrap();
+    let rows = csv.lines().count() - 1;
+    assert!(
+        out.starts_with(&format!("interactions: {rows} rows from 1 file(s)")),
+        "{out}"
+    );
+    for task in ["click", "like", "watch_time"] {
+        assert!(out.contains(&format!("task {task} (")), "{out}");
+    }
+    assert!(out.contains("user_id ") && out.contains("hour 25"), "{out}");
+    let o = run(&root().join("configs/table6.toml"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("not \"table\""), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

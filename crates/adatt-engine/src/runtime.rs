@@ -142,3 +142,17 @@ pub fn libtorch_version() -> String {
         .unwrap_or("2.11.0")
         .to_owned()
 }
+
+/// This process's peak resident memory so far in MiB (Linux `VmHWM`; NaN where unknown).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::join::{locate, Joined, Side, SideColumns};
-use super::read::{header, read_frame};
+use super::read::{header, read_frame, sha256};
 use super::schema::{
     CategoricalColumn, LabelColumn, LabelKind, LabelTransform, MissingPolicy, NumericColumn,
     NumericScale, SplitBound, TableData, TableSplit,
@@ -59,6 +59,8 @@ pub struct TableSet {
     pub test: TableRows,
     /// The files read, in order: the table's, then each side table's.
     pub files: Vec<PathBuf>,
+    /// The sha256 of each file's bytes (hex), in the order of `files`.
+    pub sha256: Vec<String>,
 }
 
 /// Where a row is.
@@ -152,6 +154,10 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
                 .collect(),
         }
     };
+    let all_files: Vec<PathBuf> = files
+        .into_iter()
+        .chain(side_files.into_iter().flatten())
+        .collect();
     Ok(TableSet {
         task_names: t.task_names(),
         task_kinds: t
@@ -167,10 +173,8 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
         train: rows(Part::Train),
         valid: rows(Part::Valid),
         test: rows(Part::Test),
-        files: files
-            .into_iter()
-            .chain(side_files.into_iter().flatten())
-            .collect(),
+        sha256: all_files.iter().map(|f| sha256(f)).collect::<Result<_>>()?,
+        files: all_files,
     })
 }
 
@@ -665,6 +669,11 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
         let d = tempfile::tempdir().unwrap();
         write(d.path(), "log.csv", CSV);
         let s = load(&schema("log.csv", ("", "")), d.path()).unwrap();
+        // The file's sha256 as Python's hashlib gives it for these bytes.
+        assert_eq!(
+            s.sha256,
+            ["3f74fcb4bc486796c2752074546104edc2a36346f82d4e7b9d12ae17098c1721"]
+        );
         assert_eq!(s.task_names, ["click", "wt"]);
         assert_eq!(s.task_kinds, [TaskKind::Binary, TaskKind::Regression]);
         assert_eq!(s.cardinalities, [3]);
@@ -842,6 +851,7 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
         assert_eq!(
             TableSet {
                 files: flat.files.clone(),
+                sha256: flat.sha256.clone(),
                 ..joined
             },
             flat

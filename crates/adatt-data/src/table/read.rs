@@ -153,3 +153,18 @@ pub(super) fn texts(s: &Series) -> Vec<Option<String>> {
         .map(|i| ca.get(i).map(str::to_owned))
         .collect()
 }
+
+/// The sha256 of a file's bytes, in hex (streamed).
+pub(super) fn sha256(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut f = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(hex::encode(h.finalize()))
+}

@@ -53,10 +53,8 @@ impl Source for TableSource {
         self.set
             .files
             .iter()
-            .map(|f| {
-                let bytes = std::fs::metadata(f).map_or(0, |m| m.len());
-                (f.display().to_string(), format!("{bytes} bytes"))
-            })
+            .zip(&self.set.sha256)
+            .map(|(f, sha)| (f.display().to_string(), sha.clone()))
             .chain([(
                 "table".to_owned(),
                 format!(
