@@ -50,11 +50,7 @@ fn the_example_table_trains_every_entry() {
     let out = d.path().join("out");
     let o = adatt(d.path(), &config, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
-    let recs: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let recs = adatt_testkit::records(&out.join("runs.jsonl"));
     let entries: Vec<&str> = recs.iter().map(|r| r["entry"].as_str().unwrap()).collect();
     assert_eq!(entries.len(), 3, "{entries:?}");
     for r in &recs {

@@ -101,6 +101,15 @@ pub fn dir_names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// The records of a `runs.jsonl` file, one JSON value per line.
+pub fn records(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

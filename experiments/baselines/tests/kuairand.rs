@@ -56,11 +56,7 @@ fn the_kuairand_preset_runs_on_its_schema_fixture() {
     let out = d.path().join("out");
     let o = baselines(d.path(), &config, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
-    let recs: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let recs = adatt_testkit::records(&out.join("runs.jsonl"));
     assert_eq!(recs.len(), 7, "one final run per model");
     for r in &recs {
         assert_eq!(
