@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, Series};
 
-use super::read::{column, numbers, read_frame, texts};
+use super::read::{column, numbers, read_frame, texts, Interned};
 use super::schema::{TableJoin, Unmatched};
 use crate::error::DataError;
 
@@ -219,6 +219,20 @@ impl<'a> Joined<'a> {
     /// Column `name` as text.
     pub(super) fn texts(&self, name: &str) -> Result<Vec<Option<String>>> {
         self.gather(name, |s, _| Ok(texts(s)))
+    }
+
+    /// Column `name`, as text, appended to `out`.
+    pub(super) fn intern(&self, name: &str, out: &mut Interned) -> Result<()> {
+        match self.home(name)? {
+            Home::Main => out.extend(&column(self.df, name, self.file)?),
+            Home::Side(k) => {
+                let values = self.sides[k].values(name, |s, _| Ok(texts(s)))?;
+                for hit in &self.rows[k] {
+                    out.push(hit.and_then(|(p, r)| values[p][r].as_deref()));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Rows of the main file.

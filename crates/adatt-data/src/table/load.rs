@@ -13,11 +13,10 @@
 //!
 //! Rows keep the files' order; errors name the file, the row (1-based, data rows) and the column.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::join::{locate, Joined, Side, SideColumns};
-use super::read::{header, read_frame, sha256};
+use super::read::{header, read_frame, sha256, Interned};
 use super::schema::{
     CategoricalColumn, LabelColumn, LabelKind, LabelTransform, MissingPolicy, NumericColumn,
     NumericScale, SplitBound, TableData, TableSplit,
@@ -76,7 +75,7 @@ struct Raw {
     files: Vec<PathBuf>,
     starts: Vec<usize>,
     labels: Vec<Vec<f64>>,
-    categorical: Vec<Vec<Option<String>>>,
+    categorical: Vec<Interned>,
     numeric: Vec<Vec<Option<f64>>>,
     split: Vec<SplitValue>,
 }
@@ -317,7 +316,7 @@ fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side]) -> Result<Raw> {
         files: files.to_vec(),
         starts: Vec::new(),
         labels: vec![Vec::new(); t.labels.len()],
-        categorical: vec![Vec::new(); t.categorical.len()],
+        categorical: t.categorical.iter().map(|_| Interned::default()).collect(),
         numeric: vec![Vec::new(); t.numeric.len()],
         split: Vec::new(),
     };
@@ -341,7 +340,7 @@ fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side]) -> Result<Raw> {
             }
         }
         for (k, c) in t.categorical.iter().enumerate() {
-            raw.categorical[k].extend(rows.texts(&c.column)?);
+            rows.intern(&c.column, &mut raw.categorical[k])?;
         }
         for (k, c) in t.numeric.iter().enumerate() {
             raw.numeric[k].extend(rows.numbers(&c.column)?);
@@ -533,42 +532,47 @@ fn fnv(s: &str) -> u64 {
 /// Each categorical column's indices and its cardinality (out of vocabulary included).
 fn encode_categorical(
     cols: &[CategoricalColumn],
-    values: &[Vec<Option<String>>],
+    values: &[Interned],
     parts: &[Part],
 ) -> (Vec<Vec<i64>>, Vec<usize>) {
     cols.iter()
         .zip(values)
         .map(|(c, v)| {
-            if let Some(b) = c.hash_buckets {
-                let ids = v
-                    .iter()
-                    .map(|x| x.as_deref().map_or(0, |s| 1 + (fnv(s) % b as u64) as i64))
-                    .collect();
-                return (ids, b + 1);
-            }
-            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-            for (x, p) in v.iter().zip(parts) {
-                if let (Some(x), Part::Train) = (x, p) {
-                    *counts.entry(x.as_str()).or_default() += 1;
-                }
-            }
-            let vocab: HashMap<&str, i64> = counts
-                .into_iter()
-                .filter(|(_, n)| *n >= c.min_count)
-                .enumerate()
-                .map(|(k, (x, _))| (x, k as i64 + 1))
-                .collect();
-            let ids = v
-                .iter()
-                .map(|x| {
-                    x.as_deref()
-                        .and_then(|s| vocab.get(s).copied())
-                        .unwrap_or(0)
-                })
-                .collect();
-            (ids, vocab.len() + 1)
+            let (of_code, cardinality) = match c.hash_buckets {
+                Some(b) => (hashed(v, b), b + 1),
+                None => vocabulary(v, c.min_count, parts),
+            };
+            let ids = v.codes.iter().map(|&k| of_code[k as usize]).collect();
+            (ids, cardinality)
         })
         .unzip()
+}
+
+/// Each code's index with `b` hash buckets: 1 + a hash of its value mod `b` (0: missing).
+fn hashed(v: &Interned, b: usize) -> Vec<i64> {
+    std::iter::once(0)
+        .chain(v.values.iter().map(|s| 1 + (fnv(s) % b as u64) as i64))
+        .collect()
+}
+
+/// Each code's index in the vocabulary of the values seen at least `min_count` times in
+/// training (1 + rank in sorted order; 0: out of vocabulary or missing), and its size.
+fn vocabulary(v: &Interned, min_count: usize, parts: &[Part]) -> (Vec<i64>, usize) {
+    let mut counts = vec![0usize; v.values.len() + 1];
+    for (&k, p) in v.codes.iter().zip(parts) {
+        if *p == Part::Train {
+            counts[k as usize] += 1;
+        }
+    }
+    let mut kept: Vec<usize> = (1..counts.len())
+        .filter(|&k| counts[k] >= min_count)
+        .collect();
+    kept.sort_by(|&a, &b| v.values[a - 1].cmp(&v.values[b - 1]));
+    let mut of_code = vec![0i64; counts.len()];
+    for (rank, &k) in kept.iter().enumerate() {
+        of_code[k] = rank as i64 + 1;
+    }
+    (of_code, kept.len() + 1)
 }
 
 /// The scaled numeric columns, then the missing indicators of the imputed ones, with names.
@@ -715,6 +719,24 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
         assert_eq!(
             (s.cardinalities.clone(), s.train.ids.clone()),
             (vec![2], vec![1, 0, 1])
+        );
+        // 1000 hash buckets: 1 + FNV-1a (64-bit) of the value mod 1000, as Python computes
+        // it: a → 997, b → 630, c → 419, d → 364, whether the value was seen in training or not.
+        let s = load(
+            &schema(
+                "log.csv",
+                (
+                    "[{ column = \"user\" }]",
+                    "[{ column = \"user\", hash_buckets = 1000 }]",
+                ),
+            ),
+            d.path(),
+        )
+        .unwrap();
+        assert_eq!(s.cardinalities, [1001]);
+        assert_eq!(
+            (s.train.ids, s.valid.ids, s.test.ids),
+            (vec![997, 630, 997], vec![419], vec![364])
         );
         let s = load(
             &schema(

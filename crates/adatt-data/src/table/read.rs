@@ -2,6 +2,7 @@
 //! file as a data frame, and its columns as numbers or text, errors naming the file, row and
 //! column.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use polars::prelude::{CsvReadOptions, DataFrame, DataType, ParquetReader, SerReader, Series};
@@ -167,4 +168,45 @@ pub(super) fn sha256(path: &Path) -> Result<String> {
         source,
     })?;
     Ok(hex::encode(h.finalize()))
+}
+
+/// A categorical column as codes into its distinct values (as text, in order of first
+/// appearance): code 0 is a missing value, code k the k-th distinct value. Each distinct value
+/// is stored once, so a column costs 4 bytes per row however long its values.
+#[derive(Debug, Default)]
+pub(super) struct Interned {
+    /// Per row.
+    pub(super) codes: Vec<u32>,
+    /// The distinct values; code k is `values[k - 1]`.
+    pub(super) values: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interned {
+    /// One more row.
+    pub(super) fn push(&mut self, v: Option<&str>) {
+        let code = match v {
+            None => 0,
+            Some(s) => match self.index.get(s) {
+                Some(&c) => c,
+                None => {
+                    self.values.push(s.to_owned());
+                    let c = u32::try_from(self.values.len()).expect("fewer than 2^32 values");
+                    self.index.insert(s.to_owned(), c);
+                    c
+                }
+            },
+        };
+        self.codes.push(code);
+    }
+
+    /// Every value of `s`, as text (numbers written as they print).
+    pub(super) fn extend(&mut self, s: &Series) {
+        let t = s.cast(&DataType::String).expect("any column casts to text");
+        for chunk in t.str().expect("cast to text").downcast_iter() {
+            for v in chunk.iter() {
+                self.push(v);
+            }
+        }
+    }
 }
