@@ -98,7 +98,15 @@ help:
 $(ADATT_VENV)/.adatt-setup-ok: scripts/setup-venv.sh
 	@scripts/setup-venv.sh "$(ADATT_VENV)"
 
+# Two checkouts sharing CARGO_TARGET_DIR: cargo keys a workspace crate by its path inside the
+# workspace, not by the checkout, and judges it fresh by its files' modification times, so a
+# checkout whose files are older than the other's last build would link the other's code. When
+# the checkout that last built here was another, this one's sources are touched first.
 setup: $(ADATT_VENV)/.adatt-setup-ok
+	@if [ "$$(cat "$(CARGO_TARGET_DIR)/.adatt-checkout" 2>/dev/null)" != "$(CURDIR)" ]; then \
+	  find crates experiments build -name '*.rs' -exec touch {} +; \
+	  mkdir -p "$(CARGO_TARGET_DIR)" && echo "$(CURDIR)" >"$(CARGO_TARGET_DIR)/.adatt-checkout"; \
+	fi
 
 build: setup
 	cargo build --workspace --bins
