@@ -123,10 +123,37 @@ impl ExperimentConfig {
         })?;
         Self::from_toml_str(&text, path)
     }
+    /// The best-epoch criterion is defined for every task: a regression task has no NE, so
+    /// `mean_valid_ne` would be NaN and keep whichever epoch came first.
+    fn validate_selection(&self) -> Result<()> {
+        if self.train.selection != Selection::MeanValidNe {
+            return Ok(());
+        }
+        match self
+            .data
+            .spec()
+            .tasks()
+            .into_iter()
+            .find(|t| t.kind == adatt_data::TaskKind::Regression)
+        {
+            Some(t) => Err(SpecError::ConfigValue {
+                key: "train.selection".into(),
+                message: format!(
+                    "\"mean_valid_ne\" needs an NE for every task, and the regression task `{}` \
+                     has none (its metric is the MSE): use \"sum_valid_auc\" (the binary tasks' \
+                     validation AUC) or train one epoch",
+                    t.name
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Validate everything that can be checked without data.
     pub fn validate(&self, n_tasks: usize) -> Result<()> {
         self.data.validate()?;
         self.data.spec().validate_train(&self.train)?;
+        self.validate_selection()?;
         if let Some(why) = plain_name_problem(&self.name) {
             return Err(SpecError::ConfigValue {
                 key: "name".into(),

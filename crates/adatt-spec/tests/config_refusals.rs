@@ -616,6 +616,20 @@ fn simulated_grids_refuse_settings_they_cannot_honour() {
     check(&text).unwrap();
 }
 
+/// `selection = "mean_valid_ne"` needs an NE for every task: refused with a regression task
+/// (group3's watch_time), naming the key and the task; accepted with binary tasks only (group1).
+#[test]
+fn mean_valid_ne_is_refused_with_a_regression_task() {
+    let ne = SIM_GRID.replacen("lr = 1e-3", "lr = 1e-3\nselection = \"mean_valid_ne\"", 1);
+    check(&ne).unwrap();
+    let text = ne.replacen("preset = \"group1\"", "preset = \"group3\"", 1);
+    match check(&text) {
+        Err(SpecError::ConfigValue { key, message })
+            if key == "train.selection" && message.contains("`watch_time`") => {}
+        other => panic!("want train.selection naming watch_time, got {other:?}"),
+    }
+}
+
 /// `users`, `items` and `relations` replace the preset's; a config without them keeps the
 /// preset's world (and its record keys: `committed_records_of_every_experiment_config_are_planned`).
 #[test]
