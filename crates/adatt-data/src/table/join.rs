@@ -27,6 +27,19 @@ pub(super) struct SideColumns {
     pub(super) columns: Vec<String>,
 }
 
+impl SideColumns {
+    /// `data.joins[k]` (`join`), read from `files`, with `columns`.
+    pub(super) fn new(k: usize, join: &TableJoin, files: &[PathBuf], columns: Vec<String>) -> Self {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        SideColumns {
+            k,
+            on: join.on.clone(),
+            files: names.join(", "),
+            columns,
+        }
+    }
+}
+
 /// Where a column of the schema is.
 #[derive(Clone, Copy)]
 pub(super) enum Home {
@@ -107,18 +120,13 @@ impl<'a> Side<'a> {
             }
             parts.push((f.clone(), df));
         }
-        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        let cols = SideColumns {
+        let columns = parts[0].1.get_column_names();
+        let cols = SideColumns::new(
             k,
-            on: join.on.clone(),
-            files: names.join(", "),
-            columns: parts[0]
-                .1
-                .get_column_names()
-                .into_iter()
-                .map(|n| n.to_string())
-                .collect(),
-        };
+            join,
+            files,
+            columns.into_iter().map(|n| n.to_string()).collect(),
+        );
         Ok(Side {
             join,
             cols,

@@ -107,14 +107,15 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
         .enumerate()
         .map(|(k, j)| resolve(&j.files, &format!("data.joins[{k}].files"), base))
         .collect::<Result<Vec<_>>>()?;
+    let wanted = t.read_columns();
     let sides = t
         .joins
         .iter()
         .zip(&side_files)
         .enumerate()
-        .map(|(k, (j, f))| Side::read(j, k, f, &t.read_columns()))
+        .map(|(k, (j, f))| Side::read(j, k, f, &wanted))
         .collect::<Result<Vec<_>>>()?;
-    let raw = read_all(t, &files, &sides)?;
+    let raw = read_all(t, &files, &sides, &wanted)?;
     let parts = assign(t, &raw);
     for (part, key) in [
         (Part::Train, "train"),
@@ -187,16 +188,15 @@ pub fn check_columns(t: &TableData, base: &Path) -> Result<()> {
     let mut sides = Vec::new();
     for (k, j) in t.joins.iter().enumerate() {
         let side_files = resolve(&j.files, &format!("data.joins[{k}].files"), base)?;
-        for f in &side_files {
-            require(&header(f)?, &j.on, f)?;
+        let headers = side_files
+            .iter()
+            .map(|f| header(f))
+            .collect::<Result<Vec<_>>>()?;
+        for (have, f) in headers.iter().zip(&side_files) {
+            require(have, &j.on, f)?;
         }
-        let names: Vec<String> = side_files.iter().map(|f| f.display().to_string()).collect();
-        sides.push(SideColumns {
-            k,
-            on: j.on.clone(),
-            files: names.join(", "),
-            columns: header(&side_files[0])?,
-        });
+        let first = headers.into_iter().next().unwrap_or_default();
+        sides.push(SideColumns::new(k, j, &side_files, first));
     }
     let sides: Vec<&SideColumns> = sides.iter().collect();
     for f in &files {
@@ -310,8 +310,9 @@ fn resolve(patterns: &[String], key: &str, base: &Path) -> Result<Vec<PathBuf>> 
     Ok(out)
 }
 
-/// Every file's columns of the schema (with its side tables joined), concatenated.
-fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side]) -> Result<Raw> {
+/// Every file's columns of the schema (`wanted`: those it may read, with its side tables
+/// joined), concatenated.
+fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side], wanted: &[&str]) -> Result<Raw> {
     let mut raw = Raw {
         files: files.to_vec(),
         starts: Vec::new(),
@@ -321,9 +322,8 @@ fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side]) -> Result<Raw> {
         split: Vec::new(),
     };
     let mut total = 0;
-    let wanted = t.read_columns();
     for f in files {
-        let df = read_frame(f, &wanted)?;
+        let df = read_frame(f, wanted)?;
         let rows = Joined::new(&df, f, sides)?;
         raw.starts.push(total);
         for (k, l) in t.labels.iter().enumerate() {
