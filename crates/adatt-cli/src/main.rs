@@ -5,6 +5,8 @@
 //! * `adatt analyze --config C.toml` — regenerate tables and figures from the records only.
 //! * `adatt load-table --config C.toml` — a table config's data read, split, encoded and made
 //!   into tensors, without training: rows per split, task rates, vocabularies, seconds and memory.
+//! * `adatt predict --run DIR --out preds.parquet` — a run trained on a table predicts on rows
+//!   of its schema; `adatt export --run DIR --out DIR2` writes it for PyTorch.
 //! * `adatt simulate --preset group3 --rows N --out sample.parquet` — a sample of a simulated
 //!   task group (Parquet or CSV) and its statistics beside the configured task relations.
 //! * `adatt weights init|check` and `adatt forward` — weight exchange with the official PyTorch
@@ -18,6 +20,7 @@
 //! Every file a command writes is written whole or not at all (`adatt_spec::atomic`).
 
 mod load_table;
+mod predict;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,6 +79,19 @@ enum Cmd {
         /// An experiment config with `[data] source = "table"`.
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Predict with a run trained on a table: each row's output per task (probability or
+    /// value) beside `--keep` columns, as Parquet or CSV; the trainer's metrics when the rows
+    /// have labels.
+    Predict(predict::PredictArgs),
+    /// Write a run trained on a table for PyTorch: model.safetensors (official names) and
+    /// model.json (architecture, inputs, encodings); scripts/pylib/adatt_export.py loads them.
+    Export {
+        #[command(flatten)]
+        run: predict::RunArgs,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Write a sample of a simulated task group and print its statistics: per task the positive
     /// rate (or mean), the measured label correlations beside the configured relations, and how
@@ -335,6 +351,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Analyze { grid } => adatt_experiment::analyze(&grid)?,
         Cmd::LoadTable { config } => load_table::load_table(&config)?,
+        Cmd::Predict(a) => predict::predict(&a)?,
+        Cmd::Export { run, out } => predict::export(&run, &out)?,
         Cmd::Simulate {
             preset,
             spec,

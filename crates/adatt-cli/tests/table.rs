@@ -119,3 +119,259 @@ fn load_table_reports_the_example_without_training() {
     assert!(err.contains("not \"table\""), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+/// The example trained once (one seed, 8 epochs) for the tests of `adatt predict` and
+/// `adatt export`: its working directory and results directory.
+fn trained() -> &'static (tempfile::TempDir, PathBuf) {
+    static TRAINED: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    TRAINED.get_or_init(|| {
+        let (d, config) = setup(("", ""));
+        let out = d.path().join("out");
+        let o = adatt(d.path(), &config, &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (d, out)
+    })
+}
+
+/// `adatt <args>` in `cwd`.
+fn adatt_in(cwd: &Path, args: &[&str]) -> Output {
+    let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_adatt"), cwd);
+    c.args(args).env("ADATT_THREADS", "1");
+    c.output().expect("adatt runs")
+}
+
+/// Train → predict: `adatt predict --split test` on the trained config's own file measures
+/// every run's test metrics as its record has them (the same rows, the same best-epoch
+/// weights), and writes one prediction per test row beside the kept key columns.
+#[test]
+fn predicting_the_test_split_gives_the_records_test_metrics() {
+    let (d, out) = trained();
+    for r in adatt_testkit::records(&out.join("runs.jsonl")) {
+        let entry = r["entry"].as_str().unwrap();
+        let (preds, metrics) = (d.path().join("p.csv"), d.path().join("m.json"));
+        let o = adatt_in(
+            d.path(),
+            &[
+                "predict",
+                "--run",
+                "out",
+                "--entry",
+                entry,
+                "--split",
+                "test",
+                "--keep",
+                "user_id,item_id",
+                "--out",
+                "p.csv",
+                "--metrics",
+                "m.json",
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+        let want = r["best"]["test"].as_array().unwrap();
+        for (k, (got, want)) in m["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(want)
+            .enumerate()
+        {
+            for metric in ["auc", "ne", "loss"] {
+                let (g, w) = (got[metric].as_f64(), want[metric].as_f64());
+                match (g, w) {
+                    (Some(g), Some(w)) => assert!(
+                        (g - w).abs() <= 1e-6,
+                        "{entry} task {k} {metric}: predicted {g}, recorded {w}"
+                    ),
+                    (g, w) => assert_eq!(g, w, "{entry} task {k} {metric}"),
+                }
+            }
+        }
+        let text = std::fs::read_to_string(&preds).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("user_id,item_id,click,like,watch_time"));
+        assert_eq!(lines.count() as u64, m["rows"].as_u64().unwrap());
+    }
+}
+
+/// The example CSV with unseen ids in its first rows (out of vocabulary: index 0) and
+/// missing prices (imputed), written to `name` in `dir`.
+fn with_unseen_values(dir: &Path, name: &str) {
+    let text = std::fs::read_to_string(dir.join("data/example/interactions.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut f: Vec<String> = line.split(',').map(str::to_owned).collect();
+        if (1..=50).contains(&i) {
+            f[0] = format!("new_user_{i}");
+        }
+        if (30..=80).contains(&i) {
+            f[3] = String::new();
+        }
+        out.push_str(&f.join(","));
+        out.push('\n');
+    }
+    std::fs::write(dir.join(name), out).unwrap();
+}
+
+/// Export → PyTorch: every entry's export, rebuilt by scripts/pylib/adatt_export.py in the
+/// venv's PyTorch (the project's re-implementation of the official modules) and given the
+/// rows encoded in Python from model.json, outputs what `adatt predict` outputs for the same
+/// rows within 1e-5, unseen ids and missing values included.
+#[test]
+fn an_export_loads_in_pytorch_and_predicts_the_same() {
+    let (d, out) = trained();
+    with_unseen_values(d.path(), "unseen.csv");
+    let python = std::env::var_os("VIRTUAL_ENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/adatt-rs/venv")
+        })
+        .join("bin/python");
+    assert!(
+        python.is_file(),
+        "the venv's python ({}) is needed: make setup",
+        python.display()
+    );
+    for r in adatt_testkit::records(&out.join("runs.jsonl")) {
+        let entry = r["entry"].as_str().unwrap();
+        let o = adatt_in(
+            d.path(),
+            &["export", "--run", "out", "--entry", entry, "--out", "exp"],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = adatt_in(
+            d.path(),
+            &[
+                "predict",
+                "--run",
+                "out",
+                "--entry",
+                entry,
+                "--data",
+                "unseen.csv",
+                "--out",
+                "u.csv",
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = std::process::Command::new(&python)
+            .arg(root().join("scripts/pylib/check_export.py"))
+            .args(["exp", "unseen.csv", "u.csv"])
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let diff: f64 = text.trim().rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(text.starts_with("rows 20000 "), "{text}");
+        assert!(
+            diff <= 1e-5,
+            "{entry}: PyTorch and adatt predict differ by {diff}"
+        );
+    }
+}
+
+/// Rows that do not fit the trained schema are refused, each with one error line naming
+/// where: a file without a feature column (the file and the column), a numeric column holding
+/// text (the file, row and column), a config whose feature columns differ from the trained ones
+/// (the key), an entry or seed the grid does not have, and metrics asked of unlabelled rows.
+#[test]
+fn predict_refuses_rows_and_runs_that_do_not_match() {
+    let (d, _) = trained();
+    let csv = std::fs::read_to_string(d.path().join("data/example/interactions.csv")).unwrap();
+    std::fs::write(
+        d.path().join("no_hour.csv"),
+        csv.replace(",hour,", ",hours,"),
+    )
+    .unwrap();
+    let text_price: String = csv
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            if i == 3 {
+                f[3] = "cheap";
+            }
+            f.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(d.path().join("text_price.csv"), text_price).unwrap();
+    let unlabelled: String = csv
+        .lines()
+        .map(|l| l.split(',').take(5).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    std::fs::write(d.path().join("unlabelled.csv"), unlabelled).unwrap();
+    let fails = |args: &[&str], wants: &[&str]| {
+        let o = adatt_in(d.path(), args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        for w in wants {
+            assert!(err.contains(w), "{args:?}: `{w}` not in {err}");
+        }
+    };
+    let run = [
+        "predict", "--run", "out", "--entry", "MMoE", "--out", "x.csv",
+    ];
+    let with = |extra: &[&'static str]| [&run[..], extra].concat();
+    fails(
+        &with(&["--data", "no_hour.csv"]),
+        &["no_hour.csv", "`hour`"],
+    );
+    fails(
+        &with(&["--data", "text_price.csv"]),
+        &["text_price.csv", "price", "cheap"],
+    );
+    fails(
+        &with(&["--data", "unlabelled.csv", "--metrics", "m.json"]),
+        &["--metrics", "no labels"],
+    );
+    fails(
+        &["predict", "--run", "out", "--out", "x.csv"],
+        &["--entry", "3 entries"],
+    );
+    fails(
+        &[
+            "predict", "--run", "out", "--entry", "MMoE", "--seed", "7", "--out", "x.csv",
+        ],
+        &["seed 7"],
+    );
+    assert!(!d.path().join("x.csv").exists());
+    // Unlabelled rows are predicted all the same.
+    let o = adatt_in(d.path(), &with(&["--data", "unlabelled.csv"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let header = std::fs::read_to_string(d.path().join("x.csv")).unwrap();
+    assert!(header.starts_with("click,like,watch_time\n"), "{header}");
+    // A results directory whose config names other feature columns than its model's.
+    let other = d.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    for f in ["inputs.json", "config.toml"] {
+        std::fs::copy(d.path().join("out").join(f), other.join(f)).unwrap();
+    }
+    copy_dir(&d.path().join("out/weights"), &other.join("weights"));
+    let inputs = std::fs::read_to_string(other.join("inputs.json")).unwrap();
+    std::fs::write(
+        other.join("inputs.json"),
+        inputs.replacen("\"column\":\"item_id\"", "\"column\":\"item\"", 1),
+    )
+    .unwrap();
+    fails(
+        &[
+            "predict", "--run", "other", "--entry", "MMoE", "--out", "x2.csv",
+        ],
+        &["data.categorical[1].column", "`item`"],
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}

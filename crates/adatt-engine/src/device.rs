@@ -95,6 +95,7 @@ mod tests {
                 threads: 0,
                 input: i,
                 eval_batch: e,
+                weights: None,
             };
             for (dev, want) in [(Device::Cpu, cpu), (Device::Cuda(0), cuda)] {
                 let got = (

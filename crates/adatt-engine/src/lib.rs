@@ -24,6 +24,6 @@ pub use device::{resolve_device, resolve_eval_batch, resolve_input, resolve_repl
 pub use error::{EngineError, Result};
 pub use source::{load_data, DataRef, LoadedData, SimData};
 pub use trainer::{
-    train_group, DeviceSplit, Forward, GroupOutcome, InputRows, Learner, StreamRows, TrainData,
-    TrainRows,
+    predict_split, train_group, train_group_model, DeviceSplit, Forward, GroupOutcome, InputRows,
+    Learner, StreamRows, TrainData, TrainRows,
 };

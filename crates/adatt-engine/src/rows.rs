@@ -137,12 +137,9 @@ impl DeviceSplit {
         }
     }
 
-    /// A user table's rows (`adatt_data::table`): ids, dense features and labels.
-    pub(crate) fn table(
-        rows: &adatt_data::table::TableRows,
-        widths: [usize; 3],
-        device: Device,
-    ) -> Self {
+    /// A user table's rows (`adatt_data::table`): ids, dense features and labels (rows read
+    /// only to be predicted on have none: their label tensor is zeros, which nothing reads).
+    pub fn table(rows: &adatt_data::table::TableRows, widths: [usize; 3], device: Device) -> Self {
         let [n_ids, n_dense, n_tasks] = widths.map(|w| w as i64);
         let n = rows.n as i64;
         DeviceSplit {
@@ -153,9 +150,13 @@ impl DeviceSplit {
                     .view([n, n_dense])
                     .to(device),
             },
-            labels: Tensor::from_slice(&rows.labels)
-                .view([n, n_tasks])
-                .to(device),
+            labels: if rows.labels.is_empty() {
+                Tensor::zeros([n, n_tasks], (tch::Kind::Float, device))
+            } else {
+                Tensor::from_slice(&rows.labels)
+                    .view([n, n_tasks])
+                    .to(device)
+            },
             labels_host: rows.labels.clone(),
         }
     }

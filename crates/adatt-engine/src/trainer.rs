@@ -61,17 +61,27 @@ pub fn predict(
     split: &DeviceSplit,
     chunk: usize,
 ) -> Vec<Vec<f32>> {
+    predict_split(model, &data.kinds, split, chunk)
+}
+
+/// [`predict`] for a model whose tasks are `kinds` (one per output), `chunk` rows at a time:
+/// what a trained model predicts on rows outside its training data.
+pub fn predict_split(
+    model: &Model,
+    kinds: &[MetricKind],
+    split: &DeviceSplit,
+    chunk: usize,
+) -> Vec<Vec<f32>> {
     let _g = tch::no_grad_guard();
     let r = model.replicas();
-    let t = data.n_tasks();
+    let t = kinds.len();
     let binary_mask = Tensor::from_slice(
-        &data
-            .kinds
+        &kinds
             .iter()
             .map(|k| *k == MetricKind::Binary)
             .collect::<Vec<_>>(),
     )
-    .to(data.device)
+    .to(model.device())
     .view([1, 1, t as i64]);
     let mut outs = Vec::new();
     for (start, len) in split.chunk_ranges(chunk) {
@@ -517,6 +527,11 @@ impl Learner {
         &self.model
     }
 
+    /// The model, its optimizer dropped.
+    pub fn into_model(self) -> Model {
+        self.model
+    }
+
     /// The forward pass on rows `idx` (`[R, B]`) of `split` with task weights `w` (`[R, T]`).
     pub fn forward(&self, split: &DeviceSplit, idx: &Tensor, w: &Tensor) -> Result<Forward> {
         let (rows, y) = split.gather(idx);
@@ -680,8 +695,21 @@ pub fn train_group(
     cfg: &TrainConfig,
     seeds: &[u64],
     progress: &mut dyn Progress,
-    mut loss_hook: Option<LossHook<'_>>,
+    loss_hook: Option<LossHook<'_>>,
 ) -> Result<GroupOutcome> {
+    train_group_model(data, model_cfg, cfg, seeds, progress, loss_hook).map(|(out, _)| out)
+}
+
+/// [`train_group`], also giving the trained model: each replica holds its best epoch's
+/// weights, those its test metrics were evaluated on.
+pub fn train_group_model(
+    data: &TrainData,
+    model_cfg: &ModelConfig,
+    cfg: &TrainConfig,
+    seeds: &[u64],
+    progress: &mut dyn Progress,
+    mut loss_hook: Option<LossHook<'_>>,
+) -> Result<(GroupOutcome, Model)> {
     let started = Instant::now();
     let device = data.device;
     let n = data.train.n();
@@ -744,11 +772,12 @@ pub fn train_group(
         }
     }
     runs.classify_divergence(cfg, &data.kinds);
-    Ok(GroupOutcome {
+    let out = GroupOutcome {
         runs: runs.outcomes,
         wall_s: started.elapsed().as_secs_f64(),
         examples_per_replica: (n * cfg.epochs) as u64,
-    })
+    };
+    Ok((out, g.learner.into_model()))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod args;
 mod grid;
 pub mod jobs;
 pub mod overrides;
+pub mod predict;
 pub mod provenance;
 pub mod runner;
 mod study;
@@ -42,6 +43,12 @@ pub enum ExperimentError {
     /// ([`provenance`]).
     #[error("{0}")]
     DirtyCode(String),
+    /// A trained run cannot be used as asked (`predict`): what is missing or does not match.
+    #[error("{0}")]
+    Saved(String),
+    /// Reading rows to predict on failed.
+    #[error(transparent)]
+    Data(#[from] adatt_data::DataError),
     /// Writing the tables or figures failed.
     #[error(transparent)]
     Analysis(#[from] adatt_analysis::AnalysisError),

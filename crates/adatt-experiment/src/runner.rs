@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use adatt_engine::source::DataRef;
-use adatt_engine::trainer::{train_group, Progress, TrainData};
-use adatt_spec::config::ExperimentConfig;
+use adatt_engine::trainer::{train_group_model, Progress, TrainData};
+use adatt_spec::config::{DataConfig, ExperimentConfig};
 use adatt_spec::manifest::{self, Manifest};
 use adatt_spec::metrics::MetricKind;
 use adatt_spec::plan::{execution_order, plan, replica_groups, PlannedRun};
+use adatt_spec::run::SavedWeights;
+use adatt_spec::saved::SavedInputs;
 use adatt_spec::{SpecError, Status};
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::Tensor;
@@ -371,6 +373,61 @@ impl GroupRecords<'_> {
     }
 }
 
+/// Writes each finished run's weights (its replica of `model`, at its best epoch) to
+/// `weights/<key>.safetensors`, before its record: a record of a finished run then has its
+/// weights.
+fn save_weights(
+    dir: &std::path::Path,
+    group: &[PlannedRun],
+    out: &adatt_engine::GroupOutcome,
+    model: &adatt_models::Model,
+) -> Result<()> {
+    for (r, (p, o)) in group.iter().zip(&out.runs).enumerate() {
+        if o.status != Status::Ok {
+            continue;
+        }
+        let path = adatt_spec::saved::weights_path(dir, &p.key);
+        let bytes =
+            adatt_models::tensor_file::to_bytes(&model.export_replica(r)).map_err(|source| {
+                SpecError::Model {
+                    entry: p.key.clone(),
+                    source,
+                }
+            })?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| SpecError::Io {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        adatt_spec::atomic::write(&path, &bytes)?;
+    }
+    Ok(())
+}
+
+/// What a model trained on `data` (a user's table: its encodings) needs to predict new rows,
+/// written once per results directory (nothing for the paper's data).
+fn save_inputs(
+    cfg: &ExperimentConfig,
+    data_ref: DataRef<'_>,
+    data: &TrainData,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let (Some(encoding), DataConfig::Table(t)) = (data_ref.encoding(), &cfg.data) else {
+        return Ok(());
+    };
+    SavedInputs {
+        version: adatt_spec::saved::INPUTS_VERSION,
+        tasks: data.task_names.clone(),
+        kinds: data.kinds.clone(),
+        train_base_rates: data.train_base_rates.clone(),
+        embedding_dim: t.embedding_dim,
+        encoding: encoding.clone(),
+    }
+    .write(&adatt_spec::saved::inputs_path(dir))?;
+    Ok(())
+}
+
 /// Trains the replica groups of `todo` in order, appending each group's records as it ends and
 /// updating the invocation's manifest (`man`, written to its path); draws the grid's and the
 /// group's progress bars.
@@ -411,9 +468,13 @@ fn train_groups(
         let loss_hook = group_hook
             .as_mut()
             .map(|h| h as adatt_engine::trainer::LossHook<'_>);
-        let out = train_group(data, &e.model, &cfg.train, &seeds, &mut bars, loss_hook)?;
+        let (out, model) =
+            train_group_model(data, &e.model, &cfg.train, &seeds, &mut bars, loss_hook)?;
         if let Some(b) = run_bar {
             b.finish_and_clear();
+        }
+        if cfg.saved_weights() == SavedWeights::Best {
+            save_weights(&opts.out_dir, group, &out, &model)?;
         }
         records.append(writer, group, out, &mut done)?;
         if let Some(b) = &grid_bar {
@@ -485,6 +546,9 @@ pub fn run_grid_with_hook<'a>(
         cfg.train.max_train_rows,
     )?;
     data.eval_batch = adatt_engine::resolve_eval_batch(&cfg.run, opts.device);
+    if cfg.saved_weights() == SavedWeights::Best {
+        save_inputs(cfg, data_ref, &data, &opts.out_dir)?;
+    }
     let mut writer = RecordWriter::open(&summary.records)?;
     let records = GroupRecords {
         cfg,

@@ -115,6 +115,22 @@ impl ExperimentConfig {
         Ok(cfg)
     }
 
+    /// The config a grid saved beside its results (`config.toml`): parsed like
+    /// [`ExperimentConfig::load`], its `output_dir` left unchecked (it says where those results
+    /// were written, `--out` included, which may be outside the project).
+    pub fn load_saved(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::ConfigIo {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut cfg: Self =
+            toml::from_str(&text).map_err(|e| SpecError::config_parse(path, &text, &e))?;
+        for sweep in std::mem::take(&mut cfg.sweeps) {
+            cfg.entries.extend(sweep.entries()?);
+        }
+        Ok(cfg)
+    }
+
     /// Read and parse a TOML file (not validated; call [`ExperimentConfig::validate`]).
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| SpecError::ConfigIo {
@@ -237,6 +253,16 @@ impl ExperimentConfig {
 }
 
 impl ExperimentConfig {
+    /// Which weights the grid saves: `[run] weights`, by default `best` for a user's table and
+    /// `none` for the paper's data.
+    pub fn saved_weights(&self) -> crate::run::SavedWeights {
+        use crate::run::SavedWeights;
+        self.run.weights.unwrap_or(match self.data {
+            DataConfig::Table(_) => SavedWeights::Best,
+            _ => SavedWeights::None,
+        })
+    }
+
     /// Where results go ([`results_dir`], one folder per protocol).
     pub fn output_dir(&self) -> PathBuf {
         results_dir(

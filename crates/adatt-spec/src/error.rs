@@ -63,6 +63,13 @@ pub enum SpecError {
         source: std::io::Error,
     },
     /// Writing a file failed.
+    #[error("{path}: {message}")]
+    Saved {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     #[error("cannot write {path}: {source}")]
     Write {
         /// The file.

@@ -18,6 +18,7 @@
 //! * [`oracle`]: the Bayes limit of a simulated task group, measured as the models are.
 //! * [`atomic`]: outputs written to a temporary file and renamed into place.
 //! * [`lock`]: one writing invocation per results directory.
+//! * [`saved`]: the weights and input encodings a grid leaves for prediction and export.
 
 pub mod analysis;
 pub mod atomic;
@@ -36,6 +37,7 @@ pub mod outcome;
 pub mod plan;
 pub mod records;
 pub mod run;
+pub mod saved;
 pub mod schedule;
 pub mod study;
 pub mod sweep;

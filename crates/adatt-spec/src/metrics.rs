@@ -151,7 +151,8 @@ pub struct TaskMetrics {
 }
 
 /// Which metric set a task gets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// AUC, NE and log loss on sigmoid probabilities.
     Binary,

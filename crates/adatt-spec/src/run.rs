@@ -24,6 +24,17 @@ pub enum InputMode {
     Sparse,
 }
 
+/// Which weights a grid saves beside its records (`weights/<record key>.safetensors`, official
+/// names), for `adatt predict` and `adatt export`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedWeights {
+    /// None.
+    None,
+    /// Each finished run's weights at its best epoch (those its test metrics come from).
+    Best,
+}
+
 /// Where to run.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -286,6 +297,10 @@ pub struct RunConfig {
     /// 4096 on CUDA (with R = 100 replicas one level-0 activation is then 1.3 GB).
     #[serde(default)]
     pub eval_batch: usize,
+    /// Which weights to save; default `best` for a user's table (`[data] source = "table"`),
+    /// `none` for the paper's data (`ExperimentConfig::saved_weights`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<SavedWeights>,
 }
 
 impl RunConfig {

@@ -144,7 +144,15 @@ pub fn write_to(
     format: SampleFormat,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    let mut df = frame(cfg, rows);
+    write_frame(frame(cfg, rows), format, out)
+}
+
+/// Writes a data frame as `format` to `out`.
+pub(crate) fn write_frame(
+    mut df: DataFrame,
+    format: SampleFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match format {
         SampleFormat::Parquet => ParquetWriter::new(out)
             .finish(&mut df)

@@ -1,25 +1,19 @@
 //! Reading a user's table: the files a schema names (CSV with a header, or Parquet), their
-//! columns checked and converted, every row given its split, the encodings fitted on the
-//! training rows alone and applied to all:
-//!
-//! - a categorical column becomes an index per row: 0 for a value seen fewer than `min_count`
-//!   times in training or never (out of vocabulary), else 1 + the value's rank among the kept
-//!   training values in sorted order; with `hash_buckets = B`, 1 + a hash of the value mod B;
-//! - a numeric column is scaled with the training rows' statistics (population standard
-//!   deviation; a constant column is only centred), a missing value imputed with the training
-//!   mean (scaled: 0) and flagged in an indicator column after all numeric columns;
-//! - a binary label is 1 for the positive value (default 1) and 0 for 0; a regression label is
-//!   its value, or ln(1 + value).
+//! columns checked and converted, every row given its split, the feature encodings
+//! ([`Encoding`]) fitted on the training rows alone and applied to all; a binary label is 1 for
+//! the positive value (default 1) and 0 for 0, a regression label its value or ln(1 + value).
+//! New rows of the same schema are read and encoded with a saved encoding by [`load_rows`]
+//! (what a trained model predicts on).
 //!
 //! Rows keep the files' order; errors name the file, the row (1-based, data rows) and the column.
 
 use std::path::{Path, PathBuf};
 
+use super::encoding::Encoding;
 use super::join::{locate, Joined, Side, SideColumns};
 use super::read::{header, read_frame, sha256, Interned};
 use super::schema::{
-    CategoricalColumn, LabelColumn, LabelKind, LabelTransform, MissingPolicy, NumericColumn,
-    NumericScale, SplitBound, TableData, TableSplit,
+    LabelColumn, LabelKind, LabelTransform, MissingPolicy, SplitBound, TableData, TableSplit,
 };
 use crate::error::DataError;
 use crate::TaskKind;
@@ -60,14 +54,43 @@ pub struct TableSet {
     pub files: Vec<PathBuf>,
     /// The sha256 of each file's bytes (hex), in the order of `files`.
     pub sha256: Vec<String>,
+    /// The feature encodings, fitted on the training rows.
+    pub encoding: Encoding,
 }
 
 /// Where a row is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Part {
+pub enum Part {
+    /// Training.
     Train,
+    /// Validation.
     Valid,
+    /// Test.
     Test,
+}
+
+/// Which rows [`load_rows`] reads, and what else it keeps of them.
+#[derive(Clone, Debug, Default)]
+pub struct RowRequest {
+    /// File patterns read instead of the schema's `files` (its side tables still join).
+    pub files: Option<Vec<String>>,
+    /// Only the rows the schema's split puts here (the split's column is then read).
+    pub part: Option<Part>,
+    /// Columns copied as text beside the encoded rows (e.g. the rows' keys).
+    pub keep: Vec<String>,
+}
+
+/// Rows read with a saved encoding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodedRows {
+    /// The main files read.
+    pub files: Vec<PathBuf>,
+    /// The rows (`labels` empty when the files lack a label column).
+    pub rows: TableRows,
+    /// Whether the labels were read (every label column is in the files).
+    pub has_labels: bool,
+    /// The kept columns, as text, in the order asked.
+    pub keep: Vec<(String, Vec<Option<String>>)>,
 }
 
 /// The raw columns of every file, concatenated, with where each file's rows start.
@@ -78,6 +101,17 @@ struct Raw {
     categorical: Vec<Interned>,
     numeric: Vec<Vec<Option<f64>>>,
     split: Vec<SplitValue>,
+    keep: Vec<Vec<Option<String>>>,
+}
+
+/// What [`read_all`] reads beside the features.
+struct ReadPlan<'a> {
+    /// The label columns (else none: the rows are only predicted).
+    labels: bool,
+    /// The split's column.
+    split: bool,
+    /// Columns kept as text.
+    keep: &'a [String],
 }
 
 /// A row's value of the split column (none for a random split).
@@ -101,21 +135,15 @@ impl Raw {
 pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
     t.validate()?;
     let files = resolve(&t.files, "data.files", base)?;
-    let side_files = t
-        .joins
-        .iter()
-        .enumerate()
-        .map(|(k, j)| resolve(&j.files, &format!("data.joins[{k}].files"), base))
-        .collect::<Result<Vec<_>>>()?;
+    let side_files = resolve_sides(t, base)?;
     let wanted = t.read_columns();
-    let sides = t
-        .joins
-        .iter()
-        .zip(&side_files)
-        .enumerate()
-        .map(|(k, (j, f))| Side::read(j, k, f, &wanted))
-        .collect::<Result<Vec<_>>>()?;
-    let raw = read_all(t, &files, &sides, &wanted)?;
+    let sides = read_sides(t, &side_files, &wanted)?;
+    let plan = ReadPlan {
+        labels: true,
+        split: true,
+        keep: &[],
+    };
+    let raw = read_all(t, &files, &sides, &wanted, &plan)?;
     let parts = assign(t, &raw);
     for (part, key) in [
         (Part::Train, "train"),
@@ -134,25 +162,12 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
     }
     let labels = encode_labels(t, &raw)?;
     check_both_classes(t, &labels, &parts)?;
-    let (ids, cardinalities) = encode_categorical(&t.categorical, &raw.categorical, &parts);
-    let (dense, dense_names) = encode_numeric(&t.numeric, &raw.numeric, &parts);
+    let train: Vec<bool> = parts.iter().map(|p| *p == Part::Train).collect();
+    let encoding = Encoding::fit(t, &raw.categorical, &raw.numeric, &train);
+    let (ids, dense) = encoding.apply(&raw.categorical, &raw.numeric);
     let rows = |want: Part| {
         let pick: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] == want).collect();
-        TableRows {
-            n: pick.len(),
-            ids: pick
-                .iter()
-                .flat_map(|&i| ids.iter().map(move |c| c[i]))
-                .collect(),
-            dense: pick
-                .iter()
-                .flat_map(|&i| dense.iter().map(move |c| c[i]))
-                .collect(),
-            labels: pick
-                .iter()
-                .flat_map(|&i| labels.iter().map(move |c| c[i]))
-                .collect(),
-        }
+        row_major(&pick, &ids, &dense, &labels)
     };
     let all_files: Vec<PathBuf> = files
         .into_iter()
@@ -168,14 +183,118 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
                 LabelKind::Regression => TaskKind::Regression,
             })
             .collect(),
-        cardinalities,
-        dense_names,
+        cardinalities: encoding.cardinalities(),
+        dense_names: encoding.dense_names(),
         train: rows(Part::Train),
         valid: rows(Part::Valid),
         test: rows(Part::Test),
         sha256: all_files.iter().map(|f| sha256(f)).collect::<Result<_>>()?,
         files: all_files,
+        encoding,
     })
+}
+
+/// Reads the rows `req` asks for with the schema of `t` (its side tables joined) and encodes
+/// them with `encoding` (fitted when a model trained on `t`'s table): the rows a trained model
+/// predicts on. The labels are read when the first file has every label column; a feature
+/// column missing from a file, or of another type, is an error naming the file and column.
+pub fn load_rows(
+    t: &TableData,
+    encoding: &Encoding,
+    base: &Path,
+    req: &RowRequest,
+) -> Result<EncodedRows> {
+    t.validate()?;
+    encoding.check_schema(t)?;
+    let files = match &req.files {
+        Some(patterns) => resolve(patterns, "files", base)?,
+        None => resolve(&t.files, "data.files", base)?,
+    };
+    let side_files = resolve_sides(t, base)?;
+    let first = header(&files[0])?;
+    let has_labels = t.labels.iter().all(|l| first.contains(&l.column));
+    let mut wanted = t.read_columns();
+    wanted.extend(req.keep.iter().map(String::as_str));
+    let sides = read_sides(t, &side_files, &wanted)?;
+    let plan = ReadPlan {
+        labels: has_labels,
+        split: req.part.is_some(),
+        keep: &req.keep,
+    };
+    let raw = read_all(t, &files, &sides, &wanted, &plan)?;
+    let labels = if has_labels {
+        encode_labels(t, &raw)?
+    } else {
+        Vec::new()
+    };
+    let (ids, dense) = encoding.apply(&raw.categorical, &raw.numeric);
+    let n = raw.starts.last().copied().unwrap_or(0);
+    let pick: Vec<usize> = match req.part {
+        Some(want) => {
+            let parts = assign(t, &raw);
+            (0..n).filter(|&i| parts[i] == want).collect()
+        }
+        None => (0..n).collect(),
+    };
+    let keep = req
+        .keep
+        .iter()
+        .zip(&raw.keep)
+        .map(|(name, v)| (name.clone(), pick.iter().map(|&i| v[i].clone()).collect()))
+        .collect();
+    Ok(EncodedRows {
+        files,
+        rows: row_major(&pick, &ids, &dense, &labels),
+        has_labels,
+        keep,
+    })
+}
+
+/// The rows `pick` of column-major `ids`, `dense` and `labels`, row-major.
+fn row_major(
+    pick: &[usize],
+    ids: &[Vec<i64>],
+    dense: &[Vec<f32>],
+    labels: &[Vec<f32>],
+) -> TableRows {
+    TableRows {
+        n: pick.len(),
+        ids: pick
+            .iter()
+            .flat_map(|&i| ids.iter().map(move |c| c[i]))
+            .collect(),
+        dense: pick
+            .iter()
+            .flat_map(|&i| dense.iter().map(move |c| c[i]))
+            .collect(),
+        labels: pick
+            .iter()
+            .flat_map(|&i| labels.iter().map(move |c| c[i]))
+            .collect(),
+    }
+}
+
+/// Each side table's files.
+fn resolve_sides(t: &TableData, base: &Path) -> Result<Vec<Vec<PathBuf>>> {
+    t.joins
+        .iter()
+        .enumerate()
+        .map(|(k, j)| resolve(&j.files, &format!("data.joins[{k}].files"), base))
+        .collect()
+}
+
+/// Each side table, read (the columns of `wanted` it has).
+fn read_sides<'a>(
+    t: &'a TableData,
+    side_files: &'a [Vec<PathBuf>],
+    wanted: &[&str],
+) -> Result<Vec<Side<'a>>> {
+    t.joins
+        .iter()
+        .zip(side_files)
+        .enumerate()
+        .map(|(k, (j, f))| Side::read(j, k, f, wanted))
+        .collect()
 }
 
 /// What can be checked of the files without reading their rows: every pattern matches a
@@ -312,21 +431,28 @@ fn resolve(patterns: &[String], key: &str, base: &Path) -> Result<Vec<PathBuf>> 
 
 /// Every file's columns of the schema (`wanted`: those it may read, with its side tables
 /// joined), concatenated.
-fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side], wanted: &[&str]) -> Result<Raw> {
+fn read_all(
+    t: &TableData,
+    files: &[PathBuf],
+    sides: &[Side],
+    wanted: &[&str],
+    plan: &ReadPlan,
+) -> Result<Raw> {
     let mut raw = Raw {
         files: files.to_vec(),
         starts: Vec::new(),
-        labels: vec![Vec::new(); t.labels.len()],
+        labels: vec![Vec::new(); if plan.labels { t.labels.len() } else { 0 }],
         categorical: t.categorical.iter().map(|_| Interned::default()).collect(),
         numeric: vec![Vec::new(); t.numeric.len()],
         split: Vec::new(),
+        keep: vec![Vec::new(); plan.keep.len()],
     };
     let mut total = 0;
     for f in files {
         let df = read_frame(f, wanted)?;
         let rows = Joined::new(&df, f, sides)?;
         raw.starts.push(total);
-        for (k, l) in t.labels.iter().enumerate() {
+        for (k, l) in t.labels.iter().enumerate().filter(|_| plan.labels) {
             for (row, x) in rows.numbers(&l.column)?.into_iter().enumerate() {
                 let x = x
                     .filter(|x| !x.is_nan())
@@ -345,7 +471,14 @@ fn read_all(t: &TableData, files: &[PathBuf], sides: &[Side], wanted: &[&str]) -
         for (k, c) in t.numeric.iter().enumerate() {
             raw.numeric[k].extend(rows.numbers(&c.column)?);
         }
-        raw.split.extend(split_values(&t.split, &rows)?);
+        if plan.split {
+            raw.split.extend(split_values(&t.split, &rows)?);
+        } else {
+            raw.split.extend(vec![SplitValue::None; rows.height()]);
+        }
+        for (k, c) in plan.keep.iter().enumerate() {
+            raw.keep[k].extend(rows.texts(c)?);
+        }
         total += rows.height();
     }
     raw.starts.push(total);
@@ -522,116 +655,6 @@ fn check_both_classes(t: &TableData, labels: &[Vec<f32>], parts: &[Part]) -> Res
     Ok(())
 }
 
-/// FNV-1a, a stable hash of a value for hash buckets.
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
-/// Each categorical column's indices and its cardinality (out of vocabulary included).
-fn encode_categorical(
-    cols: &[CategoricalColumn],
-    values: &[Interned],
-    parts: &[Part],
-) -> (Vec<Vec<i64>>, Vec<usize>) {
-    cols.iter()
-        .zip(values)
-        .map(|(c, v)| {
-            let (of_code, cardinality) = match c.hash_buckets {
-                Some(b) => (hashed(v, b), b + 1),
-                None => vocabulary(v, c.min_count, parts),
-            };
-            let ids = v.codes.iter().map(|&k| of_code[k as usize]).collect();
-            (ids, cardinality)
-        })
-        .unzip()
-}
-
-/// Each code's index with `b` hash buckets: 1 + a hash of its value mod `b` (0: missing).
-fn hashed(v: &Interned, b: usize) -> Vec<i64> {
-    std::iter::once(0)
-        .chain(v.values.iter().map(|s| 1 + (fnv(s) % b as u64) as i64))
-        .collect()
-}
-
-/// Each code's index in the vocabulary of the values seen at least `min_count` times in
-/// training (1 + rank in sorted order; 0: out of vocabulary or missing), and its size.
-fn vocabulary(v: &Interned, min_count: usize, parts: &[Part]) -> (Vec<i64>, usize) {
-    let mut counts = vec![0usize; v.values.len() + 1];
-    for (&k, p) in v.codes.iter().zip(parts) {
-        if *p == Part::Train {
-            counts[k as usize] += 1;
-        }
-    }
-    let mut kept: Vec<usize> = (1..counts.len())
-        .filter(|&k| counts[k] >= min_count)
-        .collect();
-    kept.sort_by(|&a, &b| v.values[a - 1].cmp(&v.values[b - 1]));
-    let mut of_code = vec![0i64; counts.len()];
-    for (rank, &k) in kept.iter().enumerate() {
-        of_code[k] = rank as i64 + 1;
-    }
-    (of_code, kept.len() + 1)
-}
-
-/// The scaled numeric columns, then the missing indicators of the imputed ones, with names.
-fn encode_numeric(
-    cols: &[NumericColumn],
-    values: &[Vec<Option<f64>>],
-    parts: &[Part],
-) -> (Vec<Vec<f32>>, Vec<String>) {
-    let (mut dense, mut names) = (Vec::new(), Vec::new());
-    let (mut indicators, mut indicator_names) = (Vec::new(), Vec::new());
-    for (c, v) in cols.iter().zip(values) {
-        let seen: Vec<f64> = v
-            .iter()
-            .zip(parts)
-            .filter(|(_, p)| **p == Part::Train)
-            .filter_map(|(x, _)| x.filter(|x| !x.is_nan()))
-            .collect();
-        let n = seen.len().max(1) as f64;
-        let mean = seen.iter().sum::<f64>() / n;
-        let (shift, scale) = match c.scale {
-            NumericScale::Standard => {
-                let var = seen.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-                (mean, var.sqrt())
-            }
-            NumericScale::MinMax => {
-                let lo = seen.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = seen.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                (lo, hi - lo)
-            }
-        };
-        let scale = if scale > 0.0 && scale.is_finite() {
-            scale
-        } else {
-            1.0
-        };
-        let fill = (mean - shift) / scale;
-        dense.push(
-            v.iter()
-                .map(|x| {
-                    x.filter(|x| !x.is_nan())
-                        .map_or(fill, |x| (x - shift) / scale) as f32
-                })
-                .collect(),
-        );
-        names.push(c.column.clone());
-        if c.missing == MissingPolicy::Impute {
-            indicators.push(
-                v.iter()
-                    .map(|x| f32::from(x.is_none_or(f64::is_nan)))
-                    .collect(),
-            );
-            indicator_names.push(format!("{}_missing", c.column));
-        }
-    }
-    dense.extend(indicators);
-    names.extend(indicator_names);
-    (dense, names)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -755,6 +778,63 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
     }
 
     /// The same rows as Parquet shards matched by a glob give the same encoded set.
+    /// The encoding saved as JSON and read back encodes the table's own rows as the load did
+    /// (`load_rows` of each split equals that split), and new rows by hand: an unseen user is
+    /// out of vocabulary (0), a missing age is the training mean (0 scaled) with its indicator,
+    /// 25 is (25 − 15) / 5 = 2; rows without label columns are read unlabelled, and `keep`
+    /// copies a column as text. A numeric column without a missing training value gets no
+    /// indicator.
+    #[test]
+    fn a_saved_encoding_encodes_new_rows_like_the_training_rows() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "log.csv", CSV);
+        let t = schema("log.csv", ("", ""));
+        let s = load(&t, d.path()).unwrap();
+        let json = serde_json::to_string(&s.encoding).unwrap();
+        let enc: Encoding = serde_json::from_str(&json).unwrap();
+        assert_eq!(enc, s.encoding);
+        for (part, want) in [
+            (Part::Train, &s.train),
+            (Part::Valid, &s.valid),
+            (Part::Test, &s.test),
+        ] {
+            let req = RowRequest {
+                part: Some(part),
+                ..RowRequest::default()
+            };
+            let got = load_rows(&t, &enc, d.path(), &req).unwrap();
+            assert!(got.has_labels);
+            assert_eq!(&got.rows, want, "{part:?}");
+        }
+        write(d.path(), "new.csv", "user,age\nb,25\nzed,\n");
+        let req = RowRequest {
+            files: Some(vec!["new.csv".into()]),
+            part: None,
+            keep: vec!["user".into()],
+        };
+        let got = load_rows(&t, &enc, d.path(), &req).unwrap();
+        assert!(!got.has_labels);
+        assert_eq!(got.rows.n, 2);
+        assert_eq!(got.rows.ids, [2, 0]);
+        assert_eq!(got.rows.dense, [2.0, 0.0, 0.0, 1.0]);
+        assert!(got.rows.labels.is_empty());
+        assert_eq!(
+            got.keep,
+            [(
+                "user".to_owned(),
+                vec![Some("b".to_owned()), Some("zed".to_owned())]
+            )]
+        );
+        // No age missing among the training rows: no indicator column.
+        write(
+            d.path(),
+            "full.csv",
+            &CSV.replace("a,,1,3,train", "a,12,1,3,train"),
+        );
+        let s = load(&schema("full.csv", ("", "")), d.path()).unwrap();
+        assert_eq!(s.dense_names, ["age"]);
+    }
+
     #[test]
     fn parquet_shards_read_like_the_csv() {
         let d = tempfile::tempdir().unwrap();

@@ -175,7 +175,8 @@ pub enum NumericScale {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingPolicy {
-    /// The training mean, with an indicator feature (1 where the value was missing).
+    /// The training mean, with an indicator feature (1 where the value was missing) when a
+    /// training row misses it.
     #[default]
     Impute,
     /// A missing value is an error naming the file, row and column.

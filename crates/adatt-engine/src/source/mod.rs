@@ -39,6 +39,11 @@ pub trait Source {
         device: Device,
         max_train_rows: usize,
     ) -> Result<TrainData>;
+    /// The feature encodings fitted on the training rows, which new rows need to be predicted
+    /// on (a user's table; the other sources have none).
+    fn encoding(&self) -> Option<&adatt_data::table::Encoding> {
+        None
+    }
 }
 
 /// Data loaded for training.
@@ -101,6 +106,11 @@ impl<'a> DataRef<'a> {
     /// What identifies the data's content ([`Source::fingerprint`]).
     pub fn fingerprint(&self) -> BTreeMap<String, String> {
         self.source().fingerprint()
+    }
+
+    /// The fitted feature encodings ([`Source::encoding`]).
+    pub fn encoding(self) -> Option<&'a adatt_data::table::Encoding> {
+        self.source().encoding()
     }
 }
 

@@ -126,4 +126,8 @@ impl Source for TableSource {
             test: DeviceSplit::table(&s.test, widths, device),
         })
     }
+
+    fn encoding(&self) -> Option<&adatt_data::table::Encoding> {
+        Some(&self.set.encoding)
+    }
 }
