@@ -218,16 +218,66 @@ pub fn mean_fused_weights(
     Ok(out)
 }
 
-fn criterion(sel: Selection, e: &SplitEval) -> f64 {
-    match sel {
-        // np.nansum: NaN AUCs count as 0.
-        Selection::SumValidAuc => e
-            .valid
-            .iter()
-            .map(|m| if m.auc.is_nan() { 0.0 } else { m.auc })
-            .sum(),
-        Selection::MeanValidNe => {
-            -e.valid.iter().map(|m| m.ne).sum::<f64>() / e.valid.len().max(1) as f64
+/// How an epoch's validation metrics become the score a run's best epoch maximises.
+struct Scoring {
+    selection: Selection,
+    /// Per task: reported (counted by `mean_valid_normalized_loss`).
+    reported: Vec<bool>,
+    /// Per task: the variance of the validation labels of a regression task (NaN for a binary
+    /// one).
+    valid_var: Vec<f64>,
+}
+
+impl Scoring {
+    fn new(selection: Selection, data: &TrainData) -> Self {
+        let t = data.n_tasks();
+        let labels = &data.valid.labels_host;
+        let n = (labels.len() / t.max(1)).max(1) as f64;
+        let valid_var = (0..t)
+            .map(|k| match data.kinds[k] {
+                MetricKind::Binary => f64::NAN,
+                MetricKind::Regression => {
+                    let y = || labels.iter().skip(k).step_by(t).map(|&v| f64::from(v));
+                    let mean = y().sum::<f64>() / n;
+                    y().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
+                }
+            })
+            .collect();
+        Scoring {
+            selection,
+            reported: data.reported.clone(),
+            valid_var,
+        }
+    }
+
+    /// The score of `e` (higher is better; NaN where it is not defined).
+    fn score(&self, e: &SplitEval) -> f64 {
+        match self.selection {
+            // np.nansum: NaN AUCs count as 0.
+            Selection::SumValidAuc => e
+                .valid
+                .iter()
+                .map(|m| if m.auc.is_nan() { 0.0 } else { m.auc })
+                .sum(),
+            Selection::MeanValidNe => {
+                -e.valid.iter().map(|m| m.ne).sum::<f64>() / e.valid.len().max(1) as f64
+            }
+            Selection::MeanValidNormalizedLoss => {
+                let counted: Vec<f64> = e
+                    .valid
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| self.reported[*k])
+                    .map(|(k, m)| {
+                        if self.valid_var[k].is_nan() {
+                            m.ne
+                        } else {
+                            m.loss / self.valid_var[k]
+                        }
+                    })
+                    .collect();
+                -counted.iter().sum::<f64>() / counted.len().max(1) as f64
+            }
         }
     }
 }
@@ -377,11 +427,13 @@ impl Losses {
 struct Runs {
     outcomes: Vec<RunOutcome>,
     best_score: Vec<f64>,
+    scoring: Scoring,
 }
 
 impl Runs {
-    fn new(seeds: &[u64]) -> Self {
+    fn new(seeds: &[u64], scoring: Scoring) -> Self {
         Runs {
+            scoring,
             outcomes: seeds
                 .iter()
                 .map(|_| RunOutcome {
@@ -421,7 +473,7 @@ impl Runs {
                     reason: format!("non-finite training loss ({l}) in epoch {epoch}"),
                 };
             }
-            let score = criterion(cfg.selection, &e);
+            let score = self.scoring.score(&e);
             if o.status == Status::Ok && score.is_nan() {
                 o.status = Status::Failed {
                     reason: format!("the validation score is NaN in epoch {epoch}"),
@@ -723,7 +775,7 @@ pub fn train_group_model(
     };
     let mut shuffles = Shuffles::new(seeds);
     let mut weights = TaskWeights::new(&cfg.task_weighting, seeds.len(), data.n_tasks());
-    let mut runs = Runs::new(seeds);
+    let mut runs = Runs::new(seeds, Scoring::new(cfg.selection, data));
     let mut best_weights = BestWeights::new(g.learner.model());
     for epoch in 0..cfg.epochs {
         let perm = data.train.table().map(|_| shuffles.next_epoch(n, device));
@@ -816,7 +868,12 @@ mod tests {
             valid: vec![m(0.9), m(ne)],
             test: Vec::new(),
         };
-        let mut runs = Runs::new(&[0, 1]);
+        let scoring = Scoring {
+            selection: cfg.selection,
+            reported: vec![true; 2],
+            valid_var: vec![f64::NAN; 2],
+        };
+        let mut runs = Runs::new(&[0, 1], scoring);
         let (improved, _) =
             runs.end_epoch(0, &[0.5, 0.5], vec![eval(f64::NAN), eval(0.8)], &cfg, 8);
         assert_eq!(improved, vec![false, true]);
@@ -832,6 +889,51 @@ mod tests {
         assert_eq!(
             (runs.outcomes[1].status.clone(), runs.outcomes[1].best_epoch),
             (Status::Ok, Some(0))
+        );
+    }
+
+    /// `mean_valid_normalized_loss` weighs the regression task by its MSE over the validation
+    /// label variance and leaves the auxiliary task out: epoch 0 scores −(0.90 + 2.0/4)/2 =
+    /// −0.70, epoch 1 −(0.88 + 2.8/4)/2 = −0.79, so epoch 0 is kept, where AUC (higher in
+    /// epoch 1) or a mean that counted the auxiliary task (−0.633 against −0.560) would keep
+    /// epoch 1.
+    #[test]
+    fn the_normalized_loss_criterion_weighs_regression_and_skips_auxiliary_tasks() {
+        let cfg: TrainConfig = toml::from_str(
+            "batch_size = 8\nepochs = 2\nlr = 1e-3\nselection = \"mean_valid_normalized_loss\"",
+        )
+        .unwrap();
+        let m = |auc: f64, ne: f64, loss: f64| TaskMetrics { auc, ne, loss };
+        let eval = |v: Vec<TaskMetrics>| SplitEval {
+            valid: v,
+            test: Vec::new(),
+        };
+        let scoring = Scoring {
+            selection: cfg.selection,
+            reported: vec![true, true, false],
+            valid_var: vec![f64::NAN, 4.0, f64::NAN],
+        };
+        let mut runs = Runs::new(&[0], scoring);
+        let e0 = vec![
+            m(0.70, 0.90, 0.4),
+            m(f64::NAN, f64::NAN, 2.0),
+            m(0.6, 0.5, 0.3),
+        ];
+        let e1 = vec![
+            m(0.72, 0.88, 0.39),
+            m(f64::NAN, f64::NAN, 2.8),
+            m(0.9, 0.1, 0.1),
+        ];
+        assert_eq!(runs.end_epoch(0, &[0.5], vec![eval(e0)], &cfg, 8).0, [true]);
+        assert_eq!(
+            runs.end_epoch(1, &[0.5], vec![eval(e1)], &cfg, 8).0,
+            [false]
+        );
+        assert_eq!(runs.outcomes[0].best_epoch, Some(0));
+        assert!(
+            (runs.best_score[0] + 0.70).abs() < 1e-12,
+            "{}",
+            runs.best_score[0]
         );
     }
 

@@ -156,8 +156,8 @@ impl ExperimentConfig {
                 key: "train.selection".into(),
                 message: format!(
                     "\"mean_valid_ne\" needs an NE for every task, and the regression task `{}` \
-                     has none (its metric is the MSE): use \"sum_valid_auc\" (the binary tasks' \
-                     validation AUC) or train one epoch",
+                     has none (its metric is the MSE): use \"mean_valid_normalized_loss\" (NE, \
+                     and MSE over the label variance for a regression task)",
                     t.name
                 ),
             }),

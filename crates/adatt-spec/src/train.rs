@@ -89,6 +89,11 @@ pub enum Selection {
     SumValidAuc,
     /// Minimise the mean over tasks of validation NE.
     MeanValidNe,
+    /// Minimise the mean over the reported tasks (auxiliary ones left out) of each task's
+    /// validation loss normalised like NE: NE for a binary task (log loss over the entropy of
+    /// the training base rate), MSE over the variance of the validation labels for a regression
+    /// task (1 − R²). Every reported task counts, a regression one included.
+    MeanValidNormalizedLoss,
 }
 
 /// Training hyperparameters (defaults: the framework's Census settings).

@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::read::Interned;
-use super::schema::{CategoricalColumn, MissingPolicy, NumericColumn, NumericScale, TableData};
+use super::schema::{
+    CategoricalColumn, MissingPolicy, NumericColumn, NumericScale, Part, TableData,
+};
 use crate::error::DataError;
 
 type Result<T> = std::result::Result<T, DataError>;
@@ -86,14 +88,19 @@ impl CategoricalEncoding {
         }
     }
 
-    /// Fitted on the values of the training rows (`train[i]`: whether row i is one).
-    fn fit(c: &CategoricalColumn, v: &Interned, train: &[bool]) -> Self {
+    /// Fitted on the values of the training rows.
+    fn fit(c: &CategoricalColumn, v: &Interned, parts: &[Part]) -> Self {
         let column = c.column.clone();
         if let Some(buckets) = c.hash_buckets {
             return CategoricalEncoding::Hashed { column, buckets };
         }
         let mut counts = vec![0usize; v.values.len() + 1];
-        for (&k, _) in v.codes.iter().zip(train).filter(|(_, t)| **t) {
+        for (&k, _) in v
+            .codes
+            .iter()
+            .zip(parts)
+            .filter(|(_, p)| **p == Part::Train)
+        {
             counts[k as usize] += 1;
         }
         let mut values: Vec<String> = (1..counts.len())
@@ -104,9 +111,10 @@ impl CategoricalEncoding {
         CategoricalEncoding::Vocabulary { column, values }
     }
 
-    /// The index of every row of `v`.
-    fn apply(&self, v: &Interned) -> Vec<i64> {
-        let of_code: Vec<i64> = match self {
+    /// The index of every code of `v` (code 0, a missing value, included): row i's index is
+    /// `index_of_codes(v)[v.codes[i]]`.
+    pub(super) fn index_of_codes(&self, v: &Interned) -> Vec<i64> {
+        match self {
             CategoricalEncoding::Vocabulary { values, .. } => {
                 let index: HashMap<&str, i64> = values
                     .iter()
@@ -128,24 +136,21 @@ impl CategoricalEncoding {
                         .map(|s| 1 + (fnv(s) % *buckets as u64) as i64),
                 )
                 .collect(),
-        };
-        v.codes.iter().map(|&k| of_code[k as usize]).collect()
+        }
     }
 }
 
 impl NumericEncoding {
-    /// Fitted on the values of the training rows.
-    fn fit(c: &NumericColumn, v: &[Option<f64>], train: &[bool]) -> Self {
-        let seen: Vec<f64> = v
-            .iter()
-            .zip(train)
-            .filter(|(_, t)| **t)
-            .filter_map(|(x, _)| x.filter(|x| !x.is_nan()))
-            .collect();
-        let missing_in_training = v
-            .iter()
-            .zip(train)
-            .any(|(x, t)| *t && x.is_none_or(f64::is_nan));
+    /// Fitted on the values of the training rows (NaN: missing).
+    fn fit(c: &NumericColumn, v: &[f64], parts: &[Part]) -> Self {
+        let train = || {
+            v.iter()
+                .zip(parts)
+                .filter(|(_, p)| **p == Part::Train)
+                .map(|(x, _)| *x)
+        };
+        let seen: Vec<f64> = train().filter(|x| !x.is_nan()).collect();
+        let missing_in_training = train().any(f64::is_nan);
         let n = seen.len().max(1) as f64;
         let mean = seen.iter().sum::<f64>() / n;
         let (shift, scale) = match c.scale {
@@ -174,14 +179,13 @@ impl NumericEncoding {
         }
     }
 
-    /// The scaled value of every row.
-    fn apply(&self, v: &[Option<f64>]) -> Vec<f32> {
-        v.iter()
-            .map(|x| {
-                x.filter(|x| !x.is_nan())
-                    .map_or(self.fill, |x| (x - self.shift) / self.scale) as f32
-            })
-            .collect()
+    /// A value scaled (NaN, missing: the fill).
+    pub(super) fn scale(&self, x: f64) -> f32 {
+        if x.is_nan() {
+            self.fill as f32
+        } else {
+            ((x - self.shift) / self.scale) as f32
+        }
     }
 }
 
@@ -193,25 +197,25 @@ fn fnv(s: &str) -> u64 {
 }
 
 impl Encoding {
-    /// Fitted on the rows where `train` is true.
+    /// Fitted on the rows whose part is training (numeric values: NaN where missing).
     pub(super) fn fit(
         t: &TableData,
         categorical: &[Interned],
-        numeric: &[Vec<Option<f64>>],
-        train: &[bool],
+        numeric: &[Vec<f64>],
+        parts: &[Part],
     ) -> Self {
         Encoding {
             categorical: t
                 .categorical
                 .iter()
                 .zip(categorical)
-                .map(|(c, v)| CategoricalEncoding::fit(c, v, train))
+                .map(|(c, v)| CategoricalEncoding::fit(c, v, parts))
                 .collect(),
             numeric: t
                 .numeric
                 .iter()
                 .zip(numeric)
-                .map(|(c, v)| NumericEncoding::fit(c, v, train))
+                .map(|(c, v)| NumericEncoding::fit(c, v, parts))
                 .collect(),
         }
     }
@@ -278,37 +282,5 @@ impl Encoding {
             }
         }
         Ok(())
-    }
-
-    /// The encoded columns: per categorical column its indices, per dense column its values.
-    pub(super) fn apply(
-        &self,
-        categorical: &[Interned],
-        numeric: &[Vec<Option<f64>>],
-    ) -> (Vec<Vec<i64>>, Vec<Vec<f32>>) {
-        let ids = self
-            .categorical
-            .iter()
-            .zip(categorical)
-            .map(|(e, v)| e.apply(v))
-            .collect();
-        let mut dense: Vec<Vec<f32>> = self
-            .numeric
-            .iter()
-            .zip(numeric)
-            .map(|(e, v)| e.apply(v))
-            .collect();
-        dense.extend(
-            self.numeric
-                .iter()
-                .zip(numeric)
-                .filter(|(e, _)| e.indicator)
-                .map(|(_, v)| {
-                    v.iter()
-                        .map(|x| f32::from(x.is_none_or(f64::is_nan)))
-                        .collect()
-                }),
-        );
-        (ids, dense)
     }
 }

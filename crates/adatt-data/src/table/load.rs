@@ -13,7 +13,7 @@ use super::encoding::Encoding;
 use super::join::{locate, Joined, Side, SideColumns};
 use super::read::{header, read_frame, sha256, Interned};
 use super::schema::{
-    LabelColumn, LabelKind, LabelTransform, MissingPolicy, SplitBound, TableData, TableSplit,
+    LabelColumn, LabelKind, LabelTransform, MissingPolicy, Part, SplitBound, TableData, TableSplit,
 };
 use crate::error::DataError;
 use crate::TaskKind;
@@ -58,17 +58,6 @@ pub struct TableSet {
     pub encoding: Encoding,
 }
 
-/// Where a row is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part {
-    /// Training.
-    Train,
-    /// Validation.
-    Valid,
-    /// Test.
-    Test,
-}
-
 /// Which rows [`load_rows`] reads, and what else it keeps of them.
 #[derive(Clone, Debug, Default)]
 pub struct RowRequest {
@@ -93,14 +82,14 @@ pub struct EncodedRows {
     pub keep: Vec<(String, Vec<Option<String>>)>,
 }
 
-/// The raw columns of every file, concatenated, with where each file's rows start.
+/// The columns of every file, concatenated: labels as
+/// training targets, categorical values interned, numeric values (NaN: missing) and each row's
+/// split, checked as they are read.
 struct Raw {
-    files: Vec<PathBuf>,
-    starts: Vec<usize>,
-    labels: Vec<Vec<f64>>,
+    labels: Vec<Vec<f32>>,
     categorical: Vec<Interned>,
-    numeric: Vec<Vec<Option<f64>>>,
-    split: Vec<SplitValue>,
+    numeric: Vec<Vec<f64>>,
+    parts: Vec<Part>,
     keep: Vec<Vec<Option<String>>>,
 }
 
@@ -108,7 +97,7 @@ struct Raw {
 struct ReadPlan<'a> {
     /// The label columns (else none: the rows are only predicted).
     labels: bool,
-    /// The split's column.
+    /// The split's column (else every row is a training row).
     split: bool,
     /// Columns kept as text.
     keep: &'a [String],
@@ -123,56 +112,73 @@ enum SplitValue {
 }
 
 impl Raw {
-    /// The file and 1-based row of global row `i`.
-    fn place(&self, i: usize) -> (String, usize) {
-        let f = self.starts.partition_point(|&s| s <= i) - 1;
-        (self.files[f].display().to_string(), i - self.starts[f] + 1)
+    /// Rows read.
+    fn n(&self) -> usize {
+        self.parts.len()
     }
 }
 
 /// Reads, checks, splits and encodes the table `t` describes; relative file patterns are
-/// taken from `base` (the directory the command runs in).
+/// taken from `base` (the directory the command runs in). Memory: the files' columns once
+/// (4 bytes per label, 8 per numeric value, 4 per categorical value and row), then the
+/// encoded rows, filled column by column as the read columns are dropped; one file's data
+/// frame at a time. The files are hashed (sha256, the fingerprint) on a second thread meanwhile.
 pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
     t.validate()?;
     let files = resolve(&t.files, "data.files", base)?;
     let side_files = resolve_sides(t, base)?;
-    let wanted = t.read_columns();
-    let sides = read_sides(t, &side_files, &wanted)?;
-    let plan = ReadPlan {
-        labels: true,
-        split: true,
-        keep: &[],
-    };
-    let raw = read_all(t, &files, &sides, &wanted, &plan)?;
-    let parts = assign(t, &raw);
+    let all_files: Vec<PathBuf> = files
+        .iter()
+        .chain(side_files.iter().flatten())
+        .cloned()
+        .collect();
+    // The fingerprint hashes every file on a thread of its own while the rows are read.
+    let (raw, sha256) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| {
+            all_files
+                .iter()
+                .map(|f| sha256(f))
+                .collect::<Result<Vec<_>>>()
+        });
+        let raw = read_sides(t, &side_files, &t.read_columns()).and_then(|sides| {
+            let plan = ReadPlan {
+                labels: true,
+                split: true,
+                keep: &[],
+            };
+            read_all(t, &files, &sides, &t.read_columns(), &plan)
+        });
+        (
+            raw,
+            hashing.join().expect("the hashing thread does not panic"),
+        )
+    });
+    let (raw, sha256) = (raw?, sha256?);
     for (part, key) in [
         (Part::Train, "train"),
         (Part::Valid, "valid"),
         (Part::Test, "test"),
     ] {
-        if !parts.contains(&part) {
+        if !raw.parts.contains(&part) {
             return Err(DataError::Schema {
                 key: "data.split".into(),
                 message: format!(
                     "leaves the {key} set without rows ({} rows in all)",
-                    parts.len()
+                    raw.n()
                 ),
             });
         }
     }
-    let labels = encode_labels(t, &raw)?;
-    check_both_classes(t, &labels, &parts)?;
-    let train: Vec<bool> = parts.iter().map(|p| *p == Part::Train).collect();
-    let encoding = Encoding::fit(t, &raw.categorical, &raw.numeric, &train);
-    let (ids, dense) = encoding.apply(&raw.categorical, &raw.numeric);
-    let rows = |want: Part| {
-        let pick: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] == want).collect();
-        row_major(&pick, &ids, &dense, &labels)
-    };
-    let all_files: Vec<PathBuf> = files
-        .into_iter()
-        .chain(side_files.into_iter().flatten())
-        .collect();
+    check_both_classes(t, &raw)?;
+    let encoding = Encoding::fit(t, &raw.categorical, &raw.numeric, &raw.parts);
+    let slots = Slots::new(&raw.parts, 3, |p| match p {
+        Part::Train => Some(0),
+        Part::Valid => Some(1),
+        Part::Test => Some(2),
+    });
+    let [train, valid, test]: [TableRows; 3] = fill(&encoding, raw, &slots)
+        .try_into()
+        .expect("three splits");
     Ok(TableSet {
         task_names: t.task_names(),
         task_kinds: t
@@ -185,10 +191,10 @@ pub fn load(t: &TableData, base: &Path) -> Result<TableSet> {
             .collect(),
         cardinalities: encoding.cardinalities(),
         dense_names: encoding.dense_names(),
-        train: rows(Part::Train),
-        valid: rows(Part::Valid),
-        test: rows(Part::Test),
-        sha256: all_files.iter().map(|f| sha256(f)).collect::<Result<_>>()?,
+        train,
+        valid,
+        test,
+        sha256,
         files: all_files,
         encoding,
     })
@@ -221,57 +227,124 @@ pub fn load_rows(
         split: req.part.is_some(),
         keep: &req.keep,
     };
-    let raw = read_all(t, &files, &sides, &wanted, &plan)?;
-    let labels = if has_labels {
-        encode_labels(t, &raw)?
-    } else {
-        Vec::new()
-    };
-    let (ids, dense) = encoding.apply(&raw.categorical, &raw.numeric);
-    let n = raw.starts.last().copied().unwrap_or(0);
-    let pick: Vec<usize> = match req.part {
-        Some(want) => {
-            let parts = assign(t, &raw);
-            (0..n).filter(|&i| parts[i] == want).collect()
-        }
-        None => (0..n).collect(),
-    };
+    let mut raw = read_all(t, &files, &sides, &wanted, &plan)?;
+    let slots = Slots::new(&raw.parts, 1, |p| {
+        req.part.is_none_or(|w| w == p).then_some(0)
+    });
     let keep = req
         .keep
         .iter()
-        .zip(&raw.keep)
-        .map(|(name, v)| (name.clone(), pick.iter().map(|&i| v[i].clone()).collect()))
+        .zip(std::mem::take(&mut raw.keep))
+        .map(|(name, v)| {
+            let picked = v
+                .into_iter()
+                .zip(&slots.of_row)
+                .filter(|(_, s)| s.is_some())
+                .map(|(x, _)| x)
+                .collect();
+            (name.clone(), picked)
+        })
         .collect();
+    let rows = fill(encoding, raw, &slots).pop().expect("one slot");
     Ok(EncodedRows {
         files,
-        rows: row_major(&pick, &ids, &dense, &labels),
+        rows,
         has_labels,
         keep,
     })
 }
 
-/// The rows `pick` of column-major `ids`, `dense` and `labels`, row-major.
-fn row_major(
-    pick: &[usize],
-    ids: &[Vec<i64>],
-    dense: &[Vec<f32>],
-    labels: &[Vec<f32>],
-) -> TableRows {
-    TableRows {
-        n: pick.len(),
-        ids: pick
+/// Where each row goes: an output (`slot`) and its place there.
+struct Slots {
+    /// Per row: (slot, row in the slot), or none (not wanted).
+    of_row: Vec<Option<(u8, u32)>>,
+    /// Rows per slot.
+    sizes: Vec<usize>,
+}
+
+impl Slots {
+    /// Rows in order, each to the slot (of `n` slots) that `slot_of` gives its part.
+    fn new(parts: &[Part], n: usize, slot_of: impl Fn(Part) -> Option<u8>) -> Slots {
+        let mut sizes = vec![0usize; n];
+        let of_row = parts
             .iter()
-            .flat_map(|&i| ids.iter().map(move |c| c[i]))
-            .collect(),
-        dense: pick
-            .iter()
-            .flat_map(|&i| dense.iter().map(move |c| c[i]))
-            .collect(),
-        labels: pick
-            .iter()
-            .flat_map(|&i| labels.iter().map(move |c| c[i]))
-            .collect(),
+            .map(|&p| {
+                slot_of(p).map(|s| {
+                    let size = &mut sizes[s as usize];
+                    let at = u32::try_from(*size).expect("fewer than 2^32 rows");
+                    *size += 1;
+                    (s, at)
+                })
+            })
+            .collect();
+        Slots { of_row, sizes }
     }
+}
+
+/// The encoded rows of every slot, row-major, filled one read column at a time (each dropped
+/// once written): ids, then dense values (numeric, then indicators), then labels.
+fn fill(encoding: &Encoding, raw: Raw, slots: &Slots) -> Vec<TableRows> {
+    let (n_ids, n_tasks) = (encoding.categorical.len(), raw.labels.len());
+    let n_dense = encoding.dense_names().len();
+    let mut out: Vec<TableRows> = slots
+        .sizes
+        .iter()
+        .map(|&n| TableRows {
+            n,
+            ids: vec![0; n * n_ids],
+            dense: vec![0.0; n * n_dense],
+            labels: vec![0.0; n * n_tasks],
+        })
+        .collect();
+    let scatter =
+        |width: usize, k: usize, value: &dyn Fn(usize) -> Value, out: &mut [TableRows]| {
+            for (i, s) in slots.of_row.iter().enumerate() {
+                if let Some((slot, at)) = *s {
+                    let o = &mut out[slot as usize];
+                    let at = at as usize * width + k;
+                    match value(i) {
+                        Value::Id(v) => o.ids[at] = v,
+                        Value::Dense(v) => o.dense[at] = v,
+                        Value::Label(v) => o.labels[at] = v,
+                    }
+                }
+            }
+        };
+    let Raw {
+        categorical,
+        numeric,
+        labels,
+        ..
+    } = raw;
+    for (k, (e, v)) in encoding.categorical.iter().zip(categorical).enumerate() {
+        let of_code = e.index_of_codes(&v);
+        scatter(
+            n_ids,
+            k,
+            &|i| Value::Id(of_code[v.codes[i] as usize]),
+            &mut out,
+        );
+    }
+    let mut indicator = encoding.numeric.len();
+    for (k, (e, v)) in encoding.numeric.iter().zip(numeric).enumerate() {
+        scatter(n_dense, k, &|i| Value::Dense(e.scale(v[i])), &mut out);
+        if e.indicator {
+            let missing = |i: usize| Value::Dense(f32::from(u8::from(v[i].is_nan())));
+            scatter(n_dense, indicator, &missing, &mut out);
+            indicator += 1;
+        }
+    }
+    for (k, y) in labels.into_iter().enumerate() {
+        scatter(n_tasks, k, &|i| Value::Label(y[i]), &mut out);
+    }
+    out
+}
+
+/// One encoded value, and which part of a row it fills.
+enum Value {
+    Id(i64),
+    Dense(f32),
+    Label(f32),
 }
 
 /// Each side table's files.
@@ -430,7 +503,7 @@ fn resolve(patterns: &[String], key: &str, base: &Path) -> Result<Vec<PathBuf>> 
 }
 
 /// Every file's columns of the schema (`wanted`: those it may read, with its side tables
-/// joined), concatenated.
+/// joined), concatenated, checked and each row's split assigned as each file is read.
 fn read_all(
     t: &TableData,
     files: &[PathBuf],
@@ -439,50 +512,54 @@ fn read_all(
     plan: &ReadPlan,
 ) -> Result<Raw> {
     let mut raw = Raw {
-        files: files.to_vec(),
-        starts: Vec::new(),
         labels: vec![Vec::new(); if plan.labels { t.labels.len() } else { 0 }],
         categorical: t.categorical.iter().map(|_| Interned::default()).collect(),
         numeric: vec![Vec::new(); t.numeric.len()],
-        split: Vec::new(),
+        parts: Vec::new(),
         keep: vec![Vec::new(); plan.keep.len()],
     };
-    let mut total = 0;
     for f in files {
         let df = read_frame(f, wanted)?;
         let rows = Joined::new(&df, f, sides)?;
-        raw.starts.push(total);
         for (k, l) in t.labels.iter().enumerate().filter(|_| plan.labels) {
             for (row, x) in rows.numbers(&l.column)?.into_iter().enumerate() {
-                let x = x
-                    .filter(|x| !x.is_nan())
-                    .ok_or_else(|| DataError::BadNumber {
-                        file: f.display().to_string(),
-                        line: row + 1,
-                        column: l.column.clone(),
-                        value: "a missing or NaN label".into(),
-                    })?;
-                raw.labels[k].push(x);
+                raw.labels[k].push(encode_label(l, x, f, row)?);
             }
         }
         for (k, c) in t.categorical.iter().enumerate() {
             rows.intern(&c.column, &mut raw.categorical[k])?;
         }
         for (k, c) in t.numeric.iter().enumerate() {
-            raw.numeric[k].extend(rows.numbers(&c.column)?);
+            for (row, x) in rows.numbers(&c.column)?.into_iter().enumerate() {
+                let x = x.unwrap_or(f64::NAN);
+                if x.is_nan() && c.missing == MissingPolicy::Error {
+                    return Err(DataError::BadNumber {
+                        file: f.display().to_string(),
+                        line: row + 1,
+                        column: c.column.clone(),
+                        value: "a missing value (data.numeric's missing = \"error\")".into(),
+                    });
+                }
+                raw.numeric[k].push(x);
+            }
         }
         if plan.split {
-            raw.split.extend(split_values(&t.split, &rows)?);
+            let first = raw.parts.len();
+            let values = split_values(&t.split, &rows)?;
+            raw.parts.extend(
+                values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(row, v)| part_of(&t.split, &v, first + row)),
+            );
         } else {
-            raw.split.extend(vec![SplitValue::None; rows.height()]);
+            raw.parts
+                .extend(std::iter::repeat_n(Part::Train, rows.height()));
         }
         for (k, c) in plan.keep.iter().enumerate() {
             raw.keep[k].extend(rows.texts(c)?);
         }
-        total += rows.height();
     }
-    raw.starts.push(total);
-    check_missing(t, &raw)?;
     Ok(raw)
 }
 
@@ -507,25 +584,6 @@ fn split_values(split: &TableSplit, rows: &Joined) -> Result<Vec<SplitValue>> {
     })
 }
 
-/// A missing numeric value under `missing = "error"` names its file, row and column.
-fn check_missing(t: &TableData, raw: &Raw) -> Result<()> {
-    for (c, values) in t.numeric.iter().zip(&raw.numeric) {
-        if c.missing != MissingPolicy::Error {
-            continue;
-        }
-        if let Some(i) = values.iter().position(|v| v.is_none_or(f64::is_nan)) {
-            let (file, line) = raw.place(i);
-            return Err(DataError::BadNumber {
-                file,
-                line,
-                column: c.column.clone(),
-                value: "a missing value (data.numeric's missing = \"error\")".into(),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// splitmix64: a well-mixed 64-bit hash of `x`.
 fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -534,113 +592,88 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Each row's split.
-fn assign(t: &TableData, raw: &Raw) -> Vec<Part> {
-    let n = raw.split.len();
-    match &t.split {
-        TableSplit::Random { seed, valid, test } => (0..n)
-            .map(|i| {
-                let u = (mix(mix(*seed) ^ i as u64) >> 11) as f64 / (1u64 << 53) as f64;
-                if u < *valid {
-                    Part::Valid
-                } else if u < valid + test {
-                    Part::Test
-                } else {
-                    Part::Train
-                }
-            })
-            .collect(),
+/// The split of row `i` (of all files, in order), whose split column holds `x`.
+fn part_of(split: &TableSplit, x: &SplitValue, i: usize) -> Part {
+    let bound = |b: &SplitBound| match b {
+        SplitBound::Number(x) => SplitValue::Number(*x),
+        SplitBound::Text(s) => SplitValue::Text(s.clone()),
+    };
+    match split {
+        TableSplit::Random { seed, valid, test } => {
+            let u = (mix(mix(*seed) ^ i as u64) >> 11) as f64 / (1u64 << 53) as f64;
+            if u < *valid {
+                Part::Valid
+            } else if u < valid + test {
+                Part::Test
+            } else {
+                Part::Train
+            }
+        }
         TableSplit::Time {
             valid_from,
             test_from,
             ..
         } => {
-            let bound = |b: &SplitBound| match b {
-                SplitBound::Number(x) => SplitValue::Number(*x),
-                SplitBound::Text(s) => SplitValue::Text(s.clone()),
-            };
-            let (v, te) = (bound(valid_from), bound(test_from));
-            raw.split
-                .iter()
-                .map(|x| {
-                    if *x >= te {
-                        Part::Test
-                    } else if *x >= v {
-                        Part::Valid
-                    } else {
-                        Part::Train
-                    }
-                })
-                .collect()
+            if *x >= bound(test_from) {
+                Part::Test
+            } else if *x >= bound(valid_from) {
+                Part::Valid
+            } else {
+                Part::Train
+            }
         }
         TableSplit::Column {
             train, valid, test, ..
-        } => raw
-            .split
-            .iter()
-            .map(|x| match x {
-                SplitValue::Text(s) if s == valid => Part::Valid,
-                SplitValue::Text(s) if s == test => Part::Test,
-                SplitValue::Text(s) if s == train => Part::Train,
-                _ => Part::Train,
-            })
-            .collect(),
+        } => match x {
+            SplitValue::Text(s) if s == valid => Part::Valid,
+            SplitValue::Text(s) if s == test => Part::Test,
+            SplitValue::Text(s) if s == train => Part::Train,
+            _ => Part::Train,
+        },
     }
 }
 
-/// The labels as training targets, per task; a binary value other than 0 and the positive one
-/// names its row.
-fn encode_labels(t: &TableData, raw: &Raw) -> Result<Vec<Vec<f32>>> {
-    t.labels
-        .iter()
-        .zip(&raw.labels)
-        .map(|(l, values)| encode_label(l, values, raw))
-        .collect()
-}
-
-fn encode_label(l: &LabelColumn, values: &[f64], raw: &Raw) -> Result<Vec<f32>> {
-    let bad = |i: usize, what: String| {
-        let (file, line) = raw.place(i);
-        DataError::BadNumber {
-            file,
-            line,
-            column: l.column.clone(),
-            value: what,
-        }
+/// A label value (row `row` of `file`) as a training target: 1 for the positive value and 0
+/// for 0 (binary), the value or ln(1 + value) (regression); a missing value, NaN, a binary
+/// value other than those two, or a value whose log1p is not finite names its row.
+fn encode_label(l: &LabelColumn, y: Option<f64>, file: &Path, row: usize) -> Result<f32> {
+    let bad = |what: String| DataError::BadNumber {
+        file: file.display().to_string(),
+        line: row + 1,
+        column: l.column.clone(),
+        value: what,
     };
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, &y)| match (l.kind, l.transform) {
-            (LabelKind::Binary, _) => {
-                let positive = l.positive.unwrap_or(1.0);
-                if y == positive {
-                    Ok(1.0)
-                } else if y == 0.0 {
-                    Ok(0.0)
-                } else {
-                    Err(bad(
-                        i,
-                        format!("{y}, a binary label that is neither 0 nor {positive}"),
-                    ))
-                }
+    let y = y
+        .filter(|y| !y.is_nan())
+        .ok_or_else(|| bad("a missing or NaN label".into()))?;
+    match (l.kind, l.transform) {
+        (LabelKind::Binary, _) => {
+            let positive = l.positive.unwrap_or(1.0);
+            if y == positive {
+                Ok(1.0)
+            } else if y == 0.0 {
+                Ok(0.0)
+            } else {
+                Err(bad(format!(
+                    "{y}, a binary label that is neither 0 nor {positive}"
+                )))
             }
-            (LabelKind::Regression, Some(LabelTransform::Log1p)) if y <= -1.0 => {
-                Err(bad(i, format!("{y}, whose log1p is not finite")))
-            }
-            (LabelKind::Regression, Some(LabelTransform::Log1p)) => Ok(y.ln_1p() as f32),
-            (LabelKind::Regression, None) => Ok(y as f32),
-        })
-        .collect()
+        }
+        (LabelKind::Regression, Some(LabelTransform::Log1p)) if y <= -1.0 => {
+            Err(bad(format!("{y}, whose log1p is not finite")))
+        }
+        (LabelKind::Regression, Some(LabelTransform::Log1p)) => Ok(y.ln_1p() as f32),
+        (LabelKind::Regression, None) => Ok(y as f32),
+    }
 }
 
 /// A binary task needs both classes among the training rows.
-fn check_both_classes(t: &TableData, labels: &[Vec<f32>], parts: &[Part]) -> Result<()> {
-    for (k, (l, y)) in t.labels.iter().zip(labels).enumerate() {
+fn check_both_classes(t: &TableData, raw: &Raw) -> Result<()> {
+    for (k, (l, y)) in t.labels.iter().zip(&raw.labels).enumerate() {
         if l.kind != LabelKind::Binary {
             continue;
         }
-        let train = y.iter().zip(parts).filter(|(_, p)| **p == Part::Train);
+        let train = y.iter().zip(&raw.parts).filter(|(_, p)| **p == Part::Train);
         let pos = train.clone().filter(|(v, _)| **v == 1.0).count();
         if pos == 0 || pos == train.count() {
             return Err(DataError::Schema {

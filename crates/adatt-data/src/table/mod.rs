@@ -12,8 +12,6 @@ pub mod schema;
 pub mod write;
 
 pub use encoding::{CategoricalEncoding, Encoding, NumericEncoding};
-pub use load::{
-    check_columns, load, load_rows, EncodedRows, Part, RowRequest, TableRows, TableSet,
-};
+pub use load::{check_columns, load, load_rows, EncodedRows, RowRequest, TableRows, TableSet};
 pub use schema::*;
 pub use write::{write_columns, OutColumn};

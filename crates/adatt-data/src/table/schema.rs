@@ -183,6 +183,17 @@ pub enum MissingPolicy {
     Error,
 }
 
+/// Where a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Training.
+    Train,
+    /// Validation.
+    Valid,
+    /// Test.
+    Test,
+}
+
 /// How the rows are split.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]

@@ -68,6 +68,7 @@ impl TrainData {
             task_names: ds.task_names.clone(),
             kinds,
             train_base_rates: (0..t).map(|i| train.positive_rate(i)).collect(),
+            reported: vec![true; t],
             spec: InputSpec {
                 n_features: train.n_features,
                 numeric_cols: train.numeric_cols.clone(),

@@ -133,6 +133,9 @@ pub struct TrainData {
     pub kinds: Vec<MetricKind>,
     /// Training base rate per task (NE denominator).
     pub train_base_rates: Vec<f64>,
+    /// Per task: reported in the tables (false: an auxiliary task, trained but not reported,
+    /// nor counted by a best-epoch criterion over reported tasks).
+    pub reported: Vec<bool>,
     /// Model input description (of the dense input the architecture reads).
     pub spec: InputSpec,
     /// Id input: the embedding tables and the number of dense features in front of the

@@ -134,6 +134,11 @@ impl TrainData {
                 })
                 .collect(),
             train_base_rates,
+            reported: cfg
+                .tasks
+                .iter()
+                .map(|t| t.role == adatt_data::sim::TaskRole::Reported)
+                .collect(),
             spec: InputSpec::dense(width, t),
             embeddings: Some((embeddings, n_dense)),
             mode: InputMode::Dense,

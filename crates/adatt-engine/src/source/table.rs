@@ -24,6 +24,8 @@ pub struct TableSource {
     pub embedding_dim: usize,
     /// The config's data name.
     pub name: String,
+    /// Per task: reported (not an auxiliary label).
+    pub reported: Vec<bool>,
 }
 
 impl TableSource {
@@ -33,6 +35,11 @@ impl TableSource {
             set: adatt_data::table::load(cfg, std::path::Path::new("."))?,
             embedding_dim: cfg.embedding_dim,
             name: cfg.name.clone(),
+            reported: cfg
+                .labels
+                .iter()
+                .map(|l| l.role == adatt_data::table::LabelRole::Reported)
+                .collect(),
         })
     }
 }
@@ -117,6 +124,7 @@ impl Source for TableSource {
                 })
                 .collect(),
             train_base_rates: base_rates,
+            reported: self.reported.clone(),
             spec: InputSpec::dense(width, t),
             embeddings: Some((embeddings, n_dense)),
             mode: InputMode::Dense,
