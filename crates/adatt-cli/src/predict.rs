@@ -15,7 +15,8 @@ use clap::{Args, ValueEnum};
 /// Which trained run.
 #[derive(Args)]
 pub struct RunArgs {
-    /// Results directory of a grid trained on a table (its config.toml, inputs.json, weights/).
+    /// Results directory of a grid trained on a table (its config.toml, inputs.json, weights/),
+    /// or a directory `adatt export` wrote (model.json, model.safetensors).
     #[arg(long)]
     run: PathBuf,
     /// The grid's entry (may be omitted when it has one).

@@ -215,7 +215,8 @@ fn with_unseen_values(dir: &Path, name: &str) {
     std::fs::write(dir.join(name), out).unwrap();
 }
 
-/// Export → PyTorch: every entry's export, rebuilt by scripts/pylib/adatt_export.py in the
+/// Export → PyTorch: every entry's export (which `adatt predict --run` also reads, predicting
+/// byte for byte what the results directory predicts), rebuilt by scripts/pylib/adatt_export.py in the
 /// venv's PyTorch (the project's re-implementation of the official modules) and given the
 /// rows encoded in Python from model.json, outputs what `adatt predict` outputs for the same
 /// rows within 1e-5, unseen ids and missing values included.
@@ -273,6 +274,25 @@ fn an_export_loads_in_pytorch_and_predicts_the_same() {
         assert!(
             diff <= 1e-5,
             "{entry}: PyTorch and adatt predict differ by {diff}"
+        );
+        // The export predicts by itself what the results directory predicts.
+        let o = adatt_in(
+            d.path(),
+            &[
+                "predict",
+                "--run",
+                "exp",
+                "--data",
+                "unseen.csv",
+                "--out",
+                "e.csv",
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let read = |f: &str| std::fs::read(d.path().join(f)).unwrap();
+        assert!(
+            read("e.csv") == read("u.csv"),
+            "{entry}: export and run predict differently"
         );
     }
 }

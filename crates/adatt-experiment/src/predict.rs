@@ -1,7 +1,8 @@
 //! A run a grid trained on a user's table, used again: its best-epoch weights
 //! (`weights/<key>.safetensors`) and the encodings fitted on its training rows (`inputs.json`,
-//! [`adatt_spec::saved`]) loaded from the results directory, to predict on new rows of the
-//! same schema (`adatt predict`) or to be exported for PyTorch (`adatt export`).
+//! [`adatt_spec::saved`]) loaded from the results directory, or the same from a directory
+//! `adatt export` wrote (`model.safetensors`, `model.json`), to predict on new rows of the same
+//! schema (`adatt predict`) or to be exported for PyTorch (`adatt export`).
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use adatt_models::{tensor_file, EmbeddingSpec, Model, ModelConfig};
 use adatt_spec::config::{DataConfig, ExperimentConfig};
 use adatt_spec::metrics::{evaluate_many, MetricKind, TaskMetrics};
 use adatt_spec::saved::{inputs_path, weights_path, SavedInputs};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::{ExperimentError, Result};
@@ -28,10 +29,12 @@ fn refused(message: String) -> ExperimentError {
 
 /// One trained run of a results directory, its model on the CPU with its best-epoch weights.
 pub struct TrainedRun {
-    /// The results directory.
+    /// The results directory, or the export's.
     pub dir: PathBuf,
-    /// The grid's config (`config.toml` in `dir`).
-    pub config: ExperimentConfig,
+    /// The table schema the model trained on (the config's `[data]`).
+    pub table: TableData,
+    /// The architecture.
+    pub model_config: ModelConfig,
     /// The entry's name.
     pub entry: String,
     /// The run's seed.
@@ -45,17 +48,21 @@ pub struct TrainedRun {
 
 impl TrainedRun {
     /// The run of `entry` (may be omitted when the grid has one entry) and `seed` (default: the
-    /// grid's first) in results directory `dir`; an error says what is missing.
+    /// grid's first) in results directory `dir`, or the run an export directory holds (whose
+    /// entry and seed, if given, must be its own); an error says what is missing.
     pub fn open(dir: &Path, entry: Option<&str>, seed: Option<u64>) -> Result<TrainedRun> {
+        if dir.join("model.json").is_file() {
+            return Self::open_export(dir, entry, seed);
+        }
         let config = ExperimentConfig::load_saved(&dir.join("config.toml"))?;
-        if !matches!(config.data, DataConfig::Table(_)) {
+        let DataConfig::Table(table) = &config.data else {
             return Err(refused(format!(
                 "{}: trained on {}, not on a table: predict and export read models trained \
                  on `[data] source = \"table\"`",
                 dir.display(),
                 config.data.label()
             )));
-        }
+        };
         let e = pick_entry(&config, entry, dir)?;
         let seeds = config.run.seeds.to_vec();
         let seed = seed.unwrap_or(seeds[0]);
@@ -79,24 +86,81 @@ impl TrainedRun {
             ))
         })?;
         let inputs = SavedInputs::read(&inputs_path(dir))?;
-        let model = build_model(&config.entries[e].model, &inputs, seed, &bytes, &path)?;
+        let model_config = config.entries[e].model.clone();
+        let model = build_model(&model_config, &inputs, seed, &bytes, &path)?;
         Ok(TrainedRun {
             dir: dir.to_owned(),
+            table: table.clone(),
+            model_config,
             entry,
             seed,
             key: planned.key,
             inputs,
             model,
-            config,
+        })
+    }
+
+    /// The run an export directory holds.
+    fn open_export(dir: &Path, entry: Option<&str>, seed: Option<u64>) -> Result<TrainedRun> {
+        let path = dir.join("model.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| adatt_spec::SpecError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let e: Exported = serde_json::from_str(&text)
+            .map_err(|err| refused(format!("{}: not an adatt export ({err})", path.display())))?;
+        if e.format != EXPORT_FORMAT || e.version != EXPORT_VERSION {
+            return Err(refused(format!(
+                "{}: format {} version {}, this build reads {EXPORT_FORMAT} version \
+                 {EXPORT_VERSION}",
+                path.display(),
+                e.format,
+                e.version
+            )));
+        }
+        if let Some(asked) = entry.filter(|a| *a != e.entry) {
+            return Err(refused(format!(
+                "{}: holds {}, not `{asked}`",
+                dir.display(),
+                e.entry
+            )));
+        }
+        if let Some(asked) = seed.filter(|a| *a != e.seed) {
+            return Err(refused(format!(
+                "{}: holds seed {}, not seed {asked}",
+                dir.display(),
+                e.seed
+            )));
+        }
+        let inputs = SavedInputs {
+            version: adatt_spec::saved::INPUTS_VERSION,
+            tasks: e.tasks.iter().map(|t| t.name.clone()).collect(),
+            kinds: e.tasks.iter().map(|t| t.kind).collect(),
+            train_base_rates: e.train_base_rates,
+            embedding_dim: e.embeddings.first().map_or(e.data.embedding_dim, |x| x.dim),
+            encoding: e.encoding,
+        };
+        let weights = dir.join("model.safetensors");
+        let bytes = std::fs::read(&weights).map_err(|source| adatt_spec::SpecError::Io {
+            path: weights.clone(),
+            source,
+        })?;
+        let model = build_model(&e.model, &inputs, e.seed, &bytes, &weights)?;
+        Ok(TrainedRun {
+            dir: dir.to_owned(),
+            table: e.data,
+            model_config: e.model,
+            entry: e.entry,
+            seed: e.seed,
+            key: e.record_key,
+            inputs,
+            model,
         })
     }
 
     /// The table schema the model trained on.
     pub fn table(&self) -> &TableData {
-        match &self.config.data {
-            DataConfig::Table(t) => t,
-            _ => unreachable!("TrainedRun::open accepts table runs only"),
-        }
+        &self.table
     }
 
     /// The feature encodings fitted on the training rows.
@@ -162,21 +226,22 @@ impl TrainedRun {
             path: out.to_owned(),
             source,
         })?;
-        let model = &self.config.entries.iter().find(|e| e.name == self.entry);
-        let model = &model.expect("the run's entry").model;
         let i = &self.inputs;
         let manifest = Exported {
-            format: "adatt-export",
+            format: EXPORT_FORMAT.to_owned(),
             version: EXPORT_VERSION,
-            entry: &self.entry,
+            entry: self.entry.clone(),
             seed: self.seed,
-            record_key: &self.key,
-            model,
+            record_key: self.key.clone(),
+            model: self.model_config.clone(),
             tasks: i
                 .tasks
                 .iter()
                 .zip(&i.kinds)
-                .map(|(name, kind)| ExportedTask { name, kind: *kind })
+                .map(|(name, kind)| ExportedTask {
+                    name: name.clone(),
+                    kind: *kind,
+                })
                 .collect(),
             embeddings: i
                 .encoding
@@ -191,8 +256,9 @@ impl TrainedRun {
                 })
                 .collect(),
             dense: i.encoding.dense_names(),
-            train_base_rates: &i.train_base_rates,
-            encoding: &i.encoding,
+            train_base_rates: i.train_base_rates.clone(),
+            encoding: i.encoding.clone(),
+            data: self.table.clone(),
         };
         let bytes = tensor_file::to_bytes(&self.model.export_replica(0)).map_err(|source| {
             adatt_spec::SpecError::Model {
@@ -267,44 +333,53 @@ fn build_model(
     Ok(model)
 }
 
+/// What an export's `model.json` says it is.
+pub const EXPORT_FORMAT: &str = "adatt-export";
+
 /// An export's `model.json`.
-#[derive(Serialize)]
-pub struct Exported<'a> {
-    /// `adatt-export`.
-    pub format: &'static str,
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exported {
+    /// [`EXPORT_FORMAT`].
+    pub format: String,
     /// [`EXPORT_VERSION`].
     pub version: u32,
     /// The grid's entry.
-    pub entry: &'a str,
+    pub entry: String,
     /// The run's seed.
     pub seed: u64,
     /// The run's record key.
-    pub record_key: &'a str,
+    pub record_key: String,
     /// The architecture (the experiment config's `model` of the entry).
-    pub model: &'a ModelConfig,
+    pub model: ModelConfig,
     /// The outputs, in order: sigmoid of a binary task's logit is its probability.
-    pub tasks: Vec<ExportedTask<'a>>,
+    pub tasks: Vec<ExportedTask>,
     /// The embedding tables, in the order their lookups are concatenated.
     pub embeddings: Vec<ExportedEmbedding>,
     /// The dense columns, concatenated after the lookups.
     pub dense: Vec<String>,
     /// Per task, the mean training label (NE's reference).
-    pub train_base_rates: &'a [f64],
+    pub train_base_rates: Vec<f64>,
     /// How a raw row becomes the ids and dense values.
-    pub encoding: &'a Encoding,
+    pub encoding: Encoding,
+    /// The table schema the model trained on (the config's `[data]`): its columns, joins and
+    /// split, which `adatt predict --run <export>` reads rows with.
+    pub data: TableData,
 }
 
 /// A task of an export.
-#[derive(Serialize)]
-pub struct ExportedTask<'a> {
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedTask {
     /// Name.
-    pub name: &'a str,
+    pub name: String,
     /// Binary (a logit) or regression (a value).
     pub kind: MetricKind,
 }
 
 /// An embedding table of an export.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExportedEmbedding {
     /// Its tensor's name in `model.safetensors`.
     pub name: String,
