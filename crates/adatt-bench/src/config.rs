@@ -124,6 +124,29 @@ pub struct SimBench {
     pub steps: usize,
     /// Models trained on the preset.
     pub models: Vec<BenchModel>,
+    /// Whole one-pass runs against a PyTorch peer with `nn.Embedding` (`[simulator.peer]`).
+    #[serde(default)]
+    pub peer: Option<SimPeer>,
+}
+
+/// `[simulator.peer]`: whole one-pass runs of one model on the preset's stream, ours and a
+/// plain PyTorch loop (`scripts/bench/peer_sim.py`) on the same rows, back to back.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimPeer {
+    /// The `[[simulator.models]]` entry.
+    pub model: String,
+    /// Training rows (one pass, in stream order).
+    pub train_rows: usize,
+    /// Validation rows, and as many test rows.
+    pub eval_rows: usize,
+    /// Adam's learning rate (constant; `[train]`'s batch size and weight decay).
+    pub lr: f64,
+    /// Processes at once (0 = one per core); the cores' threads are divided among them.
+    pub jobs: Vec<usize>,
+    /// Seed of every run.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 fn one() -> u64 {
@@ -143,6 +166,22 @@ impl SimBench {
             m.model
                 .validate(t)
                 .map_err(|e| invalid(path, "simulator.models", format!("{}: {e}", m.name)))?;
+        }
+        if let Some(p) = &self.peer {
+            if !self.models.iter().any(|m| m.name == p.model) {
+                return Err(invalid(
+                    path,
+                    "simulator.peer.model",
+                    format!("`{}` is not a [[simulator.models]] name", p.model),
+                ));
+            }
+            if p.train_rows == 0 || p.eval_rows == 0 {
+                return Err(invalid(
+                    path,
+                    "simulator.peer",
+                    "train_rows and eval_rows must be at least 1".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -256,6 +295,16 @@ mod tests {
                 "protocol = ",
                 "protocol = \"clean\"",
                 "`census.protocol`: the [peer] section compares runs on the `paper` protocol only",
+            ),
+            (
+                "model = \"AdaTT (2/task",
+                "model = \"AdaTT\"",
+                "`simulator.peer.model`: `AdaTT` is not a [[simulator.models]] name",
+            ),
+            (
+                "train_rows = 200000",
+                "train_rows = 0",
+                "`simulator.peer`: train_rows and eval_rows must be at least 1",
             ),
         ];
         for (start, replacement, want) in cases {

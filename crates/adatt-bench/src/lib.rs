@@ -22,6 +22,7 @@ pub mod error;
 pub mod peer;
 pub mod run;
 pub mod sim;
+pub mod sim_peer;
 pub mod step;
 
 pub use config::{BenchConfig, BenchModel};

@@ -40,7 +40,8 @@ pub struct EpochTime {
     pub eval_s: f64,
 }
 
-struct EpochTimes(Vec<EpochTime>);
+/// The seconds of every epoch of a run, as its progress reports them.
+pub(crate) struct EpochTimes(pub(crate) Vec<EpochTime>);
 
 impl Progress for EpochTimes {
     fn epoch(&mut self, _epoch: usize, _mean_loss: f64, train_s: f64, eval_s: f64) {
@@ -166,7 +167,8 @@ fn runs(
     run_all_json(commands, &format!("{} for {}", program.label(), bm.name))
 }
 
-fn mean(runs: &[WholeRun], f: impl Fn(&WholeRun) -> f64) -> f64 {
+/// The mean of `f` over `runs`.
+pub(crate) fn mean(runs: &[WholeRun], f: impl Fn(&WholeRun) -> f64) -> f64 {
     runs.iter().map(f).sum::<f64>() / runs.len().max(1) as f64
 }
 
@@ -227,7 +229,7 @@ fn section_head(cfg: &BenchConfig, p: &PeerBench, threads: usize) -> String {
 }
 
 /// The peer's runs are of our model (its parameter count) on our rows (their count).
-fn check_same_model<'a>(
+pub(crate) fn check_same_model<'a>(
     bm: &BenchModel,
     ours: &WholeRun,
     peers: impl IntoIterator<Item = &'a WholeRun>,

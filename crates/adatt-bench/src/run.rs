@@ -65,7 +65,16 @@ pub fn simulator_section(cfg: &BenchConfig, config: &Path, threads: usize) -> Re
         .simulator
         .as_ref()
         .ok_or_else(|| missing(config, "simulator"))?;
-    sim::section(sb, &cfg.train, threads, cfg.warmup_steps)
+    sim::section(config, sb, &cfg.train, threads, cfg.warmup_steps)
+}
+
+/// A child's hidden `--whole-sim-run`: our whole run of `[simulator.peer]`.
+pub fn whole_sim_run(cfg: &BenchConfig, config: &Path) -> Result<WholeRun> {
+    let sb = cfg
+        .simulator
+        .as_ref()
+        .ok_or_else(|| missing(config, "simulator"))?;
+    crate::sim_peer::ours(sb, &cfg.train)
 }
 
 /// A child's hidden `--one INPUT MODEL R`: one CPU measurement of `[[models]]` entry MODEL on

@@ -161,8 +161,10 @@ fn lazy_adam_rows(
     let _ = v.index_copy_(0, rows, &vr);
 }
 
-/// The section of `bench.md`, measured on `threads` threads.
+/// The section of `bench.md`, measured on `threads` threads (`config`: the bench config's
+/// file, which the whole runs of `[simulator.peer]` read in child processes).
 pub fn section(
+    config: &std::path::Path,
     cfg: &SimBench,
     train: &TrainConfig,
     threads: usize,
@@ -233,5 +235,8 @@ pub fn section(
         train.batch_size
     )
     .expect("write");
+    if cfg.peer.is_some() {
+        md.push_str(&crate::sim_peer::section(config, cfg, train, threads)?);
+    }
     Ok(md)
 }

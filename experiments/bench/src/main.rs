@@ -45,6 +45,9 @@ struct Args {
     /// as JSON on stdout.
     #[arg(long, hide = true, value_name = "MODEL")]
     whole_run: Option<usize>,
+    /// Internal: our whole run of `[simulator.peer]`, as JSON on stdout.
+    #[arg(long, hide = true)]
+    whole_sim_run: bool,
     /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
     #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
     one: Option<Vec<usize>>,
@@ -77,6 +80,11 @@ fn run(a: &Args) -> Result<()> {
     let cfg = BenchConfig::load(&a.config)?;
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
+    if a.whole_sim_run {
+        let whole = run::whole_sim_run(&cfg, &a.config)?;
+        println!("{}", serde_json::to_string(&whole)?);
+        return Ok(());
+    }
     if a.simulator_only {
         let md = run::simulator_section(&cfg, &a.config, threads)?;
         let title = "Simulated data (bench --simulator-only)";
