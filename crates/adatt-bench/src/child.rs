@@ -13,6 +13,16 @@ fn failed(command: &str, message: String) -> BenchError {
 }
 
 /// This executable, to start again with a hidden argument; `what` names it in the error.
+/// The project venv's python (`make` exports both variables), else `python3`: what runs the
+/// PyTorch peers.
+pub(crate) fn venv_python() -> PathBuf {
+    ["ADATT_VENV", "VIRTUAL_ENV"]
+        .iter()
+        .find_map(std::env::var_os)
+        .map(|v| std::path::Path::new(&v).join("bin/python"))
+        .unwrap_or_else(|| "python3".into())
+}
+
 pub(crate) fn this_exe(what: &str) -> Result<PathBuf> {
     std::env::current_exe().map_err(|e| failed(what, format!("cannot find this executable: {e}")))
 }

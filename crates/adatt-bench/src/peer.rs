@@ -118,12 +118,7 @@ fn our_command(s: Setting<'_>, mi: usize, threads: usize) -> Result<Command> {
 /// on the config's Census rows.
 fn peer_command(s: Setting<'_>, bm: &BenchModel, flush: bool, threads: usize) -> Result<Command> {
     let program = Program::Peer { flush };
-    // The project venv's python (`make` exports both variables), else python3.
-    let python = ["ADATT_VENV", "VIRTUAL_ENV"]
-        .iter()
-        .find_map(std::env::var_os)
-        .map(|v| Path::new(&v).join("bin/python"))
-        .unwrap_or_else(|| "python3".into());
+    let python = crate::child::venv_python();
     let model = serde_json::to_string(&bm.model).map_err(|e| BenchError::Child {
         command: program.label().to_owned(),
         message: format!("cannot pass the model of {}: {e}", bm.name),

@@ -125,11 +125,7 @@ fn peer_command(
     threads: usize,
 ) -> Result<Command> {
     let (p, bm) = setting(cfg)?;
-    let python = ["ADATT_VENV", "VIRTUAL_ENV"]
-        .iter()
-        .find_map(std::env::var_os)
-        .map(|v| Path::new(&v).join("bin/python"))
-        .unwrap_or_else(|| "python3".into());
+    let python = crate::child::venv_python();
     let model = serde_json::to_string(&bm.model)
         .map_err(|e| BenchError::Unexpected(format!("the model of {}: {e}", bm.name)))?;
     let join = |v: Vec<String>| v.join(",");
