@@ -395,3 +395,32 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
 }
+
+/// `[run] weights = "none"`: the grid trains and records as before but saves no weights and no
+/// inputs, and predicting from it is one error line that says how to save them.
+#[test]
+fn a_grid_that_saves_no_weights_says_so_when_asked_to_predict() {
+    let (d, config) = setup(("threads = 0", "threads = 0\nweights = \"none\""));
+    let out = d.path().join("out");
+    let o = adatt(d.path(), &config, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(adatt_testkit::records(&out.join("runs.jsonl")).len(), 3);
+    let written = adatt_testkit::dir_names(&out);
+    assert!(
+        !written.iter().any(|n| n == "weights" || n == "inputs.json"),
+        "{written:?}"
+    );
+    let o = adatt_in(
+        d.path(),
+        &[
+            "predict", "--run", "out", "--entry", "MMoE", "--out", "x.csv",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no weights") && err.contains("weights = \"best\""),
+        "{err}"
+    );
+}

@@ -86,3 +86,49 @@ impl SavedInputs {
         crate::atomic::write(path, text.as_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adatt_data::table::{CategoricalEncoding, NumericEncoding};
+
+    fn inputs(shift: f64) -> SavedInputs {
+        SavedInputs {
+            version: INPUTS_VERSION,
+            tasks: vec!["click".into(), "watch_time".into()],
+            kinds: vec![MetricKind::Binary, MetricKind::Regression],
+            train_base_rates: vec![0.25, 1.5],
+            embedding_dim: 8,
+            encoding: Encoding {
+                categorical: vec![CategoricalEncoding::Vocabulary {
+                    column: "user".into(),
+                    values: vec!["a".into(), "b".into()],
+                }],
+                numeric: vec![NumericEncoding {
+                    column: "age".into(),
+                    shift,
+                    scale: 5.0,
+                    fill: 0.0,
+                    indicator: true,
+                }],
+            },
+        }
+    }
+
+    /// Written once, read back equal; writing the same inputs again is a no-op, other inputs
+    /// (the table changed) are refused naming the file, and the file is left as it was.
+    #[test]
+    fn inputs_are_written_once_and_other_inputs_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let path = inputs_path(d.path());
+        inputs(15.0).write(&path).unwrap();
+        assert_eq!(SavedInputs::read(&path).unwrap(), inputs(15.0));
+        inputs(15.0).write(&path).unwrap();
+        let e = inputs(16.0).write(&path).unwrap_err().to_string();
+        assert!(e.contains("inputs.json") && e.contains("other data"), "{e}");
+        assert_eq!(SavedInputs::read(&path).unwrap(), inputs(15.0));
+        std::fs::write(&path, r#"{"version": 2}"#).unwrap();
+        let e = SavedInputs::read(&path).unwrap_err().to_string();
+        assert!(e.contains("inputs.json"), "{e}");
+    }
+}
