@@ -63,6 +63,11 @@ pub struct PredictArgs {
 pub fn predict(a: &PredictArgs) -> Result<()> {
     let format = SampleFormat::of(&a.out)?;
     let run = open(&a.run)?;
+    if let Some(k) = a.keep.iter().find(|k| run.inputs.tasks.contains(k)) {
+        bail!(
+            "--keep {k}: a task's predictions are written under that name; keep it under another"
+        );
+    }
     let req = RowRequest {
         files: (!a.data.is_empty()).then(|| a.data.clone()),
         part: a.split.map(|s| match s {

@@ -300,7 +300,8 @@ fn an_export_loads_in_pytorch_and_predicts_the_same() {
 /// Rows that do not fit the trained schema are refused, each with one error line naming
 /// where: a file without a feature column (the file and the column), a numeric column holding
 /// text (the file, row and column), a config whose feature columns differ from the trained ones
-/// (the key), an entry or seed the grid does not have, and metrics asked of unlabelled rows.
+/// (the key), an entry or seed the grid does not have, a kept column that is not in the files or
+/// is named like a task, and metrics asked of unlabelled rows.
 #[test]
 fn predict_refuses_rows_and_runs_that_do_not_match() {
     let (d, _) = trained();
@@ -356,6 +357,8 @@ fn predict_refuses_rows_and_runs_that_do_not_match() {
         &["predict", "--run", "out", "--out", "x.csv"],
         &["--entry", "3 entries"],
     );
+    fails(&with(&["--keep", "user_id,click"]), &["--keep click"]);
+    fails(&with(&["--keep", "nope"]), &["interactions.csv", "`nope`"]);
     fails(
         &[
             "predict", "--run", "out", "--entry", "MMoE", "--seed", "7", "--out", "x.csv",
