@@ -41,7 +41,7 @@ pub struct EpochTime {
 }
 
 /// The seconds of every epoch of a run, as its progress reports them.
-pub(crate) struct EpochTimes(pub(crate) Vec<EpochTime>);
+struct EpochTimes(Vec<EpochTime>);
 
 impl Progress for EpochTimes {
     fn epoch(&mut self, _epoch: usize, _mean_loss: f64, train_s: f64, eval_s: f64) {
@@ -61,15 +61,22 @@ pub fn ours(
         ..train.clone()
     };
     let data = TrainData::new(ds, adatt_spec::InputMode::Auto, Device::Cpu, p.max_rows);
-    let params = Learner::new(&data, &bm.model, &cfg, &[p.seed])?
+    whole_run(&data, bm, &cfg, p.seed)
+}
+
+/// One whole run of `bm` on `data` with seed `seed`, timed from the start of training.
+pub(crate) fn whole_run(
+    data: &TrainData,
+    bm: &BenchModel,
+    cfg: &TrainConfig,
+    seed: u64,
+) -> Result<WholeRun> {
+    let params = Learner::new(data, &bm.model, cfg, &[seed])?
         .model()
-        .official_param_names()
-        .iter()
-        .map(|(_, s)| s.iter().product::<i64>())
-        .sum();
+        .params_per_replica() as i64;
     let mut times = EpochTimes(Vec::new());
     let started = std::time::Instant::now();
-    train_group(&data, &bm.model, &cfg, &[p.seed], &mut times, None)?;
+    train_group(data, &bm.model, cfg, &[seed], &mut times, None)?;
     Ok(WholeRun {
         params,
         train_rows: data.train.n(),

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use adatt_data::sim::{SimStream, Simulator};
-use adatt_engine::{train_group, Learner, SimData, TrainData};
+use adatt_data::TaskKind;
+use adatt_engine::{SimData, TrainData};
 use adatt_experiment::jobs::resolve_jobs;
 use adatt_spec::metrics::MetricKind;
 use adatt_spec::TrainConfig;
@@ -17,7 +18,7 @@ use tch::{Device, Tensor};
 
 use crate::child::{run_all_json, this_exe};
 use crate::config::{SimBench, SimPeer};
-use crate::peer::{EpochTimes, WholeRun};
+use crate::peer::WholeRun;
 use crate::{BenchError, BenchModel, Result};
 
 /// The `[simulator.peer]` section and the model it names.
@@ -61,26 +62,12 @@ fn train_config(train: &TrainConfig, p: &SimPeer) -> TrainConfig {
 pub fn ours(cfg: &SimBench, train: &TrainConfig) -> Result<WholeRun> {
     let (p, bm) = setting(cfg)?;
     let data = TrainData::simulated(&sim_data(cfg, p)?, Device::Cpu)?;
-    let tc = train_config(train, p);
-    let params = Learner::new(&data, &bm.model, &tc, &[p.seed])?
-        .model()
-        .params_per_replica() as i64;
-    let mut times = EpochTimes(Vec::new());
-    let started = std::time::Instant::now();
-    train_group(&data, &bm.model, &tc, &[p.seed], &mut times, None)?;
-    Ok(WholeRun {
-        params,
-        train_rows: data.train.n(),
-        epochs: times.0,
-        total_s: started.elapsed().as_secs_f64(),
-    })
+    crate::peer::whole_run(&data, bm, &train_config(train, p), p.seed)
 }
 
-/// The rows of both programs as a safetensors file at `path` (a child's hidden `--sim-rows`):
+/// The rows of both programs as a safetensors file at `path`:
 /// `{train,valid,test}.{ids,dense,labels}`, ids as i64, the rest as f32, row-major.
-pub fn write_rows(cfg: &SimBench, path: &Path) -> Result<()> {
-    let (p, _) = setting(cfg)?;
-    let sd = sim_data(cfg, p)?;
+fn write_rows(sd: &SimData, path: &Path) -> Result<()> {
     let sim_cfg = sd.sim.config();
     let (n_ids, n_dense, t) = (
         2 + sim_cfg.contexts.len(),
@@ -89,9 +76,9 @@ pub fn write_rows(cfg: &SimBench, path: &Path) -> Result<()> {
     );
     let mut named = Vec::new();
     for (split, stream, n) in [
-        ("train", SimStream::Train, p.train_rows),
-        ("valid", SimStream::Valid, p.eval_rows),
-        ("test", SimStream::Test, p.eval_rows),
+        ("train", SimStream::Train, sd.train_rows),
+        ("valid", SimStream::Valid, sd.valid_rows),
+        ("test", SimStream::Test, sd.test_rows),
     ] {
         let rows = sd.sim.rows(stream, 0, n);
         let ids: Vec<i64> = rows.ids.iter().map(|&i| i64::from(i)).collect();
@@ -164,37 +151,49 @@ pub fn section(
     train: &TrainConfig,
     threads: usize,
 ) -> Result<String> {
+    let (p, _) = setting(cfg)?;
+    let sd = sim_data(cfg, p)?;
     let rows = std::env::temp_dir().join(format!(
         "adatt-bench-sim-rows-{}.safetensors",
         std::process::id()
     ));
-    write_rows(cfg, &rows)?;
-    let md = runs(config, cfg, train, threads, &rows);
+    write_rows(&sd, &rows)?;
+    let kinds: Vec<MetricKind> = sd
+        .sim
+        .config()
+        .tasks
+        .iter()
+        .map(|t| match t.kind {
+            TaskKind::Binary => MetricKind::Binary,
+            TaskKind::Regression => MetricKind::Regression,
+        })
+        .collect();
+    let peer = Peer {
+        rows: &rows,
+        kinds: &kinds,
+        cards: &sd.sim.cardinalities(),
+    };
+    let md = runs(config, cfg, train, threads, &peer);
     let _ = std::fs::remove_file(&rows);
     md
 }
 
-/// [`section`] with the rows written at `rows`.
+/// What the peer's command reads: the rows' file, the tasks' kinds, the tables' rows.
+struct Peer<'a> {
+    rows: &'a Path,
+    kinds: &'a [MetricKind],
+    cards: &'a [usize],
+}
+
+/// [`section`] with the rows written for the peer.
 fn runs(
     config: &Path,
     cfg: &SimBench,
     train: &TrainConfig,
     threads: usize,
-    rows: &Path,
+    peer: &Peer<'_>,
 ) -> Result<String> {
     let (p, bm) = setting(cfg)?;
-    let data = TrainData::simulated(
-        &SimData {
-            train_rows: 1,
-            ..sim_data(cfg, p)?
-        },
-        Device::Cpu,
-    )?;
-    let cards: Vec<usize> = data
-        .embeddings
-        .as_ref()
-        .map(|(e, _)| e.iter().map(|s| s.cardinality).collect())
-        .unwrap_or_default();
     let mut md = format!(
         "\n### Whole one-pass runs against a PyTorch peer with `nn.Embedding`\n\n{} on {} \
          training rows of the stream (one pass, batch {}, Adam lr {}, weight decay {}; \
@@ -231,7 +230,7 @@ fn runs(
             .collect::<Result<_>>()?;
         let ours: Vec<WholeRun> = run_all_json(ours_cmds, &format!("ours for {}", bm.name))?;
         let peer_cmds = (0..jobs)
-            .map(|_| peer_command(cfg, train, rows, &data.kinds, &cards, per))
+            .map(|_| peer_command(cfg, train, peer.rows, peer.kinds, peer.cards, per))
             .collect::<Result<_>>()?;
         let peer: Vec<WholeRun> = run_all_json(peer_cmds, &format!("peer for {}", bm.name))?;
         crate::peer::check_same_model(bm, &ours[0], &peer)?;
