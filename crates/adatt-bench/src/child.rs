@@ -12,7 +12,6 @@ fn failed(command: &str, message: String) -> BenchError {
     }
 }
 
-/// This executable, to start again with a hidden argument; `what` names it in the error.
 /// The project venv's python (`make` exports both variables), else `python3`: what runs the
 /// PyTorch peers.
 pub(crate) fn venv_python() -> PathBuf {
@@ -23,6 +22,7 @@ pub(crate) fn venv_python() -> PathBuf {
         .unwrap_or_else(|| "python3".into())
 }
 
+/// This executable, to start again with a hidden argument; `what` names it in the error.
 pub(crate) fn this_exe(what: &str) -> Result<PathBuf> {
     std::env::current_exe().map_err(|e| failed(what, format!("cannot find this executable: {e}")))
 }

@@ -68,8 +68,66 @@ pub fn simulator_section(cfg: &BenchConfig, config: &Path, threads: usize) -> Re
     sim::section(config, sb, &cfg.train, threads, cfg.warmup_steps)
 }
 
-/// A child's hidden `--whole-sim-run`: our whole run of `[simulator.peer]`.
-pub fn whole_sim_run(cfg: &BenchConfig, config: &Path) -> Result<WholeRun> {
+/// What a parent `bench` started this process to measure (its hidden arguments); the answer
+/// is one JSON line on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Child {
+    /// `--whole-run MODEL`: our whole run of `[[models]]` entry MODEL with `[peer]`'s settings.
+    WholeRun(usize),
+    /// `--whole-sim-run`: our whole run of `[simulator.peer]`.
+    WholeSimRun,
+    /// `--one INPUT MODEL R`: one CPU measurement of `[[models]]` entry MODEL on input path
+    /// INPUT (indices into the config's lists) at R replicas.
+    One([usize; 3]),
+}
+
+/// The hidden arguments with which a parent `bench` starts its child processes.
+#[derive(clap::Args, Debug, Default)]
+pub struct ChildArgs {
+    /// Internal: our whole run of model MODEL (index in `[[models]]`) with `[peer]`'s settings,
+    /// as JSON on stdout.
+    #[arg(long, hide = true, value_name = "MODEL")]
+    whole_run: Option<usize>,
+    /// Internal: our whole run of `[simulator.peer]`, as JSON on stdout.
+    #[arg(long, hide = true)]
+    whole_sim_run: bool,
+    /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
+    #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
+    one: Option<Vec<usize>>,
+}
+
+impl ChildArgs {
+    /// The request these arguments carry, if any.
+    pub fn request(&self) -> Result<Option<Child>> {
+        Ok(if let Some(model) = self.whole_run {
+            Some(Child::WholeRun(model))
+        } else if self.whole_sim_run {
+            Some(Child::WholeSimRun)
+        } else if let Some(one) = &self.one {
+            let idx = one.as_slice().try_into().map_err(|_| {
+                BenchError::Unexpected(format!("--one takes 3 values, not {}", one.len()))
+            })?;
+            Some(Child::One(idx))
+        } else {
+            None
+        })
+    }
+}
+
+/// Answers `child` for the config at `config`: its measurement as one line of JSON.
+pub fn child(cfg: &BenchConfig, config: &Path, child: Child) -> Result<String> {
+    let json = match child {
+        Child::WholeSimRun => serde_json::to_string(&whole_sim_run(cfg, config)?),
+        Child::WholeRun(model) => {
+            let ds = census(cfg, config)?;
+            serde_json::to_string(&whole_run(cfg, config, &ds, model)?)
+        }
+        Child::One(idx) => serde_json::to_string(&one(cfg, &census(cfg, config)?, idx)?),
+    };
+    json.map_err(|e| BenchError::Unexpected(format!("{child:?}: {e}")))
+}
+
+fn whole_sim_run(cfg: &BenchConfig, config: &Path) -> Result<WholeRun> {
     let sb = cfg
         .simulator
         .as_ref()
@@ -77,9 +135,7 @@ pub fn whole_sim_run(cfg: &BenchConfig, config: &Path) -> Result<WholeRun> {
     crate::sim_peer::ours(sb, &cfg.train)
 }
 
-/// A child's hidden `--one INPUT MODEL R`: one CPU measurement of `[[models]]` entry MODEL on
-/// input path INPUT (indices into the config's lists) at R replicas.
-pub fn one(cfg: &BenchConfig, ds: &Dataset, [input, model, r]: [usize; 3]) -> Result<Measured> {
+fn one(cfg: &BenchConfig, ds: &Dataset, [input, model, r]: [usize; 3]) -> Result<Measured> {
     let input = *cfg
         .inputs
         .get(input)
@@ -92,9 +148,7 @@ pub fn one(cfg: &BenchConfig, ds: &Dataset, [input, model, r]: [usize; 3]) -> Re
     step::measure(&data, bm, cfg, r)
 }
 
-/// A child's hidden `--whole-run MODEL`: our whole run of `[[models]]` entry MODEL with
-/// `[peer]`'s settings.
-pub fn whole_run(cfg: &BenchConfig, config: &Path, ds: &Dataset, model: usize) -> Result<WholeRun> {
+fn whole_run(cfg: &BenchConfig, config: &Path, ds: &Dataset, model: usize) -> Result<WholeRun> {
     let pb = cfg.peer.as_ref().ok_or_else(|| missing(config, "peer"))?;
     let bm = cfg
         .models
@@ -120,6 +174,32 @@ pub fn full(cfg: &BenchConfig, ds: &Dataset, sel: &Selection<'_>) -> Result<(Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        child: ChildArgs,
+    }
+
+    fn request(args: &[&str]) -> Option<Child> {
+        let cli = Cli::try_parse_from(std::iter::once("bench").chain(args.iter().copied()));
+        cli.unwrap().child.request().unwrap()
+    }
+
+    /// The hidden arguments the parents pass (peer.rs, sim_peer.rs, step.rs) read back as the
+    /// request they stand for; no hidden argument is no request.
+    #[test]
+    fn hidden_arguments_read_back_as_their_requests() {
+        assert_eq!(request(&[]), None);
+        assert_eq!(request(&["--whole-run", "3"]), Some(Child::WholeRun(3)));
+        assert_eq!(request(&["--whole-sim-run"]), Some(Child::WholeSimRun));
+        assert_eq!(
+            request(&["--one", "1", "0", "10"]),
+            Some(Child::One([1, 0, 10]))
+        );
+        assert!(Cli::try_parse_from(["bench", "--one", "1", "0"]).is_err());
+    }
 
     /// Census files that cannot be loaded are one error naming the config's file and its
     /// `[census]` section, with the loader's reason.

@@ -30,15 +30,19 @@ fn setup(edit: (&str, &str)) -> (tempfile::TempDir, PathBuf) {
     (d, p)
 }
 
-fn adatt(cwd: &Path, config: &Path, out: &Path) -> Output {
+/// `adatt <args>` in `cwd`, on one process of one thread.
+fn adatt_in(cwd: &Path, args: &[&str]) -> Output {
     let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_adatt"), cwd);
-    c.args(["run", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
+    c.args(args)
         .env("ADATT_JOBS", "1")
         .env("ADATT_THREADS", "1");
     c.output().expect("adatt runs")
+}
+
+/// `adatt run --config CONFIG --out OUT` in `cwd`.
+fn adatt(cwd: &Path, config: &Path, out: &Path) -> Output {
+    let [config, out] = [config, out].map(|p| p.to_str().unwrap());
+    adatt_in(cwd, &["run", "--config", config, "--out", out])
 }
 
 /// Every entry trains on the table: one record per entry with the schema's task names, an AUC
@@ -96,9 +100,10 @@ fn a_missing_column_is_one_error_naming_file_and_column() {
 fn load_table_reports_the_example_without_training() {
     let (d, config) = setup(("", ""));
     let run = |config: &Path| {
-        let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_adatt"), d.path());
-        c.args(["load-table", "--config"]).arg(config);
-        c.output().unwrap()
+        adatt_in(
+            d.path(),
+            &["load-table", "--config", config.to_str().unwrap()],
+        )
     };
     let o = run(&config);
     let out = String::from_utf8_lossy(&o.stdout);
@@ -131,13 +136,6 @@ fn trained() -> &'static (tempfile::TempDir, PathBuf) {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         (d, out)
     })
-}
-
-/// `adatt <args>` in `cwd`.
-fn adatt_in(cwd: &Path, args: &[&str]) -> Output {
-    let mut c = adatt_testkit::command(env!("CARGO_BIN_EXE_adatt"), cwd);
-    c.args(args).env("ADATT_THREADS", "1");
-    c.output().expect("adatt runs")
 }
 
 /// Train → predict: `adatt predict --split test` on the trained config's own file measures

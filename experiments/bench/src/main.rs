@@ -2,12 +2,12 @@
 //! the analytic FLOP count of the dense-equivalent model, and peak memory, per architecture and
 //! replica count, on CPU and (if present) CUDA; whole runs against a PyTorch peer; the simulator
 //! against training. Writes `results/bench/bench.{md,csv}`. What is measured, and how, is
-//! `adatt_bench`'s; this binary reads the arguments, answers the hidden `--one` / `--whole-run`
-//! of its own child processes, and writes the tables.
+//! `adatt_bench`'s; this binary reads the arguments, answers the hidden arguments of its own
+//! child processes, and writes the tables.
 
 use std::path::{Path, PathBuf};
 
-use adatt_bench::run::{self, Devices};
+use adatt_bench::run::{self, ChildArgs, Devices};
 use adatt_bench::{step, BenchConfig};
 use adatt_experiment::overrides::resolve_threads;
 use anyhow::{Context, Result};
@@ -41,16 +41,8 @@ struct Args {
     /// Only the PyTorch peer section (`[peer]`): printed and written to OUT/peer.md.
     #[arg(long)]
     peer_only: bool,
-    /// Internal: our whole run of model MODEL (index in `[[models]]`) with `[peer]`'s settings,
-    /// as JSON on stdout.
-    #[arg(long, hide = true, value_name = "MODEL")]
-    whole_run: Option<usize>,
-    /// Internal: our whole run of `[simulator.peer]`, as JSON on stdout.
-    #[arg(long, hide = true)]
-    whole_sim_run: bool,
-    /// Internal: measure one (input index, model index, R) on the CPU and print it as JSON.
-    #[arg(long, hide = true, num_args = 3, value_names = ["INPUT", "MODEL", "R"])]
-    one: Option<Vec<usize>>,
+    #[command(flatten)]
+    child: ChildArgs,
 }
 
 /// Creates `dir` and writes `text` to `dir`/`file`.
@@ -80,9 +72,8 @@ fn run(a: &Args) -> Result<()> {
     let cfg = BenchConfig::load(&a.config)?;
     let threads = resolve_threads(a.threads);
     tch::set_num_threads(threads as i32);
-    if a.whole_sim_run {
-        let whole = run::whole_sim_run(&cfg, &a.config)?;
-        println!("{}", serde_json::to_string(&whole)?);
+    if let Some(child) = a.child.request()? {
+        println!("{}", run::child(&cfg, &a.config, child)?);
         return Ok(());
     }
     if a.simulator_only {
@@ -90,22 +81,11 @@ fn run(a: &Args) -> Result<()> {
         let title = "Simulated data (bench --simulator-only)";
         return write_section(a, "simulator.md", title, &md);
     }
-    let ds = run::census(&cfg, &a.config)?;
-    if let Some(model) = a.whole_run {
-        let whole = run::whole_run(&cfg, &a.config, &ds, model)?;
-        println!("{}", serde_json::to_string(&whole)?);
-        return Ok(());
-    }
-    if let Some(one) = &a.one {
-        // Child of `--jobs`: one CPU measurement, as JSON on stdout.
-        let idx: [usize; 3] = one.as_slice().try_into().context("--one takes 3 values")?;
-        println!("{}", serde_json::to_string(&run::one(&cfg, &ds, idx)?)?);
-        return Ok(());
-    }
     if a.peer_only {
         let md = run::peer_section(&cfg, &a.config, threads)?;
         return write_section(a, "peer.md", "PyTorch peer (bench --peer-only)", &md);
     }
+    let ds = run::census(&cfg, &a.config)?;
     let job_counts = a.jobs.map_or_else(|| cfg.jobs.clone(), |j| vec![j]);
     let sel = step::Selection {
         config: &a.config,

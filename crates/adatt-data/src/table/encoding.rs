@@ -242,45 +242,66 @@ impl Encoding {
     /// The encoding was fitted for `t`'s feature columns (same columns, same order, same
     /// kinds); an error names the first column that differs.
     pub fn check_schema(&self, t: &TableData) -> Result<()> {
-        let mismatch = |key: String, message: String| Err(DataError::Schema { key, message });
-        if self.categorical.len() != t.categorical.len() {
-            return mismatch(
-                "data.categorical".into(),
-                format!(
-                    "names {} columns; the model was trained on {}",
-                    t.categorical.len(),
-                    self.categorical.len()
-                ),
-            );
+        let trained: Vec<&str> = self.categorical.iter().map(|c| c.column()).collect();
+        let given: Vec<&str> = t.categorical.iter().map(|c| c.column.as_str()).collect();
+        same_columns("data.categorical", &trained, &given)?;
+        let trained: Vec<&str> = self.numeric.iter().map(|n| n.column.as_str()).collect();
+        let given: Vec<&str> = t.numeric.iter().map(|c| c.column.as_str()).collect();
+        same_columns("data.numeric", &trained, &given)
+    }
+}
+
+/// Checks that the columns a config names under `key` are those the model was trained on, in
+/// the same order: the first difference is one error naming the key (and the entry).
+fn same_columns(key: &str, trained: &[&str], given: &[&str]) -> Result<()> {
+    let mismatch = |key: String, message: String| Err(DataError::Schema { key, message });
+    if trained.len() != given.len() {
+        let (g, t) = (given.len(), trained.len());
+        return mismatch(
+            key.into(),
+            format!("names {g} columns; the model was trained on {t}"),
+        );
+    }
+    match trained.iter().zip(given).position(|(t, g)| t != g) {
+        Some(i) => mismatch(
+            format!("{key}[{i}].column"),
+            format!(
+                "is `{}`; the model was trained on `{}` there",
+                given[i], trained[i]
+            ),
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(trained: &[&str], given: &[&str]) -> String {
+        match same_columns("data.numeric", trained, given) {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("{given:?} accepted for {trained:?}"),
         }
-        if self.numeric.len() != t.numeric.len() {
-            return mismatch(
-                "data.numeric".into(),
-                format!(
-                    "names {} columns; the model was trained on {}",
-                    t.numeric.len(),
-                    self.numeric.len()
-                ),
-            );
-        }
-        let pairs = (self.categorical.iter().map(CategoricalEncoding::column))
-            .zip(t.categorical.iter().map(|c| c.column.as_str()))
-            .enumerate()
-            .map(|(i, p)| (format!("data.categorical[{i}].column"), p))
-            .chain(
-                (self.numeric.iter().map(|n| n.column.as_str()))
-                    .zip(t.numeric.iter().map(|c| c.column.as_str()))
-                    .enumerate()
-                    .map(|(i, p)| (format!("data.numeric[{i}].column"), p)),
-            );
-        for (key, (trained, given)) in pairs {
-            if trained != given {
-                return mismatch(
-                    key,
-                    format!("is `{given}`; the model was trained on `{trained}` there"),
-                );
-            }
-        }
-        Ok(())
+    }
+
+    /// The same columns in the same order pass; otherwise the error names the key and the
+    /// first entry that differs, or the two counts.
+    #[test]
+    fn columns_unlike_the_trained_ones_are_named() {
+        assert!(same_columns("data.numeric", &["age", "price"], &["age", "price"]).is_ok());
+        let e = refusal(&["age", "price"], &["age", "cost"]);
+        assert!(e.contains("data.numeric[1].column"), "{e}");
+        assert!(
+            e.contains("is `cost`; the model was trained on `price` there"),
+            "{e}"
+        );
+        let e = refusal(&["age", "price"], &["price", "age"]);
+        assert!(e.contains("data.numeric[0].column"), "{e}");
+        let e = refusal(&["age", "price"], &["age"]);
+        assert!(
+            e.contains("names 1 columns; the model was trained on 2"),
+            "{e}"
+        );
     }
 }
