@@ -145,9 +145,10 @@ def candidates(n_tasks: int):
     ]
 
 
-def regime(preset: str, rows: int, seeds: int, train_extra: str = "") -> str:
+def regime(preset: str, rows: int, seeds: int, train_extra: str = "", lr: float = LR) -> str:
     """The [data], [train] and [run] tables of the default regime (also used by
-    make_industrial_configs.py); `train_extra`: more lines of [train]."""
+    make_industrial_configs.py); `train_extra`: more lines of [train]; `lr`: the peak learning
+    rate, the regime's unless a table needs another."""
     return f"""[data]
 source = "simulator"
 preset = "{preset}"
@@ -162,7 +163,7 @@ embedding_dim = 16
 [train]
 batch_size = 512
 epochs = 1
-lr = {LR:g}
+lr = {lr:g}
 lr_schedule = {{ kind = "linear", final_factor = 0.0 }}
 checkpoints = [0.142857, 0.428571]
 {train_extra}
