@@ -29,9 +29,9 @@ source scripts/lib/device.sh
 # In order: what a session without a GPU cannot finish soonest first. A config under
 # configs/baselines/ is a study (the `baselines` binary), any other a grid (`adatt run`).
 TARGETS=(
+  configs/industrial/table8.toml
   configs/baselines/group2.toml
   configs/baselines/group3.toml
-  configs/industrial/table8.toml
   configs/industrial/table7.toml
   configs/industrial/relatedness/cos_0.0.toml
   configs/industrial/relatedness/cos_0.3.toml
