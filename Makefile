@@ -138,6 +138,8 @@ test: setup fmt clippy fixtures
 	cargo build --workspace --bins
 	scripts/device-check.sh selftest
 	scripts/device-train.sh selftest
+	# The power computation behind results/seeds_needed.md, against Cohen's table.
+	$(PYTHON) scripts/industrial/seeds_needed.py --selftest
 
 # The GPU check: pack the binaries into device-check/ (ignored) and print the command that runs
 # the check on a GPU machine (scripts/device-check.sh; docs/performance.md, "CUDA").

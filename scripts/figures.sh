@@ -15,7 +15,9 @@
 #   (Tables 1-4) with records (BIN_DIR/baselines --phase analyze); then the regime study's plots
 #   (scripts/industrial/plot_curves.py -> docs/img/curves_*.svg) and, with records of the
 #   relatedness sweep (configs/industrial/relatedness/), its summary across cosines
-#   (scripts/industrial/relatedness.py -> results/relatedness.md, docs/img/relatedness.svg).
+#   (scripts/industrial/relatedness.py -> results/relatedness.md, docs/img/relatedness.svg);
+#   then, from the verdicts of the simulated tables, the seeds that would resolve their open
+#   differences (scripts/industrial/seeds_needed.py -> results/seeds_needed.md).
 #
 # An analysis that fails does not stop the others; the script then exits with the first
 # failure's code and names every failed analysis.
@@ -106,6 +108,12 @@ fi
 if compgen -G "results/relatedness_cos*/*/summary.json" >/dev/null; then
   echo "== relatedness =="
   analyse "results/relatedness.md" python3 scripts/industrial/relatedness.py
+fi
+
+# The seeds that would resolve the simulated tables' open differences (results/seeds_needed.md).
+if compgen -G "results/*_sim*/*/summary.json" >/dev/null; then
+  echo "== seeds needed =="
+  analyse "results/seeds_needed.md" python3 scripts/industrial/seeds_needed.py
 fi
 
 if (( ${#failed[@]} > 0 )); then
