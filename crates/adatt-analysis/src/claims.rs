@@ -250,6 +250,11 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
                     c.outcome_wilcoxon.word()
                 )
             };
+            if c.diff.test.mean_diff.is_nan() {
+                // No seed finished on both sides (not trained yet, or failed).
+                s.push_str(" – (no paired seeds) |");
+                continue;
+            }
             write!(
                 s,
                 " {:+.3} ({}; {}) {word} |",
@@ -332,7 +337,8 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
     /// Outcomes worked by hand. Claim 1 (lower, every entry against `ref`): five finite p in
     /// the family, Holm-adjusted 0.001 → 0.005, 0.002 → 0.008, 0.004 → 0.012, 0.03 → 0.06,
     /// 0.3 → 0.3; so a/x replicated, a/y (NE up) contradicted, a/z, b/y, b/z (NaN) not
-    /// resolved, b/x replicated: mixed. Claim 2 (higher, b against a): 0.01 → 0.03,
+    /// resolved, b/x replicated: mixed; b/z has no paired seeds (its mean is NaN), which its
+    /// cell says. Claim 2 (higher, b against a): 0.01 → 0.03,
     /// 0.02 → 0.04, 0.02 → 0.04, all with NE up: replicated by the t-test; its Wilcoxon p of
     /// b/a/z is 0.2 (→ 0.2; 0.01 → 0.03, 0.02 → 0.04), so by that test z is not resolved and the
     /// claim partly replicated, which the heading and the cell say.
@@ -350,7 +356,7 @@ claims = [
             diff("a", "ref", "z", -1.0, 0.3),
             diff("b", "ref", "x", -1.0, 0.004),
             diff("b", "ref", "y", -1.0, 0.03),
-            diff("b", "ref", "z", -1.0, f64::NAN),
+            diff("b", "ref", "z", f64::NAN, f64::NAN),
             diff("b", "a", "x", 0.5, 0.01),
             diff("b", "a", "y", 0.5, 0.02),
             diff_w("b", "a", "z", 0.1, 0.02, 0.2),
@@ -407,6 +413,13 @@ claims = [
         );
         assert!(
             md.contains("+0.100 (0.0400; 0.2000) replicated by t, not resolved by W |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| b | ref | -1.000 (0.0120; 0.0120) replicated | -1.000 (0.0600; 0.0600) not \
+                 resolved | – (no paired seeds) |"
+            ),
             "{md}"
         );
     }
