@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::Command;
 
 use adatt_data::sim::{SimStream, Simulator};
-use adatt_data::TaskKind;
 use adatt_engine::{SimData, TrainData};
 use adatt_experiment::jobs::resolve_jobs;
 use adatt_spec::metrics::MetricKind;
@@ -163,10 +162,7 @@ pub fn section(
         .config()
         .tasks
         .iter()
-        .map(|t| match t.kind {
-            TaskKind::Binary => MetricKind::Binary,
-            TaskKind::Regression => MetricKind::Regression,
-        })
+        .map(|t| MetricKind::from(t.kind))
         .collect();
     let peer = Peer {
         rows: &rows,

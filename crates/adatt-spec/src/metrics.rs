@@ -160,6 +160,16 @@ pub enum MetricKind {
     Regression,
 }
 
+impl From<adatt_data::TaskKind> for MetricKind {
+    /// A binary task is scored as one, a regression task by its MSE.
+    fn from(k: adatt_data::TaskKind) -> Self {
+        match k {
+            adatt_data::TaskKind::Binary => MetricKind::Binary,
+            adatt_data::TaskKind::Regression => MetricKind::Regression,
+        }
+    }
+}
+
 /// Evaluate many (replica, task) columns in parallel with rayon.
 ///
 /// `outputs[r]` is row-major `[n, T]` (probabilities for binary tasks, raw values for

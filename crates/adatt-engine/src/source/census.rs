@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use adatt_data::{Dataset, TaskKind};
+use adatt_data::Dataset;
 use adatt_models::InputSpec;
 use adatt_spec::metrics::MetricKind;
 use adatt_spec::InputMode;
@@ -55,14 +55,7 @@ impl TrainData {
         } else {
             &ds.train
         };
-        let kinds = ds
-            .task_kinds
-            .iter()
-            .map(|k| match k {
-                TaskKind::Binary => MetricKind::Binary,
-                TaskKind::Regression => MetricKind::Regression,
-            })
-            .collect();
+        let kinds = ds.task_kinds.iter().map(|&k| MetricKind::from(k)).collect();
         TrainData {
             device,
             task_names: ds.task_names.clone(),

@@ -125,14 +125,7 @@ impl TrainData {
         Ok(TrainData {
             device,
             task_names: cfg.tasks.iter().map(|t| t.name.clone()).collect(),
-            kinds: cfg
-                .tasks
-                .iter()
-                .map(|t| match t.kind {
-                    TaskKind::Binary => MetricKind::Binary,
-                    TaskKind::Regression => MetricKind::Regression,
-                })
-                .collect(),
+            kinds: cfg.tasks.iter().map(|t| MetricKind::from(t.kind)).collect(),
             train_base_rates,
             reported: cfg
                 .tasks

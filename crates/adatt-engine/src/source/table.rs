@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use adatt_data::table::{TableData, TableRows, TableSet};
-use adatt_data::TaskKind;
 use adatt_models::{EmbeddingSpec, InputSpec};
 use adatt_spec::metrics::MetricKind;
 use adatt_spec::InputMode;
@@ -115,14 +114,7 @@ impl Source for TableSource {
         Ok(TrainData {
             device,
             task_names: s.task_names.clone(),
-            kinds: s
-                .task_kinds
-                .iter()
-                .map(|k| match k {
-                    TaskKind::Binary => MetricKind::Binary,
-                    TaskKind::Regression => MetricKind::Regression,
-                })
-                .collect(),
+            kinds: s.task_kinds.iter().map(|&k| MetricKind::from(k)).collect(),
             train_base_rates: base_rates,
             reported: self.reported.clone(),
             spec: InputSpec::dense(width, t),
