@@ -241,6 +241,11 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
     for row in v.cells.chunks(tasks.len().max(1)) {
         write!(s, "| {} | {} |", row[0].diff.entry, row[0].diff.reference).expect("write");
         for c in row {
+            if c.diff.test.mean_diff.is_nan() {
+                // No seed finished on both sides (not trained yet, or failed).
+                s.push_str(" – (no paired seeds) |");
+                continue;
+            }
             let word = if c.outcome == c.outcome_wilcoxon {
                 c.outcome.word().to_owned()
             } else {
@@ -250,11 +255,6 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
                     c.outcome_wilcoxon.word()
                 )
             };
-            if c.diff.test.mean_diff.is_nan() {
-                // No seed finished on both sides (not trained yet, or failed).
-                s.push_str(" – (no paired seeds) |");
-                continue;
-            }
             write!(
                 s,
                 " {:+.3} ({}; {}) {word} |",

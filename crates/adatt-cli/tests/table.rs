@@ -45,15 +45,22 @@ fn adatt(cwd: &Path, config: &Path, out: &Path) -> Output {
     adatt_in(cwd, &["run", "--config", config, "--out", out])
 }
 
+/// [`setup`] with `edit`, trained into its `out` directory (which must succeed): the working
+/// directory and `out`.
+fn trained_with(edit: (&str, &str)) -> (tempfile::TempDir, PathBuf) {
+    let (d, config) = setup(edit);
+    let out = d.path().join("out");
+    let o = adatt(d.path(), &config, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (d, out)
+}
+
 /// Every entry trains on the table: one record per entry with the schema's task names, an AUC
 /// for the binary tasks and none for the regression one, and click's test AUC above chance
 /// (the generator makes clicks depend on user-item affinity, the hour and the price).
 #[test]
 fn the_example_table_trains_every_entry() {
-    let (d, config) = setup(("", ""));
-    let out = d.path().join("out");
-    let o = adatt(d.path(), &config, &out);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_d, out) = trained_with(("", ""));
     let recs = adatt_testkit::records(&out.join("runs.jsonl"));
     let entries: Vec<&str> = recs.iter().map(|r| r["entry"].as_str().unwrap()).collect();
     assert_eq!(entries.len(), 3, "{entries:?}");
@@ -129,13 +136,7 @@ fn load_table_reports_the_example_without_training() {
 /// `adatt export`: its working directory and results directory.
 fn trained() -> &'static (tempfile::TempDir, PathBuf) {
     static TRAINED: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
-    TRAINED.get_or_init(|| {
-        let (d, config) = setup(("", ""));
-        let out = d.path().join("out");
-        let o = adatt(d.path(), &config, &out);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (d, out)
-    })
+    TRAINED.get_or_init(|| trained_with(("", "")))
 }
 
 /// Train → predict: `adatt predict --split test` on the trained config's own file measures
@@ -401,10 +402,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// inputs, and predicting from it is one error line that says how to save them.
 #[test]
 fn a_grid_that_saves_no_weights_says_so_when_asked_to_predict() {
-    let (d, config) = setup(("threads = 0", "threads = 0\nweights = \"none\""));
-    let out = d.path().join("out");
-    let o = adatt(d.path(), &config, &out);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (d, out) = trained_with(("threads = 0", "threads = 0\nweights = \"none\""));
     assert_eq!(adatt_testkit::records(&out.join("runs.jsonl")).len(), 3);
     let written = adatt_testkit::dir_names(&out);
     assert!(
