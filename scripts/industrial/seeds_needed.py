@@ -36,9 +36,14 @@ def power(n: int, effect: float, alpha: float) -> float:
 
 
 def seeds_for(effect: float, alpha: float, target: float = POWER) -> int | None:
-    """The fewest seeds (at least 3) with power >= target; None past MAX_SEEDS."""
+    """The fewest seeds (at least 3) with power >= target; None past MAX_SEEDS. A scan from 3
+    up, not a bisection: scipy's noncentral t gives NaN at large noncentrality (about 10 and
+    up, where the power is 1 for every practical purpose), which the scan stops before."""
     for n in range(3, MAX_SEEDS + 1):
-        if power(n, effect, alpha) >= target:
+        p = power(n, effect, alpha)
+        if math.isnan(p):
+            raise ValueError(f"power is NaN at n = {n}, effect {effect:.3g} sd, alpha {alpha:.3g}")
+        if p >= target:
             return n
     return None
 
