@@ -66,7 +66,7 @@ help:
 	@echo "  make example       your own data: configs/example_table.toml on a generated CSV log"
 	@echo "  make baselines DATA=kuairand KUAIRAND_DIR=...  Tables 1-4 on your copy of KuaiRand (KUAIRAND=1k)"
 	@echo "  make relatedness   group1 with the click-like cosine at 0, 0.3, 0.6, 0.9: every model"
-	@echo "                     against Shared-bottom and Single-task (docs/industrial.md; not run yet)"
+	@echo "                     against Shared-bottom and Single-task (docs/industrial.md; 0.86-1.03 h each on 2 cores)"
 	@echo "  make curves        the industrial regime study's learning curves (docs/industrial.md;"
 	@echo "                     18 configs of 11.2M examples; 100-1,650 s per run on one core, as recorded)"
 	@echo "  make figures       rewrite every experiment's tables and figures from the records (no training;"
