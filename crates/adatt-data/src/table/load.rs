@@ -923,13 +923,12 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
         );
     }
 
-    /// A log joined with an item table (one item unmatched, so its age is missing) and a user
-    /// table loads as the same table written flat, whose encoding the first test works by hand.
-    #[test]
-    fn side_tables_join_like_the_flat_table() {
-        let d = tempfile::tempdir().unwrap();
+    /// The join fixture: `flat.csv`, and the same rows as `log.csv` with their `age` in
+    /// `items.csv` (item i3 unmatched, so its age is missing; i9 never used) and their `country`
+    /// in `users.csv`.
+    fn join_files(dir: &Path) {
         write(
-            d.path(),
+            dir,
             "flat.csv",
             "user,age,click,wt,s,country\n\
              a,10,1,0,train,fr\n\
@@ -939,7 +938,7 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
              d,40,1,7,test,it\n",
         );
         write(
-            d.path(),
+            dir,
             "log.csv",
             "user,item,click,wt,s\n\
              a,i1,1,0,train\n\
@@ -949,35 +948,45 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
              d,i5,1,7,test\n",
         );
         write(
-            d.path(),
+            dir,
             "items.csv",
             "item,age\ni5,40\ni1,10\ni2,20\ni4,30\ni9,99\n",
         );
-        write(
-            d.path(),
-            "users.csv",
-            "user,country\nd,it\nc,fr\nb,de\na,fr\n",
-        );
-        let country = (
-            "categorical = [{ column = \"user\" }]",
-            "categorical = [{ column = \"user\" }, { column = \"country\" }]",
-        );
-        let flat = load(&schema("flat.csv", country), d.path()).unwrap();
-        let joins =
-            "joins = [{ files = [\"items.csv\"], on = \"item\", unmatched = \"missing\" }, \
-                     { files = [\"users.csv\"], on = \"user\" }]\n";
-        let joined_schema = |joins: &str| {
-            let mut t = schema("log.csv", country);
-            let j: TableData = toml::from_str(&format!(
-                "name = \"j\"\nfiles = [\"x.csv\"]\nlabels = [{{ column = \"c\", kind = \"binary\" }}]\n\
-                 split = {{ kind = \"random\", seed = 1, valid = 0.1, test = 0.1 }}\n{joins}"
-            ))
-            .unwrap();
-            t.joins = j.joins;
-            t
-        };
-        check_columns(&joined_schema(joins), d.path()).unwrap();
-        let joined = load(&joined_schema(joins), d.path()).unwrap();
+        write(dir, "users.csv", "user,country\nd,it\nc,fr\nb,de\na,fr\n");
+    }
+
+    /// `country` as a second categorical column.
+    const COUNTRY: (&str, &str) = (
+        "categorical = [{ column = \"user\" }]",
+        "categorical = [{ column = \"user\" }, { column = \"country\" }]",
+    );
+
+    /// The joins of the fixture: items (unmatched rows kept, their age missing), then users.
+    const JOINS: &str =
+        "joins = [{ files = [\"items.csv\"], on = \"item\", unmatched = \"missing\" }, \
+                         { files = [\"users.csv\"], on = \"user\" }]\n";
+
+    /// The flat schema read from `log.csv` with `joins` (a `joins = [...]` line).
+    fn joined_schema(joins: &str) -> TableData {
+        let mut t = schema("log.csv", COUNTRY);
+        let j: TableData = toml::from_str(&format!(
+            "name = \"j\"\nfiles = [\"x.csv\"]\nlabels = [{{ column = \"c\", kind = \"binary\" }}]\n\
+             split = {{ kind = \"random\", seed = 1, valid = 0.1, test = 0.1 }}\n{joins}"
+        ))
+        .unwrap();
+        t.joins = j.joins;
+        t
+    }
+
+    /// A log joined with an item table and a user table loads as the same table written flat,
+    /// whose encoding the first test works by hand.
+    #[test]
+    fn side_tables_join_like_the_flat_table() {
+        let d = tempfile::tempdir().unwrap();
+        join_files(d.path());
+        let flat = load(&schema("flat.csv", COUNTRY), d.path()).unwrap();
+        check_columns(&joined_schema(JOINS), d.path()).unwrap();
+        let joined = load(&joined_schema(JOINS), d.path()).unwrap();
         assert_eq!(joined.cardinalities, [3, 3]);
         assert_eq!(
             joined.files,
@@ -991,63 +1000,82 @@ split = { kind = "column", column = "s", train = "train", valid = "valid", test 
             },
             flat
         );
-        // Bad joins, each one error naming where; the header check finds those that headers
-        // show, with the same message.
-        let err = |joins: &str| {
-            let e = load(&joined_schema(joins), d.path())
-                .unwrap_err()
-                .to_string();
-            if let Err(c) = check_columns(&joined_schema(joins), d.path()) {
-                assert_eq!(c.to_string(), e);
-            }
-            e
-        };
-        let headers = |joins: &str| {
-            check_columns(&joined_schema(joins), d.path())
-                .unwrap_err()
-                .to_string()
-        };
-        let e = err(&joins.replace(", unmatched = \"missing\"", ""));
-        assert!(
-            e.contains("log.csv, line 3")
-                && e.contains("item = \"i3\"")
-                && e.contains("items.csv")
-                && e.contains("data.joins[0]"),
-            "{e}"
-        );
-        write(d.path(), "users2.csv", "user,country\na,fr\nb,de\na,it\n");
-        let e = err(&joins.replace("users.csv", "users2.csv"));
-        assert!(
-            e.contains("users2.csv") && e.contains("row 3") && e.contains("also on row 1"),
-            "{e}"
-        );
-        write(
-            d.path(),
-            "users3.csv",
-            "user,country,age\na,fr,1\nb,de,2\nc,fr,3\nd,it,4\n",
-        );
-        let e = err(&joins.replace("users.csv", "users3.csv"));
-        assert!(
-            e.contains("column `age` is also in") && e.contains("items.csv"),
-            "{e}"
-        );
-        assert_eq!(headers(&joins.replace("users.csv", "users3.csv")), e);
-        let e = err(&joins.replace("on = \"user\"", "on = \"uid\""));
-        assert!(
-            e.contains("users.csv") && e.contains("no column `uid`"),
-            "{e}"
-        );
-        assert!(
-            headers(&joins.replace("on = \"user\"", "on = \"uid\"")).contains("no column `uid`")
-        );
-        let no_users =
+    }
+
+    /// Bad joins, each one error naming where (tests as data: a side file to add, an edit of
+    /// the joins, pieces of the message). Where the header check finds the fault too (the
+    /// last field), it gives the same message as the load.
+    #[test]
+    fn bad_joins_are_one_error_naming_where() {
+        const NO_USERS: &str =
             "joins = [{ files = [\"items.csv\"], on = \"item\", unmatched = \"missing\" }]";
-        let e = headers(no_users);
-        assert!(
-            e.contains("log.csv") && e.contains("no column `country`"),
-            "{e}"
+        type Case<'a> = (
+            &'a str,
+            (&'a str, &'a str),
+            (&'a str, &'a str),
+            &'a [&'a str],
+            bool,
         );
-        assert_eq!(err(no_users), e);
+        let cases: &[Case] = &[
+            (
+                "unmatched item, unmatched = error (the default)",
+                ("", ""),
+                (", unmatched = \"missing\"", ""),
+                &[
+                    "log.csv, line 3",
+                    "item = \"i3\"",
+                    "items.csv",
+                    "data.joins[0]",
+                ],
+                false,
+            ),
+            (
+                "a user twice in the user table",
+                ("users2.csv", "user,country\na,fr\nb,de\na,it\n"),
+                ("users.csv", "users2.csv"),
+                &["users2.csv", "row 3", "also on row 1"],
+                false,
+            ),
+            (
+                "a column in two side tables",
+                (
+                    "users3.csv",
+                    "user,country,age\na,fr,1\nb,de,2\nc,fr,3\nd,it,4\n",
+                ),
+                ("users.csv", "users3.csv"),
+                &["column `age` is also in", "items.csv"],
+                true,
+            ),
+            (
+                "a key the side table lacks",
+                ("", ""),
+                ("on = \"user\"", "on = \"uid\""),
+                &["users.csv", "no column `uid`"],
+                true,
+            ),
+            (
+                "a schema column no file has",
+                ("", ""),
+                (JOINS, NO_USERS),
+                &["log.csv", "no column `country`"],
+                true,
+            ),
+        ];
+        for (what, (file, text), (from, to), pieces, by_headers) in cases {
+            let d = tempfile::tempdir().unwrap();
+            join_files(d.path());
+            if !file.is_empty() {
+                write(d.path(), file, text);
+            }
+            assert!(JOINS.contains(from), "{what}");
+            let schema = joined_schema(&JOINS.replacen(from, to, 1));
+            let e = load(&schema, d.path()).unwrap_err().to_string();
+            assert!(pieces.iter().all(|p| e.contains(p)), "{what}: {e}");
+            match check_columns(&schema, d.path()) {
+                Err(c) => assert_eq!(c.to_string(), e, "{what}"),
+                Ok(()) => assert!(!by_headers, "{what}: the header check passed"),
+            }
+        }
     }
 
     /// Bad input, each one error naming the file, row and column where it has them (tests as
