@@ -60,6 +60,18 @@ PAPER_TEST = {
 }
 
 
+# Tables 1-2's NE differences vs Shared-bottom in % after 10B, 30B and 70B of the 70B training
+# examples (our checkpoints 1/7, 3/7 and the end), per model: [click, like], each (10B, 30B, 70B).
+PAPER_STREAM = {
+    "MMoE": [(-0.334, -0.421, -0.498), (-0.370, -0.436, -0.542)],
+    "ML-MMoE": [(-0.307, -0.400, -0.480), (-0.260, -0.386, -0.496)],
+    "PLE": [(-0.162, -0.385, -0.482), (-0.360, -0.627, -0.698)],
+    "AdaTT": [(-0.391, -0.464, -0.526), (-0.677, -0.795, -0.845)],
+    "Cross-stitch": [(-0.024, -0.133, -0.166), (-0.046, -0.197, -0.232)],
+    "AdaTT-sp (single task expert)": [(-0.259, -0.261, -0.277), (-0.393, -0.367, -0.397)],
+}
+ONE_SEVENTH, THREE_SEVENTHS = 0.142857, 0.428571
+
 # The reported tasks of each preset in the paper's order (configs/sim/<preset>.toml).
 TASKS = {
     "group1": ["click", "like"],
@@ -110,6 +122,57 @@ paper = "{title}: AdaTT-sp (single task expert) {pct(sp)}, Cross-stitch {pct(cs)
 expect = "lower"
 rows = [
   ["AdaTT-sp (single task expert)", "Cross-stitch"],
+]
+""" + (stream_claims() if preset == "group1" else "")
+
+
+def stream_claims() -> str:
+    """Tables 1-2's claims about the stream (group1 only): every model's gap to Shared-bottom
+    grows from 10B to 30B and from 30B to 70B examples, and PLE starts behind MMoE, ML-MMoE and
+    AdaTT and catches up. The paper's changes are differences of its vs-Shared-bottom values."""
+    def steps(i, j):
+        return [v[t][j] - v[t][i] for v in PAPER_STREAM.values() for t in range(2)]
+
+    def span(i, j):
+        d = [x for x in steps(i, j) if x < 0]
+        return f"by {-max(d):.3f} to {-min(d):.3f} points"
+
+    others = ["MMoE", "ML-MMoE", "AdaTT"]
+    ple = PAPER_STREAM["PLE"]
+    early = [ple[t][0] - PAPER_STREAM[o][t][0] for o in others for t in range(2)]
+    caught = [(ple[t][2] - PAPER_STREAM[o][t][2]) - (ple[t][0] - PAPER_STREAM[o][t][0])
+              for o in others for t in range(2)]
+    rows = "\n".join(f'  ["PLE", "{o}"],' for o in others)
+    return f"""
+[[analysis.claims]]
+claim = "The gap to Shared-bottom grows with examples seen, from 1/7 to 3/7 of the stream"
+paper = "Tables 1-2, 10B to 30B examples: every model's NE difference vs Shared-bottom falls on both tasks ({span(0, 1)}), except AdaTT-sp's on engagement ({max(steps(0, 1)):+.3f})"
+expect = "lower"
+since = {ONE_SEVENTH}
+at = {THREE_SEVENTHS}
+
+[[analysis.claims]]
+claim = "The gap to Shared-bottom grows with examples seen, from 3/7 of the stream to the end"
+paper = "Tables 1-2, 30B to 70B examples: every model's NE difference vs Shared-bottom falls on both tasks ({span(1, 2)})"
+expect = "lower"
+since = {THREE_SEVENTHS}
+
+[[analysis.claims]]
+claim = "PLE is weak early: behind MMoE, ML-MMoE and AdaTT at 1/7 of the stream"
+paper = "Tables 1-2 at 10B examples: PLE's NE difference vs Shared-bottom minus theirs {min(early):+.3f} to {max(early):+.3f} points (above on consumption, on engagement above MMoE and AdaTT only)"
+expect = "higher"
+at = {ONE_SEVENTH}
+rows = [
+{rows}
+]
+
+[[analysis.claims]]
+claim = "PLE catches up with MMoE, ML-MMoE and AdaTT from 1/7 of the stream to the end"
+paper = "Tables 1-2, 10B to 70B examples: PLE's NE difference vs Shared-bottom falls relative to theirs on both tasks ({min(caught):+.3f} to {max(caught):+.3f} points)"
+expect = "lower"
+since = {ONE_SEVENTH}
+rows = [
+{rows}
 ]
 """
 

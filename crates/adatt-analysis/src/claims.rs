@@ -80,6 +80,12 @@ pub struct ClaimVerdict {
     pub expect: NeDirection,
     /// Family-wise level.
     pub alpha: f64,
+    /// The checkpoint (fraction of the stream) the differences are taken at; `None`: the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+    /// For a claim about how the differences move: the checkpoint they move from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<f64>,
     /// The differences, in row then task order.
     pub cells: Vec<ClaimCell>,
 }
@@ -99,22 +105,14 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     out
 }
 
-/// The verdicts of `cfg`'s claims from the report's NE differences (which include every pair a
-/// claim covers).
-pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerdict> {
+/// The verdicts of `cfg`'s claims, each from its differences (`rows`, one list per claim in
+/// claim order, each in row then task order).
+pub fn verdicts(cfg: &ExperimentConfig, rows: Vec<Vec<NeDiffRow>>) -> Vec<ClaimVerdict> {
     cfg.analysis
         .claims
         .iter()
-        .map(|c| {
-            let diffs: Vec<&NeDiffRow> = c
-                .pairs(cfg.analysis.reference.as_deref(), &cfg.entries)
-                .into_iter()
-                .flat_map(|(a, b)| {
-                    ne_diffs
-                        .iter()
-                        .filter(move |d| d.entry == a && d.reference == b)
-                })
-                .collect();
+        .zip(rows)
+        .map(|(c, diffs)| {
             let p: Vec<f64> = diffs.iter().map(|d| d.test.p).collect();
             let pw: Vec<f64> = diffs.iter().map(|d| d.wilcoxon_p).collect();
             let cells = diffs
@@ -123,7 +121,7 @@ pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerd
                 .map(|(d, (p_holm, p_holm_wilcoxon))| {
                     let higher = d.test.mean_diff > 0.0;
                     ClaimCell {
-                        diff: d.clone(),
+                        diff: d,
                         p_holm,
                         outcome: Outcome::of(p_holm, higher, c.expect, c.alpha),
                         p_holm_wilcoxon,
@@ -136,6 +134,8 @@ pub fn verdicts(cfg: &ExperimentConfig, ne_diffs: &[NeDiffRow]) -> Vec<ClaimVerd
                 paper: c.paper.clone(),
                 expect: c.expect,
                 alpha: c.alpha,
+                at: c.at,
+                since: c.since,
                 cells,
             }
         })
@@ -230,11 +230,13 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
         )
         .expect("write");
     }
-    writeln!(s, "Expected: {expect} (alpha = {}).\n", v.alpha).expect("write");
+    writeln!(s, "Expected: {expect} (alpha = {}).", v.alpha).expect("write");
+    let measure = window_md(s, v);
+    s.push('\n');
     let mut header = String::from("| model | reference |");
     let mut rule = String::from("|---|---|");
     for t in tasks {
-        write!(header, " {t}: NE diff % (t; W) |").expect("write");
+        write!(header, " {t}: {measure} (t; W) |").expect("write");
         rule.push_str("---|");
     }
     writeln!(s, "{header}\n{rule}").expect("write");
@@ -268,6 +270,33 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
     }
 }
 
+/// The line saying where a claim's differences are taken (none for the end), and the name of
+/// what its cells give.
+fn window_md(s: &mut String, v: &ClaimVerdict) -> &'static str {
+    let point = |f: Option<f64>| match f {
+        Some(f) => format!("the checkpoint after {:.1} % of the stream", 100.0 * f),
+        None => "the end".to_owned(),
+    };
+    match (v.since, v.at) {
+        (None, None) => "NE diff %",
+        (None, Some(_)) => {
+            writeln!(s, "Measured at {}.", point(v.at)).expect("write");
+            "NE diff %"
+        }
+        (Some(_), _) => {
+            writeln!(
+                s,
+                "Measured: how each NE difference moves from {} to {}, per seed, in percentage \
+                 points (negative: the difference falls).",
+                point(v.since),
+                point(v.at)
+            )
+            .expect("write");
+            "change of NE diff, pp"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,9 +320,14 @@ mod tests {
 
     fn cfg(claims: &str) -> ExperimentConfig {
         ExperimentConfig::from_toml_str(
-            &(adatt_testkit::config_head("t", false, 0, "", "seeds = [0, 1, 2]")
-                + &format!(
-                    r#"
+            &(adatt_testkit::config_head(
+                "t",
+                false,
+                0,
+                "checkpoints = [0.25, 0.5]",
+                "seeds = [0, 1, 2]",
+            ) + &format!(
+                r#"
 [[entries]]
 name = "ref"
 model = {{ kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }}
@@ -306,7 +340,7 @@ model = {{ kind = "adatt_sp", task_experts = 3, expert_dims = [[8]], tower = [4]
 [analysis]
 {claims}
 "#
-                )),
+            )),
             std::path::Path::new("t.toml"),
         )
         .unwrap()
@@ -361,7 +395,7 @@ claims = [
             diff("b", "a", "y", 0.5, 0.02),
             diff_w("b", "a", "z", 0.1, 0.02, 0.2),
         ];
-        let v = verdicts(&cfg, &diffs);
+        let v = verdicts(&cfg, vec![diffs[..6].to_vec(), diffs[6..].to_vec()]);
         use Outcome::*;
         let outcomes: Vec<Vec<Outcome>> = v
             .iter()
@@ -445,5 +479,35 @@ claims = [{ claim = "c", expect = "lower", alpha = 1.5 }]"#)
         .unwrap_err()
         .to_string();
         assert!(e.contains("alpha"), "{e}");
+        for (window, piece) in [
+            (
+                "at = 0.3",
+                "at = 0.3 is not one of train.checkpoints [0.25, 0.5]",
+            ),
+            (
+                "since = 0.75",
+                "since = 0.75 is not one of train.checkpoints",
+            ),
+            (
+                "since = 0.5, at = 0.25",
+                "since = 0.5 must come before at = 0.25",
+            ),
+            (
+                "since = 0.5, at = 0.5",
+                "since = 0.5 must come before at = 0.5",
+            ),
+        ] {
+            let e = cfg(&format!(
+                r#"reference = "ref"
+claims = [{{ claim = "c", expect = "lower", {window} }}]"#
+            ))
+            .validate(3)
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("analysis.claims") && e.contains(piece), "{e}");
+        }
+        let ok = cfg(r#"reference = "ref"
+claims = [{ claim = "c", expect = "lower", since = 0.25, at = 0.5 }]"#);
+        ok.validate(3).unwrap();
     }
 }

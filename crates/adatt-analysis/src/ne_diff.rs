@@ -39,12 +39,43 @@ pub(crate) fn relative_diff(
     b: &BTreeMap<u64, &RunRecord>,
     value: impl Fn(&RunRecord) -> Option<f64>,
 ) -> (Paired, f64) {
-    let rel: Vec<f64> = a
+    per_seed(a, b, |run, base| relative(run, base, &value))
+}
+
+/// How `a`'s relative difference to `b` (as [`relative_diff`]) moves from where `from` gives
+/// x to where `to` does: per seed both finished, the difference at `to` minus the one at
+/// `from`, in percentage points, tested against 0 as [`relative_diff`] is.
+pub(crate) fn relative_change(
+    a: &BTreeMap<u64, &RunRecord>,
+    b: &BTreeMap<u64, &RunRecord>,
+    from: impl Fn(&RunRecord) -> Option<f64>,
+    to: impl Fn(&RunRecord) -> Option<f64>,
+) -> (Paired, f64) {
+    per_seed(a, b, |run, base| {
+        Some(relative(run, base, &to)? - relative(run, base, &from)?)
+    })
+}
+
+/// `100 · (x − x_ref) / x_ref` of one seed (none where either value is missing or x_ref is 0).
+fn relative(
+    run: &RunRecord,
+    base: &RunRecord,
+    value: &impl Fn(&RunRecord) -> Option<f64>,
+) -> Option<f64> {
+    let (x, x_ref) = (value(run)?, value(base)?);
+    (x_ref != 0.0).then(|| 100.0 * (x - x_ref) / x_ref)
+}
+
+/// `d(run of a, run of b)` over the seeds both finished, tested against 0 by the paired t-test
+/// and the Wilcoxon signed-rank test.
+fn per_seed(
+    a: &BTreeMap<u64, &RunRecord>,
+    b: &BTreeMap<u64, &RunRecord>,
+    d: impl Fn(&RunRecord, &RunRecord) -> Option<f64>,
+) -> (Paired, f64) {
+    let v: Vec<f64> = a
         .iter()
-        .filter_map(|(seed, run)| {
-            let (x, x_ref) = (value(run)?, value(b.get(seed)?)?);
-            (x_ref != 0.0).then(|| 100.0 * (x - x_ref) / x_ref)
-        })
+        .filter_map(|(seed, run)| d(run, b.get(seed)?))
         .collect();
-    (paired_t(&rel, &vec![0.0; rel.len()]), wilcoxon(&rel))
+    (paired_t(&v, &vec![0.0; v.len()]), wilcoxon(&v))
 }

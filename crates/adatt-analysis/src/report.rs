@@ -8,7 +8,7 @@ use adatt_spec::metrics::TaskMetrics;
 use adatt_spec::{ExperimentConfig, RunRecord, Status};
 use serde::Serialize;
 
-use crate::ne_diff::{relative_diff, NeDiffRow};
+use crate::ne_diff::{relative_change, relative_diff, NeDiffRow};
 use crate::numbers::{ci_text, f4, p_value, signed4, MIN_CI_N};
 use crate::stats::{paired_t, summarize, Paired, Stat};
 
@@ -62,6 +62,20 @@ impl Column {
     /// [`Column::headline`] of a finished run at its best epoch.
     fn best(&self, r: &RunRecord) -> Option<f64> {
         self.headline(&r.outcome.best.as_ref()?.test[self.index])
+    }
+
+    /// [`Column::headline`] at the checkpoint after fraction `at` of the stream, or at the best
+    /// epoch for `None`.
+    fn at(&self, r: &RunRecord, at: Option<f64>) -> Option<f64> {
+        let Some(fraction) = at else {
+            return self.best(r);
+        };
+        let point = r
+            .outcome
+            .checkpoints
+            .iter()
+            .find(|p| p.fraction == fraction)?;
+        self.headline(&point.eval.test[self.index])
     }
 }
 
@@ -220,7 +234,7 @@ pub fn build_report(cfg: &ExperimentConfig, records: &[RunRecord]) -> Report {
     let comparisons = comparisons(cfg, &per_entry, &columns);
     let ne_diffs = ne_diffs(cfg, &per_entry, &columns);
     let checkpoint_diffs = checkpoint_diffs(cfg, &per_entry, &columns);
-    let verdicts = crate::claims::verdicts(cfg, &ne_diffs);
+    let verdicts = crate::claims::verdicts(cfg, claim_rows(cfg, &per_entry, &columns, &ne_diffs));
     Report {
         experiment: cfg.name.clone(),
         tasks,
@@ -386,7 +400,7 @@ fn ne_diff(
     columns: &[Column],
     pair: (&str, &str),
 ) -> Vec<NeDiffRow> {
-    let mut rows = ne_diff_of(cfg, per_entry, columns, pair, &|c, r| c.best(r));
+    let mut rows = ne_diff_of(cfg, per_entry, columns, pair, (None, None));
     if cfg.analysis.reference.as_deref() == Some(pair.1) {
         let e = &cfg.entries[entry_index(cfg, pair.0)];
         for row in &mut rows {
@@ -399,13 +413,15 @@ fn ne_diff(
     rows
 }
 
-/// `value(column, run)` of `a` relative to `b` in %, per reported task.
+/// The headline (NE, MSE) of `a` relative to `b` in %, per reported task, at `at` (a
+/// checkpoint's fraction of the stream, `None` the best epoch); with `since`, its change in
+/// percentage points from the checkpoint after that fraction to `at`.
 fn ne_diff_of(
     cfg: &ExperimentConfig,
     per_entry: &[Vec<&RunRecord>],
     columns: &[Column],
     (a, b): (&str, &str),
-    value: &dyn Fn(&Column, &RunRecord) -> Option<f64>,
+    (since, at): (Option<f64>, Option<f64>),
 ) -> Vec<NeDiffRow> {
     let (runs, base) = (
         by_seed(&per_entry[entry_index(cfg, a)]),
@@ -414,7 +430,10 @@ fn ne_diff_of(
     columns
         .iter()
         .map(|c| {
-            let (test, wilcoxon_p) = relative_diff(&runs, &base, |r| value(c, r));
+            let (test, wilcoxon_p) = match since {
+                None => relative_diff(&runs, &base, |r| c.at(r, at)),
+                Some(s) => relative_change(&runs, &base, |r| c.at(r, Some(s)), |r| c.at(r, at)),
+            };
             NeDiffRow {
                 entry: a.to_owned(),
                 reference: b.to_owned(),
@@ -448,19 +467,14 @@ fn checkpoint_diffs(
     points
         .into_iter()
         .map(|(fraction, examples)| {
-            let at = |c: &Column, r: &RunRecord| {
-                let point = r
-                    .outcome
-                    .checkpoints
-                    .iter()
-                    .find(|p| p.fraction == fraction)?;
-                c.headline(&point.eval.test[c.index])
-            };
             let rows = cfg
                 .entries
                 .iter()
                 .filter(|e| &e.name != reference)
-                .flat_map(|e| ne_diff_of(cfg, per_entry, columns, (&e.name, reference), &at))
+                .flat_map(|e| {
+                    let pair = (e.name.as_str(), reference.as_str());
+                    ne_diff_of(cfg, per_entry, columns, pair, (None, Some(fraction)))
+                })
                 .collect();
             CheckpointDiffs {
                 fraction,
@@ -472,7 +486,8 @@ fn checkpoint_diffs(
 }
 
 /// The NE differences a config asks for: every entry against `analysis.reference`, then each
-/// `analysis.comparisons` pair `a` against `b`, then the pairs of `analysis.claims`.
+/// `analysis.comparisons` pair `a` against `b`, then the pairs of the `analysis.claims` about
+/// the end.
 fn ne_diffs(
     cfg: &ExperimentConfig,
     per_entry: &[Vec<&RunRecord>],
@@ -488,6 +503,7 @@ fn ne_diffs(
         .analysis
         .claims
         .iter()
+        .filter(|c| c.at.is_none() && c.since.is_none())
         .flat_map(|c| c.pairs(cfg.analysis.reference.as_deref(), &cfg.entries));
     for pair in cfg
         .analysis
@@ -503,6 +519,40 @@ fn ne_diffs(
     pairs
         .into_iter()
         .flat_map(|pair| ne_diff(cfg, per_entry, columns, pair))
+        .collect()
+}
+
+/// The differences each claim of `cfg` judges, per claim, in row then task order: those at
+/// the end are `ne_diffs`' rows (with the paper's values); a claim `at` a checkpoint, or about
+/// the change `since` one, gets its own.
+fn claim_rows(
+    cfg: &ExperimentConfig,
+    per_entry: &[Vec<&RunRecord>],
+    columns: &[Column],
+    ne_diffs: &[NeDiffRow],
+) -> Vec<Vec<NeDiffRow>> {
+    let reference = cfg.analysis.reference.as_deref();
+    cfg.analysis
+        .claims
+        .iter()
+        .map(|claim| {
+            let pairs = claim.pairs(reference, &cfg.entries).into_iter();
+            if claim.at.is_none() && claim.since.is_none() {
+                pairs
+                    .flat_map(|(a, b)| {
+                        ne_diffs
+                            .iter()
+                            .filter(move |d| d.entry == a && d.reference == b)
+                            .cloned()
+                    })
+                    .collect()
+            } else {
+                let window = (claim.since, claim.at);
+                pairs
+                    .flat_map(|pair| ne_diff_of(cfg, per_entry, columns, pair, window))
+                    .collect()
+            }
+        })
         .collect()
 }
 
@@ -1038,8 +1088,13 @@ reference = "ref"
     /// watch_time (regression), click, long_view, like, dislike (auxiliary)), 3 seeds, with a
     /// checkpoint at half the stream.
     fn group3_grid() -> ExperimentConfig {
+        group3_grid_with("")
+    }
+
+    /// [`group3_grid`] with `analysis` lines after its reference.
+    fn group3_grid_with(analysis: &str) -> ExperimentConfig {
         ExperimentConfig::from_toml_str(
-            r#"
+            &(r#"
 name = "t"
 [data]
 source = "simulator"
@@ -1063,7 +1118,9 @@ name = "a"
 model = { kind = "adatt_sp", task_experts = 1, expert_dims = [[8]], tower = [4] }
 [analysis]
 reference = "ref"
-"#,
+"#
+            .to_owned()
+                + analysis),
             std::path::Path::new("t.toml"),
         )
         .unwrap()
@@ -1113,16 +1170,79 @@ reference = "ref"
     /// (NE ref = [0.5, 0.4, 0.5], a = [0.49, 0.39, 0.49]), at the checkpoint 2.22 % higher
     /// (the values swapped).
     pub(crate) fn group3_report() -> Report {
-        let cfg = group3_grid();
+        group3_report_of(&group3_grid())
+    }
+
+    fn group3_report_of(cfg: &ExperimentConfig) -> Report {
         let mut recs = Vec::new();
         for (seed, (r, a)) in [(0.5, 0.49), (0.4, 0.39), (0.5, 0.49)]
             .into_iter()
             .enumerate()
         {
-            recs.push(group3_record(&cfg, 0, seed as u64, r, a));
-            recs.push(group3_record(&cfg, 1, seed as u64, a, r));
+            recs.push(group3_record(cfg, 0, seed as u64, r, a));
+            recs.push(group3_record(cfg, 1, seed as u64, a, r));
         }
-        build_report(&cfg, &recs)
+        build_report(cfg, &recs)
+    }
+
+    /// Claims at a checkpoint and about the change since one judge the differences there, on
+    /// [`group3_report`]'s records: at the checkpoint `a` is above `ref` by the scipy numbers
+    /// of the test below (mean 2.2152451, t-test p 0.0061429, Wilcoxon p 0.25 with 3 seeds);
+    /// the change from the checkpoint to the end, per seed [−4.0408163, −5.0641026,
+    /// −4.0408163] pp, gives scipy's ttest_1samp mean −4.3819117, p 0.0060048 and wilcoxon
+    /// p 0.25. Each claim's four equal p-values are Holm-adjusted to 4 p (capped at 1).
+    #[test]
+    fn claims_judge_checkpoints_and_changes_since_one() {
+        let cfg = group3_grid_with(
+            r#"claims = [
+  { claim = "behind midway", expect = "higher", at = 0.5 },
+  { claim = "the gap grows", expect = "lower", since = 0.5 },
+]"#,
+        );
+        let rep = group3_report_of(&cfg);
+        let [mid, grows] = &rep.verdicts[..] else {
+            panic!("{:?}", rep.verdicts)
+        };
+        for (v, mean, p) in [
+            (mid, 2.2152450723879316, 0.006142941599595771),
+            (grows, -4.381911739054599, 0.0060048057559177),
+        ] {
+            assert_eq!(v.cells.len(), 4);
+            for c in &v.cells {
+                assert!((c.diff.test.mean_diff - mean).abs() < 1e-9, "{c:?}");
+                assert!((c.diff.test.p - p).abs() < 1e-9, "{c:?}");
+                assert!((c.p_holm - 4.0 * p).abs() < 1e-9, "{c:?}");
+                assert!((c.diff.wilcoxon_p - 0.25).abs() < 1e-12, "{c:?}");
+                assert_eq!(c.p_holm_wilcoxon, 1.0);
+                assert_eq!(
+                    (c.outcome, c.outcome_wilcoxon),
+                    (
+                        crate::claims::Outcome::Replicated,
+                        crate::claims::Outcome::NotResolved
+                    )
+                );
+            }
+        }
+        let md = crate::claims::markdown(&rep.verdicts, &rep.tasks);
+        assert!(
+            md.contains("Measured at the checkpoint after 50.0 % of the stream.\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "Measured: how each NE difference moves from the checkpoint after 50.0 % of the \
+                 stream to the end, per seed, in percentage points"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| click: change of NE diff, pp (t; W) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| a | ref | -4.382 (0.0240; 1.0000) replicated by t, not resolved by W |"),
+            "{md}"
+        );
     }
 
     /// On a simulated group: the regression task's column is its MSE and its difference the

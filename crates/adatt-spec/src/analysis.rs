@@ -121,6 +121,16 @@ pub struct Claim {
     /// Family-wise significance level (Holm) of the claim's differences.
     #[serde(default = "Claim::default_alpha")]
     pub alpha: f64,
+    /// Where in the stream the differences are taken: at the checkpoint after this fraction
+    /// of it (one of `train.checkpoints`); default the end (the best epoch's test metrics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+    /// The claim is about how each difference moves: per seed, the difference at `at` (or the
+    /// end) minus the one at the checkpoint after this fraction (one of `train.checkpoints`,
+    /// before `at`), in percentage points (e.g. "the gap to Shared-bottom grows with examples
+    /// seen": `since = 0.142857`, `expect = "lower"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<f64>,
 }
 
 impl Claim {
@@ -166,7 +176,11 @@ pub struct PaperSeries {
 impl AnalysisSpec {
     /// The comparisons, baselines, reference and claims name entries of `names`; each claim
     /// has rows (or a reference to compare with) and an alpha in (0, 1).
-    pub(crate) fn validate(&self, names: &std::collections::BTreeSet<&str>) -> Result<()> {
+    pub(crate) fn validate(
+        &self,
+        names: &std::collections::BTreeSet<&str>,
+        checkpoints: &[f64],
+    ) -> Result<()> {
         let known = |n: &str, key: &str| {
             if names.contains(n) {
                 Ok(())
@@ -209,6 +223,22 @@ impl AnalysisSpec {
                     "claim `{}`: alpha must be in (0, 1), got {}",
                     c.claim, c.alpha
                 ));
+            }
+            for (key, f) in [("at", c.at), ("since", c.since)] {
+                if let Some(f) = f.filter(|f| !checkpoints.contains(f)) {
+                    return bad(format!(
+                        "claim `{}`: {key} = {f} is not one of train.checkpoints {checkpoints:?}",
+                        c.claim
+                    ));
+                }
+            }
+            if let (Some(since), Some(at)) = (c.since, c.at) {
+                if since >= at {
+                    return bad(format!(
+                        "claim `{}`: since = {since} must come before at = {at}",
+                        c.claim
+                    ));
+                }
             }
         }
         Ok(())

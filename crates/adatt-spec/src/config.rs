@@ -183,7 +183,7 @@ impl ExperimentConfig {
         self.train.validate(n_tasks)?;
         self.run.validate()?;
         let names = self.validate_entries(n_tasks)?;
-        self.analysis.validate(&names)?;
+        self.analysis.validate(&names, &self.train.checkpoints)?;
         if self.train.record_expert_weights {
             if let Some(e) = self.entries.iter().find(|e| !e.model.is_adatt()) {
                 return Err(SpecError::ConfigValue {
