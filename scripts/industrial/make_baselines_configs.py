@@ -117,6 +117,14 @@ rows = [
 ]
 
 [[analysis.claims]]
+claim = "Cross-stitch and AdaTT-sp with a single task expert are the weakest: above MMoE, ML-MMoE, PLE and AdaTT on every task"
+paper = "{title}: Cross-stitch {pct(cs)} and AdaTT-sp (single task expert) {pct(sp)} vs Shared-bottom, the others {weakest_span(paper)}"
+expect = "higher"
+rows = [
+{weakest_rows()}
+]
+
+[[analysis.claims]]
 claim = "AdaTT-sp with a single task expert beats Cross-stitch on every task"
 paper = "{title}: AdaTT-sp (single task expert) {pct(sp)}, Cross-stitch {pct(cs)} vs Shared-bottom"
 expect = "lower"
@@ -124,6 +132,20 @@ rows = [
   ["AdaTT-sp (single task expert)", "Cross-stitch"],
 ]
 """ + (stream_claims() if preset == "group1" else "")
+
+
+WEAK = ["Cross-stitch", "AdaTT-sp (single task expert)"]
+STRONG = ["MMoE", "ML-MMoE", "PLE", "AdaTT"]
+
+
+def weakest_rows() -> str:
+    return "\n".join(f'  ["{w}", "{o}"],' for w in WEAK for o in STRONG)
+
+
+def weakest_span(paper) -> str:
+    """The range of the stronger models' paper values vs Shared-bottom."""
+    v = [x for o in STRONG for x in paper[o]]
+    return f"{min(v):+.3f} % to {max(v):+.3f} %"
 
 
 def stream_claims() -> str:
