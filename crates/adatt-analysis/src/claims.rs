@@ -1,9 +1,10 @@
-//! Verdicts on the paper's claims (`[[analysis.claims]]`): each claim names the direction of
-//! some NE differences; every (row, task) difference is tested against 0 over seeds twice, by
-//! the paired t-test and by the Wilcoxon signed-rank test (see [`NeDiffRow`]); each test's
-//! p-values of a claim are Holm-adjusted together (one family per claim and test), and each
-//! difference replicates, contradicts or leaves the claim unresolved at the claim's `alpha`,
-//! by each test. Where the two tests disagree, the verdict says so.
+//! Verdicts on claims, the paper's or a user's about their own data (`[[analysis.claims]]`):
+//! each claim names the direction of some NE differences; every (row, task) difference is
+//! tested against 0 over seeds twice, by the paired t-test and by the Wilcoxon signed-rank test
+//! (see [`NeDiffRow`]); each test's p-values of a claim are Holm-adjusted together (one family
+//! per claim and test), and each difference replicates, contradicts or leaves the claim
+//! unresolved at the claim's `alpha`, by each test. Where the two tests disagree, the verdict
+//! says so.
 
 use std::fmt::Write as _;
 
@@ -184,11 +185,11 @@ pub fn markdown(verdicts: &[ClaimVerdict], tasks: &[String]) -> String {
         return String::new();
     }
     let mut s = String::from(
-        "\n## Verdicts on the paper's claims\n\nEach claim is a direction of test NE \
+        "\n## Verdicts on the claims\n\nEach claim is a direction of test NE \
          differences. Every difference below is tested against 0 over seeds twice, by the paired \
          t-test and by the Wilcoxon signed-rank test; each test's p-values of one claim are \
          Holm-adjusted together (`t` and `W`: the adjusted p-values). A difference *replicates* \
-         the claim when the adjusted p < alpha with the paper's sign, *contradicts* it with the \
+         the claim when the adjusted p < alpha with the claimed sign, *contradicts* it with the \
          other sign, and leaves it *not resolved* otherwise; where the two tests disagree, the \
          cell and the verdict give both.\n",
     );

@@ -99,10 +99,11 @@ pub enum NeDirection {
     Higher,
 }
 
-/// A claim of the paper, stated as the direction of NE differences, and checked on ours: each
-/// (row, task) NE difference is tested against 0 (paired t-test over seeds), the p-values of a
-/// claim are Holm-adjusted together, and a difference *replicates* the claim when its adjusted
-/// p is below `alpha` with the paper's sign, *contradicts* it with the other sign, and leaves it
+/// A claim (the paper's, or a user's about their own data), stated as the direction of NE
+/// differences: each (row, task) NE difference is tested against 0 over seeds (the paired
+/// t-test and the Wilcoxon signed-rank test), each test's p-values of a claim are
+/// Holm-adjusted together, and a difference *replicates* the claim when its adjusted
+/// p is below `alpha` with the claimed sign, *contradicts* it with the other sign, and leaves it
 /// *not resolved* otherwise.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
