@@ -231,6 +231,9 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
         )
         .expect("write");
     }
+    if let Some(floor) = wilcoxon_floor(v) {
+        writeln!(s, "{floor}").expect("write");
+    }
     writeln!(s, "Expected: {expect} (alpha = {}).", v.alpha).expect("write");
     let measure = window_md(s, v);
     s.push('\n');
@@ -269,6 +272,23 @@ fn claim_md(s: &mut String, v: &ClaimVerdict, tasks: &[String]) {
         }
         s.push('\n');
     }
+}
+
+/// A line saying that the Wilcoxon test cannot resolve any difference of the claim, where that
+/// is so: with n paired seeds (the fewest of any cell) its two-sided p is at least 2 / 2^n (all
+/// n signs alike), so Holm over the claim's m tested differences never goes below m · 2 / 2^n.
+fn wilcoxon_floor(v: &ClaimVerdict) -> Option<String> {
+    let tested = v.cells.iter().filter(|c| !c.diff.wilcoxon_p.is_nan());
+    let m = tested.clone().count();
+    let n = tested.map(|c| c.diff.test.n).min()?;
+    let floor = m as f64 * 2f64.powi(1 - n.min(1024) as i32);
+    (floor >= v.alpha).then(|| {
+        format!(
+            "With {n} seeds the Wilcoxon test cannot resolve any of these {m} differences: its \
+             smallest two-sided p is 2 / 2^{n}, and {m} times that is {} ≥ alpha.",
+            p_value(floor.min(1.0))
+        )
+    })
 }
 
 /// The line saying where a claim's differences are taken (none for the end), and the name of
@@ -432,6 +452,8 @@ claims = [
         );
         let md = markdown(&v, &["x".into(), "y".into(), "z".into()]);
         assert!(md.contains("### more helps: **mixed**\n"), "{md}");
+        // 30 seeds: 2 / 2^30 is far below alpha / 5.
+        assert!(!md.contains("cannot resolve"), "{md}");
         assert!(
             md.contains(
                 "### b worse than a: **replicated** by the t-test, **partly replicated** by the \

@@ -1239,6 +1239,14 @@ reference = "ref"
             md.contains("| click: change of NE diff, pp (t; W) |"),
             "{md}"
         );
+        // 3 seeds, 4 differences: 4 · 2 / 2^3 = 1 ≥ 0.05.
+        assert!(
+            md.contains(
+                "With 3 seeds the Wilcoxon test cannot resolve any of these 4 differences: its \
+                 smallest two-sided p is 2 / 2^3, and 4 times that is 1.0000 ≥ alpha.\n"
+            ),
+            "{md}"
+        );
         assert!(
             md.contains("| a | ref | -4.382 (0.0240; 1.0000) replicated by t, not resolved by W |"),
             "{md}"
