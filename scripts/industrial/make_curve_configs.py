@@ -50,6 +50,34 @@ model = { kind = "adatt", task_experts = 2, shared_experts = 1, expert_dims = [[
 """
 
 
+def tables(preset: str, users: int, items: int, rows: int, lr: float, cps: str,
+           decay: bool = False) -> str:
+    """The [data], [train] and [run] tables of a curve: one seed on one thread, the rate
+    constant or (`decay`) decayed linearly to 0 over the pass."""
+    schedule = 'lr_schedule = { kind = "linear", final_factor = 0.0 }\n' if decay else ""
+    return f"""[data]
+source = "simulator"
+preset = "{preset}"
+world_seed = 1
+users = {users}
+items = {items}
+train_rows = {rows}
+valid_rows = 100000
+test_rows = 100000
+embedding_dim = 16
+
+[train]
+batch_size = 512
+epochs = 1
+lr = {lr:g}
+{schedule}checkpoints = [{cps}]
+
+[run]
+seeds = [0]
+threads = 1
+"""
+
+
 def config(preset: str, world: str, lr_name: str, long: bool = False) -> str:
     users, items = WORLDS[world]
     lr = LRS[lr_name]
@@ -67,27 +95,7 @@ name = "{name}"
 description = \"\"\"
 Learning curve: {models} on {preset}, {users} users x {items} items, lr {lr:g}.\"\"\"
 
-[data]
-source = "simulator"
-preset = "{preset}"
-world_seed = 1
-users = {users}
-items = {items}
-train_rows = {rows}
-valid_rows = 100000
-test_rows = 100000
-embedding_dim = 16
-
-[train]
-batch_size = 512
-epochs = 1
-lr = {lr:g}
-checkpoints = [{cps}]
-
-[run]
-seeds = [0]
-threads = 1
-
+{tables(preset, users, items, rows, lr, cps)}
 {entries}
 [analysis]
 reference = "Shared-bottom"
@@ -106,28 +114,7 @@ name = "{name}"
 description = \"\"\"
 Learning curve: Shared-bottom on {preset}, {users} users x {items} items, lr {DECAY_LR:g} decayed to 0 over {rows_name} examples.\"\"\"
 
-[data]
-source = "simulator"
-preset = "{preset}"
-world_seed = 1
-users = {users}
-items = {items}
-train_rows = {rows}
-valid_rows = 100000
-test_rows = 100000
-embedding_dim = 16
-
-[train]
-batch_size = 512
-epochs = 1
-lr = {DECAY_LR:g}
-lr_schedule = {{ kind = "linear", final_factor = 0.0 }}
-checkpoints = [{cps}]
-
-[run]
-seeds = [0]
-threads = 1
-
+{tables(preset, users, items, rows, DECAY_LR, cps, decay=True)}
 {SHARED_BOTTOM}
 [analysis]
 reference = "Shared-bottom"
