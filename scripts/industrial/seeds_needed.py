@@ -61,7 +61,8 @@ def rows_of(summary: Path) -> list[str]:
     where = summary.parent.relative_to(ROOT / "results")
     rows = []
     for v in d.get("verdicts", []):
-        m = len(v["cells"])
+        # Holm's family: the differences with a p-value (a cell without paired seeds has none).
+        m = sum(c["p_holm"] is not None for c in v["cells"])
         alpha = v["alpha"] / m
         for c in v["cells"]:
             t = c["diff"]["test"]
@@ -90,8 +91,8 @@ def report() -> str:
         "regression task; for a claim about how a difference moves, its change in points), mean ± "
         "95 % CI over the seeds trained; `sd`, the seed-to-seed standard "
         "deviation of the paired difference; `seeds for 80 %`, the seeds at which a two-sided "
-        f"t-test at alpha / m (m: the claim's differences) has {POWER:.0%} power if the true "
-        "difference is the observed mean. That mean is itself noisy: a planning figure, not a "
+        f"t-test at alpha / m (m: the claim's differences with a p-value) has {POWER:.0%} power "
+        "if the true difference is the observed mean. That mean is itself noisy: a planning figure, not a "
         "promise.",
         "",
         "| claim | results | comparison | task | diff % now | sd | seeds now | m | seeds for 80 % |",
