@@ -283,8 +283,19 @@ fn wilcoxon_floor(v: &ClaimVerdict) -> Option<String> {
     let n = tested.map(|c| c.diff.test.n).min()?;
     let floor = m as f64 * 2f64.powi(1 - n.min(1024) as i32);
     (floor >= v.alpha).then(|| {
+        let seeds = if n == 1 {
+            "1 seed".to_owned()
+        } else {
+            format!("{n} seeds")
+        };
+        if m == 1 {
+            return format!(
+                "With {seeds} the Wilcoxon test cannot resolve this difference: its smallest \
+                 two-sided p is 2 / 2^{n} ≥ alpha."
+            );
+        }
         format!(
-            "With {n} seeds the Wilcoxon test cannot resolve any of these {m} differences: its \
+            "With {seeds} the Wilcoxon test cannot resolve any of these {m} differences: its \
              smallest two-sided p is 2 / 2^{n}, and {m} times that is {} ≥ alpha.",
             p_value(floor.min(1.0))
         )

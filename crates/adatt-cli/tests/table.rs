@@ -85,6 +85,13 @@ fn the_example_table_trains_every_entry() {
         table.contains("By the t-test: replicated in 0 of 6 differences"),
         "{table}"
     );
+    assert!(
+        table.contains(
+            "With 1 seed the Wilcoxon test cannot resolve any of these 6 differences: its \
+             smallest two-sided p is 2 / 2^1, and 6 times that is 1.0000 ≥ alpha."
+        ),
+        "{table}"
+    );
 }
 
 /// A label column the files do not have: one error line naming the file and the column, exit
