@@ -503,7 +503,7 @@ fn ne_diffs(
         .analysis
         .claims
         .iter()
-        .filter(|c| c.at.is_none() && c.since.is_none())
+        .filter(|c| c.at_end())
         .flat_map(|c| c.pairs(cfg.analysis.reference.as_deref(), &cfg.entries));
     for pair in cfg
         .analysis
@@ -537,7 +537,7 @@ fn claim_rows(
         .iter()
         .map(|claim| {
             let pairs = claim.pairs(reference, &cfg.entries).into_iter();
-            if claim.at.is_none() && claim.since.is_none() {
+            if claim.at_end() {
                 pairs
                     .flat_map(|(a, b)| {
                         ne_diffs

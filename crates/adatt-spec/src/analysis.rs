@@ -139,6 +139,12 @@ impl Claim {
         0.05
     }
 
+    /// Whether the claim is about the differences at the end (no `at`, no `since`): those the
+    /// report's NE difference table gives.
+    pub fn at_end(&self) -> bool {
+        self.at.is_none() && self.since.is_none()
+    }
+
     /// The `[entry, reference]` pairs the claim covers: its `rows`, else every entry against
     /// the analysis `reference`.
     pub fn pairs<'a>(
