@@ -63,6 +63,8 @@ def rows_of(summary: Path) -> list[str]:
     for v in d.get("verdicts", []):
         # Holm's family: the differences with a p-value (a cell without paired seeds has none).
         m = sum(c["p_holm"] is not None for c in v["cells"])
+        if m == 0:
+            continue
         alpha = v["alpha"] / m
         for c in v["cells"]:
             t = c["diff"]["test"]
@@ -88,11 +90,11 @@ def report() -> str:
         "Written by scripts/industrial/seeds_needed.py from each simulated table's summary.json "
         "(`make figures`). Each row is a difference of a claim's verdict that the t-test left not "
         "resolved while its mean points the paper's way: test NE difference in % (MSE for a "
-        "regression task; for a claim about how a difference moves, its change in points), mean ± "
-        "95 % CI over the seeds trained; `sd`, the seed-to-seed standard "
-        "deviation of the paired difference; `seeds for 80 %`, the seeds at which a two-sided "
-        f"t-test at alpha / m (m: the claim's differences with a p-value) has {POWER:.0%} power "
-        "if the true difference is the observed mean. That mean is itself noisy: a planning figure, not a "
+        "regression task; for a claim about how a difference moves, its change in points), "
+        "mean ± 95 % CI over the seeds trained; `sd`, the seed-to-seed standard deviation of the "
+        "paired difference; `seeds for 80 %`, the seeds at which a two-sided t-test at alpha / m "
+        f"(m: the claim's differences with a p-value) has {POWER:.0%} power if the true "
+        "difference is the observed mean. That mean is itself noisy: a planning figure, not a "
         "promise.",
         "",
         "| claim | results | comparison | task | diff % now | sd | seeds now | m | seeds for 80 % |",
