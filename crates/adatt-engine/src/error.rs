@@ -17,6 +17,9 @@ pub enum EngineError {
     /// A libtorch error.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+    /// A snapshot cannot be saved, read or resumed from.
+    #[error("snapshot: {0}")]
+    Snapshot(String),
     /// CUDA was requested but is not available.
     #[error("device `cuda` requested but libtorch sees no CUDA device")]
     NoCuda,

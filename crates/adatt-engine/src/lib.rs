@@ -7,6 +7,7 @@
 //!   or a simulated stream generated on a thread while earlier batches train).
 //! * [`trainer`]: the one training loop; R seeds train together as replicas of one model.
 //! * [`optim`]: Adam (fused single-pass step on CPU).
+//! * [`snapshot`]: a group's state part-way through a one-pass stream, to resume from.
 //! * [`device`]: the device and the `[run]` settings that depend on it, resolved.
 //! * [`parity`]: one training step compared across devices or input paths.
 //! * [`runtime`]: process set-up (flush denormals, keep freed memory): `unsafe` FFI.
@@ -17,6 +18,7 @@ pub mod optim;
 pub mod parity;
 pub mod rows;
 pub mod runtime;
+pub mod snapshot;
 pub mod source;
 pub mod trainer;
 

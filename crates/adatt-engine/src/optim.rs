@@ -52,6 +52,25 @@ impl Adam {
         self.cfg.lr = lr;
     }
 
+    /// The steps taken and the first and second moments, one per parameter in the order
+    /// [`Adam::new`] got them.
+    pub fn state(&self) -> (u64, &[Tensor], &[Tensor]) {
+        (self.step, &self.exp_avg, &self.exp_avg_sq)
+    }
+
+    /// Continues from a [`Adam::state`] of an optimizer over parameters of the same shapes: the
+    /// moments are copied in (onto this optimizer's device). The caller checks the shapes.
+    pub fn restore(&mut self, step: u64, exp_avg: &[Tensor], exp_avg_sq: &[Tensor]) {
+        let _g = tch::no_grad_guard();
+        for (mine, saved) in self.exp_avg.iter_mut().zip(exp_avg) {
+            mine.copy_(saved);
+        }
+        for (mine, saved) in self.exp_avg_sq.iter_mut().zip(exp_avg_sq) {
+            mine.copy_(saved);
+        }
+        self.step = step;
+    }
+
     /// Zero every defined gradient in place.
     pub fn zero_grad(&mut self) {
         for p in &self.params {

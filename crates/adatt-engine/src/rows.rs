@@ -252,13 +252,19 @@ impl StreamRows {
         (s.chunk(0, s.n as i64), s.labels.unsqueeze(0))
     }
 
-    /// Starts generating one pass in batches of `bs` rows on a thread of `scope`; the
-    /// receiver yields them in order. Dropping it stops the generation.
-    pub fn generate<'s>(&'s self, scope: &'s Scope<'s, '_>, bs: usize) -> Receiver<SimRows> {
+    /// Starts generating the pass from example `from` on (a multiple of `bs`) in batches of
+    /// `bs` rows on a thread of `scope`; the receiver yields them in order. Dropping it stops
+    /// the generation.
+    pub fn generate<'s>(
+        &'s self,
+        scope: &'s Scope<'s, '_>,
+        bs: usize,
+        from: usize,
+    ) -> Receiver<SimRows> {
         let (tx, rx) = sync_channel(Self::AHEAD);
         let block = bs * Self::BLOCK_BATCHES;
         scope.spawn(move || {
-            for start in (0..self.n).step_by(block.max(1)) {
+            for start in (from..self.n).step_by(block.max(1)) {
                 let len = block.min(self.n - start);
                 let rows = self.sim.rows(SimStream::Train, start as u64, len);
                 for k in (0..len).step_by(bs.max(1)) {
@@ -321,7 +327,7 @@ mod tests {
         let stream = StreamRows::new(&sim, n);
         let whole = sim.rows(SimStream::Train, 0, n);
         let got: Vec<SimRows> = std::thread::scope(|scope| {
-            let rx = stream.generate(scope, bs);
+            let rx = stream.generate(scope, bs, 0);
             rx.iter().collect()
         });
         let lens: Vec<usize> = got.iter().map(|b| b.n).collect();

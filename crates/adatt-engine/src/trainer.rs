@@ -5,7 +5,7 @@
 //! gradient (and Adam update, which is elementwise) is mathematically that of a separate run;
 //! batched ops may round differently from R = 1 (ARCHITECTURE.md, "Replicas never interact").
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use adatt_models::{Model, ModelConfig};
 use rand::seq::SliceRandom;
@@ -17,6 +17,7 @@ use tch::{Device, Kind, Reduction, Tensor};
 use crate::error::Result;
 use crate::optim::{Adam, AdamConfig, AdamImpl};
 pub use crate::rows::{DeviceSplit, InputRows, StreamRows, TrainRows};
+use crate::snapshot::{Identity, Position, SnapshotStore};
 pub use crate::source::TrainData;
 use adatt_spec::config::{Selection, TaskWeighting, TrainConfig};
 use adatt_spec::metrics::{evaluate_many, MetricKind, TaskMetrics};
@@ -626,19 +627,44 @@ impl Learner {
     pub fn update(&mut self) -> Result<()> {
         self.opt.step()
     }
+
+    /// The model and its optimizer (what a snapshot saves).
+    pub(crate) fn parts(&self) -> (&Model, &Adam) {
+        (&self.model, &self.opt)
+    }
+
+    /// [`Learner::parts`], to restore them.
+    pub(crate) fn parts_mut(&mut self) -> (&mut Model, &mut Adam) {
+        (&mut self.model, &mut self.opt)
+    }
+}
+
+/// Where a group's snapshots go while it trains, and when the last one was taken.
+struct Snapshotting<'s> {
+    store: &'s mut dyn SnapshotStore,
+    identity: Identity,
+    every: Duration,
+    last: Instant,
 }
 
 /// One group's training: the learner and what the loop needs between steps.
-struct GroupTraining<'a> {
+struct GroupTraining<'a, 's> {
     data: &'a TrainData,
     cfg: &'a TrainConfig,
     learner: Learner,
     schedule: Schedule,
     global_step: usize,
     next_ckpt: usize,
+    /// When this process started the group, and the seconds spent on it before (a resumed
+    /// snapshot's).
+    started: Instant,
+    before_s: f64,
+    /// The replicas' loss summed over the steps a resumed snapshot had taken, `[R]`.
+    resumed_loss: Option<Tensor>,
+    snapshots: Option<Snapshotting<'s>>,
 }
 
-impl GroupTraining<'_> {
+impl GroupTraining<'_, '_> {
     /// The training steps of `epoch` with task weights `w`: over `perm` (`[R, n]`) for a table,
     /// in stream order for a stream. Checkpoint evaluations that fall in it go into `runs`.
     fn epoch_steps(
@@ -651,6 +677,8 @@ impl GroupTraining<'_> {
         loss_hook: &mut Option<LossHook<'_>>,
     ) -> Result<EpochSteps> {
         let (data, bs) = (self.data, self.schedule.batch_size);
+        // The step in `epoch` training starts at: past a resumed snapshot's steps.
+        let first = self.global_step - epoch * self.schedule.steps_per_epoch;
         match (&data.train, perm) {
             (TrainRows::Table(table), Some(perm)) => {
                 let n = table.n as i64;
@@ -659,21 +687,21 @@ impl GroupTraining<'_> {
                     let idx = perm.narrow(1, start, (bs as i64).min(n - start));
                     table.gather(&idx)
                 };
-                self.steps(epoch, &mut batch, w, runs, progress, loss_hook)
+                self.steps((epoch, first), &mut batch, w, runs, progress, loss_hook)
             }
             (TrainRows::Stream(stream), _) => std::thread::scope(|scope| {
-                let rx = stream.generate(scope, bs);
+                let rx = stream.generate(scope, bs, first * bs);
                 let mut batch = |_| stream.receive(&rx, data.device);
-                self.steps(epoch, &mut batch, w, runs, progress, loss_hook)
+                self.steps((epoch, first), &mut batch, w, runs, progress, loss_hook)
             }),
             (TrainRows::Table(_), None) => unreachable!("a table is read in a shuffled order"),
         }
     }
 
-    /// The steps of `epoch` on the batches `batch(step)` gives.
+    /// The steps `first..` of `epoch` on the batches `batch(step)` gives.
     fn steps(
         &mut self,
-        epoch: usize,
+        (epoch, first): (usize, usize),
         batch: &mut dyn FnMut(usize) -> (InputRows, Tensor),
         w: &Tensor,
         runs: &mut Runs,
@@ -681,9 +709,12 @@ impl GroupTraining<'_> {
         loss_hook: &mut Option<LossHook<'_>>,
     ) -> Result<EpochSteps> {
         let (r, steps) = (runs.outcomes.len(), self.schedule.steps_per_epoch);
-        let mut loss_sum = Tensor::zeros([r as i64], (Kind::Float, self.data.device));
+        let mut loss_sum = self
+            .resumed_loss
+            .take()
+            .unwrap_or_else(|| Tensor::zeros([r as i64], (Kind::Float, self.data.device)));
         let mut last_weighted = None;
-        for step in 0..steps {
+        for step in first..steps {
             let (rows, y) = batch(step);
             let mut f = self.learner.forward_rows(&rows, &y, w)?;
             if let Some(h) = loss_hook.as_mut() {
@@ -708,6 +739,7 @@ impl GroupTraining<'_> {
             self.global_step += 1;
             progress.step(epoch, step, steps);
             self.checkpoints(epoch, step, runs);
+            self.snapshot_if_due(runs, &loss_sum)?;
         }
         Ok(EpochSteps {
             loss_sum,
@@ -738,6 +770,96 @@ impl GroupTraining<'_> {
     }
 }
 
+impl GroupTraining<'_, '_> {
+    /// Seconds spent on the group, in this process and before it.
+    fn elapsed_s(&self) -> f64 {
+        self.before_s + self.started.elapsed().as_secs_f64()
+    }
+
+    /// Saves the group's state if the store's interval has passed since the last save (never
+    /// after the last step: the group then ends and is recorded).
+    fn snapshot_if_due(&mut self, runs: &Runs, loss_sum: &Tensor) -> Result<()> {
+        let elapsed_s = self.elapsed_s();
+        let Some(s) = self.snapshots.as_mut() else {
+            return Ok(());
+        };
+        if s.last.elapsed() < s.every || self.global_step >= self.schedule.total_steps {
+            return Ok(());
+        }
+        let position = Position::at(
+            s.identity.clone(),
+            self.global_step,
+            self.next_ckpt,
+            elapsed_s,
+            runs.outcomes
+                .iter()
+                .map(|o| o.checkpoints.clone())
+                .collect(),
+        );
+        let bytes = crate::snapshot::encode(&position, self.learner.parts(), loss_sum)?;
+        s.store.save(self.global_step, &bytes)?;
+        s.last = Instant::now();
+        Ok(())
+    }
+}
+
+/// Continues `g` from the snapshot `store` holds for its group, if there is one of this run,
+/// and keeps the store for the next saves.
+fn resume<'s>(
+    g: &mut GroupTraining<'_, 's>,
+    runs: &mut Runs,
+    seeds: &[u64],
+    model_cfg: &ModelConfig,
+    store: &'s mut dyn SnapshotStore,
+) -> Result<()> {
+    let identity = Identity::new(
+        seeds,
+        model_cfg,
+        g.cfg,
+        (g.schedule.total_steps, g.schedule.batch_size),
+        store.origin(),
+    )?;
+    let saved = match store.load()? {
+        Some(bytes) => crate::snapshot::decode(&bytes, &identity)?,
+        None => None,
+    };
+    if let Some(snap) = saved {
+        let p = &snap.position;
+        if p.global_step >= g.schedule.total_steps
+            || p.next_ckpt > g.schedule.checkpoints.len()
+            || p.checkpoints.len() != runs.outcomes.len()
+        {
+            return Err(crate::EngineError::Snapshot(format!(
+                "it stands at step {} and checkpoint {}, of {} steps and {} checkpoints",
+                p.global_step,
+                p.next_ckpt,
+                g.schedule.total_steps,
+                g.schedule.checkpoints.len()
+            )));
+        }
+        snap.restore(g.learner.parts_mut())?;
+        tracing::info!(
+            step = p.global_step,
+            steps = g.schedule.total_steps,
+            "resuming the group from its snapshot"
+        );
+        g.global_step = p.global_step;
+        g.next_ckpt = p.next_ckpt;
+        g.before_s = p.elapsed_s;
+        for (o, c) in runs.outcomes.iter_mut().zip(&snap.position.checkpoints) {
+            o.checkpoints = c.clone();
+        }
+        g.resumed_loss = Some(snap.loss_sum.to(g.data.device));
+    }
+    g.snapshots = Some(Snapshotting {
+        every: store.every(),
+        store,
+        identity,
+        last: Instant::now(),
+    });
+    Ok(())
+}
+
 /// Train R replicas of `model_cfg` (one per seed) on `data` and evaluate them. `loss_hook`
 /// may replace each step's per-replica losses `[R]` (given the model and the global step):
 /// a model-specific extra loss term adds to them; tests inject non-finite values.
@@ -749,11 +871,13 @@ pub fn train_group(
     progress: &mut dyn Progress,
     loss_hook: Option<LossHook<'_>>,
 ) -> Result<GroupOutcome> {
-    train_group_model(data, model_cfg, cfg, seeds, progress, loss_hook).map(|(out, _)| out)
+    train_group_model(data, model_cfg, cfg, seeds, progress, loss_hook, None).map(|(out, _)| out)
 }
 
 /// [`train_group`], also giving the trained model: each replica holds its best epoch's
-/// weights, those its test metrics were evaluated on.
+/// weights, those its test metrics were evaluated on. With `snapshots`, a one-pass stream
+/// (`epochs = 1`) continues from the store's snapshot of this group if it has one, and saves
+/// its state there as it trains (module [`crate::snapshot`]); other runs ignore it.
 pub fn train_group_model(
     data: &TrainData,
     model_cfg: &ModelConfig,
@@ -761,21 +885,29 @@ pub fn train_group_model(
     seeds: &[u64],
     progress: &mut dyn Progress,
     mut loss_hook: Option<LossHook<'_>>,
+    snapshots: Option<&mut dyn SnapshotStore>,
 ) -> Result<(GroupOutcome, Model)> {
-    let started = Instant::now();
     let device = data.device;
     let n = data.train.n();
     let mut g = GroupTraining {
         data,
         cfg,
+        started: Instant::now(),
         learner: Learner::new(data, model_cfg, cfg, seeds)?,
         schedule: Schedule::new(n, cfg)?,
         global_step: 0,
         next_ckpt: 0,
+        before_s: 0.0,
+        resumed_loss: None,
+        snapshots: None,
     };
     let mut shuffles = Shuffles::new(seeds);
     let mut weights = TaskWeights::new(&cfg.task_weighting, seeds.len(), data.n_tasks());
     let mut runs = Runs::new(seeds, Scoring::new(cfg.selection, data));
+    let one_pass_stream = data.train.table().is_none() && cfg.epochs == 1;
+    if let (Some(store), true) = (snapshots, one_pass_stream) {
+        resume(&mut g, &mut runs, seeds, model_cfg, store)?;
+    }
     let mut best_weights = BestWeights::new(g.learner.model());
     for epoch in 0..cfg.epochs {
         let perm = data.train.table().map(|_| shuffles.next_epoch(n, device));
@@ -826,7 +958,7 @@ pub fn train_group_model(
     runs.classify_divergence(cfg, &data.kinds);
     let out = GroupOutcome {
         runs: runs.outcomes,
-        wall_s: started.elapsed().as_secs_f64(),
+        wall_s: g.elapsed_s(),
         examples_per_replica: (n * cfg.epochs) as u64,
     };
     Ok((out, g.learner.into_model()))

@@ -172,6 +172,7 @@ fn train_here(
         progress: !p.train.is_child(),
         code_revision: revision.map(str::to_owned),
         retry_failed: p.train.retry_failed,
+        snapshot_every: Some(crate::snapshots::EVERY),
     };
     let s = context(crate::runner::run_grid(cfg, &ds, &opts), || {
         format!("training grid {}", cfg.name)

@@ -17,6 +17,7 @@ pub mod overrides;
 pub mod predict;
 pub mod provenance;
 pub mod runner;
+pub mod snapshots;
 mod study;
 pub mod term;
 

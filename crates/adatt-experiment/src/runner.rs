@@ -17,6 +17,7 @@ use adatt_spec::{SpecError, Status};
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::Tensor;
 
+use crate::snapshots::FileSnapshots;
 use crate::Result;
 use adatt_spec::records::{
     read_all_records, records_file, RecordWriter, RunRecord, Shard, UnixTime, RECORD_VERSION,
@@ -45,6 +46,9 @@ pub struct GridOptions {
     pub progress: bool,
     /// Train runs recorded as failed or diverged again (a finished retry supersedes them).
     pub retry_failed: bool,
+    /// Save a one-pass stream's group this often while it trains, to resume it if the process
+    /// stops ([`crate::snapshots`]); `None`: no snapshots. Needs a code revision.
+    pub snapshot_every: Option<std::time::Duration>,
 }
 
 /// What an invocation did.
@@ -468,8 +472,24 @@ fn train_groups(
         let loss_hook = group_hook
             .as_mut()
             .map(|h| h as adatt_engine::trainer::LossHook<'_>);
-        let (out, model) =
-            train_group_model(data, &e.model, &cfg.train, &seeds, &mut bars, loss_hook)?;
+        let mut snapshots = match (opts.snapshot_every, &records.revision) {
+            (Some(every), Some(origin)) => Some(FileSnapshots {
+                path: crate::snapshots::snapshot_path(&opts.out_dir, group),
+                origin: origin.clone(),
+                every,
+            }),
+            _ => None,
+        };
+        let store = snapshots
+            .as_mut()
+            .map(|s| s as &mut dyn adatt_engine::snapshot::SnapshotStore);
+        let (out, model) = train_group_model(
+            data, &e.model, &cfg.train, &seeds, &mut bars, loss_hook, store,
+        )
+        .map_err(|err| match &snapshots {
+            Some(s) => s.name_in(err),
+            None => err,
+        })?;
         if let Some(b) = run_bar {
             b.finish_and_clear();
         }
@@ -477,6 +497,9 @@ fn train_groups(
             save_weights(&opts.out_dir, group, &out, &model)?;
         }
         records.append(writer, group, out, &mut done)?;
+        if let Some(s) = &snapshots {
+            s.remove()?;
+        }
         if let Some(b) = &grid_bar {
             b.set_message(format!("{}/{} runs", done.runs, todo.len()));
         }

@@ -44,6 +44,7 @@ fn opts(dir: &Path, shard: Option<Shard>, replicas: usize) -> GridOptions {
         progress: false,
         code_revision: Some(REVISION.into()),
         retry_failed: false,
+        snapshot_every: None,
     }
 }
 

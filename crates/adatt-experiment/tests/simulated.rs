@@ -43,6 +43,7 @@ fn opts(dir: &Path) -> GridOptions {
         progress: false,
         code_revision: None,
         retry_failed: false,
+        snapshot_every: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! caller's: the `adatt` binary reads them, and writes them whole through a temporary file.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use safetensors::tensor::{Dtype, SafeTensors, View};
 use tch::{Device, Tensor};
@@ -46,22 +47,42 @@ impl View for &CpuBytes {
 /// The bytes of a safetensors file holding `named` (the bytes `tch::Tensor::write_safetensors`
 /// writes).
 pub fn to_bytes(named: &[(String, Tensor)]) -> Result<Vec<u8>, ModelError> {
+    to_bytes_with_metadata(named, None)
+}
+
+/// [`to_bytes`] with string metadata in the file's header (`__metadata__`).
+pub fn to_bytes_with_metadata(
+    named: &[(String, Tensor)],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>, ModelError> {
     let tensors = named
         .iter()
         .map(|(name, t)| Ok((name.as_str(), CpuBytes::of(t)?)))
         .collect::<Result<Vec<_>, ModelError>>()?;
-    safetensors::tensor::serialize(tensors.iter().map(|(n, b)| (*n, b)), &None)
+    safetensors::tensor::serialize(tensors.iter().map(|(n, b)| (*n, b)), &metadata)
         .map_err(|e| ModelError::Safetensors(format!("cannot serialize the tensors ({e:?})")))
 }
 
 /// The named tensors of a safetensors file's bytes, on the CPU.
 pub fn from_bytes(bytes: &[u8]) -> Result<Vec<(String, Tensor)>, ModelError> {
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| ModelError::Safetensors(format!("not a safetensors file ({e:?})")))?;
-    file.tensors()
+    from_bytes_with_metadata(bytes).map(|(named, _)| named)
+}
+
+/// [`from_bytes`], also giving the header's metadata (empty if it has none).
+pub fn from_bytes_with_metadata(
+    bytes: &[u8],
+) -> Result<(Vec<(String, Tensor)>, HashMap<String, String>), ModelError> {
+    let not_safetensors = |e: safetensors::SafeTensorError| {
+        ModelError::Safetensors(format!("not a safetensors file ({e:?})"))
+    };
+    let file = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
+    let named = file
+        .tensors()
         .into_iter()
         .map(|(name, view)| Ok((name, Tensor::try_from(view)?)))
-        .collect()
+        .collect::<Result<Vec<_>, ModelError>>()?;
+    Ok((named, header.metadata().clone().unwrap_or_default()))
 }
 
 #[cfg(test)]
@@ -104,6 +125,21 @@ mod tests {
         assert_eq!(at, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         let b: Vec<f32> = Vec::try_from(&back[2].1).unwrap();
         assert_eq!(b, [1.5, -2.0, 3.25]);
+    }
+
+    #[test]
+    fn metadata_is_read_back_with_the_tensors() {
+        let named = vec![("x".to_owned(), Tensor::from_slice(&[0.25f32, -1.0]))];
+        let meta = HashMap::from([("state".to_owned(), "{\"step\": 3}".to_owned())]);
+        let bytes = to_bytes_with_metadata(&named, Some(meta.clone())).unwrap();
+        // safetensors' own reader (the format PyTorch users read) sees the same header.
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        assert_eq!(header.metadata().as_ref(), Some(&meta));
+        let (back, got) = from_bytes_with_metadata(&bytes).unwrap();
+        assert_eq!(got, meta);
+        assert_eq!(Vec::<f32>::try_from(&back[0].1).unwrap(), [0.25, -1.0]);
+        let (_, none) = from_bytes_with_metadata(&to_bytes(&named).unwrap()).unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]
