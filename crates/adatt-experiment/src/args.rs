@@ -57,6 +57,11 @@ pub struct TrainArgs {
     /// `<revision>-dirty-<hash>`.
     #[arg(long, env = "ADATT_ALLOW_DIRTY", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub allow_dirty: bool,
+    /// Minutes of training between two snapshots of a one-pass run's replica group (a simulated
+    /// stream read once), from which the same grid run again from the same commit continues a
+    /// stopped run; 0: no snapshots.
+    #[arg(long, env = "ADATT_SNAPSHOT_MINUTES", default_value_t = 10.0, value_parser = minutes, allow_negative_numbers = true)]
+    pub snapshot_minutes: f64,
     /// Internal (shard processes of --jobs): the parent's code revision.
     #[arg(long, hide = true)]
     pub code_revision: Option<String>,
@@ -124,5 +129,58 @@ impl TrainArgs {
     /// Whether this process is a shard process started by a parent.
     pub(crate) fn is_child(&self) -> bool {
         self.resolved
+    }
+
+    /// The training time between two snapshots, if any are taken.
+    pub(crate) fn snapshot_every(&self) -> Option<std::time::Duration> {
+        (self.snapshot_minutes > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(self.snapshot_minutes * 60.0))
+    }
+}
+
+/// A number of minutes: finite and not negative.
+fn minutes(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m.is_finite() && m >= 0.0 => Ok(m),
+        _ => Err(format!(
+            "`{s}` is not a number of minutes (0 or more; 0 takes no snapshots)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+
+    #[test]
+    fn snapshot_minutes_are_a_non_negative_number_and_zero_turns_snapshots_off() {
+        let every = |args: &[&str]| {
+            Cli::try_parse_from([&["bin"], args].concat())
+                .map(|c| c.train.snapshot_every())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(every(&[]), Ok(Some(std::time::Duration::from_secs(600))));
+        assert_eq!(
+            every(&["--snapshot-minutes", "0.5"]),
+            Ok(Some(std::time::Duration::from_secs(30)))
+        );
+        assert_eq!(every(&["--snapshot-minutes", "0"]), Ok(None));
+        for bad in ["-1", "NaN", "ten"] {
+            let e = every(&["--snapshot-minutes", bad]).unwrap_err();
+            assert!(
+                e.contains(&format!(
+                    "`{bad}` is not a number of minutes (0 or more; 0 takes no snapshots)"
+                )) && e.contains("--snapshot-minutes"),
+                "{e}"
+            );
+        }
     }
 }

@@ -129,6 +129,10 @@ fn shard_processes(
         if p.train.retry_failed {
             v.push("--retry-failed".into());
         }
+        v.extend([
+            "--snapshot-minutes".into(),
+            p.train.snapshot_minutes.to_string(),
+        ]);
         v
     };
     let result = run_shards(jobs, argv);
@@ -172,7 +176,7 @@ fn train_here(
         progress: !p.train.is_child(),
         code_revision: revision.map(str::to_owned),
         retry_failed: p.train.retry_failed,
-        snapshot_every: Some(crate::snapshots::EVERY),
+        snapshot_every: p.train.snapshot_every(),
     };
     let s = context(crate::runner::run_grid(cfg, &ds, &opts), || {
         format!("training grid {}", cfg.name)

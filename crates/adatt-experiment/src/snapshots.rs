@@ -1,5 +1,6 @@
 //! Where a replica group's snapshots live while it trains (the engine's
-//! [`adatt_engine::snapshot::SnapshotStore`]): one file per group,
+//! [`adatt_engine::snapshot::SnapshotStore`]), taken every `--snapshot-minutes` (default 10) of
+//! training: one file per group,
 //! `<results>/.snapshots/<config hash>-s<seeds>.safetensors`, replaced atomically at each save and
 //! removed once the group's records are written. A process stopped part-way through a one-pass
 //! stream (a session's end, a kill) resumes the group there when the grid is run again from the
@@ -11,10 +12,6 @@ use std::time::Duration;
 use adatt_engine::snapshot::SnapshotStore;
 use adatt_engine::EngineError;
 use adatt_spec::plan::PlannedRun;
-
-/// Training time between two saves of a group in the experiment binaries: a stopped process
-/// loses at most this much of each group it trains.
-pub const EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// The directory of a results directory's snapshots.
 pub fn snapshot_dir(out_dir: &Path) -> PathBuf {
