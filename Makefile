@@ -63,6 +63,8 @@ help:
 	@echo "                     tables 1-2 are one study; resumable; docs/industrial.md)"
 	@echo "  make table6-sim / table7-sim / table8-sim / figure3-sim / industrial   Tables 6-8 and"
 	@echo "                     Figure 3 on the simulator (configs/industrial/; results/<name>_sim/)"
+	@echo "  make table8-sim-x4 Table 8 on the simulator with a 4x longer stream (results/table8_sim_x4/;"
+	@echo "                     about 30 h of the 2-core CPU, sized for a GPU: make device-train)"
 	@echo "  make example       your own data: configs/example_table.toml on a generated CSV log"
 	@echo "  make baselines DATA=kuairand KUAIRAND_DIR=...  Tables 1-4 on your copy of KuaiRand (KUAIRAND=1k)"
 	@echo "  make relatedness   group1 with the click-like cosine at 0, 0.3, 0.6, 0.9: every model"
@@ -213,6 +215,10 @@ SIM_TABLES := table6-sim table7-sim table8-sim figure3-sim
 $(SIM_TABLES): build
 	$(OVERRIDES) $(BIN)/$(bin_$(subst -sim,,$@)) --config configs/industrial/$(subst -sim,,$@).toml $(ARGS)
 industrial: $(SIM_TABLES)
+# Table 8 on a 4x longer stream: does the 5-level model pass the shallower ones with more examples?
+.PHONY: table8-sim-x4
+table8-sim-x4: build
+	$(OVERRIDES) $(BIN)/fusion_levels --config configs/industrial/table8_x4.toml $(ARGS)
 
 # Any grid config: train its missing runs and analyse (ARGS=--retry-failed, ARGS="--shard 1/2").
 run: build

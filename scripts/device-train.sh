@@ -30,6 +30,7 @@ source scripts/lib/device.sh
 # configs/baselines/ is a study (the `baselines` binary), any other a grid (`adatt run`).
 TARGETS=(
   configs/industrial/table8.toml
+  configs/industrial/table8_x4.toml
   configs/baselines/group2.toml
   configs/baselines/group3.toml
   configs/industrial/table7.toml
